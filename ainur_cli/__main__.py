@@ -1,0 +1,3 @@
+from ainur_cli.cli import main
+
+main()

@@ -1,0 +1,148 @@
+"""The public API: what the CLI, the DAW bridge and batch call.
+
+``resolve_song`` validates a spec and its preset completely (nothing is rendered before it
+succeeds); ``render_song`` runs the one-way pipeline spec → timeline → composition → engines →
+mix/master → export and returns the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from ainur_cli import __version__
+from ainur_cli.errors import AinurError
+from ainur_cli.plan import RenderPlan, make_plan
+from ainur_cli.presets import LoadedPreset, load_preset
+from ainur_cli.spec import SongSpec, check_length, load_spec, with_tempo_default
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class ResolvedSong:
+    """A spec with its preset merged and every default filled in; ``spec_hash`` identifies it."""
+
+    plan: RenderPlan
+    preset: LoadedPreset
+    spec_hash: str
+
+    @property
+    def spec(self) -> SongSpec:
+        return self.plan.spec
+
+
+@dataclass
+class RenderResult:
+    """What a render produced: its folder, the manifest, and stage timings in seconds."""
+
+    out_dir: Path
+    manifest: dict
+    timings_s: dict = field(default_factory=dict)
+
+
+def slug(text: str) -> str:
+    """A folder-safe name: "Midnight Drive!" → "midnight-drive"."""
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return s[:80] or "song"
+
+
+def resolve_song(spec: SongSpec, *, presets_dirs: Sequence[str | Path] = ()) -> ResolvedSong:
+    """Merge the preset under the spec, fill defaults, validate everything."""
+    preset = load_preset(spec.preset, dict(spec.style) or None, spec.source, presets_dirs,
+                         name_src=spec.source)
+    style = preset.style
+    spec = with_tempo_default(spec, style.tempo_bpm)
+    if spec.key is None:
+        spec = replace(spec, key=style.key)
+    check_length(spec)
+    if spec.output.parts is not None:
+        known = list(style.parts)
+        if _wants_vocals(style):
+            known.append("vocals")
+        for name in spec.output.parts:
+            if name not in known:
+                raise spec.source.error(("output", "parts"), "names a part the preset does not have",
+                                        name, ", ".join(known))
+    plan = make_plan(spec, style)
+    return ResolvedSong(plan, preset, spec_hash(spec, preset))
+
+
+def _wants_vocals(style: Any) -> bool:
+    return bool(getattr(style, "vocals", None))
+
+
+def spec_hash(spec: SongSpec, preset: LoadedPreset) -> str:
+    """sha256 over everything that decides the audio (not the output folder)."""
+    data = {
+        "title": spec.title, "preset": spec.preset, "seed": spec.seed,
+        "key": spec.key.name if spec.key else None, "tempo_map": spec.tempo_map,
+        "meters": spec.meters, "sections": [asdict(s) for s in spec.sections],
+        "output": {k: v for k, v in asdict(spec.output).items() if k != "dir"},
+        "style": preset.raw,
+    }
+    text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def default_out_dir(spec: SongSpec) -> Path:
+    """``output.dir`` (relative to the spec file) or ``renders/<spec file stem or title>``."""
+    if spec.output.dir:
+        d = Path(spec.output.dir).expanduser()
+        if not d.is_absolute() and spec.file and not spec.file.startswith("<"):
+            d = Path(spec.file).resolve().parent / d
+        return d
+    stem = Path(spec.file).stem if spec.file and not spec.file.startswith("<") else spec.title
+    return Path("renders") / slug(stem)
+
+
+def render_file(path: str | Path, *, overrides: Mapping[str, Any] | None = None,
+                **kwargs: Any) -> RenderResult:
+    """Load ``song.yaml`` (with CLI overrides) and render it; see :func:`render_song`."""
+    return render_song(load_spec(path, overrides), **kwargs)
+
+
+def render_song(
+    spec: SongSpec,
+    *,
+    out_dir: str | Path | None = None,
+    force: bool = False,
+    new_take: bool = False,
+    presets_dirs: Sequence[str | Path] = (),
+    soundfont: str | Path | None = None,
+    workers: int = 1,
+    progress: Progress | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> RenderResult:
+    """Render a song: stems, mastered mix, MIDI and manifest, written atomically.
+
+    :param out_dir: target folder (default :func:`default_out_dir`).
+    :param force: replace a finished render there; ``new_take``: write ``<dir>-takeN``.
+    :param soundfont: a .sf2 path or ``fluidr3`` (overrides the spec's ``output.soundfont``).
+    :param workers: processes for soundfont rendering (output is identical for any value).
+    :param progress: called with ``(stage, fraction 0..1)``.
+    :param cancel: polled between stages; returning True aborts with nothing written.
+    :raises AinurError: on any invalid input or unwritable output, before writing anything.
+    """
+    from ainur_cli.render import run_pipeline  # heavy imports (numpy, pedalboard) only here
+
+    resolved = resolve_song(spec, presets_dirs=presets_dirs)
+    target = Path(out_dir) if out_dir is not None else default_out_dir(resolved.spec)
+    return run_pipeline(resolved, target, force=force, new_take=new_take,
+                        soundfont=soundfont, workers=workers, progress=progress, cancel=cancel)
+
+
+class Cancelled(AinurError):
+    """A render was cancelled (by the user or a bridge request); nothing was written."""
+
+
+def manifest_json(manifest: dict) -> str:
+    """The manifest as the stable JSON text written to ``manifest.json``."""
+    return json.dumps(manifest, indent=2, sort_keys=False, ensure_ascii=False) + "\n"

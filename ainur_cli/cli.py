@@ -1,0 +1,232 @@
+"""The ``ainur`` command line (click + rich). It parses, calls :mod:`ainur_cli.api`, prints.
+
+Exit codes: 0 success, 1 internal error (a bug: please report it), 2 bad input or
+environment (the message says what to fix), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ainur_cli import __version__
+from ainur_cli.errors import AinurError
+
+log = logging.getLogger("ainur_cli")
+
+
+def _console(stderr: bool = True):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    from rich.logging import RichHandler
+
+    level = logging.WARNING
+    if quiet:
+        level = logging.ERROR
+    elif verbose >= 2:
+        level = logging.DEBUG
+    elif verbose == 1:
+        level = logging.INFO
+    logging.basicConfig(level=level, format="%(message)s", force=True,
+                        handlers=[RichHandler(console=_console(), show_path=False)])
+
+
+class AinurGroup(click.Group):
+    """Turns AinurError into one clean message and exit code 2 for every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AinurError as e:
+            _console().print(f"[bold red]error:[/] {_escape(e.format())}")
+            ctx.exit(e.exit_code)
+        except KeyboardInterrupt:
+            _console().print("[yellow]interrupted; nothing half-written was left behind[/]")
+            ctx.exit(130)
+
+    def resolve_command(self, ctx, args):  # lazy optional command groups
+        return super().resolve_command(ctx, args)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+@click.group(cls=AinurGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="ainur")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """Ainur: lyrics + style + your session's tempo map → a song as stems and a mastered mix.
+
+    Offline, deterministic, tempo-locked; the stems sum to the master.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["quiet"] = quiet
+    _setup_logging(verbose, quiet)
+
+
+# -- render -------------------------------------------------------------------------------
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: output.dir of the spec, else renders/<spec name>).")
+@click.option("--preset", help="Style preset (overrides the spec).")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), help="Random seed (overrides the spec).")
+@click.option("--key", help='Key, e.g. "A minor" (overrides the spec).')
+@click.option("--tempo", "tempo_bpm", type=float, help="Constant tempo in bpm (replaces the tempo map).")
+@click.option("--sample-rate", type=click.Choice(["44100", "48000", "96000"]), help="Output sample rate.")
+@click.option("--bit-depth", type=click.Choice(["16", "24", "32f"]), help="Output bit depth.")
+@click.option("--format", "fmt", type=click.Choice(["wav", "flac"]), help="Audio file format.")
+@click.option("--target-lufs", type=float, help="Integrated loudness target of the mix (LUFS).")
+@click.option("--true-peak", "true_peak_dbtp", type=float, help="True-peak ceiling (dBTP).")
+@click.option("--parts", help="Comma-separated parts to render, e.g. drums,bass,keys,lead.")
+@click.option("--soundfont", help="A .sf2/.sf3 file, or 'fluidr3' for Debian's FluidR3_GM.")
+@click.option("--presets-dir", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Extra folder of presets (searched first; repeatable).")
+@click.option("--force", is_flag=True, help="Replace a finished render in the output folder.")
+@click.option("--new-take", is_flag=True, help="Write <out>-takeN instead of refusing.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes for instrument rendering (same output for any value).")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")
+@click.pass_context
+def render(ctx: click.Context, spec: Path, out: Path | None, preset, seed, key, tempo_bpm,
+           sample_rate, bit_depth, fmt, target_lufs, true_peak_dbtp, parts, soundfont,
+           presets_dir, force, new_take, jobs, as_json) -> None:
+    """Render SPEC (a song.yaml) to stems, a mastered mix, MIDI and a manifest."""
+    from ainur_cli import api
+
+    overrides = {
+        "preset": preset, "seed": seed, "key": key, "tempo_bpm": tempo_bpm,
+        "sample_rate": int(sample_rate) if sample_rate else None, "bit_depth": bit_depth,
+        "format": fmt, "target_lufs": target_lufs, "true_peak_dbtp": true_peak_dbtp,
+        "parts": parts,
+    }
+    song = api.load_spec(spec, overrides)
+    quiet = ctx.obj.get("quiet") or as_json
+    result = _with_progress(
+        quiet,
+        lambda progress: api.render_song(song, out_dir=out, force=force, new_take=new_take,
+                                         presets_dirs=presets_dir, soundfont=soundfont,
+                                         workers=jobs, progress=progress),
+    )
+    if as_json:
+        click.echo(api.manifest_json(result.manifest), nl=False)
+        return
+    if not ctx.obj.get("quiet"):
+        _print_summary(result)
+
+
+def _with_progress(quiet: bool, run):
+    if quiet:
+        return run(None)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("[bold]{task.description:<8}"), BarColumn(), TimeElapsedColumn(),
+                  console=_console(), transient=True) as bar:
+        task = bar.add_task("start", total=1.0)
+
+        def progress(stage: str, fraction: float) -> None:
+            bar.update(task, description=stage, completed=fraction)
+
+        return run(progress)
+
+
+def _print_summary(result) -> None:
+    from rich.table import Table
+
+    m = result.manifest
+    con = _console(stderr=False)
+    table = Table(title=f"{m['title']} → {result.out_dir}", title_justify="left")
+    for col in ("file", "duration", "LUFS", "true peak"):
+        table.add_column(col, justify="left" if col == "file" else "right")
+    for f in m["files"]:
+        lufs = "silent" if f["integrated_lufs"] is None else f"{f['integrated_lufs']:.1f}"
+        tp = "-inf" if f["true_peak_dbtp"] is None else f"{f['true_peak_dbtp']:.1f} dBTP"
+        table.add_row(f["path"], f"{f['duration_s']:.2f} s", lufs, tp)
+    con.print(table)
+    rtf = m["duration_s"] / max(result.timings_s.get("total", 1e-9), 1e-9)
+    con.print(f"rendered in {result.timings_s.get('total', 0):.2f} s ({rtf:.0f}x real time)")
+    for w in m.get("warnings", []):
+        con.print(f"[yellow]warning:[/] {_escape(w)}")
+
+
+# -- presets ------------------------------------------------------------------------------
+
+@main.group()
+def presets() -> None:
+    """List and inspect style presets."""
+
+
+@presets.command("list")
+@click.option("--presets-dir", multiple=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def presets_list(presets_dir, as_json: bool) -> None:
+    """Every preset with a one-line description and its instruments."""
+    from ainur_cli.presets import list_presets, load_preset
+
+    rows = []
+    for name in list_presets(presets_dir):
+        p = load_preset(name, extra_dirs=presets_dir)
+        rows.append({"name": name, "description": p.style.description,
+                     "parts": {k: v.describe() for k, v in p.style.parts.items()},
+                     "file": str(p.file)})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table()
+    table.add_column("preset", style="bold")
+    table.add_column("description")
+    table.add_column("instruments")
+    for r in rows:
+        table.add_row(r["name"], r["description"], ", ".join(f"{k}: {v}" for k, v in r["parts"].items()))
+    _console(stderr=False).print(table)
+
+
+@presets.command("show")
+@click.argument("name")
+@click.option("--presets-dir", multiple=True, type=click.Path(file_okay=False, path_type=Path))
+def presets_show(name: str, presets_dir) -> None:
+    """Print preset NAME (its YAML) and where it lives."""
+    from ainur_cli.presets import find_preset
+
+    path = find_preset(name, presets_dir)
+    click.echo(f"# {path}")
+    click.echo(path.read_text(encoding="utf-8"), nl=False)
+
+
+def _register_optional() -> None:
+    """Commands whose modules live beside the core (they import their heavy parts lazily)."""
+    import importlib
+
+    for module, names in (("ainur_cli.cli_neural", ("models_group", "transfer_command")),):
+        try:
+            mod = importlib.import_module(module)
+        except ImportError:
+            continue
+        for n in names:
+            cmd = getattr(mod, n, None)
+            if cmd is not None:
+                main.add_command(cmd)
+
+
+_register_optional()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Musical keys: parse "A minor", "F# major", "Bb dorian", "C#m"; scales as pitch classes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+NOTE_PCS = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
+
+# Semitone steps of each mode from its tonic.
+MODES: dict[str, tuple[int, ...]] = {
+    "major": (0, 2, 4, 5, 7, 9, 11),
+    "minor": (0, 2, 3, 5, 7, 8, 10),
+    "dorian": (0, 2, 3, 5, 7, 9, 10),
+    "phrygian": (0, 1, 3, 5, 7, 8, 10),
+    "lydian": (0, 2, 4, 6, 7, 9, 11),
+    "mixolydian": (0, 2, 4, 5, 7, 9, 10),
+    "locrian": (0, 1, 3, 5, 6, 8, 10),
+    "harmonic minor": (0, 2, 3, 5, 7, 8, 11),
+}
+MODE_ALIASES = {
+    "maj": "major", "ionian": "major", "m": "minor", "min": "minor", "aeolian": "minor",
+    "harmonic_minor": "harmonic minor", "harmonic-minor": "harmonic minor",
+}
+SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
+
+_KEY_RE = re.compile(r"^\s*([A-Ga-g])\s*([#♯b♭]?)\s*(.*?)\s*$")
+
+ALLOWED_KEYS_TEXT = (
+    "a tonic A-G with optional # or b, then a mode: major, minor, "
+    + ", ".join(m for m in MODES if m not in ("major", "minor"))
+    + " (e.g. 'A minor', 'F# major', 'Bb dorian', 'C#m')"
+)
+
+
+@dataclass(frozen=True)
+class Key:
+    """A key: ``tonic_pc`` 0..11 (C = 0), ``tonic`` as written, ``mode`` (see MODES)."""
+
+    tonic_pc: int
+    tonic: str
+    mode: str
+
+    @property
+    def scale_pcs(self) -> tuple[int, ...]:
+        """The 7 pitch classes of the scale, starting at the tonic."""
+        return tuple((self.tonic_pc + s) % 12 for s in MODES[self.mode])
+
+    @property
+    def is_minor(self) -> bool:
+        """True when the third is minor (minor, dorian, phrygian, locrian, harmonic minor)."""
+        return MODES[self.mode][2] == 3
+
+    @property
+    def name(self) -> str:
+        return f"{self.tonic} {self.mode}"
+
+    def pc_name(self, pc: int) -> str:
+        """Spell a pitch class with flats in flat keys and sharps otherwise."""
+        flats = "b" in self.tonic or self.tonic in ("F",) or (
+            self.is_minor and self.tonic in ("D", "G", "C", "F"))
+        return (FLAT_NAMES if flats else SHARP_NAMES)[pc % 12]
+
+    @property
+    def midi_key_signature(self) -> str | None:
+        """mido key_signature name ('Am', 'F#', 'Bb'...) for major/minor keys; None otherwise."""
+        if self.mode not in ("major", "minor"):
+            # Modes are written with the signature of their relative major.
+            shift = {"dorian": 2, "phrygian": 4, "lydian": 5, "mixolydian": 7, "locrian": 11}
+            if self.mode not in shift:
+                return None
+            major_pc = (self.tonic_pc - shift[self.mode]) % 12
+            return _mido_major_name(major_pc)
+        if self.mode == "major":
+            return _mido_major_name(self.tonic_pc)
+        return _mido_major_name((self.tonic_pc + 3) % 12, minor_of=self.tonic_pc)
+
+
+_MIDO_MAJORS = {0: "C", 7: "G", 2: "D", 9: "A", 4: "E", 11: "B", 6: "F#", 5: "F", 10: "Bb",
+                3: "Eb", 8: "Ab", 1: "Db"}
+_MIDO_MINORS = {9: "Am", 4: "Em", 11: "Bm", 6: "F#m", 1: "C#m", 8: "G#m", 3: "Ebm", 2: "Dm",
+                7: "Gm", 0: "Cm", 5: "Fm", 10: "Bbm"}
+
+
+def _mido_major_name(major_pc: int, minor_of: int | None = None) -> str:
+    if minor_of is not None:
+        return _MIDO_MINORS[minor_of % 12]
+    return _MIDO_MAJORS[major_pc % 12]
+
+
+def parse_key(text: str) -> Key:
+    """Parse a key name; raises ``ValueError`` with :data:`ALLOWED_KEYS_TEXT` when invalid."""
+    if not isinstance(text, str):
+        raise ValueError(ALLOWED_KEYS_TEXT)
+    m = _KEY_RE.match(text)
+    if not m:
+        raise ValueError(ALLOWED_KEYS_TEXT)
+    letter, accidental, rest = m.groups()
+    pc = NOTE_PCS[letter.lower()]
+    accidental = {"♯": "#", "♭": "b"}.get(accidental, accidental)
+    if accidental == "#":
+        pc += 1
+    elif accidental == "b":
+        pc -= 1
+    mode = rest.strip().lower() or "major"
+    mode = MODE_ALIASES.get(mode, mode)
+    if mode not in MODES:
+        raise ValueError(ALLOWED_KEYS_TEXT)
+    return Key(pc % 12, letter.upper() + accidental, mode)

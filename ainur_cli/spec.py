@@ -1,0 +1,385 @@
+"""The song spec: what a producer writes in ``song.yaml``, validated into a frozen ``SongSpec``.
+
+Every problem is a :class:`~ainur_cli.errors.SpecError` naming file, line, field, value and
+what is allowed. Validation happens completely before anything is rendered.
+
+Field reference (also in README.md):
+
+=================  ========================================================================
+``title``          text (required)
+``preset``         style preset name (file stem in ``presets/`` or a ``--presets-dir``)
+``seed``           integer 0..4294967295 (default 0); same spec + seed → identical files
+``key``            e.g. ``A minor``, ``F# major``, ``Bb dorian`` (default: the preset's)
+``tempo_bpm``      quarter notes per minute, > 0 and <= 400 (or use ``tempo_map``)
+``tempo_map``      list of ``{bar: N, bpm: X}``; 1-based bars; the first entry is bar 1
+``time_signature`` ``"4/4"`` or a list of ``{bar: N, signature: "3/4"}`` (first at bar 1)
+``sections``       list of ``{name, bars, lyrics?, energy?, type?}`` in song order
+``style``          overrides merged over the preset (same fields as a preset)
+``output``         ``{dir, sample_rate, bit_depth, format, target_lufs, true_peak_dbtp,
+                   parts, soundfont}``
+=================  ========================================================================
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Mapping
+
+from ainur_cli.errors import SpecError
+from ainur_cli.key import ALLOWED_KEYS_TEXT, Key, parse_key
+from ainur_cli.source import (
+    Source,
+    check_keys,
+    expect_mapping,
+    get_list,
+    get_number,
+    get_str,
+    load_yaml,
+    parse_yaml_text,
+)
+from ainur_cli.timeline import ALLOWED_DENOMINATORS, MAX_TEMPO_BPM
+
+MAX_SONG_S = 20 * 60
+MAX_SECTIONS = 128
+MAX_SECTION_BARS = 256
+MAX_SEED = 2**32 - 1
+SAMPLE_RATES = (44100, 48000, 96000)
+BIT_DEPTHS = ("16", "24", "32f")
+FORMATS = ("wav", "flac")
+
+SECTION_KINDS = (
+    "intro", "verse", "pre-chorus", "chorus", "post-chorus", "bridge", "breakdown", "build",
+    "drop", "solo", "instrumental", "outro", "section",
+)
+DEFAULT_ENERGY = {
+    "intro": 0.3, "verse": 0.5, "pre-chorus": 0.65, "chorus": 0.85, "post-chorus": 0.7,
+    "bridge": 0.55, "breakdown": 0.3, "build": 0.7, "drop": 0.95, "solo": 0.75,
+    "instrumental": 0.6, "outro": 0.35, "section": 0.5,
+}
+_KIND_WORDS = [
+    (r"pre[\s_-]*chorus|prechorus|pre", "pre-chorus"),
+    (r"post[\s_-]*chorus|postchorus", "post-chorus"),
+    (r"chorus|refrain|hook", "chorus"),
+    (r"verse|strophe", "verse"),
+    (r"intro|opening", "intro"),
+    (r"outro|ending|coda|end", "outro"),
+    (r"bridge|middle[\s_-]*8", "bridge"),
+    (r"breakdown|break", "breakdown"),
+    (r"build[\s_-]*up|build|riser", "build"),
+    (r"drop", "drop"),
+    (r"solo", "solo"),
+    (r"instrumental|interlude|inst", "instrumental"),
+]
+
+
+def section_kind(name: str) -> str:
+    """Section type from a section or marker name: "Verse 2" → verse, "PRE-CHORUS" → pre-chorus.
+
+    Unknown names give ``"section"`` (styled with the preset's default progression).
+    """
+    low = name.strip().lower()
+    for pattern, kind in _KIND_WORDS:
+        if re.match(rf"^\s*(?:{pattern})\b", low) or re.match(rf"^\s*(?:{pattern})\d", low):
+            return kind
+    return "section"
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    """One section as written: ``name``, ``kind``, ``bars`` >= 1, ``energy`` 0..1, lyric lines."""
+
+    name: str
+    kind: str
+    bars: int
+    energy: float
+    lyrics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """Where and how the render is written."""
+
+    dir: str | None = None
+    sample_rate: int = 48000
+    bit_depth: str = "24"
+    format: str = "wav"
+    target_lufs: float = -14.0
+    true_peak_dbtp: float = -1.0
+    parts: tuple[str, ...] | None = None
+    soundfont: str | None = None
+
+
+@dataclass(frozen=True)
+class SongSpec:
+    """A validated song spec. ``tempo_map``: ``(1-based bar, bpm)``; ``meters``:
+    ``(1-based bar, numerator, denominator)``; ``style`` is the raw override mapping that is
+    merged over the preset (validated by the preset loader)."""
+
+    title: str
+    preset: str
+    seed: int
+    key: Key | None
+    tempo_map: tuple[tuple[int, float], ...] | None
+    meters: tuple[tuple[int, int, int], ...]
+    sections: tuple[SectionSpec, ...]
+    output: OutputSpec
+    style: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    source: Source = field(default_factory=Source, compare=False, hash=False, repr=False)
+
+    @property
+    def total_bars(self) -> int:
+        return sum(s.bars for s in self.sections)
+
+    @property
+    def file(self) -> str | None:
+        return self.source.file
+
+
+TOP_KEYS = ("title", "preset", "seed", "key", "tempo_bpm", "tempo_map", "time_signature",
+            "sections", "style", "output")
+SECTION_KEYS = ("name", "bars", "lyrics", "energy", "type")
+OUTPUT_KEYS = ("dir", "sample_rate", "bit_depth", "format", "target_lufs", "true_peak_dbtp",
+               "parts", "soundfont")
+
+# CLI flag → spec path; flags override the file (``apply_overrides``).
+OVERRIDE_FLAGS = {
+    "preset": ("preset",), "seed": ("seed",), "key": ("key",), "tempo_bpm": ("tempo_bpm",),
+    "out": ("output", "dir"), "sample_rate": ("output", "sample_rate"),
+    "bit_depth": ("output", "bit_depth"), "format": ("output", "format"),
+    "target_lufs": ("output", "target_lufs"), "true_peak_dbtp": ("output", "true_peak_dbtp"),
+    "parts": ("output", "parts"), "soundfont": ("output", "soundfont"),
+}
+
+
+def load_spec(path: Path | str, overrides: Mapping[str, Any] | None = None) -> SongSpec:
+    """Read ``song.yaml`` and validate it, with CLI ``overrides`` (keys of OVERRIDE_FLAGS)."""
+    raw, src = load_yaml(path, SpecError)
+    return parse_spec(raw, src, overrides)
+
+
+def parse_spec_text(text: str, file: str = "<text>", overrides: Mapping[str, Any] | None = None) -> SongSpec:
+    """Validate a spec given as YAML text (used by tests and the DAW bridge)."""
+    raw, src = parse_yaml_text(text, file, SpecError)
+    return parse_spec(raw, src, overrides)
+
+
+def apply_overrides(raw: dict, src: Source, overrides: Mapping[str, Any] | None) -> dict:
+    """Put CLI values into the raw document; errors on them name the flag, not the file."""
+    if not overrides:
+        return raw
+    raw = dict(raw)
+    for name, value in overrides.items():
+        if value is None:
+            continue
+        path = OVERRIDE_FLAGS[name]
+        if path == ("tempo_bpm",):
+            raw.pop("tempo_map", None)
+        target = raw
+        for part in path[:-1]:
+            target[part] = dict(target.get(part) or {})
+            target = target[part]
+        target[path[-1]] = value
+        src.origins[path] = "--" + name.replace("_", "-")
+    return raw
+
+
+def parse_spec(raw: Any, src: Source, overrides: Mapping[str, Any] | None = None) -> SongSpec:
+    """Validate a raw spec document (see module docstring for the fields)."""
+    if raw is None:
+        raise src.error((), "the spec is empty", allowed="a YAML mapping with title, preset, "
+                        "tempo_bpm, sections...")
+    if not isinstance(raw, dict):
+        raise src.error((), "the spec must be a mapping of fields", type(raw).__name__,
+                        "title, preset, tempo_bpm, sections...")
+    raw = apply_overrides(raw, src, overrides)
+    check_keys(raw, TOP_KEYS, src, ())
+    title = get_str(raw, "title", src, (), max_len=200)
+    preset = get_str(raw, "preset", src, (), max_len=100)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", preset):
+        raise src.error(("preset",), "is not a preset name", preset,
+                        "a name like 'pop' or 'lofi-hiphop' (letters, digits, - _ .)")
+    seed = get_number(raw, "seed", src, (), default=0, lo=0, hi=MAX_SEED, integer=True)
+    key = None
+    if raw.get("key") is not None:
+        key_text = get_str(raw, "key", src, (), max_len=40)
+        try:
+            key = parse_key(key_text)
+        except ValueError:
+            raise src.error(("key",), "is not a key name", key_text, ALLOWED_KEYS_TEXT) from None
+    sections = _parse_sections(raw, src)
+    total_bars = sum(s.bars for s in sections)
+    tempo_map = _parse_tempo(raw, src, total_bars)
+    meters = _parse_meters(raw, src, total_bars)
+    output = _parse_output(raw, src)
+    style = expect_mapping(raw.get("style"), src, ("style",))
+    spec = SongSpec(title, preset, seed, key, tempo_map, meters, tuple(sections), output,
+                    style, src)
+    if tempo_map is not None:
+        check_length(spec, src)
+    return spec
+
+
+def _parse_sections(raw: dict, src: Source) -> list[SectionSpec]:
+    items = get_list(raw, "sections", src, (), min_len=1, max_len=MAX_SECTIONS)
+    out = []
+    for i, item in enumerate(items):
+        path = ("sections", i)
+        if not isinstance(item, dict):
+            raise src.error(path, "each section must be a mapping", item,
+                            "{name: Verse 1, bars: 8, lyrics: ...}")
+        check_keys(item, SECTION_KEYS, src, path)
+        name = get_str(item, "name", src, path, max_len=100)
+        bars = get_number(item, "bars", src, path, lo=1, hi=MAX_SECTION_BARS, integer=True)
+        if item.get("type") is not None:
+            kind = get_str(item, "type", src, path, choices=SECTION_KINDS)
+        else:
+            kind = section_kind(name)
+        energy = get_number(item, "energy", src, path, default=DEFAULT_ENERGY[kind], lo=0, hi=1)
+        lyrics: tuple[str, ...] = ()
+        if item.get("lyrics") is not None:
+            text = item["lyrics"]
+            if isinstance(text, list) and all(isinstance(t, str) for t in text):
+                text = "\n".join(text)
+            if not isinstance(text, str):
+                raise src.error(path + ("lyrics",), "must be text (one lyric line per line)",
+                                text, "a YAML block: lyrics: |")
+            if len(text) > 20_000:
+                raise src.error(path + ("lyrics",), "is too long", f"{len(text)} characters",
+                                "at most 20000 characters per section")
+            lyrics = tuple(line.strip() for line in text.splitlines() if line.strip())
+        out.append(SectionSpec(name, kind, bars, energy, lyrics))
+    return out
+
+
+def _bar_field(item: dict, src: Source, path: tuple, total_bars: int) -> int:
+    return get_number(item, "bar", src, path, lo=1, hi=max(total_bars, 1), integer=True)
+
+
+def _parse_tempo(raw: dict, src: Source, total_bars: int) -> tuple[tuple[int, float], ...] | None:
+    has_bpm = raw.get("tempo_bpm") is not None
+    has_map = raw.get("tempo_map") is not None
+    if has_bpm and has_map:
+        raise src.error(("tempo_map",), "give either tempo_bpm or tempo_map, not both",
+                        allowed="tempo_bpm: 120, or tempo_map: [{bar: 1, bpm: 120}, ...]")
+    if has_bpm:
+        bpm = get_number(raw, "tempo_bpm", src, (), lo=0, hi=MAX_TEMPO_BPM, lo_open=True)
+        return ((1, bpm),)
+    if not has_map:
+        return None  # the preset's default tempo is used
+    items = get_list(raw, "tempo_map", src, (), min_len=1, max_len=10_000)
+    out: list[tuple[int, float]] = []
+    for i, item in enumerate(items):
+        path = ("tempo_map", i)
+        if not isinstance(item, dict):
+            raise src.error(path, "each tempo change must be a mapping", item, "{bar: 9, bpm: 96}")
+        check_keys(item, ("bar", "bpm"), src, path)
+        bar = _bar_field(item, src, path, total_bars)
+        bpm = get_number(item, "bpm", src, path, lo=0, hi=MAX_TEMPO_BPM, lo_open=True)
+        if i == 0 and bar != 1:
+            raise src.error(path + ("bar",), "the first tempo must be at bar 1", bar, "1")
+        if out and bar <= out[-1][0]:
+            raise src.error(path + ("bar",), "tempo changes must be in increasing bar order", bar,
+                            f"a bar after {out[-1][0]}")
+        out.append((bar, bpm))
+    return tuple(out)
+
+
+_SIG_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+_SIG_ALLOWED = "N/D with N 1..32 and D one of 1, 2, 4, 8, 16, 32 (e.g. 4/4, 3/4, 6/8, 7/8)"
+
+
+def _parse_sig(value: Any, src: Source, path: tuple) -> tuple[int, int]:
+    m = _SIG_RE.match(value) if isinstance(value, str) else None
+    if not m:
+        raise src.error(path, "is not a time signature", value, _SIG_ALLOWED)
+    num, den = int(m.group(1)), int(m.group(2))
+    if not 1 <= num <= 32 or den not in ALLOWED_DENOMINATORS:
+        raise src.error(path, "is not a valid time signature", value, _SIG_ALLOWED)
+    return num, den
+
+
+def _parse_meters(raw: dict, src: Source, total_bars: int) -> tuple[tuple[int, int, int], ...]:
+    value = raw.get("time_signature", "4/4")
+    if value is None:
+        value = "4/4"
+    if not isinstance(value, list):
+        num, den = _parse_sig(value, src, ("time_signature",))
+        return ((1, num, den),)
+    if not value:
+        raise src.error(("time_signature",), "must not be empty", value, _SIG_ALLOWED)
+    out: list[tuple[int, int, int]] = []
+    for i, item in enumerate(value):
+        path = ("time_signature", i)
+        if not isinstance(item, dict):
+            raise src.error(path, "each change must be a mapping", item,
+                            "{bar: 9, signature: '3/4'}")
+        check_keys(item, ("bar", "signature"), src, path)
+        bar = _bar_field(item, src, path, total_bars)
+        if "signature" not in item:
+            raise src.error(path + ("signature",), "is required", allowed=_SIG_ALLOWED)
+        num, den = _parse_sig(item["signature"], src, path + ("signature",))
+        if i == 0 and bar != 1:
+            raise src.error(path + ("bar",), "the first time signature must be at bar 1", bar, "1")
+        if out and bar <= out[-1][0]:
+            raise src.error(path + ("bar",), "changes must be in increasing bar order", bar,
+                            f"a bar after {out[-1][0]}")
+        out.append((bar, num, den))
+    return tuple(out)
+
+
+def _parse_output(raw: dict, src: Source) -> OutputSpec:
+    out = expect_mapping(raw.get("output"), src, ("output",))
+    p = ("output",)
+    check_keys(out, OUTPUT_KEYS, src, p)
+    d = OutputSpec()
+    directory = get_str(out, "dir", src, p, default=None, max_len=4096)
+    sample_rate = get_number(out, "sample_rate", src, p, default=d.sample_rate, integer=True)
+    if sample_rate not in SAMPLE_RATES:
+        raise src.error(p + ("sample_rate",), "is not a supported sample rate", sample_rate,
+                        ", ".join(map(str, SAMPLE_RATES)))
+    bit_depth = str(out.get("bit_depth", d.bit_depth)).strip().lower()
+    bit_depth = {"32": "32f", "32float": "32f", "float": "32f"}.get(bit_depth, bit_depth)
+    if bit_depth not in BIT_DEPTHS or isinstance(out.get("bit_depth"), bool):
+        raise src.error(p + ("bit_depth",), "is not a supported bit depth", out.get("bit_depth"),
+                        "16, 24 or 32f (32-bit float)")
+    fmt = get_str(out, "format", src, p, default=d.format, choices=FORMATS)
+    target = get_number(out, "target_lufs", src, p, default=d.target_lufs, lo=-40, hi=-5)
+    ceiling = get_number(out, "true_peak_dbtp", src, p, default=d.true_peak_dbtp, lo=-12, hi=0)
+    parts = None
+    if out.get("parts") is not None:
+        value = out["parts"]
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list) or not value or not all(
+                isinstance(v, str) and re.fullmatch(r"[a-z][a-z0-9_-]*", v) for v in value):
+            raise src.error(p + ("parts",), "must be a list of part names", out["parts"],
+                            "e.g. [drums, bass, keys, lead]")
+        parts = tuple(dict.fromkeys(value))
+    soundfont = get_str(out, "soundfont", src, p, default=None, max_len=4096)
+    return OutputSpec(directory, sample_rate, bit_depth, fmt, target, ceiling, parts, soundfont)
+
+
+def check_length(spec: SongSpec, src: Source | None = None) -> None:
+    """Refuse songs longer than MAX_SONG_S (needs the resolved tempo map)."""
+    from ainur_cli.plan import build_timeline  # plan imports spec; keep the cycle lazy
+
+    seconds = float(build_timeline(spec, spec.output.sample_rate).total_seconds)
+    if seconds > MAX_SONG_S:
+        src = src or spec.source
+        raise src.error(("sections",), "the song is longer than the supported maximum",
+                        f"{seconds:.0f} s", f"at most {MAX_SONG_S} s ({MAX_SONG_S // 60} minutes)")
+
+
+def with_tempo_default(spec: SongSpec, tempo_bpm: float) -> SongSpec:
+    """The spec with a constant tempo when it gave none (the preset's default)."""
+    if spec.tempo_map is not None:
+        return spec
+    return replace(spec, tempo_map=((1, float(tempo_bpm)),))
+
+
+def bpm_fraction(bpm: float) -> Fraction:
+    """Tempo as an exact fraction (decimal reading: 93.5 → 187/2)."""
+    return Fraction(str(bpm)) if isinstance(bpm, float) else Fraction(bpm)

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Debian packages the tests use as independent peers/meters (ffmpeg's ebur128, liblo tools).
+# Skips quietly what is already there; needs root (or sudo) for apt-get.
+set -euo pipefail
+need=()
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi

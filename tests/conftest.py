@@ -1,0 +1,76 @@
+"""Shared fixtures: tiny real songs rendered once per session."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+SHORT_SONG = """\
+title: Short Test
+preset: {preset}
+seed: 11
+key: E minor
+tempo_map:
+  - {{bar: 1, bpm: 120}}
+  - {{bar: 4, bpm: 90}}
+time_signature:
+  - {{bar: 1, signature: "4/4"}}
+  - {{bar: 4, signature: "3/4"}}
+sections:
+  - name: Intro
+    bars: 2
+  - name: Verse 1
+    bars: 2
+    lyrics: |
+      Walking home in the rain
+  - name: Chorus
+    bars: 2
+    lyrics: |
+      Sing it loud tonight
+output:
+  sample_rate: 44100
+  bit_depth: {bit_depth}
+"""
+
+
+def write_song(tmp: Path, name: str = "short.yaml", preset: str = "pop", bit_depth: str = "24") -> Path:
+    p = tmp / name
+    p.write_text(SHORT_SONG.format(preset=preset, bit_depth=bit_depth), encoding="utf-8")
+    return p
+
+
+@pytest.fixture(scope="session")
+def short_render(tmp_path_factory):
+    """A real render of SHORT_SONG (tempo and meter change, lyrics) via the public API."""
+    from ainur_cli import api
+
+    tmp = tmp_path_factory.mktemp("render")
+    spec_path = write_song(tmp)
+    result = api.render_file(spec_path, out_dir=tmp / "out")
+    return spec_path, result
+
+
+def ffmpeg_ebur128(path: Path) -> dict:
+    """Integrated loudness and true peak measured by ffmpeg's ebur128 filter (independent meter)."""
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed: `bash scripts/install-system-deps.sh` installs it")
+    proc = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-filter_complex",
+         "ebur128=peak=true", "-f", "null", "-"], capture_output=True, text=True, check=True)
+    summary = proc.stderr[proc.stderr.rfind("Summary:"):]
+    out = {}
+    section = None
+    for line in summary.splitlines():
+        line = line.strip()
+        if line.startswith("Integrated loudness"):
+            section = "i"
+        elif line.startswith("True peak"):
+            section = "tp"
+        elif line.startswith("I:") and section == "i":
+            out["integrated_lufs"] = float(line.split()[1])
+        elif line.startswith("Peak:") and section == "tp":
+            out["true_peak_dbtp"] = float(line.split()[1])
+    return out
