@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -86,21 +87,21 @@ def run_pipeline(
     t = time.perf_counter()
     stage("export", 0.8)
     with staged_output(final) as tmp:
-        files = []
         ext = _ext(out.format)
         (tmp / "stems").mkdir()
-        mix_path = tmp / f"mix{ext}"
-        write_audio(mix_path, mastered.mix, plan.sample_rate, bit_depth=out.bit_depth,
-                    fmt=out.format, time_reference_samples=0, description=spec.title)
-        files.append(_file_entry(mix_path, tmp, "mix", mastered.mix, plan.sample_rate, out))
-        for name in wanted:
-            if name not in mastered.stems:
-                continue
-            audio = mastered.stems[name]
-            path = tmp / "stems" / f"{name}{ext}"
+        jobs = [("mix", tmp / f"mix{ext}", mastered.mix, spec.title)]
+        jobs += [(name, tmp / "stems" / f"{name}{ext}", mastered.stems[name], f"{spec.title} - {name}")
+                 for name in wanted if name in mastered.stems]
+
+        def export_one(job) -> dict:
+            name, path, audio, description = job
             write_audio(path, audio, plan.sample_rate, bit_depth=out.bit_depth, fmt=out.format,
-                        time_reference_samples=0, description=f"{spec.title} - {name}")
-            files.append(_file_entry(path, tmp, name, audio, plan.sample_rate, out))
+                        time_reference_samples=0, description=description)
+            return _file_entry(path, tmp, name, audio, plan.sample_rate, out)
+
+        # Writing and metering release the GIL (libsndfile, scipy filters): two threads.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            files = list(pool.map(export_one, jobs))
         stage("export", 0.9)
         markers = [(s.start_beat, s.name) for s in plan.sections]
         midi = write_midi_files(composition, plan.timeline, tmp / "midi", title=spec.title,

@@ -1,0 +1,1 @@
+"""The embedded engine: General MIDI soundfont instruments rendered in-process (tinysoundfont)."""
