@@ -23,7 +23,7 @@ log = logging.getLogger("ainur_cli")
 def _console(stderr: bool = True):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:

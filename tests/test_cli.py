@@ -134,7 +134,7 @@ def test_user_presets_dir(tmp_path: Path):
     user = tmp_path / "mine"
     user.mkdir()
     (user / "my-pop.yaml").write_text(find_preset("pop").read_text().replace(
-        "description:", "description: My own pop. Was:", 1))
+        "description:", "description: My own pop -", 1))
     listed = run("presets", "list", "--json", "--presets-dir", str(user))
     rows = {r["name"]: r for r in json.loads(listed.stdout)}
-    assert rows["my-pop"]["description"].startswith("My own pop.")
+    assert rows["my-pop"]["description"].startswith("My own pop -")

@@ -83,8 +83,14 @@ def test_midi_round_trip(short_render):
     _, result = short_render
     song = mido.MidiFile(str(result.out_dir / "midi" / "song.mid"), charset="utf-8")
     meta = [msg for track in song.tracks for msg in track if msg.is_meta]
-    tempos = [mido.tempo2bpm(m.tempo) for m in meta if m.type == "set_tempo"]
-    assert [round(t, 6) for t in tempos] == [120, 90]
+    tempos = [(m.tempo, song.tracks[0].index(m) >= 0) for m in meta if m.type == "set_tempo"]
+    # MIDI stores µs per quarter note: 120 bpm = 500000, 90 bpm = 666666.67 → 666667.
+    assert [t for t, _ in tempos] == [500000, 666667]
+    tick = 0
+    for msg in song.tracks[0]:
+        tick += msg.time
+        if msg.type == "set_tempo" and msg.tempo == 666667:
+            assert tick == 3 * 4 * song.ticks_per_beat  # bar 4 = beat 12
     sigs = [(m.numerator, m.denominator) for m in meta if m.type == "time_signature"]
     assert sigs == [(4, 4), (3, 4)]
     markers = [m.text for m in meta if m.type == "marker"]
