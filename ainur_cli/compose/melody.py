@@ -1,182 +1,267 @@
-"""The melody composer: every lyric syllable gets a note on the beat grid that fits the chord.
+"""The melody composer: every lyric syllable gets one note that fits the chord and the key.
 
-Lines are phrased to equal slots of the section (whole bars when they divide evenly), with a
-breath before the next line. Stressed syllables get longer notes; a line that does not fit at
-the preferred rate is compressed down to 1/8 beat per syllable (with a warning); below that
-the spec is rejected. Strong-beat notes are chord tones, others move stepwise in the key; a
-phrase rises then falls and ends on a chord tone. The melody of a section depends only on
-(seed, section type, lyrics, bars, chords), so a repeated chorus is sung the same way.
+Per section with lyrics:
+
+1. **Phrasing** — each line gets a slot of whole bars (a line per bar, per 2 or per 4 bars,
+   as the bars divide; beat groups when there are more lines than bars). When a line would
+   need sixteenths in an equal share while others have room, bars are shared out by
+   syllable count instead. Each slot ends with half a beat of breath.
+2. **Rhythm** — :func:`ainur_cli.compose.rhythm.place_syllables` on an eighth-note grid;
+   a line that does not fit is sung in sixteenths (a warning in ``metadata['warnings']``),
+   then without the breath; if it still does not fit, a :class:`SpecError` names the
+   section and line. Lyrics are never dropped.
+3. **Pitch** — a Viterbi path over the singer's range: chord tones on strong beats and
+   stressed syllables, scale steps between, small intervals, a contour (arch, rise, fall or
+   wave) per line, each line ending on a chord tone and each section's last line on the
+   chord's root. Choruses sit a few semitones higher than verses.
+4. **Repeats** — a line sung again with the same text, slot and chords gets the same rhythm
+   and pitches; with the same rhythm but transposed chords it is transposed; lines with the
+   same stress pattern share their rhythm (parallel phrases).
+
+The singer's range follows ``parts.lead.octave``: octave 4 → A3..E5, octave 3 → A2..E4.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
-from fractions import Fraction
-from typing import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from ainur_cli.compose.harmony import chord_at
+from ainur_cli.compose.context import Context, velocity
 from ainur_cli.compose.lyrics import LyricLine, parse_lyrics
-from ainur_cli.compose.types import ChordEvent, Note
+from ainur_cli.compose.meter import EPS
+from ainur_cli.compose.pitch import choose_pitches, clashes, nearest_allowed
+from ainur_cli.compose.rhythm import durations, place_syllables, slot_grid
+from ainur_cli.compose.seeds import rng_for
+from ainur_cli.compose.types import Note
 from ainur_cli.errors import SpecError
-from ainur_cli.key import Key
-from ainur_cli.timeline import Timeline
 
-GRID = 0.25          # beats
-MIN_SYLLABLE = 0.125  # beats; faster than this is not singable
-MELISMA_SPACE = 2.0   # beats per syllable above which the line's last vowel gets two notes
+BREATH_BEATS = 0.5
+STEPS = (0.5, 0.25)
+KIND_LIFT = {"chorus": 4, "post-chorus": 3, "pre-chorus": 2, "bridge": 3, "drop": 4, "outro": 0}
 
 
-def _rng(seed: int, *parts: object) -> np.random.Generator:
-    h = hashlib.sha256(repr((seed,) + parts).encode()).digest()
-    return np.random.default_rng(int.from_bytes(h[:8], "little"))
+@dataclass
+class Melody:
+    """The sung melody: notes, warnings, one metadata entry per line, and the opening bars
+    of the first chorus as ``(offset, length, pitch)`` (for the instrumental hook)."""
+
+    notes: list[Note] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    lines: list[dict] = field(default_factory=list)
+    chorus_motif: list[tuple[float, float, int]] = field(default_factory=list)
 
 
-def _scale_pitches(key: Key, low: int, high: int) -> list[int]:
-    pcs = set(key.scale_pcs)
-    return [p for p in range(low, high + 1) if p % 12 in pcs]
+def singer_range(octave: int) -> tuple[int, int]:
+    """MIDI range of the lead: from the A below ``octave``'s C up 19 semitones."""
+    low = 12 * (octave + 1) - 3
+    return low, low + 19
 
 
-def _rhythm(n: int, span: float, stresses: Sequence[int]) -> tuple[list[float], bool]:
-    """Onsets (beats from slot start) and durations for ``n`` syllables in ``span`` beats.
-    Returns (durations, compressed)."""
-    pref = min(1.0, max(0.5, math.floor(span / n / GRID) * GRID))
-    if n * pref <= span + 1e-9:
-        weights = [1.5 if s == 1 else 1.0 for s in stresses]
-        total = sum(weights)
-        budget = min(span, n * pref * 1.25)
-        raw = [w / total * budget for w in weights]
-        durs = [max(GRID, round(r / GRID) * GRID) for r in raw]
-        while sum(durs) > span + 1e-9:  # trim the longest until it fits
-            i = max(range(n), key=lambda k: durs[k])
-            durs[i] -= GRID
-        return durs, False
-    d = span / n
-    return [d] * n, True
+class MelodyComposer:
+    """Composes the lead melody of a whole song (see the module docstring)."""
 
+    def __init__(self, ctx: Context, spec_file: str | None = None) -> None:
+        self.ctx = ctx
+        self.spec_file = spec_file
+        self.low, self.high = singer_range(ctx.style.lead.octave)
+        self.scale = frozenset(ctx.key.scale_pcs)
+        self._rhythms: dict = {}
+        self._pitches: dict = {}
+        self._by_text: dict = {}
 
-def compose_line(line: LyricLine, start: float, span: float, chords: Sequence[ChordEvent],
-                 timeline: Timeline, key: Key, register: tuple[int, int], rng: np.random.Generator,
-                 line_index: int, final: bool) -> tuple[list[Note], bool]:
-    """Notes for one lyric line starting at beat ``start`` within ``span`` beats."""
-    syllables = line.syllables
-    n = len(syllables)
-    durs, compressed = _rhythm(n, span, [s.stress for s in syllables])
-    low, high = register
-    pitches = _scale_pitches(key, low, high)
-    mid_index = len(pitches) // 2
-    pos = int(rng.integers(max(1, mid_index - 2), mid_index + 2))
-    notes: list[Note] = []
-    t = start
-    for i, (syl, d) in enumerate(zip(syllables, durs)):
-        chord = chord_at(chords, t)
-        _, in_bar = timeline.beat_to_bar(Fraction(t).limit_denominator(1 << 16))
-        strong = float(in_bar) % 1.0 == 0.0 and (syl.stress == 1 or float(in_bar) == 0.0)
-        arc = 1 if i < n * 0.55 else -1
-        step = int(rng.choice([-1, 0, 1, 1, 2] if arc > 0 else [-2, -1, -1, 0, 1]))
-        pos = int(np.clip(pos + step, 1, len(pitches) - 2))
-        if strong or i == n - 1:
-            # Nearest chord tone to the walk's position.
-            tones = [k for k, p in enumerate(pitches) if p % 12 in chord.pitch_classes]
-            if tones:
-                pos = min(tones, key=lambda k: (abs(k - pos), k))
-        if i == n - 1 and final:
-            roots = [k for k, p in enumerate(pitches) if p % 12 == chord.root_pc]
-            if roots:
-                pos = min(roots, key=lambda k: abs(k - pos))
-        pitch = pitches[pos]
-        is_last = i == n - 1
-        lyric = syl.text if syl.text else "-"
-        if is_last and not compressed and d >= MELISMA_SPACE and span / n >= MELISMA_SPACE:
-            first = math.floor(d / 2 / GRID) * GRID
-            notes.append(Note(t, first, pitch, 92, lyric, syl.phones, line_index))
-            nxt = pitches[max(0, pos - 1)]
-            notes.append(Note(t + first, d - first, nxt, 86, "", (), line_index))
+    def compose(self) -> Melody:
+        out = Melody()
+        line_index = 0
+        for s in self.ctx.sections:
+            if not s.lyrics:
+                continue
+            lines = parse_lyrics(s.lyrics)
+            for j, line in enumerate(lines):
+                if not line.syllables:
+                    raise SpecError(
+                        f"section '{s.name}', lyric line {j + 1} has nothing singable (no letters or numbers)",
+                        file=self.spec_file, field=f"sections[{s.index}].lyrics", value=line.text,
+                        allowed="words, letters or numbers")
+            slots = self._slots(s, lines)
+            for j, (line, (a, b)) in enumerate(zip(lines, slots)):
+                notes, meta = self._sing(s, j, line, a, b, line_index, final=j == len(lines) - 1)
+                out.notes += notes
+                out.lines.append(meta)
+                if meta.get("warning"):
+                    out.warnings.append(meta["warning"])
+                line_index += 1
+            if s.kind == "chorus" and not out.chorus_motif:
+                start = float(s.start_beat)
+                out.chorus_motif = [(n.start_beat - start, n.duration_beats, n.pitch)
+                                    for n in out.notes if n.start_beat >= start - EPS]
+        return out
+
+    # -- phrasing -------------------------------------------------------------------------
+    def _slots(self, s, lines: tuple[LyricLine, ...]) -> list[tuple[float, float]]:
+        """A ``(start, end)`` slot per line: whole bars when there are enough, else beat groups;
+        shared equally, or by syllable count when that makes fewer lines crowded."""
+        bars = self.ctx.section_bars(s)
+        count = len(lines)
+        syllables = [len(ln.syllables) for ln in lines]
+        groups = [(b.start + o, b.start + o + g) for b in bars for o, g in b.groups]
+        if count > len(groups):
+            raise SpecError(
+                f"section '{s.name}' has {count} lyric lines but only {len(groups)} beats to sing them in",
+                file=self.spec_file, field=f"sections[{s.index}].lyrics", value=count,
+                allowed=f"at most {len(groups)} lines here; add bars or split the section")
+        options = []
+        for units in ([(b.start, b.end) for b in bars] if count <= len(bars) else [], groups):
+            if not units:
+                continue
+            equal = [len(units) // count + (1 if j < len(units) % count else 0) for j in range(count)]
+            options.append((self._fit_score(units, equal, syllables), len(options), units, equal))
+            share = _proportional(len(units), syllables)
+            options.append((self._fit_score(units, share, syllables), len(options), units, share))
+        _, _, units, sizes = min(options, key=lambda o: (o[0], o[1]))
+        out, k = [], 0
+        for size in sizes:
+            out.append((units[k][0], units[k + size - 1][1]))
+            k += size
+        return out
+
+    def _fit_score(self, units, sizes, syllables) -> tuple[int, int]:
+        """(lines that cannot be sung, lines that need sixteenths) with these slot sizes."""
+        k, impossible, crowded = 0, 0, 0
+        for size, n in zip(sizes, syllables):
+            a, b = units[k][0], units[k + size - 1][1]
+            eighths = slot_grid(self.ctx.bars, a, b, STEPS[0]).positions
+            if n > int(np.count_nonzero(eighths < b - _breath(b - a) - EPS)):
+                crowded += 1
+                if n > len(slot_grid(self.ctx.bars, a, b, STEPS[1]).positions):
+                    impossible += 1
+            k += size
+        return impossible, crowded
+
+    # -- one line -------------------------------------------------------------------------
+    def _sing(self, s, j: int, line: LyricLine, a: float, b: float, line_index: int,
+              final: bool) -> tuple[list[Note], dict]:
+        syl = line.syllables
+        n = len(syl)
+        warning = None
+        for step, breath in ((STEPS[0], _breath(b - a)), (STEPS[1], _breath(b - a)), (STEPS[1], 0.0)):
+            grid = slot_grid(self.ctx.bars, a, b, step)
+            span_end = b - breath
+            if n <= int(np.count_nonzero(grid.positions < span_end - EPS)):
+                break
         else:
-            notes.append(Note(t, d * (0.95 if d >= 0.5 else 1.0), pitch, 96 if syl.stress == 1 else 86,
-                              lyric, syl.phones, line_index))
-        t += d
-    return notes, compressed
+            most = int(np.count_nonzero(grid.positions < b - EPS))
+            raise SpecError(
+                f"section '{s.name}', lyric line {j + 1} has {n} syllables: too many to sing in its "
+                f"{b - a:g} beats even in sixteenth notes", file=self.spec_file,
+                field=f"sections[{s.index}].lyrics", value=line.text,
+                allowed=f"at most {most} syllables for this line here; add bars to the section or "
+                        f"move words to another line")
+        if step < STEPS[0]:
+            warning = (f"section '{s.name}', lyric line {j + 1} ({n} syllables in {b - a:g} beats) is "
+                       f"sung in sixteenth notes{'' if breath else ' without a breath'}; add bars or "
+                       f"shorten the line to sing it comfortably")
+        onsets = self._rhythm(line, grid, a, span_end)
+        lengths = durations(onsets, span_end, step)
+        pitches = self._pitches_for(s, line, onsets, grid, a, final)
+        ctx = self.ctx
+        notes: list[Note] = []
+        rng = rng_for(ctx.seed, "melisma", line.text.lower(), round(b - a, 4))
+        for k, (t, d, p, sy) in enumerate(zip(onsets, lengths, pitches, syl)):
+            vel = velocity(ctx.style.lead.velocity, s.energy, 1.0 if sy.stress == 1 else 0.88)
+            if k == n - 1 and d >= 2.0 - EPS and rng.random() < 0.6:
+                first = max(1.0, (d / 2) // 0.5 * 0.5)
+                second = self._melisma_pitch(p, ctx.chords.at(t + first).pitch_classes)
+                notes.append(Note(t, first, p, vel, sy.text, sy.phones, line_index))
+                notes.append(Note(t + first, d - first, second, max(1, vel - 8), "", (), line_index))
+            else:
+                notes.append(Note(t, d, p, vel, sy.text, sy.phones, line_index))
+        meta = {"section": s.index, "section_name": s.name, "line": j, "line_index": line_index,
+                "text": line.text, "syllables": n, "start_beat": a, "end_beat": b,
+                "grid_beats": step, "compressed": warning is not None}
+        if warning:
+            meta["warning"] = warning
+        return notes, meta
+
+    def _melisma_pitch(self, pitch: int, chord_pcs) -> int:
+        """The second note of a held syllable: a step down in the key (or a chord tone)."""
+        for p in (pitch - 1, pitch - 2, pitch + 1, pitch + 2):
+            if self.low <= p <= self.high and p % 12 in self.scale \
+                    and not clashes(p % 12, chord_pcs, self.scale):
+                return p
+        return nearest_allowed(pitch - 3, chord_pcs, self.scale, self.low, self.high, prefer_chord=True)
+
+    def _rhythm(self, line: LyricLine, grid, a: float, span_end: float) -> list[float]:
+        stresses, emphasis, word_final = [], [], []
+        for w in line.words:
+            poly = len(w.syllables) > 1
+            for k, sy in enumerate(w.syllables):
+                stresses.append(sy.stress)
+                emphasis.append(1.0 if poly else 0.55)
+                word_final.append(k == len(w.syllables) - 1)
+        key = (tuple(stresses), tuple(emphasis), tuple(word_final), grid.key(a), round(span_end - a, 4))
+        if key not in self._rhythms:
+            rng = rng_for(self.ctx.seed, "rhythm", key[:3], round(span_end - a, 4), grid.step)
+            idx = place_syllables(key[0], key[1], key[2], grid, span_end, rng)
+            self._rhythms[key] = [float(grid.positions[i]) - a for i in idx]
+        return [a + o for o in self._rhythms[key]]
+
+    def _pitches_for(self, s, line: LyricLine, onsets: list[float], grid, a: float, final: bool) -> list[int]:
+        ctx = self.ctx
+        chords = [ctx.chords.at(t) for t in onsets]
+        weight_at = dict(zip(np.round(grid.positions, 6).tolist(), grid.weights.tolist()))
+        weights = [weight_at.get(round(t, 6), 0.0) for t in onsets]
+        syl = line.syllables
+        strong = [w >= 2 or (sy.stress == 1 and w >= 1) for w, sy in zip(weights, syl)]
+        center = self.low + 7 + KIND_LIFT.get(s.kind, 0)
+        rel = tuple(round(t - a, 4) for t in onsets)
+        context = tuple((c.pitch_classes, c.root_pc) for c in chords)
+        text = " ".join(line.text.lower().split())
+        key = (text, rel, tuple(strong), context, center, final)
+        if key in self._pitches:
+            return self._pitches[key]
+        shape_key = (text, rel, tuple(strong), center, final)
+        earlier = self._by_text.get(shape_key)
+        if earlier is not None:
+            moved = self._transpose(earlier, context)
+            if moved is not None:
+                self._pitches[key] = moved
+                return moved
+        rng = rng_for(ctx.seed, "pitch", text, center)
+        pitches = choose_pitches(
+            strong=strong, chords=[(c.pitch_classes, c.root_pc) for c in chords], scale=self.scale,
+            low=self.low, high=self.high, center=center, final=final, tonic_pc=ctx.key.tonic_pc, rng=rng)
+        self._pitches[key] = pitches
+        self._by_text.setdefault(shape_key, (context, pitches))
+        return pitches
+
+    def _transpose(self, earlier, context) -> list[int] | None:
+        """The earlier pitches moved by the interval that maps its chords onto ``context``."""
+        old_context, pitches = earlier
+        shift = (context[0][1] - old_context[0][1]) % 12
+        for (old_pcs, old_root), (pcs, root) in zip(old_context, context):
+            if (old_root + shift) % 12 != root or tuple((p + shift) % 12 for p in old_pcs) != pcs:
+                return None
+        for octave in (shift, shift - 12):
+            moved = [p + octave for p in pitches]
+            if min(moved) >= self.low and max(moved) <= self.high and all(
+                    p % 12 in self.scale or p % 12 in pcs for p, (pcs, _) in zip(moved, context)):
+                return moved
+        return None
 
 
-def _slots(section, timeline: Timeline, count: int) -> list[tuple[float, float]]:
-    """``count`` equal line slots (start beat, length) over the section, bar-aligned if possible."""
-    if section.bars % count == 0:
-        per = section.bars // count
-        return [(float(timeline.bar_to_beat(section.start_bar + i * per)),
-                 float(timeline.bar_to_beat(section.start_bar + (i + 1) * per)
-                       - timeline.bar_to_beat(section.start_bar + i * per))) for i in range(count)]
-    total = float(section.end_beat - section.start_beat)
-    length = math.floor(total / count / GRID) * GRID
-    if length <= 0:
-        length = total / count
-    return [(float(section.start_beat) + i * length, length) for i in range(count)]
+def _breath(slot_beats: float) -> float:
+    return BREATH_BEATS if slot_beats >= 2 - EPS else 0.0
 
 
-def melody_notes(sections, chords: Sequence[ChordEvent], timeline: Timeline, key: Key, seed: int,
-                 register: tuple[int, int], warnings: list[str], spec_file: str | None = None) -> list[Note]:
-    """The guide melody of every section with lyrics."""
-    notes: list[Note] = []
-    line_counter = 0
-    for s in sections:
-        if not s.lyrics:
-            continue
-        lines = parse_lyrics(s.lyrics)
-        singable = [l for l in lines if l.syllables]
-        for l in lines:
-            if not l.syllables:
-                raise SpecError("a lyric line has nothing singable (no letters or numbers)",
-                                file=spec_file, field=f"sections[{s.index}].lyrics", value=l.text,
-                                allowed="words, letters or numbers")
-        if not singable:
-            continue
-        slots = _slots(s, timeline, len(singable))
-        sec_chords = [c for c in chords if s.start_beat <= c.start_beat < s.end_beat]
-        rng = _rng(seed, s.kind, s.lyrics, s.bars, tuple(c.symbol for c in sec_chords))
-        for i, (line, (start, length)) in enumerate(zip(singable, slots)):
-            breath = 1.0 if length >= 4 else (0.5 if length >= 2 else 0.0)
-            span = length - breath
-            n = len(line.syllables)
-            if span / n < MIN_SYLLABLE:
-                raise SpecError(
-                    f"lyric line {i + 1} of section '{s.name}' has {n} syllables: too many to sing "
-                    f"in its {length:g} beats", file=spec_file, field=f"sections[{s.index}].lyrics",
-                    value=line.text, allowed=f"at most {int(span / MIN_SYLLABLE)} syllables per line "
-                    f"here; add bars or split the section")
-            line_notes, compressed = compose_line(
-                line, start, span, sec_chords or chords, timeline, key, register, rng,
-                line_counter, final=i == len(singable) - 1)
-            if compressed:
-                warnings.append(f"section '{s.name}', line {i + 1}: {n} syllables in {span:g} beats; "
-                                f"sung fast ({span / n:.2f} beats per syllable)")
-            notes.extend(line_notes)
-            line_counter += 1
-    return notes
-
-
-def hook_notes(sections, chords: Sequence[ChordEvent], timeline: Timeline, key: Key, seed: int,
-               register: tuple[int, int]) -> list[Note]:
-    """An instrumental two-bar motif for lyric-less intro/instrumental/solo/drop sections."""
-    notes: list[Note] = []
-    rng = _rng(seed, "hook")
-    pitches = _scale_pitches(key, *register)
-    rhythm = [(0.0, 1.0), (1.0, 0.5), (1.5, 0.5), (2.0, 1.5), (4.0, 0.5), (4.5, 0.5), (5.0, 1.0), (6.0, 2.0)]
-    steps = [int(rng.integers(-2, 3)) for _ in rhythm]
-    for s in sections:
-        if s.lyrics or s.kind not in ("intro", "instrumental", "solo", "drop", "post-chorus"):
-            continue
-        start, end = float(s.start_beat), float(s.end_beat)
-        t = start
-        while t + 8 <= end + 1e-9:
-            pos = len(pitches) // 2
-            for (off, d), st in zip(rhythm, steps):
-                chord = chord_at(chords, t + off)
-                pos = int(np.clip(pos + st, 0, len(pitches) - 1))
-                tones = [k for k, p in enumerate(pitches) if p % 12 in chord.pitch_classes]
-                if off % 2 == 0 and tones:
-                    pos = min(tones, key=lambda k: abs(k - pos))
-                notes.append(Note(t + off, d * 0.9, pitches[pos], 84))
-            t += 8
-    return notes
+def _proportional(units: int, syllables: list[int]) -> list[int]:
+    """``units`` shared by syllable count, each line at least one (largest remainder)."""
+    count = len(syllables)
+    spare = units - count
+    total = sum(syllables)
+    raw = [spare * n / total for n in syllables]
+    sizes = [1 + int(r) for r in raw]
+    order = sorted(range(count), key=lambda j: raw[j] - int(raw[j]), reverse=True)
+    for j in order[: units - sum(sizes)]:
+        sizes[j] += 1
+    return sizes

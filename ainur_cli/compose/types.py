@@ -56,8 +56,11 @@ class ChordEvent:
     """A chord symbol in time (for MIDI markers, reports and the melody composer).
 
     :param start_beat: onset in quarter-note beats; :param duration_beats: length.
-    :param root_pc: pitch class 0..11 of the root; :param pitch_classes: chord tones.
-    :param symbol: display name, e.g. "Am7".
+    :param root_pc: pitch class 0..11 of the root; :param pitch_classes: chord tones, root first.
+    :param symbol: display name, e.g. "Am7", "C/E".
+    :param bass_pc: pitch class of the bass note of an inversion ("C/E" → 4); None in root
+        position (the bass plays ``root_pc``).
+    :param roman: the chord as the preset wrote it, e.g. "V7/V" ("" when unknown).
     """
 
     start_beat: float
@@ -65,6 +68,13 @@ class ChordEvent:
     root_pc: int
     pitch_classes: tuple[int, ...]
     symbol: str
+    bass_pc: int | None = None
+    roman: str = ""
+
+    @property
+    def bass(self) -> int:
+        """The pitch class the bass plays: ``bass_pc`` for inversions, else the root."""
+        return self.root_pc if self.bass_pc is None else self.bass_pc
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,134 @@
+"""The rhythm of a sung line: one onset per syllable on the beat grid.
+
+A dynamic programme chooses increasing grid positions for the syllables so that
+
+* stressed syllables land on strong positions (downbeat > secondary strong beat > other
+  beats > off-beat eighths > sixteenths) and unstressed ones avoid them;
+* note lengths stay near a target (the slot's room per syllable, between one grid step and
+  a quarter note); syllables inside a word stay close; rests of more than two beats cost;
+* the line starts near the slot's start and leaves its last syllable room to be held;
+* a little seeded noise breaks ties, so another seed gives another (equally valid) rhythm.
+
+Costs are vectorised over grid positions with numpy: a 4-bar line in sixteenths takes about
+a millisecond.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ainur_cli.compose.meter import EPS, Bars, grid_weights
+
+MAX_GAP_BEATS = 3.0
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Grid points of a slot: absolute ``positions`` (beats), metric ``weights`` 0..4."""
+
+    positions: np.ndarray
+    weights: np.ndarray
+    step: float
+
+    def key(self, origin: float) -> tuple:
+        """A hashable description relative to ``origin`` (for memoising rhythms)."""
+        return (self.step, tuple(np.round(self.positions - origin, 4)), tuple(self.weights))
+
+
+def slot_grid(bars: Bars, start: float, end: float, step: float) -> Grid:
+    """Grid points every ``step`` beats (restarting at each bar line) in ``[start, end)``."""
+    positions, weights = [], []
+    i = bars.at(start).index
+    while i < len(bars) and bars[i].start < end - EPS:
+        b = bars[i]
+        offsets, w = grid_weights(b.numerator, b.denominator, step)
+        at = b.start + offsets
+        keep = (at >= start - EPS) & (at < end - EPS)
+        positions.append(at[keep])
+        weights.append(w[keep])
+        i += 1
+    if not positions:
+        return Grid(np.zeros(0), np.zeros(0), step)
+    return Grid(np.concatenate(positions), np.concatenate(weights), step)
+
+
+def _stress_cost(stress: int, emphasis: float, weights: np.ndarray) -> np.ndarray:
+    if stress == 1:
+        return emphasis * 0.8 * (4.0 - weights)
+    if stress == 2:
+        return emphasis * 0.4 * np.maximum(0.0, 3.0 - weights)
+    return emphasis * 0.5 * np.maximum(0.0, weights - 1.0)
+
+
+def place_syllables(stresses: tuple[int, ...], emphasis: tuple[float, ...], word_final: tuple[bool, ...],
+                    grid: Grid, span_end: float, rng: np.random.Generator) -> np.ndarray:
+    """Grid indices (increasing) of the syllables' onsets, all before ``span_end``.
+
+    :param stresses: per syllable 1 primary, 2 secondary, 0 none.
+    :param emphasis: per syllable, how much its stress matters (lower for one-syllable words).
+    :param word_final: per syllable, True when it ends a word (rests may follow it).
+    :raises ValueError: when there are more syllables than grid points before ``span_end``.
+    """
+    n = len(stresses)
+    pos, w = grid.positions, grid.weights
+    usable = int(np.count_nonzero(pos < span_end - EPS))
+    if n > usable:
+        raise ValueError("more syllables than grid points")
+    m = len(pos)
+    room = span_end - pos[0]
+    target = min(1.0, max(grid.step, room * 0.75 / n)) * float(rng.uniform(0.85, 1.15))
+    # A stressed syllable of a longer word wants a longer note, an unstressed one a shorter.
+    want = [target * (1.35 if s == 1 and e >= 1 else 0.7 if s == 0 and e >= 1 else 1.0)
+            for s, e in zip(stresses, emphasis)]
+    place = np.empty((n, m))
+    for i in range(n):
+        place[i] = _stress_cost(stresses[i], emphasis[i], w)
+    place += rng.uniform(0.0, 0.35, size=(n, m))
+    place[:, usable:] = np.inf
+    cost = np.full((n, m), np.inf)
+    back = np.zeros((n, m), dtype=np.int64)
+    cost[0] = place[0] + 0.3 * (pos - pos[0])
+    max_k = max(1, min(usable - 1, int(math.ceil(MAX_GAP_BEATS / grid.step))))
+    gaps = [(k, pos[k:] - pos[:-k]) for k in range(1, min(max_k, m - 1) + 1)]
+    idx = np.arange(m)
+    for i in range(1, n):
+        best = np.full(m, np.inf)
+        arg = np.zeros(m, dtype=np.int64)
+        prev = cost[i - 1]
+        for k, gap in gaps:
+            gap_cost = 0.9 * np.abs(np.log2(gap / want[i - 1]))
+            gap_cost += np.where(gap > 2.0 + EPS, 0.8 + (gap - 2.0), 0.0)
+            if not word_final[i - 1]:
+                gap_cost += np.where(gap > max(target, 0.5) * 1.5 + EPS, 0.5, 0.0)
+            cand = prev[:-k] + gap_cost
+            better = cand < best[k:]
+            best[k:] = np.where(better, cand, best[k:])
+            arg[k:] = np.where(better, idx[:-k], arg[k:])
+        cost[i] = best + place[i]
+        back[i] = arg
+    remaining = span_end - pos
+    end_cost = 0.7 * np.maximum(0.0, 1.0 - remaining) + 0.08 * np.maximum(0.0, remaining - 4.0)
+    final = cost[n - 1] + end_cost
+    last = int(np.argmin(final))
+    if not np.isfinite(final[last]):
+        raise ValueError("no placement")
+    out = np.empty(n, dtype=np.int64)
+    out[-1] = last
+    for i in range(n - 1, 0, -1):
+        out[i - 1] = back[i, out[i]]
+    return out
+
+
+def durations(onsets: list[float], span_end: float, step: float) -> list[float]:
+    """Legato lengths: each note lasts until the next (at most 2 beats, then a rest); the
+    last is held up to ``span_end`` (at most 4 beats)."""
+    out = []
+    for a, b in zip(onsets, onsets[1:]):
+        gap = b - a
+        out.append(gap if gap <= 2.0 + EPS else 1.5)
+    if onsets:
+        out.append(max(step, min(span_end - onsets[-1], 4.0)))
+    return out

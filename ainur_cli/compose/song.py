@@ -1,0 +1,105 @@
+"""``compose_song``: every part of a style over the placed sections, deterministic by seed."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ainur_cli.compose.bass import bass_notes
+from ainur_cli.compose.context import Context, pitch_in_octave, velocity
+from ainur_cli.compose.drums import drum_notes
+from ainur_cli.compose.feel import apply_feel
+from ainur_cli.compose.harmony import ChordTrack, chord_tones, home_tonic, song_chords, voicing
+from ainur_cli.compose.hook import hook_notes, hook_sections
+from ainur_cli.compose.keys import chord_notes, register_center
+from ainur_cli.compose.melody import MelodyComposer
+from ainur_cli.compose.meter import EPS, Bars
+from ainur_cli.compose.pads import arp_notes, pad_notes
+from ainur_cli.compose.seeds import rng_for
+from ainur_cli.compose.types import Composition, Note, Part
+from ainur_cli.key import Key
+from ainur_cli.style import PartStyle, Style
+from ainur_cli.timeline import Timeline
+
+_COMPOSERS = {"bass": bass_notes, "chords": chord_notes, "pad": pad_notes, "arp": arp_notes}
+
+
+def _check_sections(sections: Sequence, timeline: Timeline) -> None:
+    bar = 0
+    for s in sections:
+        if s.start_bar != bar or s.bars < 1:
+            raise ValueError(f"sections must be consecutive from bar 0 (section {s.index} starts at "
+                             f"bar {s.start_bar}, expected {bar})")
+        bar += s.bars
+    if bar != timeline.total_bars:
+        raise ValueError(f"sections cover {bar} bars, the timeline {timeline.total_bars}")
+
+
+def _final_hit(part: PartStyle, ctx: Context) -> list[Note]:
+    """The last bar: one held chord (bass: its bass note) if the part plays the last section."""
+    last = ctx.sections[-1]
+    if not part.plays_in(last):
+        return []
+    bar = ctx.final_bar
+    chord = ctx.chords.at(bar.start)
+    vel = velocity(part.velocity, last.energy)
+    if part.role == "bass":
+        return [Note(bar.start, bar.length, pitch_in_octave(chord.bass, part.octave, -5), vel)]
+    v = voicing(chord_tones(chord, 4), None, register_center(part))
+    return [Note(bar.start, bar.length, p, vel) for p in v]
+
+
+def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, sections: Sequence,
+                 spec_file: str | None = None) -> Composition:
+    """Compose every part of ``style`` over ``sections`` (consecutive, covering the timeline).
+
+    :param sections: placed sections (``SectionPlan``-like: index, name, kind, start_bar, bars,
+        start_beat, end_beat, energy, lyrics).
+    :param spec_file: named in errors about lyrics that cannot be sung.
+    :returns: parts in the style's order (drums on channel 9), chords, and ``metadata`` with
+        ``warnings`` (lines sung in sixteenths...), ``lines`` (one entry per lyric line: section,
+        text, syllables, start/end beat, grid) and ``hook_sections``.
+    :raises SpecError: a lyric line with nothing singable, or too long for its section.
+    """
+    sections = tuple(sections)
+    _check_sections(sections, timeline)
+    seed = int(seed)
+    bars = Bars(timeline)
+    chords = ChordTrack(song_chords(style, key, bars, sections))
+    ctx = Context(style, key, seed, bars, sections, chords, hook_sections(style, sections))
+    melody = MelodyComposer(ctx, spec_file).compose()
+    parts: list[Part] = []
+    channel = 0
+    end = bars.end
+    for name, ps in style.parts.items():
+        rng = rng_for(seed, "part", name)
+        if ps.role == "drums":
+            notes = drum_notes(style, ps, bars, sections, rng)
+        elif ps.role == "melody":
+            notes = list(melody.notes)
+        else:
+            notes = _COMPOSERS[ps.role](ps, ctx, rng) + _final_hit(ps, ctx)
+        if ps.hook:
+            notes += hook_notes(ps, ctx, melody)
+        notes = apply_feel(notes, style, bars, None if ps.role == "melody" else rng_for(seed, "humanize", name))
+        kept = []
+        for n in notes:
+            if n.start_beat < end - EPS:
+                if n.start_beat + n.duration_beats > end:
+                    n = Note(n.start_beat, end - n.start_beat, n.pitch, n.velocity, n.lyric, n.phones,
+                             n.line_index)
+                kept.append(n)
+        kept.sort(key=lambda n: (n.start_beat, n.pitch))
+        if ps.is_drums:
+            ch = 9
+        else:
+            ch = channel
+            channel += 2 if channel == 8 else 1
+        parts.append(Part(name, 0 if ps.is_drums else ps.program, ps.is_drums, ch, tuple(kept)))
+    metadata = {
+        "warnings": list(melody.warnings),
+        "lines": melody.lines,
+        "hook_sections": [s.name for s in sections if s.index in ctx.hook_sections],
+        "home_tonic_pc": home_tonic(style.key, key),
+        "seed": seed,
+    }
+    return Composition(tuple(parts), chords.chords, metadata)

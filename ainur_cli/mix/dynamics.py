@@ -1,0 +1,151 @@
+"""Vectorised gain computers for the master: a glue compressor and a look-ahead limiter.
+
+Both work on a *control rate*: the signal is cut into blocks of ``block`` samples (about
+0.7 ms) and every quantity below is one value per block, in dB. Nothing loops over samples in
+Python, and the recursive parts have closed forms:
+
+* exponential release of a gain reduction ``d`` (dB, ≥ 0) with instant attack,
+  ``e[b] = max(d[b], a·e[b−1])``, equals ``max_k d[k]·a^(b−k)``; in logs that is a running
+  maximum (``np.maximum.accumulate``) of ``log d[k] − k·log a`` plus ``b·log a``;
+* the limiter's look-ahead: ``h[j] = min r[j … j+L−1]`` followed by the moving average
+  ``s[b] = mean h[b−L+1 … b]``. Every ``h`` in that average is a minimum over a window that
+  contains block ``b``, so ``s[b] ≤ r[b]``: the smoothed gain never exceeds the gain the block
+  requires, and it ramps down over the look-ahead instead of stepping.
+
+Background: D. Giannoulis, M. Massberg, J. D. Reiss, "Digital Dynamic Range Compressor
+Design — A Tutorial and Analysis", JAES 60(6), 2012 (gain computer with soft knee, smooth
+decoupled peak detector).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.signal as ss
+
+
+def block_size_for(sample_rate: int) -> int:
+    """Control-rate block in samples: a power of two of about 0.7 ms (32 at 44.1/48 kHz)."""
+    return int(2 ** max(3, min(8, round(math.log2(sample_rate / 1500.0)))))
+
+
+def coefficient(time_ms: float, block: int, sample_rate: int) -> float:
+    """Per-block decay factor of a one-pole with time constant ``time_ms``."""
+    blocks = max(time_ms * 1e-3 * sample_rate / block, 1e-9)
+    return math.exp(-1.0 / blocks)
+
+
+def release(reduction_db: np.ndarray, coeff: float) -> np.ndarray:
+    """Instant attack, exponential release: ``e[b] = max(d[b], coeff·e[b−1])``, d ≥ 0 dB."""
+    d = np.asarray(reduction_db, dtype=np.float64)
+    if d.size == 0 or coeff <= 0.0:
+        return d.copy()
+    log_a = math.log(coeff)
+    k = np.arange(d.size, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        w = np.log(np.maximum(d, 0.0)) - k * log_a
+    w = np.maximum.accumulate(w) + k * log_a
+    return np.exp(w)  # exp(−inf) = 0 where nothing was ever reduced
+
+
+def smooth(x: np.ndarray, coeff: float) -> np.ndarray:
+    """One-pole low-pass ``y[b] = coeff·y[b−1] + (1 − coeff)·x[b]``, starting at ``x[0]``."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.size == 0 or coeff <= 0.0:
+        return x.copy()
+    y, _ = ss.lfilter([1.0 - coeff], [1.0, -coeff], x, zi=[coeff * x[0]])
+    return y
+
+
+def forward_min(x: np.ndarray, width: int) -> np.ndarray:
+    """``h[j] = min x[j … j+width−1]`` (the window is cut at the end)."""
+    h = np.array(x, dtype=np.float64, copy=True)
+    for k in range(1, min(width, h.size)):
+        np.minimum(h[:-k], x[k:], out=h[:-k])
+    return h
+
+
+def trailing_mean(x: np.ndarray, width: int) -> np.ndarray:
+    """``s[b] = mean x[max(0, b−width+1) … b]``."""
+    x = np.asarray(x, dtype=np.float64)
+    if width <= 1 or x.size == 0:
+        return x.copy()
+    c = np.concatenate(([0.0], np.cumsum(x)))
+    b = np.arange(x.size)
+    lo = np.maximum(0, b - width + 1)
+    return (c[b + 1] - c[lo]) / (b + 1 - lo)
+
+
+def soft_knee_reduction(level_db: np.ndarray, threshold_db: float, ratio: float,
+                        knee_db: float) -> np.ndarray:
+    """Static compressor curve: gain reduction in dB (≥ 0) for an input level in dB."""
+    over = np.asarray(level_db, dtype=np.float64) - threshold_db
+    slope = 1.0 - 1.0 / ratio
+    if knee_db <= 0:
+        return np.maximum(over, 0.0) * slope
+    out = np.where(over > knee_db / 2, over * slope, 0.0)
+    inside = np.abs(over) <= knee_db / 2
+    out[inside] = slope * (over[inside] + knee_db / 2) ** 2 / (2 * knee_db)
+    return out
+
+
+def glue_reduction_db(block_power: np.ndarray, *, offset_db: float, threshold_db: float,
+                      ratio: float, knee_db: float, attack_ms: float, release_ms: float,
+                      block: int, sample_rate: int, rms_ms: float = 10.0) -> np.ndarray:
+    """Gain reduction (dB, ≥ 0, one per block) of a stereo-linked RMS glue compressor.
+
+    :param block_power: mean square of the mix per block (averaged over channels).
+    :param offset_db: added to the detector level (the mix's pre-scaling to the target).
+    """
+    if ratio <= 1.0 or block_power.size == 0:
+        return np.zeros(block_power.size)
+    width = max(1, int(round(rms_ms * 1e-3 * sample_rate / block)))
+    rms = trailing_mean(block_power, width)
+    with np.errstate(divide="ignore"):
+        level = 10.0 * np.log10(np.maximum(rms, 1e-20)) + offset_db
+    target = soft_knee_reduction(level, threshold_db, ratio, knee_db)
+    held = release(target, coefficient(release_ms, block, sample_rate))
+    return smooth(held, coefficient(attack_ms, block, sample_rate))
+
+
+def limiter_gain_db(required_db: np.ndarray, *, lookahead_blocks: int, release_coeff: float) -> np.ndarray:
+    """Look-ahead limiter gain (dB, ≤ 0, one per block) that never exceeds ``required_db``.
+
+    :param required_db: the most gain each block may have (≤ 0 where it must be reduced).
+    """
+    r = np.minimum(np.asarray(required_db, dtype=np.float64), 0.0)
+    held = forward_min(r, lookahead_blocks)
+    released = release(-held, release_coeff)
+    # ≤ r in exact arithmetic; the minimum removes the cumsum's rounding (~1e-12 dB)
+    return np.minimum(-trailing_mean(released, lookahead_blocks), r)
+
+
+def neighbour_min(x: np.ndarray) -> np.ndarray:
+    """``min(x[b−1], x[b], x[b+1])`` (edges use what exists)."""
+    out = np.array(x, dtype=np.float64, copy=True)
+    if out.size > 1:
+        np.minimum(out[1:], x[:-1], out=out[1:])
+        np.minimum(out[:-1], x[1:], out=out[:-1])
+    return out
+
+
+def curve_at(positions: np.ndarray, gain_lin: np.ndarray, block: int) -> np.ndarray:
+    """Per-sample gain at integer sample ``positions`` (any shape) → float32, the linear
+    interpolation of ``gain_lin`` between block centres (constant before the first centre and
+    after the last).
+
+    Each sample's value is a convex combination of its own block's value and a neighbour's,
+    so it never exceeds the larger of the two.
+    """
+    t = (np.asarray(positions, dtype=np.float64) - (block - 1) / 2.0) / block
+    i = np.clip(np.floor(t), 0, max(gain_lin.size - 2, 0)).astype(np.int64)
+    if gain_lin.size < 2:
+        return np.full(np.shape(positions), gain_lin[0] if gain_lin.size else 1.0, np.float32)
+    frac = np.clip(t - i, 0.0, 1.0)
+    return (gain_lin[i] + (gain_lin[i + 1] - gain_lin[i]) * frac).astype(np.float32)
+
+
+def expand(gain_lin: np.ndarray, block: int, n_samples: int) -> np.ndarray:
+    """Per-sample gain (n_samples,) float32 (see :func:`curve_at`)."""
+    return curve_at(np.arange(n_samples), gain_lin, block)

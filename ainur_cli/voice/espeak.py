@@ -1,0 +1,166 @@
+"""espeak-ng through ctypes: text → phoneme mnemonics, and phoneme strings → speech + timings.
+
+The ``espeakng-loader`` wheel ships ``libespeak-ng`` and its data folder, so nothing is
+downloaded and no Debian package is needed. The library holds global state and is not
+thread-safe: every call goes through one lock, and each process initialises it once.
+
+Audio comes back as float64 mono at :data:`ESPEAK_RATE` (22 050 Hz) with one
+:class:`PhoneEvent` per phoneme (its mnemonic, e.g. ``"'aI"``, and start sample).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from ainur_cli.errors import MissingDependencyError, VoiceError
+
+log = logging.getLogger(__name__)
+
+ESPEAK_RATE = 22050  # Hz, what libespeak-ng synthesises at
+
+_AUDIO_OUTPUT_SYNCHRONOUS = 2
+_INIT_PHONEME_EVENTS = 0x0001
+_INIT_DONT_EXIT = 0x8000
+_CHARS_UTF8 = 1
+_PHONEMES_INPUT = 0x100
+_EVENT_LIST_TERMINATED = 0
+_EVENT_PHONEME = 7
+_PARAM_RATE, _PARAM_PITCH, _PARAM_RANGE = 1, 3, 4
+
+
+class _Event(ctypes.Structure):
+    _fields_ = [("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint),
+                ("text_position", ctypes.c_int), ("length", ctypes.c_int),
+                ("audio_position", ctypes.c_int), ("sample", ctypes.c_int),
+                ("user_data", ctypes.c_void_p), ("id", ctypes.c_char * 8)]
+
+
+_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
+                             ctypes.POINTER(_Event))
+
+
+@dataclass(frozen=True)
+class PhoneEvent:
+    """One phoneme espeak-ng produced: ``name`` with its stress mark, ``start`` in samples."""
+
+    name: str
+    start: int
+
+
+class _Engine:
+    """The process-wide libespeak-ng handle (load once, lock every call)."""
+
+    def __init__(self) -> None:
+        try:
+            import espeakng_loader
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise MissingDependencyError(
+                "the singing voice needs espeak-ng", value="espeakng-loader",
+                allowed="pip install espeakng-loader") from exc
+        self.lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        self.lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+        self.lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int,
+                                                   ctypes.c_int]
+        rate = self.lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0,
+                                          espeakng_loader.get_data_path().encode(),
+                                          _INIT_PHONEME_EVENTS | _INIT_DONT_EXIT)
+        if rate != ESPEAK_RATE:
+            raise VoiceError(f"libespeak-ng failed to initialise (returned {rate})")
+        self.lock = threading.Lock()
+        self._chunks: list[np.ndarray] = []
+        self._events: list[PhoneEvent] = []
+        self._callback = _CALLBACK(self._on_audio)  # keep a reference for the C side
+        self.lib.espeak_SetSynthCallback(self._callback)
+        self._voice: tuple | None = None
+
+    def _on_audio(self, wav, count, events) -> int:
+        if count > 0:
+            self._chunks.append(np.ctypeslib.as_array(wav, (count,)).copy())
+        i = 0
+        while events[i].type != _EVENT_LIST_TERMINATED:
+            ev = events[i]
+            if ev.type == _EVENT_PHONEME:
+                name = bytes(ev.id).split(b"\0")[0].decode("ascii", "replace")
+                self._events.append(PhoneEvent(name, int(ev.sample)))
+            i += 1
+        return 0
+
+    def set_voice(self, name: str, pitch: int, rate_wpm: int, pitch_range: int = 0) -> None:
+        key = (name, pitch, rate_wpm, pitch_range)
+        if key == self._voice:
+            return
+        if self.lib.espeak_SetVoiceByName(name.encode()) != 0:
+            raise VoiceError("espeak-ng has no such voice", value=name,
+                             allowed="an espeak-ng voice name such as 'en-us+m3'")
+        self.lib.espeak_SetParameter(_PARAM_RATE, rate_wpm, 0)
+        self.lib.espeak_SetParameter(_PARAM_PITCH, pitch, 0)
+        self.lib.espeak_SetParameter(_PARAM_RANGE, pitch_range, 0)
+        self._voice = key
+
+    def text_to_phonemes(self, text: str) -> list[str]:
+        """Words → espeak mnemonics, one string per word (phonemes joined by ``_``)."""
+        ptr = ctypes.c_char_p(text.encode("utf-8"))
+        ref = ctypes.pointer(ptr)
+        words: list[str] = []
+        while ref.contents.value:
+            out = self.lib.espeak_TextToPhonemes(ref, _CHARS_UTF8, ord("_") << 8)
+            if out:
+                words.extend(out.decode("utf-8", "replace").split())
+        return words
+
+    def synth(self, text: str, flags: int = _CHARS_UTF8 | _PHONEMES_INPUT
+              ) -> tuple[np.ndarray, list[PhoneEvent]]:
+        self._chunks, self._events = [], []
+        data = text.encode("utf-8") + b"\0"
+        err = self.lib.espeak_Synth(data, len(data), 0, 0, 0, flags, None, None)
+        if err != 0:
+            raise VoiceError("espeak-ng could not synthesise a phrase", value=text)
+        audio = (np.concatenate(self._chunks).astype(np.float64) / 32768.0 if self._chunks
+                 else np.zeros(0))
+        return audio, list(self._events)
+
+
+@lru_cache(maxsize=1)
+def _engine() -> _Engine:
+    return _Engine()
+
+
+@lru_cache(maxsize=4096)
+def word_phonemes(word: str, voice: str = "en-us") -> tuple[str, ...]:
+    """espeak-ng's own reading of one word (or number, or name) as mnemonics with stress marks,
+    e.g. ``"Björk"`` → ``('b', 'j', "'3:", 'k')``. Several words come back concatenated."""
+    eng = _engine()
+    with eng.lock:
+        eng.set_voice(voice, 50, 175)
+        words = eng.text_to_phonemes(word)
+    return tuple(p for w in words for p in w.split("_") if p)
+
+
+def speak_phonemes(phonemes: str, *, voice: str, pitch: int, rate_wpm: int
+                   ) -> tuple[np.ndarray, list[PhoneEvent]]:
+    """Synthesise an espeak phoneme string (``"h@l'oU w'3:ld"``) monotone.
+
+    :returns: (audio, shape (samples,) float64 at 22 050 Hz; phoneme events in order).
+    """
+    eng = _engine()
+    with eng.lock:
+        eng.set_voice(voice, pitch, rate_wpm)
+        return eng.synth(f"[[{phonemes}]]")
+
+
+def speak_text(text: str, *, voice: str = "en-us+m3", pitch: int = 50, rate_wpm: int = 165,
+               pitch_range: int = 50) -> tuple[np.ndarray, list[PhoneEvent]]:
+    """Plain speech of ``text`` with espeak's own intonation (the benchmark's spoken baseline).
+
+    :returns: (audio, shape (samples,) float64 at 22 050 Hz; phoneme events).
+    """
+    eng = _engine()
+    with eng.lock:
+        eng.set_voice(voice, pitch, rate_wpm, pitch_range)
+        return eng.synth(text, _CHARS_UTF8)

@@ -1,0 +1,67 @@
+"""The sung F0: note pitches with portamento into each new note, delayed vibrato on held
+notes and a slow seeded wander, per 5 ms frame."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ainur_cli.voice.score import SungSyllable
+from ainur_cli.voice.voices import VoiceSpec
+
+VIBRATO_FADE_S = 0.25   # vibrato depth rises over this long once it starts
+GLIDE_AFTER_S = 0.012   # the glide into a note ends this long after its start
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3 - 2 * x)
+
+
+def f0_contour(t_s: np.ndarray, sylls: Sequence[SungSyllable], voice: VoiceSpec,
+               rng: np.random.Generator, silent: Sequence[tuple[float, float]] = ()
+               ) -> np.ndarray:
+    """F0 in Hz at song times ``t_s`` (shape (frames,)) for one phrase.
+
+    Each note's pitch holds from its start to the next note's; the glide into a new pitch
+    lasts ``voice.portamento_s`` and ends :data:`GLIDE_AFTER_S` after the note starts (so the
+    pitch moves mostly during the consonants). After a rest the new pitch starts directly.
+    """
+    notes = [n for s in sylls for n in s.notes]
+    cents = np.full(t_s.shape, 100.0 * notes[0].midi_pitch)
+    rests = {round(b, 6) for _, b in silent}
+    for prev, n in zip(notes, notes[1:]):
+        step = 100.0 * (n.midi_pitch - prev.midi_pitch)
+        after_rest = any(abs(n.start_s - b) < 0.5 for b in rests) and n.start_s - prev.end_s > 0.03
+        if after_rest:
+            cents += step * (t_s >= n.start_s - 0.5 * (n.start_s - prev.end_s))
+            continue
+        glide = min(voice.portamento_s, 0.5 * prev.duration_s)
+        if abs(step) > 250:  # wider leaps take a little longer
+            glide *= 1.3
+        end = n.start_s + GLIDE_AFTER_S
+        cents += step * _smoothstep((t_s - (end - glide)) / glide)
+    # Delayed vibrato per note, phase-continuous within a note, seeded rate jitter.
+    vib = np.zeros_like(t_s)
+    for n in notes:
+        if n.duration_s < voice.vibrato_delay_s + 0.12:
+            continue
+        t0 = n.start_s + voice.vibrato_delay_s
+        inside = (t_s >= t0) & (t_s < n.end_s)
+        if not inside.any():
+            continue
+        rate = voice.vibrato_rate_hz * (1.0 + 0.04 * rng.standard_normal())
+        tt = t_s[inside] - t0
+        depth = voice.vibrato_depth_cents * _smoothstep(tt / VIBRATO_FADE_S)
+        vib[inside] = depth * np.sin(2 * np.pi * rate * tt)
+    # Slow wander: low-passed noise (about 1.5 Hz), scaled to ``drift_cents`` rms.
+    if voice.drift_cents > 0 and t_s.size > 4:
+        noise = rng.standard_normal(t_s.size + 64)
+        kernel = np.hanning(61)
+        wander = np.convolve(noise, kernel / kernel.sum(), mode="same")[32:32 + t_s.size]
+        wander *= voice.drift_cents / (wander.std() + 1e-9)
+    else:
+        wander = 0.0
+    total = cents + vib + wander
+    return 440.0 * 2.0 ** ((total - 6900.0) / 1200.0)

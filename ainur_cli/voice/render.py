@@ -1,0 +1,154 @@
+"""Phrases → audio: warp the analysed speech onto the score and resynthesise with WORLD.
+
+For every output frame (5 ms) the time map says which source instant to read; the envelope
+is interpolated there (log domain), warped in frequency for the voice, and given the score's
+F0. Held vowels get slow formant motion and vibrato-coupled level so they do not freeze.
+All work happens at 22 050 Hz; :func:`ainur_cli.voice.sing` resamples once at the end.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ainur_cli.voice.analysis import FFT_SIZE, FRAME_S, SpeechFrames, analyse_phrase
+from ainur_cli.voice.espeak import ESPEAK_RATE
+from ainur_cli.voice.phonemes import is_vowel
+from ainur_cli.voice.pitch import f0_contour
+from ainur_cli.voice.score import SungSyllable
+from ainur_cli.voice.timing import PhraseMap, WarpOptions, phrase_map
+from ainur_cli.voice.voices import VoiceSpec
+
+log = logging.getLogger(__name__)
+
+OUTPUT_GAIN = 0.9          # linear, brings espeak's level to about -16 dBFS RMS on vowels
+FADE_IN_S, FADE_OUT_S = 0.01, 0.04
+_FREQS = np.linspace(0.0, ESPEAK_RATE / 2, FFT_SIZE // 2 + 1)
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Knobs of the resynthesis (the defaults are what the benchmark chose).
+
+    :param warp: vowel time-warp options.
+    :param formant_motion: peak relative formant wander on held vowels (0.02 = ±2 %).
+    :param consonant_boost_db: level added to consonant frames (clearer onsets).
+    """
+
+    warp: WarpOptions = WarpOptions()
+    formant_motion: float = 0.02
+    consonant_boost_db: float = 3.0
+
+
+def phoneme_text(sylls: Sequence[SungSyllable]) -> tuple[str, tuple[str, ...]]:
+    """The espeak phoneme input for a phrase, and the phones it asks for, in order."""
+    parts: list[str] = []
+    wanted: list[str] = []
+    prev_open = False
+    for k, s in enumerate(sylls):
+        p = s.phones
+        new_word = k > 0 and (s.notes[0].is_word_start or (prev_open and not p.onset))
+        if new_word:
+            parts.append(" ")
+        mark = "'" if p.stress == 1 else "," if p.stress == 2 else ""
+        parts.append("".join(p.onset) + mark + p.nucleus + "".join(p.coda))
+        wanted.extend(p.phones)
+        prev_open = not p.coda
+    return "".join(parts), tuple(wanted)
+
+
+def _interp_frames(a: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Rows of ``a`` at fractional row positions ``pos`` (linear)."""
+    pos = np.clip(pos, 0, a.shape[0] - 1)
+    i0 = np.floor(pos).astype(np.int64)
+    i1 = np.minimum(i0 + 1, a.shape[0] - 1)
+    w = (pos - i0)[:, None]
+    return a[i0] * (1 - w) + a[i1] * w
+
+
+def _warp_freq(log_sp: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Envelope warped in frequency per frame: new(f) = old(f / scale). ``scale``: (frames,)."""
+    src = _FREQS[None, :] / scale[:, None] / _FREQS[1]
+    src = np.clip(src, 0, log_sp.shape[1] - 1)
+    i0 = np.floor(src).astype(np.int64)
+    i1 = np.minimum(i0 + 1, log_sp.shape[1] - 1)
+    w = src - i0
+    return (np.take_along_axis(log_sp, i0, 1) * (1 - w) + np.take_along_axis(log_sp, i1, 1) * w)
+
+
+def _held_weight(t_s: np.ndarray, pmap: PhraseMap) -> np.ndarray:
+    """0..1 per frame: how deep inside a held vowel the frame is (for formant motion)."""
+    w = np.zeros_like(t_s)
+    for a, b in pmap.vowels:
+        if b - a < 0.25:
+            continue
+        x = np.clip(np.minimum(t_s - a, b - t_s) / 0.12, 0.0, 1.0)
+        w = np.maximum(w, x * ((t_s >= a) & (t_s < b)))
+    return w
+
+
+def render_phrase(sylls: Sequence[SungSyllable], voice: VoiceSpec, rng: np.random.Generator,
+                  options: RenderOptions = RenderOptions()) -> tuple[float, np.ndarray]:
+    """One phrase → (start time in song seconds, mono float64 audio at 22 050 Hz)."""
+    import pyworld
+
+    text, wanted = phoneme_text(sylls)
+    frames: SpeechFrames = analyse_phrase(text, wanted, voice.espeak_voice, voice.espeak_pitch,
+                                          voice.rate_wpm)
+    pmap = phrase_map(sylls, frames.phone_s, options.warp)
+    t0 = pmap.start_s - 0.01
+    n = int(np.ceil((pmap.end_s + 0.03 - t0) / FRAME_S)) + 1
+    t_s = t0 + np.arange(n) * FRAME_S
+    src_s, mute = pmap.source_at(t_s)
+    mute |= (t_s < pmap.start_s) | (t_s > pmap.end_s)
+    pos = src_s / FRAME_S
+    log_sp = _interp_frames(np.log(frames.sp + 1e-16), pos)
+    ap = _interp_frames(frames.ap, pos)
+    voiced = frames.voiced[np.clip(np.round(pos).astype(np.int64), 0, frames.voiced.size - 1)]
+    f0 = f0_contour(t_s, sylls, voice, rng, pmap.silent)
+    # Held vowels: slow formant wander (two slow sines, seeded phases) plus the voice's warp.
+    held = _held_weight(t_s, pmap)
+    ph = rng.uniform(0, 2 * np.pi, 2)
+    motion = options.formant_motion * held * (0.6 * np.sin(2 * np.pi * 0.7 * t_s + ph[0])
+                                             + 0.4 * np.sin(2 * np.pi * 1.9 * t_s + ph[1]))
+    scale = voice.formant_scale * (1.0 + motion)
+    log_sp = _warp_freq(log_sp, scale)
+    log_sp += (voice.tilt_db_per_khz * _FREQS / 1000.0 * np.log(10) / 10)[None, :]
+    # Consonant clarity: lift frames outside vowels.
+    in_vowel = np.zeros(n, dtype=bool)
+    for a, b in pmap.vowels:
+        in_vowel |= (t_s >= a) & (t_s < b)
+    log_sp[~in_vowel] += options.consonant_boost_db * np.log(10) / 10
+    # Breath: aspiration noise above ~2 kHz on voiced frames.
+    breath = voice.breath * np.clip((_FREQS - 1500.0) / 4000.0, 0.0, 1.0)
+    ap = np.where(voiced[:, None], np.maximum(ap, breath[None, :]), ap)
+    f0 = np.where(voiced & ~mute, f0, 0.0)
+    log_sp[mute] = np.log(1e-16)
+    ap[mute] = 1.0
+    y = pyworld.synthesize(f0, np.exp(log_sp), np.clip(ap, 0.0, 1.0), ESPEAK_RATE,
+                           FRAME_S * 1000.0)
+    env = np.ones_like(y)
+    start = int(round((pmap.start_s - t0) * ESPEAK_RATE))
+    fi = int(FADE_IN_S * ESPEAK_RATE)
+    env[:start] = 0.0
+    env[start:start + fi] = np.linspace(0, 1, len(env[start:start + fi]))
+    end = int(round((pmap.end_s - t0) * ESPEAK_RATE))
+    fo = int(FADE_OUT_S * ESPEAK_RATE)
+    env[max(0, end - fo):end] *= np.linspace(1, 0, len(env[max(0, end - fo):end]))
+    env[end:] = 0.0
+    return t0, y * env * OUTPUT_GAIN * 10 ** (voice.gain_db / 20)
+
+
+def breath_noise(duration_s: float, rng: np.random.Generator, level: float = 0.02) -> np.ndarray:
+    """An inhalation: band-limited noise with a soft swell, mono at 22 050 Hz."""
+    from scipy.signal import butter, sosfilt
+
+    n = max(1, int(duration_s * ESPEAK_RATE))
+    noise = rng.standard_normal(n)
+    sos = butter(2, [700.0, 6000.0], btype="band", fs=ESPEAK_RATE, output="sos")
+    y = sosfilt(sos, noise)
+    env = np.sin(np.linspace(0, np.pi, n)) ** 1.5
+    return level * y * env / (np.abs(y).max() + 1e-9)

@@ -1,0 +1,75 @@
+"""The voice presets: which espeak-ng speaker is analysed and how its envelope, pitch
+gestures and breath are shaped into a singer. Add a voice by adding a :class:`VoiceSpec`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ainur_cli.errors import VoiceError
+
+
+@dataclass(frozen=True)
+class VoiceSpec:
+    """One singing voice.
+
+    :param name: preset name (what ``sing(voice=...)`` takes).
+    :param description: one line for ``available_voices()``.
+    :param espeak_voice: espeak-ng voice+variant whose speech is analysed, e.g. ``"en-us+m3"``.
+    :param espeak_pitch: espeak pitch parameter 0..99 of the (monotone) analysed speech.
+    :param rate_wpm: espeak speaking rate; sets the natural consonant lengths.
+    :param formant_scale: spectral-envelope frequency warp (>1 raises formants: smaller vocal tract).
+    :param tilt_db_per_khz: spectral tilt added to the envelope (negative = darker).
+    :param breath: 0..1, how much aspiration noise rides on the voiced sound above ~2 kHz.
+    :param vibrato_rate_hz: vibrato rate; :param vibrato_depth_cents: peak deviation.
+    :param vibrato_delay_s: how long a note is held straight before vibrato fades in.
+    :param portamento_s: how long the glide into a new pitch lasts (ends just after the beat).
+    :param drift_cents: size of the slow random pitch wander (keeps held notes from sounding
+        synthetic).
+    :param gain_db: output level trim.
+    """
+
+    name: str
+    description: str
+    espeak_voice: str
+    espeak_pitch: int
+    rate_wpm: int = 165
+    formant_scale: float = 1.0
+    tilt_db_per_khz: float = 0.0
+    breath: float = 0.15
+    vibrato_rate_hz: float = 5.5
+    vibrato_depth_cents: float = 22.0
+    vibrato_delay_s: float = 0.28
+    portamento_s: float = 0.07
+    drift_cents: float = 5.0
+    gain_db: float = 0.0
+
+
+VOICES: dict[str, VoiceSpec] = {
+    v.name: v for v in (
+        VoiceSpec("tenor", "male pop tenor: espeak en-us, warm, light late vibrato",
+                  espeak_voice="en-us", espeak_pitch=85, formant_scale=0.98,
+                  tilt_db_per_khz=-0.4, breath=0.12, vibrato_rate_hz=5.4,
+                  vibrato_depth_cents=22.0),
+        VoiceSpec("soprano", "female pop soprano: espeak en-us f2, raised formants, breathy, "
+                  "faster vibrato", espeak_voice="en-us+f2", espeak_pitch=40,
+                  formant_scale=1.10, tilt_db_per_khz=0.3, breath=0.3, vibrato_rate_hz=5.9,
+                  vibrato_depth_cents=25.0, vibrato_delay_s=0.22, portamento_s=0.06),
+    )
+}
+DEFAULT_VOICE = "tenor"
+
+
+def get_voice(name: str) -> VoiceSpec:
+    """A preset by name (``"default"`` is :data:`DEFAULT_VOICE`)."""
+    key = DEFAULT_VOICE if name == "default" else name
+    if key not in VOICES:
+        raise VoiceError("unknown voice", field="voice", value=name,
+                         allowed=", ".join(["default", *VOICES]))
+    return VOICES[key]
+
+
+def available_voices() -> dict[str, str]:
+    """Voice name → one-line description (``default`` included)."""
+    out = {"default": f"same as '{DEFAULT_VOICE}'"}
+    out.update({v.name: v.description for v in VOICES.values()})
+    return out

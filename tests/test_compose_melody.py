@@ -1,0 +1,240 @@
+"""The melody composer: one note per syllable, phrasing, key/chord fit, stress, repeats,
+crowded and impossible lines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import pytest
+
+from ainur_cli.compose import compose_song
+from ainur_cli.compose.harmony import ChordTrack
+from ainur_cli.compose.lyrics import parse_lyrics
+from ainur_cli.compose.melody import singer_range
+from ainur_cli.compose.meter import Bars, grid_weights
+from ainur_cli.errors import SpecError
+from ainur_cli.key import parse_key
+from ainur_cli.presets import load_preset
+from ainur_cli.timeline import MeterChange, TempoChange, Timeline
+
+VERSE = """Headlights on the empty road
+Counting every mile we know
+Radio is playing low
+Take me where the rivers go"""
+CHORUS = """We are running through the midnight
+Chasing down a silver light
+Never looking back tonight
+We are golden, we are bright"""
+
+
+@dataclass(frozen=True)
+class Sec:
+    index: int
+    name: str
+    kind: str
+    start_bar: int
+    bars: int
+    start_beat: Fraction
+    end_beat: Fraction
+    energy: float
+    lyrics: tuple[str, ...]
+
+
+def build(layout, meter=(4, 4), tempos=((0, 100),)):
+    total = sum(b for _, _, b, _ in layout)
+    mc = [MeterChange(0, *meter)]
+    probe = Timeline([TempoChange(Fraction(0), Fraction(120))], mc, total, 44100)
+    tl = Timeline([TempoChange(probe.bar_to_beat(b), Fraction(t)) for b, t in tempos], mc, total, 44100)
+    out, bar = [], 0
+    for i, (name, kind, bars, text) in enumerate(layout):
+        lines = tuple(ln.strip() for ln in text.splitlines() if ln.strip())
+        out.append(Sec(i, name, kind, bar, bars, tl.bar_to_beat(bar), tl.bar_to_beat(bar + bars), 0.6, lines))
+        bar += bars
+    return tl, out
+
+
+SONG = [("Intro", "intro", 2, ""), ("Verse 1", "verse", 8, VERSE), ("Chorus", "chorus", 8, CHORUS),
+        ("Verse 2", "verse", 8, VERSE.replace("Headlights", "Streetlights")),
+        ("Chorus 2", "chorus", 8, CHORUS), ("Outro", "outro", 2, "")]
+
+
+def run(layout=SONG, preset="pop", seed=5, key="A minor", **kw):
+    tl, sections = build(layout, **kw)
+    style = load_preset(preset).style
+    comp = compose_song(key=parse_key(key), seed=seed, style=style, timeline=tl, sections=sections,
+                        spec_file="song.yaml")
+    return tl, sections, style, comp
+
+
+def section_notes(comp, s):
+    return [n for n in comp.part("lead").notes if s.start_beat <= n.start_beat < s.end_beat]
+
+
+def test_every_syllable_gets_exactly_one_note():
+    _, sections, _, comp = run()
+    lead = comp.part("lead").notes
+    index = 0
+    for s in sections:
+        notes = section_notes(comp, s)
+        lines = parse_lyrics(s.lyrics)
+        if not lines:
+            assert not notes  # pop has no hook: sections without lyrics have no melody
+            continue
+        for line in lines:
+            mine = [n for n in notes if n.line_index == index]
+            sung = [n for n in mine if n.lyric != ""]
+            assert [n.lyric for n in sung] == [sy.text for sy in line.syllables]
+            assert [n.phones for n in sung] == [sy.phones for sy in line.syllables]
+            assert mine[0].lyric != ""  # a melisma ("") only continues a syllable
+            index += 1
+        for n in notes:
+            assert n.start_beat + n.duration_beats <= float(s.end_beat) + 1e-9
+    assert all(n.lyric is not None for n in lead)
+    starts = [n.start_beat for n in lead]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)  # one voice, no overlaps
+    for a, b in zip(lead, lead[1:]):
+        assert a.start_beat + a.duration_beats <= b.start_beat + 1e-9
+
+
+def test_lines_are_phrased_to_bars_with_a_breath():
+    tl, sections, _, comp = run()
+    verse = sections[1]  # 4 lines in 8 bars: a line every 2 bars
+    for k in range(4):
+        slot_start = float(tl.bar_to_beat(verse.start_bar + 2 * k))
+        notes = [n for n in comp.part("lead").notes if n.line_index == k]
+        assert slot_start <= notes[0].start_beat < slot_start + 2
+        end = notes[-1].start_beat + notes[-1].duration_beats
+        assert end <= slot_start + 8 - 0.5 + 1e-9  # half a beat to breathe
+    meta = comp.metadata["lines"]
+    expected = [float(tl.bar_to_beat(verse.start_bar + 2 * k)) for k in range(4)]
+    assert [m["start_beat"] for m in meta[:4]] == expected
+    assert all(m["grid_beats"] == 0.5 and not m["compressed"] for m in meta)
+
+
+def test_pitches_fit_key_chords_and_range():
+    tl, sections, style, comp = run()
+    key = parse_key("A minor")
+    scale = set(key.scale_pcs)
+    chords = ChordTrack(comp.chords)
+    low, high = singer_range(style.lead.octave)
+    bars = Bars(tl)
+    lead = comp.part("lead").notes
+    for n in lead:
+        assert low <= n.pitch <= high
+        assert n.pitch % 12 in scale | set(chords.at(n.start_beat).pitch_classes)
+        bar = bars.at(n.start_beat)
+        if abs(n.start_beat - bar.start) < 1e-9 and n.lyric:  # downbeats are chord tones
+            assert n.pitch % 12 in chords.at(n.start_beat).pitch_classes
+    for a, b in zip(lead, lead[1:]):
+        if a.line_index == b.line_index:
+            assert abs(a.pitch - b.pitch) <= 12
+
+
+def test_low_voice_range():
+    _, _, style, comp = run(preset="jazz-waltz")  # lead octave 3: a low voice
+    assert style.lead.octave == 3
+    pitches = [n.pitch for n in comp.part("lead").notes if n.lyric is not None]
+    assert 45 <= min(pitches) and max(pitches) <= 64  # A2..E4
+
+
+def test_stressed_syllables_fall_on_stronger_beats():
+    tl, sections, _, comp = run()
+    bars = Bars(tl)
+    stressed, unstressed = [], []
+    index = 0
+    for s in sections:
+        for line in parse_lyrics(s.lyrics):
+            notes = [n for n in comp.part("lead").notes if n.line_index == index and n.lyric]
+            for word in line.words:
+                for sy in word.syllables:
+                    n = notes.pop(0)
+                    bar = bars.at(n.start_beat)
+                    offsets, weights = grid_weights(bar.numerator, bar.denominator, 0.25)
+                    weight = float(weights[int(round((n.start_beat - bar.start) / 0.25))])
+                    if len(word.syllables) > 1:
+                        (stressed if sy.stress == 1 else unstressed).append(weight)
+            index += 1
+    assert sum(stressed) / len(stressed) > sum(unstressed) / len(unstressed) + 0.5
+
+
+def test_repeated_chorus_is_sung_the_same():
+    _, sections, _, comp = run()
+
+    def shape(s):
+        return [(round(n.start_beat - float(s.start_beat), 6), n.duration_beats, n.pitch, n.lyric)
+                for n in section_notes(comp, s)]
+
+    assert shape(sections[2]) and shape(sections[2]) == shape(sections[4])
+    assert shape(sections[1]) != shape(sections[3])  # different words, different melody
+
+
+def test_same_words_over_transposed_chords_are_transposed():
+    tl, sections = build([("A", "verse", 4, "Hold me close tonight\nNever let me go"),
+                          ("B", "section", 4, "Hold me close tonight\nNever let me go"),
+                          ("End", "outro", 1, "")])
+    style = load_preset("pop", {"progressions": {"verse": ["I", "IV"], "default": ["V", "I"]}}).style
+    comp = compose_song(key=parse_key("C major"), seed=2, style=style, timeline=tl, sections=sections)
+    a, b = (section_notes(comp, s) for s in sections[:2])
+    assert [(n.start_beat - float(sections[0].start_beat), n.lyric) for n in a] == \
+        [(n.start_beat - float(sections[1].start_beat), n.lyric) for n in b]
+    shifts = {(y.pitch - x.pitch) for x, y in zip(a, b)}
+    assert len(shifts) == 1 and shifts.pop() % 12 == 7  # I→V, IV→I: up a fifth (or down a fourth)
+
+
+def test_crowded_line_is_sung_faster_with_a_warning():
+    long_line = "Every single minute of the evening I was waiting for the telephone"
+    _, sections, _, comp = run([("Verse", "verse", 2, long_line + "\nShort one"), ("End", "outro", 1, "")])
+    warnings = comp.metadata["warnings"]
+    assert len(warnings) == 1 and "'Verse'" in warnings[0] and "line 1" in warnings[0]
+    sung = [n for n in comp.part("lead").notes if n.lyric]
+    assert len(sung) == sum(len(ln.syllables) for ln in parse_lyrics([long_line, "Short one"]))
+    assert comp.metadata["lines"][0]["compressed"] and comp.metadata["lines"][0]["grid_beats"] == 0.25
+    assert all(n.start_beat + n.duration_beats <= float(sections[0].end_beat) + 1e-9 for n in sung)
+
+
+def test_uneven_lines_share_bars_by_syllables():
+    text = "Oh\nEvery single minute of the evening I was waiting by the telephone for you"
+    _, sections, _, comp = run([("Verse", "verse", 4, text), ("End", "outro", 1, "")])
+    assert comp.metadata["warnings"] == []  # the long line got 3 of the 4 bars
+    assert comp.metadata["lines"][1]["start_beat"] == 4.0
+
+
+def test_more_lines_than_bars():
+    text = "\n".join(["la la la"] * 6)
+    _, sections, _, comp = run([("Chorus", "chorus", 2, text), ("End", "outro", 1, "")])
+    sung = [n for n in comp.part("lead").notes if n.lyric]
+    assert len(sung) == 18
+    assert len({m["start_beat"] for m in comp.metadata["lines"]}) == 6
+
+
+def test_impossible_line_is_an_error_naming_section_and_line():
+    words = " ".join(["la"] * 40)
+    with pytest.raises(SpecError) as e:
+        run([("Verse 1", "verse", 1, "Hello there\n" + words), ("End", "outro", 1, "")])
+    err = e.value
+    assert "Verse 1" in err.message and "line 2" in err.message and "40 syllables" in err.message
+    assert err.file == "song.yaml" and err.field == "sections[0].lyrics" and err.allowed
+    with pytest.raises(SpecError, match="nothing singable"):
+        run([("Verse 1", "verse", 2, "Hello\n!!! ???"), ("End", "outro", 1, "")])
+    with pytest.raises(SpecError, match="lyric lines"):
+        run([("Verse 1", "verse", 1, "\n".join(["oh"] * 9)), ("End", "outro", 1, "")])
+
+
+@pytest.mark.parametrize("meter", [(3, 4), (6, 8), (7, 8)])
+def test_odd_meters_and_tempo_changes(meter):
+    tl, sections, _, comp = run(SONG[:3] + [("End", "outro", 1, "")], meter=meter,
+                                tempos=((0, 120), (6, 84)))
+    sung = [n for n in comp.part("lead").notes if n.lyric]
+    assert len(sung) == sum(len(ln.syllables) for s in sections for ln in parse_lyrics(s.lyrics))
+    for s in sections:
+        for n in section_notes(comp, s):
+            assert n.start_beat + n.duration_beats <= float(s.end_beat) + 1e-9
+
+
+def test_hook_quotes_the_chorus():
+    _, sections, _, comp = run(preset="rock")
+    start = float(sections[2].start_beat)
+    chorus = [(round(n.start_beat - start, 6), n.duration_beats) for n in section_notes(comp, sections[2])]
+    intro = [(round(n.start_beat, 6), n.duration_beats) for n in section_notes(comp, sections[0])]
+    assert intro and intro == chorus[: len(intro)]
