@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test bench clean
+.PHONY: setup setup-test demo test bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -11,12 +11,17 @@ $(BIN)/python:
 setup: $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q --no-deps tinysoundfont
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e .
+
+# Tests also exercise the optional neural engine (CPU torch, pinned), Dask and the test peers.
+setup-test: setup
+	$(BIN)/python -m pip install -q 'torch==2.13.0'
+	$(BIN)/python -m pip install -q -e '.[test,neural,cluster,bench]'
 
 demo: setup
 	$(BIN)/ainur render examples/song.yaml --out renders/example --force
 
-test: setup
+test: setup-test
 	bash scripts/install-system-deps.sh
 	$(BIN)/python -m pytest -q
 
