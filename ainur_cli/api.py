@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from ainur_cli import __version__
-from ainur_cli.errors import AinurError
+from ainur_cli.errors import AinurError, PresetError
 from ainur_cli.plan import RenderPlan, make_plan
 from ainur_cli.presets import LoadedPreset, load_preset
+from ainur_cli.source import Source
 from ainur_cli.spec import SongSpec, check_length, load_spec, with_defaults
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,12 @@ def resolve_song(spec: SongSpec, *, presets_dirs: Sequence[str | Path] = ()) -> 
     if spec.key is None:
         spec = replace(spec, key=style.key)
     check_length(spec)
+    from ainur_cli.vocals import vocal_settings
+
+    voice = vocal_settings(style.vocals, Source(str(preset.file), error_cls=PresetError))
     if spec.output.parts is not None:
         known = list(style.parts)
-        if _wants_vocals(style):
+        if voice["enabled"] is not False:
             known.append("vocals")
         for name in spec.output.parts:
             if name not in known:
@@ -74,9 +78,6 @@ def resolve_song(spec: SongSpec, *, presets_dirs: Sequence[str | Path] = ()) -> 
     plan = make_plan(spec, style)
     return ResolvedSong(plan, preset, spec_hash(spec, preset))
 
-
-def _wants_vocals(style: Any) -> bool:
-    return bool(getattr(style, "vocals", None))
 
 
 def spec_hash(spec: SongSpec, preset: LoadedPreset) -> str:

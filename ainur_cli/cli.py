@@ -210,19 +210,24 @@ def presets_show(name: str, presets_dir) -> None:
     click.echo(path.read_text(encoding="utf-8"), nl=False)
 
 
+COMMAND_MODULES = (
+    ("ainur_cli.cli_neural", ("models_group", "transfer_command")),
+    ("ainur_cli.cli_batch", ("batch_command", "report_command")),
+    ("ainur_cli.cli_bridge", ("serve_command",)),
+)
+
+
 def _register_optional() -> None:
     """Commands whose modules live beside the core (they import their heavy parts lazily)."""
     import importlib
+    import importlib.util
 
-    for module, names in (("ainur_cli.cli_neural", ("models_group", "transfer_command")),):
-        try:
-            mod = importlib.import_module(module)
-        except ImportError:
+    for module, names in COMMAND_MODULES:
+        if importlib.util.find_spec(module) is None:
             continue
+        mod = importlib.import_module(module)
         for n in names:
-            cmd = getattr(mod, n, None)
-            if cmd is not None:
-                main.add_command(cmd)
+            main.add_command(getattr(mod, n))
 
 
 _register_optional()

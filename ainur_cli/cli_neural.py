@@ -84,16 +84,20 @@ def models_list(models_dir: Path | None, as_json: bool) -> None:
     table = Table(title=f"models folder: {root}", title_justify="left")
     for col in ("model", "rate", "window", "weights", "licence"):
         table.add_column(col, justify="right" if col in ("rate", "window") else "left",
-                         no_wrap=col != "licence")
+                         no_wrap=col in ("model", "rate", "window"))
     for r in rows:
         weights = {"built-in": "[green]built-in (random)[/]", "present": "[green]present[/]",
                    "absent": "[yellow]absent[/]"}.get(r["status"], "")
         if r["status"] == "incomplete":
-            weights = "[red]incomplete[/], missing: " + escape(", ".join(r["missing"]))
+            weights = f"[red]incomplete[/] ({len(r['missing'])} missing)"
         table.add_row(r["name"], f"{r['sample_rate']} Hz", f"{r['max_window_s']:.2f} s",
                       weights, escape(r["licence"]))
     con = _console(stderr=False)
     con.print(table)
+    for r in rows:
+        if r["status"] == "incomplete":
+            con.print(f"{r['name']}: {escape(r['folder'])} lacks "
+                      + escape(", ".join(r["missing"])))
     if absent:
         con.print(f"[yellow]neural extra not installed[/] (missing: {', '.join(absent)}): "
                   f"{escape(INSTALL_HINT)}")

@@ -25,6 +25,7 @@ from ainur_cli.mix.loudness import integrated_lufs, true_peak_dbtp
 from ainur_cli.mix.master import linked_master
 from ainur_cli.mix.mixer import mix_stems
 from ainur_cli.outdir import MANIFEST, choose_target, staged_output
+from ainur_cli.vocals import VOCALS, render_vocals, vocal_settings, wants_vocals, with_vocal_chain
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,13 @@ def run_pipeline(
     composition = compose_song(key=spec.key, seed=spec.seed, style=plan.style,
                                timeline=plan.timeline, sections=plan.sections, spec_file=spec.file)
     timings["compose"] = time.perf_counter() - t0
+    voice = vocal_settings(plan.style.vocals)
+    sing = wants_vocals(voice, composition) and (not out.parts or VOCALS in out.parts)
     wanted = list(out.parts) if out.parts else [p.name for p in composition.parts]
+    if sing and VOCALS not in wanted:
+        wanted.append(VOCALS)
+    if not sing and VOCALS in wanted:
+        wanted.remove(VOCALS)
 
     t = time.perf_counter()
     stage("render", 0.15)
@@ -71,11 +78,17 @@ def run_pipeline(
     stems = render_parts(composition, plan.timeline, sf_path, total_samples=total,
                          parts=instrument_parts, workers=workers)
     timings["render"] = time.perf_counter() - t
+    if sing:
+        t = time.perf_counter()
+        stage("vocals", 0.35)
+        stems[VOCALS] = render_vocals(composition, plan.timeline, voice, seed=spec.seed,
+                                      total_samples=total)
+        timings["vocals"] = time.perf_counter() - t
 
     t = time.perf_counter()
     stage("mix", 0.5)
     tempo_bpm = float(plan.timeline.tempo_changes[0].tempo_bpm)
-    processed = mix_stems(stems, plan.style.mix, plan.sample_rate, tempo_bpm)
+    processed = mix_stems(stems, with_vocal_chain(plan.style.mix), plan.sample_rate, tempo_bpm)
     timings["mix"] = time.perf_counter() - t
 
     t = time.perf_counter()

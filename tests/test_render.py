@@ -33,7 +33,7 @@ def test_files_and_lengths(short_render):
     # 3 bars 4/4 @120 (6 s) + 3 bars 3/4 @90 (6 s) = 12 s.
     assert tl.total_samples == 12 * 44100 == m["duration_samples"]
     parts = {f["part"] for f in m["files"]}
-    assert {"mix", "drums", "bass", "lead"} <= parts
+    assert {"mix", "drums", "bass", "lead", "vocals"} <= parts
     assert parts & {"keys", "pad", "guitar"}
     for f in m["files"]:
         info = sf.info(str(out / f["path"]))
@@ -56,6 +56,11 @@ def test_sections_start_where_the_timeline_says(short_render):
     assert np.max(np.abs(lead[:, : verse - 10])) < 1e-4
     # ... and sings within the verse's first bar.
     assert np.max(np.abs(lead[:, verse: verse + 2 * 44100])) > 1e-2
+    vocals = _read(result.out_dir / "stems" / "vocals.wav")
+    # The singing voice starts its first consonant shortly before the first vowel's beat
+    # (breaths excepted, nothing is sung in the intro) and sings in the verse.
+    assert np.max(np.abs(vocals[:, : verse - 44100])) < 1e-2
+    assert np.sqrt(np.mean(vocals[:, verse: verse + 4 * 44100] ** 2)) > 1e-3
 
 
 def test_loudness_and_true_peak(short_render):

@@ -162,10 +162,31 @@ def _plan_one(api, song: Path, song_slug: str, root: Path, preset: str | None, s
         return BatchJob(name, song, root / name, r.preset, r.seed, preset, seed,
                         spec_hash=resolved.spec_hash)
     except AinurError as e:
-        p = preset or (spec.preset if spec is not None else None)
-        s = seed if seed is not None else (spec.seed if spec is not None else None)
-        name = job_name(song_slug, p or "spec-preset", "spec" if s is None else s)
+        raw = _raw_fields(song) if spec is None else {"preset": spec.preset, "seed": spec.seed}
+        p = preset or raw.get("preset")
+        s = seed if seed is not None else raw.get("seed")
+        name = job_name(song_slug, p or "unknown-preset", "unknown" if s is None else s)
         return BatchJob(name, song, root / name, p, s, preset, seed, error=e.format())
+
+
+def _raw_fields(song: Path) -> dict:
+    """``preset`` and ``seed`` read leniently from a spec that failed validation, so that its
+    failed job still gets the folder name it would have had (seed defaults to 0)."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(song.read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError):
+        return {}
+    if not isinstance(raw, dict):
+        return {}
+    out: dict = {}
+    if isinstance(raw.get("preset"), str) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", raw["preset"]):
+        out["preset"] = raw["preset"]
+    seed = raw.get("seed", 0)
+    if isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed <= MAX_SEED:
+        out["seed"] = seed
+    return out
 
 
 def job_name(song_slug: str, preset: str, seed: int | str) -> str:

@@ -145,7 +145,7 @@ def write_audio(
     date, time = "", ""
     if origination:
         date, _, time = origination.partition("T")
-    steps = {"16": 2.0 ** 15, "24": 2.0 ** 23}.get(depth)   # quantisation steps per unit
+    steps = {"16": 2 ** 15, "24": 2 ** 23}.get(depth)   # quantisation steps per unit
     clamped = 0
     try:
         with sf.SoundFile(name, "w", samplerate=int(sample_rate), channels=channels,
@@ -160,15 +160,22 @@ def write_audio(
             else:
                 log.debug("%s: FLAC has no bext chunk; the time reference is not stored", name)
             for s in range(0, frames, _FRAMES_PER_WRITE):
-                block = np.ascontiguousarray(a[:, s: s + _FRAMES_PER_WRITE].T, dtype=np.float64)
-                if steps is not None:
-                    np.rint(block * steps, out=block)
-                    over = (block > steps - 1) | (block < -steps)
-                    if over.any():
-                        clamped += int(over.sum())
-                        np.clip(block, -steps, steps - 1, out=block)
-                    block /= steps  # exact grid values: libsndfile's conversion keeps them
-                f.write(block.astype(np.float32))
+                block = np.ascontiguousarray(a[:, s: s + _FRAMES_PER_WRITE].T, dtype=np.float32)
+                if steps is None:
+                    f.write(block)
+                    continue
+                # Integers go to libsndfile as they are (int16, or int32 whose top 24 bits
+                # are the sample): exact, and no float conversion inside libsndfile.
+                block *= np.float32(steps)   # a power of two: exact
+                np.rint(block, out=block)
+                over = (block > steps - 1) | (block < -steps)
+                if over.any():
+                    clamped += int(over.sum())
+                    np.clip(block, -steps, steps - 1, out=block)
+                if depth == "16":
+                    f.write(block.astype(np.int16))
+                else:
+                    f.write(block.astype(np.int32) << 8)
     except ExportError:
         raise
     except (sf.LibsndfileError, OSError, RuntimeError) as e:

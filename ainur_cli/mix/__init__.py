@@ -1,6 +1,12 @@
-"""Mix and master: per-part chains and send busses (``mixer``), linked mastering (``master``),
-loudness and true-peak meters (``loudness``), and the preset's ``mix:`` schema (``settings``).
+"""Mix and master.
 
-Import the submodules directly; this package imports nothing heavy, so that validating a
-preset (``settings``) does not load numpy, scipy or pedalboard.
+* ``settings`` — the preset's ``mix:`` block, validated (imports nothing heavy);
+* ``mixer`` — per-part strips (pedalboard) with per-stem reverb/delay returns;
+* ``master`` — linked mastering: one gain curve from the mix, applied to every stem;
+* ``dynamics`` — the vectorised glue compressor / look-ahead limiter gain computers;
+* ``eq`` — the master's linear EQ (RBJ biquads);
+* ``loudness`` / ``truepeak`` — BS.1770 integrated and short-term loudness, true peak.
+
+Import the submodules directly; this package imports nothing, so that validating a preset
+(``settings``) does not load numpy, scipy or pedalboard.
 """

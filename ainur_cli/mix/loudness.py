@@ -24,6 +24,9 @@ from typing import Callable
 import numpy as np
 import scipy.signal as ss
 
+# Re-exported: a file's meters are its loudness and its peaks.
+from ainur_cli.mix.truepeak import sample_peak_dbfs, true_peak_dbtp  # noqa: F401
+
 BLOCK_S = 0.4          # gating block (BS.1770)
 OVERLAP = 0.75         # gating block overlap
 ABS_GATE_LUFS = -70.0
@@ -157,7 +160,3 @@ def _as_2d(audio: np.ndarray) -> np.ndarray:
     if a.ndim != 2 or a.shape[0] > 5:
         raise ValueError(f"audio must be (channels ≤ 5, samples); got shape {a.shape}")
     return a
-
-
-# Re-exported: the meters of a file are loudness and peaks.
-from ainur_cli.mix.truepeak import sample_peak_dbfs, true_peak_dbtp  # noqa: E402,F401

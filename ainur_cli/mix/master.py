@@ -17,10 +17,15 @@ How the curve is found (all per ~0.7 ms block, see :mod:`ainur_cli.mix.dynamics`
    can peak above the mix — and ``G`` is iterated (secant steps) until the loudness estimated
    from the block powers meets the target, or until the limiter would need more than
    ``max_limiting_db``.
-4. The curve is expanded to samples, the stems are multiplied, and the *final mix* is measured
-   (integrated loudness and true peak). If the loudness is off by more than 0.05 LU or the
-   true peak is over the ceiling, the estimate's bias / the internal ceiling is corrected and
-   step 3 repeats (at most 3 rounds; in practice one).
+4. The *final mix* ``mix·g`` is measured — integrated loudness exactly, true peak at 8x
+   wherever it can come near the top (:func:`ainur_cli.mix.truepeak.curve_true_peak`) —
+   without building it. If the loudness is off by more than 0.05 LU or the true peak is over
+   the ceiling, the estimate's bias / the internal ceiling is corrected and step 3 repeats
+   (at most 3 rounds; in practice one).
+5. Every stem is multiplied by the expanded curve and the mix is rebuilt as their sum.
+
+Everything runs chunk by chunk (no full-length temporaries) and touches each stem three
+times: EQ + sum + peaks, the final gain, and nothing else.
 """
 
 from __future__ import annotations
@@ -37,13 +42,16 @@ from ainur_cli.mix import dynamics as dyn
 from ainur_cli.mix.eq import eq_sos
 from ainur_cli.mix.loudness import (
     BLOCK_S,
-    _interpolator,
     CHUNK,
-    block_abs_max,
     block_bounds,
-    exact_block_peaks,
     gated_loudness,
+    integrated_lufs,
     k_power_prefix,
+)
+from ainur_cli.mix.truepeak import (
+    block_abs_max,
+    curve_true_peak,
+    exact_block_peaks,
     true_peak_linear,
 )
 from ainur_cli.mix.settings import MasterSettings
@@ -332,8 +340,10 @@ def linked_master(
         gain_db, capped = solver.solve(target_lufs - bias, ceiling, gain_db)
         total_db, lim_db = solver.curve_db(gain_db, ceiling)
         curve = 10.0 ** (total_db / 20.0)
-        lufs = _loudness(mix, sample_rate, lo, hi, lambda s, e: dyn.curve_at(np.arange(s, e), curve, block))
-        tp_db = _final_true_peak(mix, curve, env, local, block, true_peak_dbtp)
+        lufs = integrated_lufs(mix, sample_rate,
+                               gain=lambda s, e: dyn.curve_at(np.arange(s, e), curve, block))
+        tp_db = curve_true_peak(mix, curve, block, env, local, true_peak_dbtp,
+                                tolerance_db=REPORT_TOLERANCE_DB, oversample=OVERSAMPLE)
         estimate = solver.loudness(total_db)
         log.debug("master round %d: G %.3f dB, estimate %.3f, measured %.3f LUFS, TP %.3f dBTP",
                   round_, gain_db, estimate, lufs, tp_db)
@@ -380,53 +390,15 @@ def _neighbour_max(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _final_true_peak(mix, curve, env, local, block, ceiling_db) -> float:
-    """True peak (dBTP) of ``mix·g`` where g interpolates ``curve``, without building it.
-
-    At an in-between point ``t`` of block ``b`` the product's value is
-    ``g(t)·y(t) + Σ_k c_k (g[m_k] − g(t)) x[m_k]``, with ``|y| ≤ env_b`` and g piecewise
-    linear with slope ≤ ``s_b``: at most ``max g·env_b + s_b·W·local_b`` where
-    ``W = Σ_k |c_k|·|m_k − t|``. Blocks are oversampled — highest bound first — until no
-    remaining bound exceeds the ceiling or the best value found plus ``REPORT_TOLERANCE_DB``.
-    ``env_b`` is exact where it was oversampled and the sample peak of blocks b−1 … b+1
-    elsewhere (blocks more than SCREEN_DB under the limiter's reach; an in-between peak that
-    far above the neighbourhood's sample peak does not occur in audio).
-    """
-    coefs, i_lo, _ = _interpolator(OVERSAMPLE)
-    phases = np.arange(1, OVERSAMPLE)[None, :] / OVERSAMPLE
-    offsets = np.arange(i_lo, i_lo + coefs.shape[0])[:, None] - phases
-    w = float(np.max(np.sum(np.abs(coefs) * np.abs(offsets), axis=0)))
-    n_blocks = env.size
-    idx = np.arange(n_blocks)
-    step = np.abs(np.diff(curve, append=curve[-1:])) / block      # slope after control point j
-    slope = np.zeros(n_blocks)
-    gmax = curve.copy()
-    for shift in (-2, -1, 0, 1):  # segments that reach samples b−1 … b+1
-        np.maximum(slope, step[np.clip(idx + shift, 0, n_blocks - 1)], out=slope)
-    for shift in (-1, 1):
-        np.maximum(gmax, curve[np.clip(idx + shift, 0, n_blocks - 1)], out=gmax)
-    bound = gmax * env + slope * w * local
-    gain = lambda positions: dyn.curve_at(positions, curve, block)
-    first = np.sort(np.argsort(-bound, kind="stable")[:64])
-    best = float(exact_block_peaks(mix, first, block, gain=gain, oversample=OVERSAMPLE).max())
-    limit = min(10.0 ** (ceiling_db / 20.0), best * 10.0 ** (REPORT_TOLERANCE_DB / 20.0))
-    rest = np.setdiff1d(np.flatnonzero(bound > limit), first)
-    if rest.size:
-        best = max(best, float(exact_block_peaks(mix, rest, block, gain=gain,
-                                                 oversample=OVERSAMPLE).max()))
-    return float(_db(np.array([best]))[0])
-
-
-def _loudness(mix, sample_rate, lo, hi, gain) -> float:
-    s = k_power_prefix(mix, sample_rate, np.concatenate((lo, hi)), gain=gain)
-    return gated_loudness((s[lo.size:] - s[: lo.size]) / (BLOCK_S * sample_rate))
-
-
 def _unchanged(stems, mix, block, n_blocks, sample_rate) -> MasterResult:
     """A silent (or below-gate) mix: nothing to master; report what it is."""
     peak = true_peak_linear(mix, sample_rate)
-    msg = ("the mix is silent: nothing to master" if peak == 0.0 else
-           "the mix is below the -70 LUFS gate: left as it is")
+    if peak == 0.0:
+        msg = "the mix is silent: nothing to master"
+    elif mix.shape[1] < BLOCK_S * sample_rate:
+        msg = "the mix is shorter than one 400 ms loudness block: left as it is"
+    else:
+        msg = "the mix is below the -70 LUFS gate: left as it is"
     log.warning(msg)
     return MasterResult(
         stems=stems, mix=mix, gain_db_curve=np.zeros(n_blocks, np.float32),

@@ -158,6 +158,12 @@ def process_stem(audio: np.ndarray, part: PartMix, settings: MixSettings, sample
     send = np.empty(n, dtype=np.float32) if part.reverb_send > 0 or part.delay_send > 0 else None
     for s in range(0, n, _CHUNK):  # width, fader, pan in place, chunk by chunk
         l, r = out[0, s: s + _CHUNK], out[1, s: s + _CHUNK]
+        if send is None and part.width == 1.0:
+            if gl != 1.0:
+                l *= gl
+            if gr != 1.0:
+                r *= gr
+            continue
         mid = (l + r) * half
         if send is not None:
             np.multiply(mid, np.float32(fader), out=send[s: s + _CHUNK])

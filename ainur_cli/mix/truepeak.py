@@ -23,6 +23,9 @@ from typing import Callable
 
 import numpy as np
 import scipy.signal as ss
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ainur_cli.mix.dynamics import curve_at
 
 TAPS_PER_PHASE = 32    # interpolator length per phase
 TP_CUTOFF = 1.0        # interpolator cutoff, fraction of the input Nyquist
@@ -57,19 +60,69 @@ def exact_block_peaks(audio: np.ndarray, blocks: np.ndarray, block: int, *,
                       ) -> np.ndarray:
     """Max over channels of |samples| and |in-between values| in each of ``blocks``.
 
-    Each sample's interpolation window is gathered into a row; one small matrix product gives
-    its ``oversample − 1`` in-between values. Samples outside the audio count as zero.
+    Every sample's interpolation window becomes a row of a matrix; one small matrix product
+    gives its ``oversample − 1`` in-between values. Runs of selected blocks take their rows
+    from a sliding window over the signal; isolated blocks gather theirs by index. Samples
+    outside the audio count as zero.
 
     :param audio: (channels, samples) float32.
-    :param blocks: sorted block indices (block ``b`` = samples ``b·block … b·block+block−1``).
+    :param blocks: sorted, distinct block indices (block ``b`` = samples ``b·block …``).
     :param gain: optional ``gain(positions) → float32`` per-sample gain applied first.
     :returns: (len(blocks),) float64 linear peaks.
     """
     x = _as_2d(audio)
+    blocks = np.asarray(blocks, dtype=np.int64)
+    out = np.zeros(blocks.size, dtype=np.float64)
+    if blocks.size == 0:
+        return out
+    per = max(1, _ROWS // block)
+    # Segments: selected blocks no more than 2 apart, spanning at most `per` blocks.
+    run_start = np.r_[True, np.diff(blocks) > 2]
+    first_of_run = np.maximum.accumulate(np.where(run_start, np.arange(blocks.size), 0))
+    piece = (blocks - blocks[first_of_run]) // per
+    start = run_start | np.r_[True, np.diff(piece) != 0]
+    bounds = np.r_[np.flatnonzero(start), blocks.size]
+    isolated = []
+    for i0, i1 in zip(bounds[:-1], bounds[1:]):
+        first, last = int(blocks[i0]), int(blocks[i1 - 1])
+        if last - first < 4:
+            isolated.extend(range(i0, i1))
+            continue
+        peaks = _run_peaks(x, first * block, (last + 1) * block, block, oversample, gain)
+        out[i0:i1] = peaks[blocks[i0:i1] - first]
+    if isolated:
+        idx = np.asarray(isolated, dtype=np.int64)
+        out[idx] = _gathered_peaks(x, blocks[idx], block, oversample, gain)
+    return out
+
+
+def _run_peaks(x, s, e, block, oversample, gain) -> np.ndarray:
+    """Per-block peaks of samples ``s … e`` (a whole number of blocks; the end may pass n)."""
     n = x.shape[1]
     matrix, i_lo, _ = interpolator(oversample)
     taps = matrix.shape[0]
-    blocks = np.asarray(blocks, dtype=np.int64)
+    lo, hi = s + i_lo, e + i_lo + taps - 1
+    seg = np.zeros((x.shape[0], hi - lo), dtype=np.float32)
+    a, b = max(lo, 0), min(hi, n)
+    if b > a:
+        seg[:, a - lo: b - lo] = x[:, a:b]
+    if gain is not None:
+        seg *= gain(np.clip(np.arange(lo, hi), 0, n - 1))
+    rows = e - s
+    best = np.zeros(rows, dtype=np.float32)
+    for ch in range(seg.shape[0]):
+        w = np.ascontiguousarray(sliding_window_view(seg[ch], taps)[:rows])
+        y = np.abs(w @ matrix).max(axis=1)
+        np.maximum(y, np.abs(seg[ch, -i_lo: -i_lo + rows]), out=y)
+        np.maximum(best, y, out=best)
+    return best.reshape(-1, block).max(axis=1).astype(np.float64)
+
+
+def _gathered_peaks(x, blocks, block, oversample, gain) -> np.ndarray:
+    """Per-block peaks of scattered blocks, their windows gathered by index."""
+    n = x.shape[1]
+    matrix, i_lo, _ = interpolator(oversample)
+    taps = matrix.shape[0]
     out = np.zeros(blocks.size, dtype=np.float64)
     per = max(1, _ROWS // block)
     offsets = np.arange(block)[None, :]
@@ -109,21 +162,6 @@ def block_abs_max(audio: np.ndarray, block: int) -> np.ndarray:
     return out
 
 
-def oversampled_block_peaks(audio: np.ndarray, block: int, blocks: np.ndarray | None = None, *,
-                            oversample: int = 4) -> np.ndarray:
-    """The true-peak envelope per block: sample peaks everywhere, and the exact
-    ``oversample``-times interpolated peaks in ``blocks`` (default: all blocks).
-
-    :returns: (ceil(samples/block),) float64 linear.
-    """
-    peaks = block_abs_max(audio, block)
-    todo = np.arange(peaks.size) if blocks is None else np.asarray(blocks, dtype=np.int64)
-    if todo.size:
-        exact = exact_block_peaks(audio, todo, block, oversample=oversample)
-        peaks[todo] = np.maximum(peaks[todo], exact)
-    return peaks
-
-
 def true_peak_linear(audio: np.ndarray, sample_rate: int, oversample: int = 4) -> float:
     """Largest absolute value of the ``oversample``-times interpolated signal (linear).
 
@@ -149,6 +187,52 @@ def true_peak_linear(audio: np.ndarray, sample_rate: int, oversample: int = 4) -
     if rest.size:
         best = max(best, float(exact_block_peaks(x, rest, block, oversample=oversample).max()))
     return best
+
+
+def curve_true_peak(audio: np.ndarray, curve: np.ndarray, block: int, env: np.ndarray,
+                    local: np.ndarray, ceiling_db: float, *, tolerance_db: float = 0.1,
+                    oversample: int = 8) -> float:
+    """True peak (dBTP) of ``audio·g``, g the per-sample interpolation of ``curve`` (one linear
+    gain per block, see :func:`ainur_cli.mix.dynamics.curve_at`), without building it.
+
+    At an in-between point ``t`` of block ``b`` the product's value is
+    ``g(t)·y(t) + Σ_k c_k (g[m_k] − g(t)) x[m_k]``, with ``|y| ≤ env_b`` and g piecewise
+    linear with slope ≤ ``s_b``: at most ``max g·env_b + s_b·W·local_b`` where
+    ``W = Σ_k |c_k|·|m_k − t|``. Blocks are oversampled — highest bound first — until no
+    remaining bound exceeds the ceiling or the best value found plus ``tolerance_db``: the
+    result is then at most that much low, and the signal is certainly under ``ceiling_db``
+    when the result is.
+
+    :param env: per block, the oversampled peak of ``audio`` (exact, or an estimate such as
+        the sample peak of blocks b−1 … b+1 where the caller knows it is far from the top).
+    :param local: per block, the sample peak of ``audio`` in blocks b−1 … b+1.
+    """
+    coefs, i_lo, _ = interpolator(oversample)
+    phases = np.arange(1, oversample)[None, :] / oversample
+    offsets = np.arange(i_lo, i_lo + coefs.shape[0])[:, None] - phases
+    w = float(np.max(np.sum(np.abs(coefs) * np.abs(offsets), axis=0)))
+    n_blocks = env.size
+    idx = np.arange(n_blocks)
+    step = np.abs(np.diff(curve, append=curve[-1:])) / block      # slope after control point j
+    slope = np.zeros(n_blocks)
+    gmax = curve.copy()
+    for shift in (-2, -1, 0, 1):  # segments that reach samples of blocks b−1 … b+1
+        np.maximum(slope, step[np.clip(idx + shift, 0, n_blocks - 1)], out=slope)
+    for shift in (-1, 1):
+        np.maximum(gmax, curve[np.clip(idx + shift, 0, n_blocks - 1)], out=gmax)
+    bound = gmax * env + slope * w * local
+
+    def gain(positions: np.ndarray) -> np.ndarray:
+        return curve_at(positions, curve, block)
+
+    first = np.sort(np.argsort(-bound, kind="stable")[:64])
+    best = float(exact_block_peaks(audio, first, block, gain=gain, oversample=oversample).max())
+    limit = min(10.0 ** (ceiling_db / 20.0), best * 10.0 ** (tolerance_db / 20.0))
+    rest = np.setdiff1d(np.flatnonzero(bound > limit), first)
+    if rest.size:
+        best = max(best, float(exact_block_peaks(audio, rest, block, gain=gain,
+                                                 oversample=oversample).max()))
+    return 20.0 * math.log10(best) if best > 0 else -math.inf
 
 
 def true_peak_dbtp(audio: np.ndarray, sample_rate: int, oversample: int = 4) -> float:

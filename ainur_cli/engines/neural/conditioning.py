@@ -54,7 +54,7 @@ class Conditioner:
         max_len = int(tok.model_max_length)
         enc = tok([prompt], padding="max_length", max_length=max_len, truncation=True,
                   return_tensors="pt")
-        if len(tok(prompt).input_ids) > max_len:
+        if len(tok(prompt, max_length=max_len + 1, truncation=True).input_ids) > max_len:
             log.warning("prompt longer than %d tokens was truncated: %r", max_len, prompt)
         ids = enc.input_ids.to(self.device)
         mask = enc.attention_mask.to(self.device)

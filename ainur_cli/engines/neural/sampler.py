@@ -111,6 +111,7 @@ def sigma_schedule(config: SamplerConfig, steps: int, sigma_start: float | None 
         sig = [(a + r * (b - a)) ** config.rho for r in ramp]
     else:
         sig = [math.exp(math.log(hi) + r * (math.log(lo) - math.log(hi))) for r in ramp]
+    sig[0], sig[-1] = hi, lo  # exact ends
     return sig + [final]
 
 
@@ -152,6 +153,10 @@ def sample(velocity: VelocityFn, x0: torch.Tensor, sigmas: list[float], noise: t
     old_denoised, h_last = None, None
     for i in range(n):
         s, t = sigmas[i], sigmas[i + 1]
+        if t == s:  # zero-length step (a "sigma_min" final level): nothing changes
+            if on_step is not None:
+                on_step()
+            continue
         c_in, c_skip, c_out, _ = coefs[i]
         denoised = c_skip * x + c_out * velocity(x * c_in, net_t[i:i + 1])
         if t == 0.0:

@@ -1,0 +1,127 @@
+"""`ainur batch` end to end with real renders: all jobs done and summarised, re-runs skip
+finished work, one bad spec or one killed worker fails only its own job."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+import pyloudnorm
+import soundfile as sf
+
+from ainur_cli.batch import LocalExecutor, plan_jobs, run_batch
+from ainur_cli.batch.events import JobStarted
+from tests.batch.conftest import read_batch, run_cli, write_tiny_song
+
+NAMES = ["first-light/pop/seed-4", "first-light/house/seed-4",
+         "night-drive/pop/seed-9", "night-drive/house/seed-9"]
+
+
+def check_render(folder: Path, spec_hash: str | None = None) -> dict:
+    """A finished render: manifest present, every listed file complete (frame count)."""
+    m = json.loads((folder / "manifest.json").read_text())
+    if spec_hash is not None:
+        assert m["spec_hash"] == spec_hash
+    for f in m["files"]:
+        info = sf.info(str(folder / f["path"]))
+        assert info.frames == f["duration_samples"] == m["duration_samples"]
+        assert info.samplerate == 44100
+    return m
+
+
+def test_batch_all_done_with_summary(local_batch):
+    out, proc = local_batch
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    batch = read_batch(out)
+    assert batch["counts"] == {"done": 4, "skipped": 0, "failed": 0, "cancelled": 0, "pending": 0}
+    assert sorted(j["name"] for j in batch["jobs"]) == sorted(NAMES)
+    meter = pyloudnorm.Meter(44100)
+    for job in batch["jobs"]:
+        folder = out / job["out_dir"]
+        assert folder == out / job["name"] and job["status"] == "done" and job["error"] is None
+        m = check_render(folder, job["spec_hash"])
+        preset, seed = job["name"].split("/")[1:]
+        assert m["preset"] == job["preset"] == preset and f"seed-{m['seed']}" == seed
+        # The LUFS in the record is the mix's, and an independent meter agrees with it.
+        mix, _ = sf.read(str(folder / "mix.wav"), dtype="float64")
+        assert abs(meter.integrated_loudness(mix) - job["integrated_lufs"]) < 0.2
+        assert job["time_s"] > 0 and (folder / job["report"]).is_file()
+        # The summary table has one row per job: name, status, time and LUFS.
+        row = next(line for line in proc.stdout.splitlines() if f" {job['name']} " in line)
+        assert "done" in row and f"{job['integrated_lufs']:.1f}" in row and " s " in row
+    assert "4 done in" in proc.stdout and "jobs/minute" in proc.stdout
+    assert (out / "index.html").is_file()
+    # Different presets really render different music.
+    a = sf.read(str(out / NAMES[0] / "mix.wav"))[0]
+    b = sf.read(str(out / NAMES[1] / "mix.wav"))[0]
+    assert a.shape != b.shape or not np.allclose(a, b)
+
+
+def test_rerun_skips_finished_jobs_and_force_renders(local_batch, batch_songs):
+    out, first = local_batch
+    assert first.returncode == 0
+    before = {n: (out / n / "manifest.json").stat() for n in NAMES}
+    proc = run_cli("batch", *map(str, batch_songs), "--presets", "pop,house", "-j", "2",
+                   "--out", str(out), "--report")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    batch = read_batch(out)
+    assert batch["counts"]["skipped"] == 4 and batch["counts"]["done"] == 0
+    assert all(j["integrated_lufs"] is not None for j in batch["jobs"])
+    for n in NAMES:   # nothing was rewritten
+        after = (out / n / "manifest.json").stat()
+        assert (after.st_ino, after.st_mtime_ns) == (before[n].st_ino, before[n].st_mtime_ns)
+    # --force re-renders (one song only, to stay quick) and gives the same bytes.
+    song = batch_songs[0]
+    mix_before = (out / NAMES[0] / "mix.wav").read_bytes()
+    proc = run_cli("batch", str(song), "--presets", "pop", "-j", "1", "--out", str(out), "--force")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert read_batch(out)["counts"]["done"] == 1
+    assert (out / NAMES[0] / "manifest.json").stat().st_mtime_ns != before[NAMES[0]].st_mtime_ns
+    assert (out / NAMES[0] / "mix.wav").read_bytes() == mix_before
+
+
+def test_bad_spec_fails_alone_with_exit_code_2(tmp_path):
+    good = write_tiny_song(tmp_path, "fine", bars=(1,))
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("title: Broken\npreset: pop\nseed: 1\ntempo_bpm: 900\n"
+                   "sections:\n  - {name: A, bars: 1}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    proc = run_cli("batch", str(bad), str(good), "-j", "1", "--out", str(out))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    batch = read_batch(out)
+    status = {j["name"]: j for j in batch["jobs"]}
+    assert status["fine/pop/seed-1"]["status"] == "done"
+    broken = status["broken/pop/seed-1"]
+    assert broken["status"] == "failed" and "broken.yaml:4" in broken["error"]
+    assert "tempo_bpm" in broken["error"] and "Traceback" not in proc.stderr
+    row = next(line for line in proc.stdout.splitlines() if "broken/pop/seed-1" in line)
+    assert "failed" in row and "tempo_bpm" in proc.stdout
+    check_render(out / "fine/pop/seed-1")
+    assert not (out / "broken/pop/seed-1").exists()
+
+
+def test_killed_worker_fails_only_its_job(tmp_path):
+    victim = write_tiny_song(tmp_path, "victim", bars=(2, 2))
+    others = [write_tiny_song(tmp_path, f"other-{i}", seed=i, bars=(1,)) for i in (1, 2)]
+    jobs = plan_jobs([victim, *others], tmp_path / "out")
+    killed = []
+
+    def on_event(event):
+        if isinstance(event, JobStarted) and event.name.startswith("victim/") and not killed:
+            os.kill(event.pid, signal.SIGKILL)   # a real crash of the process holding the job
+            killed.append(event.pid)
+
+    result = run_batch(jobs, LocalExecutor(workers=2), tmp_path / "out", on_event=on_event)
+    assert killed
+    by_name = {j.name: result.outcomes[j.name] for j in jobs}
+    assert by_name["victim/pop/seed-1"].status == "failed"
+    assert "killed by SIGKILL" in by_name["victim/pop/seed-1"].error
+    for name in ("other-1/pop/seed-1", "other-2/pop/seed-2"):
+        assert by_name[name].status == "done", by_name[name]
+        check_render(tmp_path / "out" / name)
+    assert not result.ok and result.counts()["failed"] == 1
+    assert not (tmp_path / "out" / "victim/pop/seed-1" / "manifest.json").exists()
+    assert read_batch(tmp_path / "out")["counts"] == result.counts()
