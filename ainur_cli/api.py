@@ -75,6 +75,12 @@ def resolve_song(spec: SongSpec, *, presets_dirs: Sequence[str | Path] = ()) -> 
             if name not in known:
                 raise spec.source.error(("output", "parts"), "names a part the preset does not have",
                                         name, ", ".join(known))
+    if spec.restyle is not None:
+        rendered = list(spec.output.parts or [*style.parts, "vocals"])
+        for name, _ in spec.restyle.prompts:
+            if name not in rendered:
+                raise spec.source.error(("restyle", "prompts", name),
+                                        "names a part that is not rendered", name, ", ".join(rendered))
     plan = make_plan(spec, style)
     return ResolvedSong(plan, preset, spec_hash(spec, preset))
 
@@ -88,6 +94,7 @@ def spec_hash(spec: SongSpec, preset: LoadedPreset) -> str:
         "meters": spec.meters, "sections": [asdict(s) for s in spec.sections],
         "output": {k: v for k, v in asdict(spec.output).items() if k != "dir"},
         "style": preset.raw,
+        "restyle": asdict(spec.restyle) if spec.restyle else None,
     }
     text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=True)
     return hashlib.sha256(text.encode()).hexdigest()

@@ -79,7 +79,7 @@ def batch_command(ctx: click.Context, songs, presets_text, seeds_text, workers, 
 
 def _with_live_progress(jobs, kind: str, runner, run):
     """Run with an overall bar plus one line per running job."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ainur_cli.batch import JobFinished, JobProgress, JobStarted
 

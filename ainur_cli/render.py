@@ -85,6 +85,12 @@ def run_pipeline(
                                       total_samples=total)
         timings["vocals"] = time.perf_counter() - t
 
+    if spec.restyle is not None:
+        t = time.perf_counter()
+        stage("restyle", 0.4)
+        stems = _restyle(spec, stems, plan.sample_rate)
+        timings["restyle"] = time.perf_counter() - t
+
     t = time.perf_counter()
     stage("mix", 0.5)
     tempo_bpm = float(plan.timeline.tempo_changes[0].tempo_bpm)
@@ -126,6 +132,21 @@ def run_pipeline(
     timings["total"] = time.perf_counter() - t0
     log.info("rendered %s in %.2f s", final, timings["total"])
     return RenderResult(final, manifest, timings)
+
+
+def _restyle(spec, stems: dict, sample_rate: int) -> dict:
+    """Neural audio-to-audio over the stems named in ``restyle.prompts`` (same lengths)."""
+    from ainur_cli.engines.neural import load_model, restyle_stems
+
+    r = spec.restyle
+    prompts = dict(r.prompts)
+    for name in prompts:
+        if name not in stems:
+            raise spec.source.error(("restyle", "prompts", name), "names a part that is not rendered",
+                                    name, ", ".join(stems))
+    model = load_model(r.model, models_dir=r.models_dir, device=r.device)
+    return restyle_stems(model, stems, sample_rate, prompts, strength=r.strength, seed=spec.seed,
+                         steps=r.steps, cfg_scale=r.cfg_scale, negative_prompt=r.negative_prompt)
 
 
 def _file_entry(path: Path, root: Path, part: str, audio: np.ndarray, sample_rate: int, out) -> dict:

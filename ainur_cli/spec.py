@@ -17,6 +17,9 @@ Field reference (also in README.md):
 ``style``          overrides merged over the preset (same fields as a preset)
 ``output``         ``{dir, sample_rate, bit_depth, format, target_lufs, true_peak_dbtp,
                    parts, soundfont}``
+``restyle``        optional neural audio-to-audio pass over the stems (``ainur[neural]``):
+                   ``{model, models_dir, strength, steps, cfg_scale, negative_prompt, device,
+                   prompts: {part: prompt}}``
 =================  ========================================================================
 """
 
@@ -113,6 +116,20 @@ class OutputSpec:
 
 
 @dataclass(frozen=True)
+class RestyleSpec:
+    """Neural audio-to-audio over the rendered stems, one prompt per part (issue: neural)."""
+
+    model: str
+    prompts: tuple[tuple[str, str], ...]
+    strength: float = 0.4
+    steps: int = 50
+    cfg_scale: float = 7.0
+    negative_prompt: str | None = None
+    models_dir: str | None = None
+    device: str = "auto"
+
+
+@dataclass(frozen=True)
 class SongSpec:
     """A validated song spec. ``tempo_map``: ``(1-based bar, bpm)``; ``meters``:
     ``(1-based bar, numerator, denominator)``, None when the spec gives none (the preset's
@@ -128,6 +145,7 @@ class SongSpec:
     sections: tuple[SectionSpec, ...]
     output: OutputSpec
     style: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    restyle: "RestyleSpec | None" = None
     source: Source = field(default_factory=Source, compare=False, hash=False, repr=False)
 
     @property
@@ -140,7 +158,9 @@ class SongSpec:
 
 
 TOP_KEYS = ("title", "preset", "seed", "key", "tempo_bpm", "tempo_map", "time_signature",
-            "sections", "style", "output")
+            "sections", "style", "output", "restyle")
+RESTYLE_KEYS = ("model", "models_dir", "strength", "steps", "cfg_scale", "negative_prompt",
+                "device", "prompts")
 SECTION_KEYS = ("name", "bars", "lyrics", "energy", "type")
 OUTPUT_KEYS = ("dir", "sample_rate", "bit_depth", "format", "target_lufs", "true_peak_dbtp",
                "parts", "soundfont")
@@ -216,8 +236,9 @@ def parse_spec(raw: Any, src: Source, overrides: Mapping[str, Any] | None = None
     meters = _parse_meters(raw, src, total_bars)
     output = _parse_output(raw, src)
     style = expect_mapping(raw.get("style"), src, ("style",))
+    restyle = _parse_restyle(raw, src)
     spec = SongSpec(title, preset, seed, key, tempo_map, meters, tuple(sections), output,
-                    style, src)
+                    style, restyle, src)
     if tempo_map is not None:
         check_length(spec, src)
     return spec
@@ -361,6 +382,28 @@ def _parse_output(raw: dict, src: Source) -> OutputSpec:
         parts = tuple(dict.fromkeys(value))
     soundfont = get_str(out, "soundfont", src, p, default=None, max_len=4096)
     return OutputSpec(directory, sample_rate, bit_depth, fmt, target, ceiling, parts, soundfont)
+
+
+def _parse_restyle(raw: dict, src: Source) -> RestyleSpec | None:
+    if raw.get("restyle") is None:
+        return None
+    p = ("restyle",)
+    r = expect_mapping(raw["restyle"], src, p)
+    check_keys(r, RESTYLE_KEYS, src, p)
+    prompts = expect_mapping(r.get("prompts"), src, p + ("prompts",))
+    if not prompts:
+        raise src.error(p + ("prompts",), "is required", allowed="{part: prompt}, e.g. {drums: 'live funk kit'}")
+    pairs = tuple((str(k), get_str(prompts, k, src, p + ("prompts",), max_len=500)) for k in prompts)
+    return RestyleSpec(
+        model=get_str(r, "model", src, p, default="stable-audio-open-1.0", max_len=4096),
+        prompts=pairs,
+        strength=get_number(r, "strength", src, p, default=0.4, lo=0, hi=1),
+        steps=get_number(r, "steps", src, p, default=50, lo=1, hi=1000, integer=True),
+        cfg_scale=get_number(r, "cfg_scale", src, p, default=7.0, lo=0, hi=30),
+        negative_prompt=get_str(r, "negative_prompt", src, p, default=None, max_len=500),
+        models_dir=get_str(r, "models_dir", src, p, default=None, max_len=4096),
+        device=get_str(r, "device", src, p, default="auto", choices=("auto", "cpu", "cuda")),
+    )
 
 
 def check_length(spec: SongSpec, src: Source | None = None) -> None:

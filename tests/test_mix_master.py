@@ -229,6 +229,7 @@ def test_true_peak_finds_intersample_peaks(sample_rate):
     mix = sum(song_stems(4.0, sample_rate).values())
     ref = 20 * np.log10(np.abs(ss.resample_poly(mix.astype(np.float64), 16, 1, axis=1)).max())
     assert true_peak_dbtp(mix, sample_rate) == pytest.approx(ref, abs=0.1)
+    assert true_peak_dbtp(mix, sample_rate, screen_db=3.0) == true_peak_dbtp(mix, sample_rate)
 
 
 def test_meters_on_silence():

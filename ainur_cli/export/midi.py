@@ -4,8 +4,8 @@ Every file is type 1 at 960 ticks per quarter note and starts with a conductor t
 song title as track name, the whole tempo map (``set_tempo``, µs per quarter rounded to the
 nearest µs), every time signature, the key signature and one ``marker`` per section. Then
 one track per part: its name, a ``program_change`` at tick 0 on its channel (drums too, on
-channel 10 = index 9: program 0 = GM Standard kit), its notes, and for sung parts a
-``lyrics`` meta event (UTF-8) at each syllable's note-on.
+channel 10 = index 9, where the program picks the kit: 0 = GM Standard), its notes, and for
+sung parts a ``lyrics`` meta event (UTF-8) at each syllable's note-on.
 
 Positions are exact: ``tick = floor(beat * 960 + 1/2)``. The notes are the same spans the
 soundfont renderer plays (:func:`ainur_cli.engines.embedded.events.note_spans`): a note
@@ -120,7 +120,7 @@ def part_events(part: Part) -> list[tuple[int, int, bytes]]:
     """
     check_part(part, ExportError)
     ch = part.channel
-    events = [(0, 0, bytes((0xC0 | ch, 0 if part.is_drums else part.program)))]
+    events = [(0, 0, bytes((0xC0 | ch, part.program)))]  # drums: kit number (0 = Standard)
     for span in note_spans(part, lambda beats: beats_to_ticks(beats, PPQ)):
         lyric = part.notes[span.index].lyric
         if lyric:

@@ -20,6 +20,7 @@ decoupled peak detector).
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 import scipy.signal as ss
@@ -138,12 +139,13 @@ def curve_at(positions: np.ndarray, gain_lin: np.ndarray, block: int) -> np.ndar
     Each sample's value is a convex combination of its own block's value and a neighbour's,
     so it never exceeds the larger of the two.
     """
-    t = (np.asarray(positions, dtype=np.float64) - (block - 1) / 2.0) / block
-    i = np.clip(np.floor(t), 0, max(gain_lin.size - 2, 0)).astype(np.int64)
-    if gain_lin.size < 2:
-        return np.full(np.shape(positions), gain_lin[0] if gain_lin.size else 1.0, np.float32)
-    frac = np.clip(t - i, 0.0, 1.0)
-    return (gain_lin[i] + (gain_lin[i + 1] - gain_lin[i]) * frac).astype(np.float32)
+    points = (np.asarray(positions, dtype=np.float64) - (block - 1) / 2.0) / block
+    return np.interp(points, _index(gain_lin.size), gain_lin).astype(np.float32)
+
+
+@lru_cache(maxsize=4)
+def _index(size: int) -> np.ndarray:
+    return np.arange(size, dtype=np.float64)
 
 
 def expand(gain_lin: np.ndarray, block: int, n_samples: int) -> np.ndarray:

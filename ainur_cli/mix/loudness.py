@@ -66,7 +66,7 @@ def k_power_prefix(audio: np.ndarray, sample_rate: int, cuts: np.ndarray, *,
     x = _as_2d(audio)
     n = x.shape[1]
     cuts = np.asarray(cuts, dtype=np.int64)
-    edges = np.union1d(cuts, np.arange(0, n, CHUNK))
+    edges = sorted_unique(np.concatenate((cuts, np.arange(0, n, CHUNK))))
     edges = edges[edges < n]
     seg = np.zeros(edges.size, dtype=np.float64)
     sos = k_weighting_sos(int(sample_rate)).astype(np.float32)
@@ -88,6 +88,12 @@ def k_power_prefix(audio: np.ndarray, sample_rate: int, cuts: np.ndarray, *,
         seg[i0:i1] = np.add.reduceat(power, edges[i0:i1] - s, dtype=np.float64)
     prefix = np.concatenate(([0.0], np.cumsum(seg)))
     return prefix[np.searchsorted(np.append(edges, n), cuts)]
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` for integer positions (numpy 2's hash-based unique is ~40x slower here)."""
+    v = np.sort(np.asarray(values, dtype=np.int64), kind="stable")
+    return v[np.r_[True, v[1:] != v[:-1]]] if v.size else v
 
 
 def block_bounds(n_samples: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:

@@ -32,21 +32,19 @@ from __future__ import annotations
 
 import logging
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.signal as ss
 
 from ainur_cli.mix import dynamics as dyn
 from ainur_cli.mix.eq import eq_sos
 from ainur_cli.mix.loudness import (
     BLOCK_S,
-    CHUNK,
     block_bounds,
     gated_loudness,
     integrated_lufs,
     k_power_prefix,
+    sorted_unique,
 )
 from ainur_cli.mix.truepeak import (
     block_abs_max,
@@ -55,6 +53,7 @@ from ainur_cli.mix.truepeak import (
     true_peak_linear,
 )
 from ainur_cli.mix.settings import MasterSettings
+from ainur_cli.mix.stems import apply_curve, eq_sum_peaks
 
 log = logging.getLogger(__name__)
 
@@ -124,74 +123,6 @@ def _mean_square_blocks(x: np.ndarray, block: int) -> np.ndarray:
 def _db(x: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
         return 20.0 * np.log10(np.maximum(x, 0.0))
-
-
-def _apply(curve: np.ndarray, block: int, src: dict[str, np.ndarray], dst: dict[str, np.ndarray],
-           mix: np.ndarray) -> None:
-    """``dst[k] = src[k]·g`` for every stem and ``mix = Σ dst[k]``, chunk by chunk (``dst``
-    may be ``src``; ``mix`` is overwritten)."""
-    n = mix.shape[1]
-    for s in range(0, n, CHUNK):
-        e = min(s + CHUNK, n)
-        g = dyn.curve_at(np.arange(s, e), curve, block)
-        first = True
-        for k, v in src.items():
-            np.multiply(v[:, s:e], g, out=dst[k][:, s:e])
-            if first:
-                np.copyto(mix[:, s:e], dst[k][:, s:e])
-                first = False
-            else:
-                np.add(mix[:, s:e], dst[k][:, s:e], out=mix[:, s:e])
-
-
-def _eq_sum_peaks(stems: dict[str, np.ndarray], sos: np.ndarray | None, block: int,
-                  inplace: bool) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """One pass over every stem: the master EQ (if any), the mix, and the stems' peaks.
-
-    Two threads take alternate stems (``sosfilt`` releases the GIL), each summing into its own
-    buffer; the mix is ``first half + second half`` in a fixed order, so it is deterministic.
-
-    :returns: (EQ'd stems — the inputs themselves when ``inplace`` or without EQ —, the mix
-        (channels, n) float32, the largest |sample| of any stem per block (float64)).
-    """
-    names = list(stems)
-    shape = np.shape(stems[names[0]])
-    n = shape[1]
-    if sos is None or inplace:
-        out = {k: stems[k] for k in names}
-    else:
-        out = {k: np.empty(shape, dtype=np.float32) for k in names}
-    sos32 = None if sos is None else sos.astype(np.float32)
-    groups = [names[0::2], names[1::2]]
-    sums = [np.zeros(shape, dtype=np.float32), np.zeros(shape, dtype=np.float32)]
-    peaks = [np.zeros(-(-n // block)), np.zeros(-(-n // block))]
-
-    def run(i: int) -> None:
-        states = {(k, ch): np.zeros((len(sos32), 2), np.float32) for k in groups[i]
-                  for ch in range(shape[0])} if sos32 is not None else {}
-        for s in range(0, n, CHUNK):  # CHUNK is a multiple of block
-            e = min(s + CHUNK, n)
-            acc = sums[i][:, s:e]
-            for k in groups[i]:
-                src, dst = stems[k], out[k]
-                if sos32 is not None:
-                    for ch in range(shape[0]):
-                        dst[ch, s:e], states[k, ch] = ss.sosfilt(sos32, src[ch, s:e],
-                                                                 zi=states[k, ch])
-                elif dst is not src:
-                    dst[:, s:e] = src[:, s:e]
-                chunk = dst[:, s:e]
-                acc += chunk
-                p = block_abs_max(chunk, block)
-                b0 = s // block
-                np.maximum(peaks[i][b0: b0 + p.size], p, out=peaks[i][b0: b0 + p.size])
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(run, [0, 1] if groups[1] else [0]))
-    mix = sums[0]
-    if groups[1]:
-        mix += sums[1]
-    return out, mix, np.maximum(peaks[0], peaks[1])
 
 
 class _Solver:
@@ -295,13 +226,13 @@ def linked_master(
     owned = inplace or sos is not None
     block = dyn.block_size_for(sample_rate)
     n_blocks = -(-n // block)
-    work, mix, stem_peaks = _eq_sum_peaks(stems, sos, block, inplace)
+    work, mix, stem_peaks = eq_sum_peaks(stems, sos, block, inplace)
 
     # 1. K-weighted energy per block and per gating block, in one pass over the mix.
     lo, hi = block_bounds(n, sample_rate)
     grid = np.arange(n_blocks + 1) * block
     grid[-1] = n
-    cuts = np.union1d(grid, np.concatenate((lo, hi)))
+    cuts = sorted_unique(np.concatenate((grid, lo, hi)))
     prefix = k_power_prefix(mix, sample_rate, cuts)
     l0 = gated_loudness((prefix[np.searchsorted(cuts, hi)] - prefix[np.searchsorted(cuts, lo)])
                         / (BLOCK_S * sample_rate)) if lo.size else -math.inf
@@ -357,7 +288,7 @@ def linked_master(
 
     # 5. The same curve on every stem; the mix is their sum.
     out = work if owned else {k: np.empty(shape, dtype=np.float32) for k in work}
-    _apply(curve, block, work, out, mix)
+    apply_curve(curve, block, work, out, mix)
 
     warnings: list[str] = []
     reached = abs(lufs - target_lufs) <= 0.3

@@ -13,8 +13,19 @@ import json
 from pathlib import Path
 
 
+def _need_matplotlib() -> None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        from ainur_cli.errors import MissingDependencyError
+
+        raise MissingDependencyError("reports need matplotlib", field="--report",
+                                     allowed="pip install matplotlib") from None
+
+
 def write_report(render_dir: str | Path) -> Path:
     """Write ``<render_dir>/report.html`` for a finished render; see :mod:`.pages`."""
+    _need_matplotlib()
     from ainur_cli.report.pages import write_report as _write
 
     return _write(render_dir)
@@ -22,6 +33,7 @@ def write_report(render_dir: str | Path) -> Path:
 
 def write_batch_index(root: str | Path, batch: dict) -> Path:
     """Write ``<root>/index.html`` for a batch.json document; see :mod:`.pages`."""
+    _need_matplotlib()
     from ainur_cli.report.pages import write_batch_index as _write
 
     return _write(root, batch)

@@ -19,7 +19,7 @@ h1{margin:0 0 4px;font-size:26px}h2{font-size:18px;margin:28px 0 8px;border-bott
 .sub{color:#555;margin:0 0 12px}
 table{border-collapse:collapse;font-size:13px;background:#fff}
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:middle}
-th{background:#f0f0f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f0f0f3}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 img.fig{width:100%;max-width:1100px;border:1px solid #ddd;background:#fff}
 img.thumb{width:240px;height:auto;display:block;border:1px solid #ddd}
 .kv{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:8px;margin:8px 0}

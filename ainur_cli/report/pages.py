@@ -157,7 +157,7 @@ def write_batch_index(root: str | Path, batch: dict) -> Path:
             _thumb(job_dir) if status in ("done", "skipped") else "",
             link, escape(str(job.get("preset", ""))), escape(str(job.get("seed", ""))),
             f'<span class="{escape(status)}">{escape(status)}</span>',
-            html.fmt(job.get("time_s"), ".2f", " s"),
+            html.fmt(job.get("time_s") or None, ".2f", " s"),
             f'<span data-sort="{lufs if isinstance(lufs, (int, float)) else -999}">{html.fmt(lufs)}</span>',
             html.fmt(job.get("true_peak_dbtp"), ".2f"),
             escape(str(job.get("error") or "")),

@@ -155,9 +155,10 @@ def loudness_png(data: RenderData) -> bytes:
     if isinstance(integrated, (int, float)):
         ax.axhline(integrated, color="#2ca02c", ls=":", lw=1.3,
                    label=f"integrated {integrated:.1f} LUFS")
-    finite = [v for v in (target, integrated) if isinstance(v, (int, float))]
-    top = max(finite + [float(np.max(mom)) if mom.size else -20.0]) + 4.0
-    ax.set_ylim(max(FLOOR_LUFS, min(finite + [top - 30.0]) - 14.0), min(0.0, top))
+    finite = [float(v) for v in (target, integrated) if isinstance(v, (int, float))]
+    top = min(0.0, max(finite + [float(np.max(mom)) if mom.size else -20.0]) + 3.0)
+    low = min(finite + [float(np.percentile(mom, 5)) if mom.size else top - 24.0]) - 4.0
+    ax.set_ylim(max(FLOOR_LUFS, min(low, top - 24.0)), top)
     ax.set_ylabel("LUFS")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8, framealpha=0.8)

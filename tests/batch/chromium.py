@@ -38,6 +38,7 @@ def _run(args: list[str], profile: Path) -> subprocess.CompletedProcess:
 
 def load_page(page: Path, tmp: Path, width: int = 1280, height: int = 2200) -> PageLoad:
     """Load ``page`` twice (DOM dump, then screenshot) and collect console messages of both."""
+    assert page.is_file(), page
     url = page.resolve().as_uri()
     shot = tmp / f"{page.stem}-screenshot.png"
     dom = _run(["--dump-dom", url], tmp / "profile-dom")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def check_render(folder: Path, spec_hash: str | None = None) -> dict:
 def test_batch_all_done_with_summary(local_batch):
     out, proc = local_batch
     assert proc.returncode == 0, proc.stderr[-3000:]
-    batch = read_batch(out)
+    batch = proc.batch
     assert batch["counts"] == {"done": 4, "skipped": 0, "failed": 0, "cancelled": 0, "pending": 0}
     assert sorted(j["name"] for j in batch["jobs"]) == sorted(NAMES)
     meter = pyloudnorm.Meter(44100)
@@ -60,7 +61,7 @@ def test_batch_all_done_with_summary(local_batch):
     assert a.shape != b.shape or not np.allclose(a, b)
 
 
-def test_rerun_skips_finished_jobs_and_force_renders(local_batch, batch_songs):
+def test_rerun_skips_finished_jobs(local_batch, batch_songs):
     out, first = local_batch
     assert first.returncode == 0
     before = {n: (out / n / "manifest.json").stat() for n in NAMES}
@@ -73,14 +74,24 @@ def test_rerun_skips_finished_jobs_and_force_renders(local_batch, batch_songs):
     for n in NAMES:   # nothing was rewritten
         after = (out / n / "manifest.json").stat()
         assert (after.st_ino, after.st_mtime_ns) == (before[n].st_ino, before[n].st_mtime_ns)
-    # --force re-renders (one song only, to stay quick) and gives the same bytes.
-    song = batch_songs[0]
-    mix_before = (out / NAMES[0] / "mix.wav").read_bytes()
-    proc = run_cli("batch", str(song), "--presets", "pop", "-j", "1", "--out", str(out), "--force")
+
+
+
+def test_force_renders_again_with_the_same_bytes(local_batch, batch_songs, tmp_path):
+    out, first = local_batch
+    assert first.returncode == 0
+    copy = tmp_path / "out"           # a copy, so the session's batch stays as it was
+    shutil.copytree(out / NAMES[0], copy / NAMES[0])
+    before = (copy / NAMES[0] / "manifest.json").stat()
+    mix_before = (copy / NAMES[0] / "mix.wav").read_bytes()
+    args = ("batch", str(batch_songs[0]), "--presets", "pop", "-j", "1", "--out", str(copy))
+    proc = run_cli(*args)
+    assert proc.returncode == 0 and read_batch(copy)["counts"]["skipped"] == 1
+    proc = run_cli(*args, "--force")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert read_batch(out)["counts"]["done"] == 1
-    assert (out / NAMES[0] / "manifest.json").stat().st_mtime_ns != before[NAMES[0]].st_mtime_ns
-    assert (out / NAMES[0] / "mix.wav").read_bytes() == mix_before
+    assert read_batch(copy)["counts"]["done"] == 1
+    assert (copy / NAMES[0] / "manifest.json").stat().st_mtime_ns != before.st_mtime_ns
+    assert (copy / NAMES[0] / "mix.wav").read_bytes() == mix_before
 
 
 def test_bad_spec_fails_alone_with_exit_code_2(tmp_path):

@@ -122,7 +122,7 @@ def test_models_verify(tmp_path):
 def test_transfer_writes_the_input_length_and_rate(tmp_path):
     pytest.importorskip("torch")
     src = tmp_path / "in.wav"
-    audio = sine(1.2, 22050, channels=1)
+    audio = sine(0.6, 22050, channels=1)
     sf.write(src, audio.T, 22050, subtype="PCM_16")
     out = tmp_path / "sub" / "out.wav"
     args = ["transfer", str(src), "--prompt", "jazz trio", "--strength", "0.4", "--out",

@@ -137,7 +137,7 @@ def test_chunked_codec_matches_one_pass(tiny):
     from ainur_cli.engines.neural.codec import decode_chunked, encode_chunked
 
     vae = tiny.components.vae
-    z = torch.randn((1, 4, 250), generator=torch.Generator().manual_seed(3))
+    z = torch.randn((1, 4, 150), generator=torch.Generator().manual_seed(3))
     with torch.no_grad():
         audio = vae.decode(z).sample
         latents = vae.encode(audio).latent_dist.mode()

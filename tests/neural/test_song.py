@@ -20,7 +20,7 @@ def first_difference(a: np.ndarray, b: np.ndarray) -> int:
 
 @pytest.fixture(scope="module")
 def song(tiny):
-    return tiny.generate_song(SECTIONS, song_length_s=5.0, steps=3, seed=11)
+    return tiny.generate_song(SECTIONS, song_length_s=5.0, steps=2, seed=11)
 
 
 def test_song_longer_than_the_window_has_the_exact_length(tiny, song):
@@ -38,18 +38,18 @@ def test_section_boundaries_are_sample_exact(tiny, song, changed):
     sections = list(SECTIONS)
     a, b, _ = sections[changed]
     sections[changed] = (a, b, "bright rock")
-    other = tiny.generate_song(sections, song_length_s=5.0, steps=3, seed=11)
+    other = tiny.generate_song(sections, song_length_s=5.0, steps=2, seed=11)
     assert other.shape == song.shape
     assert first_difference(song, other) == round(a * 16000)
 
 
 def test_sections_can_start_fresh_at_their_own_seconds_start(tiny):
-    fresh = tiny.generate_song(SECTIONS, song_length_s=5.0, steps=3, seed=11,
+    fresh = tiny.generate_song(SECTIONS, song_length_s=5.0, steps=2, seed=11,
                                continue_across_sections=False)
     assert fresh.shape == (2, 80000)
     sections = list(SECTIONS)
     sections[2] = (3.7, 5.0, "jazz")
-    other = tiny.generate_song(sections, song_length_s=5.0, steps=3, seed=11,
+    other = tiny.generate_song(sections, song_length_s=5.0, steps=2, seed=11,
                                continue_across_sections=False)
     assert first_difference(fresh, other) == round(3.7 * 16000)
 

@@ -24,7 +24,7 @@ def codec_roundtrip(model, audio: np.ndarray) -> np.ndarray:
 
 
 def test_strength_zero_returns_the_input_through_the_codec(tiny):
-    x = sine(2.0, 16000)
+    x = sine(1.0, 16000)  # 125 latent frames: the chunked codec path (64 + 2 x 16)
     out = tiny.transfer(x, 16000, prompt="jazz", strength=0.0, steps=4, seed=1)
     assert out.shape == x.shape and out.dtype == np.float32
     ref = codec_roundtrip(tiny, x)
@@ -32,10 +32,10 @@ def test_strength_zero_returns_the_input_through_the_codec(tiny):
 
 
 def test_higher_strength_moves_further_from_the_input(tiny):
-    x = sine(2.0, 16000)
+    x = sine(1.0, 16000)
     ref = tiny.transfer(x, 16000, prompt="jazz", strength=0.0, seed=1)
     strengths = [0.15, 0.35, 0.55, 0.75, 1.0]
-    dist = [rms(tiny.transfer(x, 16000, prompt="jazz", strength=s, steps=4, seed=1) - ref)
+    dist = [rms(tiny.transfer(x, 16000, prompt="jazz", strength=s, steps=3, seed=1) - ref)
             for s in strengths]
     assert dist[0] > 0
     assert all(a < b for a, b in zip(dist, dist[1:])), dist
@@ -44,18 +44,18 @@ def test_higher_strength_moves_further_from_the_input(tiny):
 def test_strength_reaches_the_sampler(tiny):
     """Unlike diffusers' initial_audio_waveforms (issue #10861), the input matters: low
     strength stays near it, and the input changes the output at mid strength."""
-    x, y = sine(2.0, 16000, 220.0), sine(2.0, 16000, 330.0)
-    low = tiny.transfer(x, 16000, prompt="jazz", strength=0.2, steps=4, seed=3)
+    x, y = sine(1.0, 16000, 220.0), sine(1.0, 16000, 330.0)
+    low = tiny.transfer(x, 16000, prompt="jazz", strength=0.2, steps=3, seed=3)
     ref = codec_roundtrip(tiny, x)
     assert rms(low - ref) < 0.5 * rms(ref)
-    mid_x = tiny.transfer(x, 16000, prompt="jazz", strength=0.5, steps=4, seed=3)
-    mid_y = tiny.transfer(y, 16000, prompt="jazz", strength=0.5, steps=4, seed=3)
+    mid_x = tiny.transfer(x, 16000, prompt="jazz", strength=0.5, steps=3, seed=3)
+    mid_y = tiny.transfer(y, 16000, prompt="jazz", strength=0.5, steps=3, seed=3)
     assert rms(mid_x - mid_y) > 0.1 * rms(mid_x)
 
 
 @pytest.mark.parametrize("rate, channels", [(22050, 1), (48000, 2), (44100, 3)])
 def test_output_keeps_the_input_length_rate_and_channels(tiny, rate, channels):
-    x = sine(1.5, rate, channels=channels)
+    x = sine(0.7, rate, channels=channels)
     out = tiny.transfer(x, rate, prompt="lofi", strength=0.4, steps=2, seed=0)
     assert out.shape == x.shape and np.isfinite(out).all() and rms(out) > 1e-4
     mono = tiny.transfer(x[0], rate, prompt="lofi", strength=0.4, steps=2, seed=0)
@@ -63,7 +63,7 @@ def test_output_keeps_the_input_length_rate_and_channels(tiny, rate, channels):
 
 
 def test_input_longer_than_the_window(tiny):
-    x = sine(4.6, 16000)
+    x = sine(2.6, 16000)  # two overlapping windows of 2.048 s
     seen = []
     out = tiny.transfer(x, 16000, prompt="rock", strength=0.5, steps=2, seed=4,
                         progress=seen.append)

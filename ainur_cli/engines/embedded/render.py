@@ -13,7 +13,8 @@ What TinySoundFont does, so the numbers make sense (read from ``tsf.h``, checked
   of each render call; a voice's gain is constant within a block. A preset whose volume
   envelope has an attack therefore stays silent for the first block after its note-on
   (64 samples: 1.3 ms at 48 kHz) and then ramps in 64-sample steps; presets without attack
-  (pianos, drums, most plucked sounds) sound from the note-on sample itself;
+  (pianos, drums, most plucked sounds) sound from the note-on sample itself. Likewise a
+  release starts at the note-off sample and is heard from the next block on (<= 64 samples);
 * voices are allocated without a limit (no ``set_max_voices``), so no note is ever dropped
   or stolen; a released voice lives until its release envelope reaches -80 dB;
 * velocity is linear in amplitude (velocity 64 = -6 dB), channel volume is full (CC7 = 127),
@@ -241,12 +242,16 @@ def render_parts(composition: Composition, timeline: Timeline, soundfont: str | 
         preset_for(part, presets, soundfont)
     soundfont = str(soundfont)
     workers = max(1, min(int(workers), len(chosen)))
+    if workers > 1 and multiprocessing.current_process().daemon:
+        log.debug("a daemon process cannot start workers: rendering %d parts here", len(chosen))
+        workers = 1
     if workers == 1 or total_samples == 0:
         return {p.name: render_part(p, timeline, soundfont, total_samples=total_samples,
                                     gain_db=gain_db) for p in chosen}
     context = _pool_context()
     log.debug("rendering %d parts in %d %s processes", len(chosen), workers, context.get_start_method())
     if context.get_start_method() == "fork":
+        load_soundfont(soundfont)  # parsed once here; the children share its pages (copy-on-write)
         token = id(chosen)
         _SHARED_OUT[token] = [_shared_array(total_samples) for _ in chosen]
         try:

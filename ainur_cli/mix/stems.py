@@ -1,0 +1,85 @@
+"""Chunked passes over a set of stems (each touches every stem once, ~1 MB at a time).
+
+Memory bandwidth, not arithmetic, bounds most of the master here: one pass over a 3-minute
+stereo stem at 48 kHz (69 MB) costs 35–70 ms on the 2-core reference machine, so the master
+touches every stem only twice — EQ + sum + peaks, then the shared gain.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import scipy.signal as ss
+
+from ainur_cli.mix import dynamics as dyn
+from ainur_cli.mix.loudness import CHUNK
+from ainur_cli.mix.truepeak import block_abs_max
+
+
+def apply_curve(curve: np.ndarray, block: int, src: dict[str, np.ndarray], dst: dict[str, np.ndarray],
+           mix: np.ndarray) -> None:
+    """``dst[k] = src[k]·g`` for every stem and ``mix = Σ dst[k]``, chunk by chunk (``dst``
+    may be ``src``; ``mix`` is overwritten)."""
+    n = mix.shape[1]
+    for s in range(0, n, CHUNK):
+        e = min(s + CHUNK, n)
+        g = dyn.curve_at(np.arange(s, e), curve, block)
+        first = True
+        for k, v in src.items():
+            np.multiply(v[:, s:e], g, out=dst[k][:, s:e])
+            if first:
+                np.copyto(mix[:, s:e], dst[k][:, s:e])
+                first = False
+            else:
+                np.add(mix[:, s:e], dst[k][:, s:e], out=mix[:, s:e])
+
+
+def eq_sum_peaks(stems: dict[str, np.ndarray], sos: np.ndarray | None, block: int,
+                  inplace: bool) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """One pass over every stem: the master EQ (if any), the mix, and the stems' peaks.
+
+    Two threads take alternate stems (``sosfilt`` releases the GIL), each summing into its own
+    buffer; the mix is ``first half + second half`` in a fixed order, so it is deterministic.
+
+    :returns: (EQ'd stems — the inputs themselves when ``inplace`` or without EQ —, the mix
+        (channels, n) float32, the largest |sample| of any stem per block (float64)).
+    """
+    names = list(stems)
+    shape = np.shape(stems[names[0]])
+    n = shape[1]
+    if sos is None or inplace:
+        out = {k: stems[k] for k in names}
+    else:
+        out = {k: np.empty(shape, dtype=np.float32) for k in names}
+    sos32 = None if sos is None else sos.astype(np.float32)
+    groups = [names[0::2], names[1::2]]
+    sums = [np.zeros(shape, dtype=np.float32), np.zeros(shape, dtype=np.float32)]
+    peaks = [np.zeros(-(-n // block)), np.zeros(-(-n // block))]
+
+    def run(i: int) -> None:
+        states = {(k, ch): np.zeros((len(sos32), 2), np.float32) for k in groups[i]
+                  for ch in range(shape[0])} if sos32 is not None else {}
+        for s in range(0, n, CHUNK):  # CHUNK is a multiple of block
+            e = min(s + CHUNK, n)
+            acc = sums[i][:, s:e]
+            for k in groups[i]:
+                src, dst = stems[k], out[k]
+                if sos32 is not None:
+                    for ch in range(shape[0]):
+                        dst[ch, s:e], states[k, ch] = ss.sosfilt(sos32, src[ch, s:e],
+                                                                 zi=states[k, ch])
+                elif dst is not src:
+                    dst[:, s:e] = src[:, s:e]
+                chunk = dst[:, s:e]
+                acc += chunk
+                p = block_abs_max(chunk, block)
+                b0 = s // block
+                np.maximum(peaks[i][b0: b0 + p.size], p, out=peaks[i][b0: b0 + p.size])
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(run, [0, 1] if groups[1] else [0]))
+    mix = sums[0]
+    if groups[1]:
+        mix += sums[1]
+    return out, mix, np.maximum(peaks[0], peaks[1])

@@ -1,0 +1,95 @@
+"""Batch throughput: jobs per minute for N short songs with -j 1, -j 2, … and the scaling.
+
+    python bench/batch_bench.py                 # 24 songs, -j 1 and -j 2, local executor
+    python bench/batch_bench.py --jobs 1,2,4 --songs 48 --executor dask
+
+Every run renders the same songs into a fresh folder through the batch runner (the same code
+path as `ainur batch`), so worker start-up (spawning processes, importing the render stack)
+is included in the wall time. Prints one line per worker count and the scaling against -j 1;
+the issue's target is throughput(k) >= 0.8 * k * throughput(1) with k workers on k cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from ainur_cli.batch import make_executor, plan_jobs, run_batch
+
+PRESETS = ("pop", "rock", "house", "lofi-hiphop", "ballad", "funk")
+SONG = """\
+title: Bench Song {i}
+preset: {preset}
+seed: {i}
+tempo_bpm: {tempo}
+sections:
+  - name: Intro
+    bars: 1
+  - name: Verse
+    bars: {verse_bars}
+output:
+  sample_rate: 44100
+"""
+
+
+def write_songs(folder: Path, n: int) -> list[Path]:
+    """``n`` short songs (2–4 bars at 44.1 kHz), presets and tempi varied."""
+    songs = []
+    for i in range(n):
+        p = folder / f"bench-{i:02d}.yaml"
+        p.write_text(SONG.format(i=i, preset=PRESETS[i % len(PRESETS)], tempo=100 + 7 * (i % 9),
+                                 verse_bars=1 + i % 3), encoding="utf-8")
+        songs.append(p)
+    return songs
+
+
+def run_once(songs: list[Path], out: Path, executor: str, workers: int) -> dict:
+    jobs = plan_jobs(songs, out)
+    t0 = time.perf_counter()
+    result = run_batch(jobs, make_executor(executor, workers=workers), out)
+    wall_s = time.perf_counter() - t0
+    done = [o for o in result.outcomes.values() if o.status == "done"]
+    return {"workers": workers, "jobs": len(done), "failed": result.counts()["failed"],
+            "wall_s": wall_s, "jobs_per_min": len(done) / wall_s * 60.0,
+            "mean_job_s": sum(o.time_s for o in done) / max(1, len(done))}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--songs", type=int, default=24)
+    ap.add_argument("--jobs", default="1,2", help="worker counts to measure, e.g. 1,2,4")
+    ap.add_argument("--executor", choices=["local", "dask"], default="local")
+    ap.add_argument("--keep", type=Path, help="keep the renders under this folder")
+    args = ap.parse_args()
+    counts = [int(x) for x in args.jobs.split(",")]
+    tmp = Path(tempfile.mkdtemp(prefix="ainur-batch-bench-"))
+    try:
+        songs = write_songs(tmp, args.songs)
+        print(f"{args.songs} songs, executor {args.executor}, {os.cpu_count()} CPU cores, "
+              f"load average before {os.getloadavg()[0]:.2f}")
+        rows = []
+        for k in counts:
+            out = (args.keep or tmp) / f"out-j{k}"
+            shutil.rmtree(out, ignore_errors=True)
+            r = run_once(songs, out, args.executor, k)
+            rows.append(r)
+            print(f"-j {k}: {r['jobs']} jobs ({r['failed']} failed) in {r['wall_s']:.1f} s = "
+                  f"{r['jobs_per_min']:.1f} jobs/min; mean job {r['mean_job_s']:.2f} s; "
+                  f"load average {os.getloadavg()[0]:.2f}")
+        base = next((r for r in rows if r["workers"] == 1), None)
+        if base is not None:
+            for r in rows:
+                if r["workers"] > 1:
+                    speedup = r["jobs_per_min"] / base["jobs_per_min"]
+                    print(f"scaling -j {r['workers']}: {speedup:.2f}x vs -j 1 "
+                          f"(efficiency {speedup / r['workers']:.0%}; target >= 80%)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
