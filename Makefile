@@ -10,7 +10,7 @@ $(BIN)/python:
 
 setup: $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q --no-deps tinysoundfont
+	$(BIN)/python -m pip install -q --no-deps 'tinysoundfont==0.3.7'
 	$(BIN)/python -m pip install -q -e .
 
 # Tests also exercise the optional neural engine (CPU torch, pinned), Dask and the test peers.

@@ -49,7 +49,13 @@ def run_pipeline(
     spec = plan.spec
     out = spec.output
     timings: dict[str, float] = {}
-    sf_path = resolve_soundfont(soundfont or out.soundfont)
+    sf_choice = soundfont or out.soundfont
+    if not soundfont and out.soundfont and spec.file and not spec.file.startswith("<"):
+        # A relative output.soundfont is relative to the spec file (aliases stay as they are).
+        candidate = Path(spec.file).resolve().parent / Path(out.soundfont).expanduser()
+        if candidate.exists():
+            sf_choice = candidate
+    sf_path = resolve_soundfont(sf_choice)
     final = choose_target(target, force=force, new_take=new_take)
 
     def stage(name: str, fraction: float) -> None:

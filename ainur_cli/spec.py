@@ -10,7 +10,7 @@ Field reference (also in README.md):
 ``preset``         style preset name (file stem in ``presets/`` or a ``--presets-dir``)
 ``seed``           integer 0..4294967295 (default 0); same spec + seed → identical files
 ``key``            e.g. ``A minor``, ``F# major``, ``Bb dorian`` (default: the preset's)
-``tempo_bpm``      quarter notes per minute, > 0 and <= 400 (or use ``tempo_map``)
+``tempo_bpm``      quarter notes per minute, 4..400 (or use ``tempo_map``)
 ``tempo_map``      list of ``{bar: N, bpm: X}``; 1-based bars; the first entry is bar 1
 ``time_signature`` ``"4/4"`` or a list of ``{bar: N, signature: "3/4"}`` (first at bar 1)
 ``sections``       list of ``{name, bars, lyrics?, energy?, type?}`` in song order
@@ -46,6 +46,7 @@ from ainur_cli.source import (
 from ainur_cli.timeline import ALLOWED_DENOMINATORS, MAX_TEMPO_BPM
 
 MAX_SONG_S = 20 * 60
+MIN_SPEC_BPM = 4  # a MIDI tempo (µs per quarter, 3 bytes) cannot be slower than 3.58 bpm
 MAX_SECTIONS = 128
 MAX_SECTION_BARS = 256
 MAX_SEED = 2**32 - 1
@@ -287,7 +288,7 @@ def _parse_tempo(raw: dict, src: Source, total_bars: int) -> tuple[tuple[int, fl
         raise src.error(("tempo_map",), "give either tempo_bpm or tempo_map, not both",
                         allowed="tempo_bpm: 120, or tempo_map: [{bar: 1, bpm: 120}, ...]")
     if has_bpm:
-        bpm = get_number(raw, "tempo_bpm", src, (), lo=0, hi=MAX_TEMPO_BPM, lo_open=True)
+        bpm = get_number(raw, "tempo_bpm", src, (), lo=MIN_SPEC_BPM, hi=MAX_TEMPO_BPM)
         return ((1, bpm),)
     if not has_map:
         return None  # the preset's default tempo is used
@@ -299,7 +300,7 @@ def _parse_tempo(raw: dict, src: Source, total_bars: int) -> tuple[tuple[int, fl
             raise src.error(path, "each tempo change must be a mapping", item, "{bar: 9, bpm: 96}")
         check_keys(item, ("bar", "bpm"), src, path)
         bar = _bar_field(item, src, path, total_bars)
-        bpm = get_number(item, "bpm", src, path, lo=0, hi=MAX_TEMPO_BPM, lo_open=True)
+        bpm = get_number(item, "bpm", src, path, lo=MIN_SPEC_BPM, hi=MAX_TEMPO_BPM)
         if i == 0 and bar != 1:
             raise src.error(path + ("bar",), "the first tempo must be at bar 1", bar, "1")
         if out and bar <= out[-1][0]:

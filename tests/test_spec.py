@@ -64,9 +64,9 @@ def line_of(text, needle):
 
 
 @pytest.mark.parametrize("old,new,field,allowed", [
-    ("tempo_bpm: 120", "tempo_bpm: 0", "tempo_bpm", "> 0"),
+    ("tempo_bpm: 120", "tempo_bpm: 0", "tempo_bpm", ">= 4"),
     ("tempo_bpm: 120", "tempo_bpm: 401", "tempo_bpm", "<= 400"),
-    ("tempo_bpm: 120", "tempo_bpm: -5", "tempo_bpm", "> 0"),
+    ("tempo_bpm: 120", "tempo_bpm: -5", "tempo_bpm", ">= 4"),
     ("tempo_bpm: 120", "tempo_bpm: fast", "tempo_bpm", "number"),
     ('time_signature: "4/4"', 'time_signature: "0/0"', "time_signature", "N/D"),
     ('time_signature: "4/4"', 'time_signature: "7/5"', "time_signature", "N/D"),
