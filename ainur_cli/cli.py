@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,7 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
               help="Extra folder of presets (searched first; repeatable).")
 @click.option("--force", is_flag=True, help="Replace a finished render in the output folder.")
 @click.option("--new-take", is_flag=True, help="Write <out>-takeN instead of refusing.")
-@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=min(2, os.cpu_count() or 1), show_default=True,
               help="Processes for instrument rendering (same output for any value).")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")
 @click.pass_context

@@ -100,13 +100,17 @@ def run_pipeline(
     t = time.perf_counter()
     stage("mix", 0.5)
     tempo_bpm = float(plan.timeline.tempo_changes[0].tempo_bpm)
-    processed = mix_stems(stems, with_vocal_chain(plan.style.mix), plan.sample_rate, tempo_bpm)
+    processed = mix_stems(stems, with_vocal_chain(plan.style.mix), plan.sample_rate, tempo_bpm,
+                          consume=True)
+    del stems
     timings["mix"] = time.perf_counter() - t
 
     t = time.perf_counter()
     stage("master", 0.65)
     mastered = linked_master(processed, plan.sample_rate, target_lufs=out.target_lufs,
-                             true_peak_dbtp=out.true_peak_dbtp, settings=plan.style.mix.master)
+                             true_peak_dbtp=out.true_peak_dbtp, settings=plan.style.mix.master,
+                             inplace=True)
+    del processed
     timings["master"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -122,7 +126,8 @@ def run_pipeline(
             name, path, audio, description = job
             write_audio(path, audio, plan.sample_rate, bit_depth=out.bit_depth, fmt=out.format,
                         time_reference_samples=0, description=description)
-            return _file_entry(path, tmp, name, audio, plan.sample_rate, out)
+            measured = (mastered.integrated_lufs, mastered.true_peak_dbtp) if name == "mix" else None
+            return _file_entry(path, tmp, name, audio, plan.sample_rate, out, measured)
 
         # Writing and metering release the GIL (libsndfile, scipy filters): two threads.
         with ThreadPoolExecutor(max_workers=2) as pool:
@@ -155,7 +160,12 @@ def _restyle(spec, stems: dict, sample_rate: int) -> dict:
                          steps=r.steps, cfg_scale=r.cfg_scale, negative_prompt=r.negative_prompt)
 
 
-def _file_entry(path: Path, root: Path, part: str, audio: np.ndarray, sample_rate: int, out) -> dict:
+def _file_entry(path: Path, root: Path, part: str, audio: np.ndarray, sample_rate: int, out,
+                measured: tuple[float, float] | None = None) -> dict:
+    """Manifest entry; ``measured`` = (LUFS, dBTP) already known (the master measured the mix).
+    Stems' true peaks use a 3 dB screen (exact unless an inter-sample peak rises > 3 dB)."""
+    lufs, tp = measured or (integrated_lufs(audio, sample_rate),
+                            true_peak_dbtp(audio, sample_rate, screen_db=3.0))
     return {
         "path": path.relative_to(root).as_posix(),
         "part": part,
@@ -166,8 +176,8 @@ def _file_entry(path: Path, root: Path, part: str, audio: np.ndarray, sample_rat
         "channels": int(audio.shape[0]),
         "bit_depth": out.bit_depth,
         "format": out.format,
-        "integrated_lufs": _rounded(integrated_lufs(audio, sample_rate)),
-        "true_peak_dbtp": _rounded(true_peak_dbtp(audio, sample_rate)),
+        "integrated_lufs": _rounded(lufs),
+        "true_peak_dbtp": _rounded(tp),
     }
 
 
