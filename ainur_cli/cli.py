@@ -102,11 +102,13 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--new-take", is_flag=True, help="Write <out>-takeN instead of refusing.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=min(2, os.cpu_count() or 1), show_default=True,
               help="Processes for instrument rendering (same output for any value).")
+@click.option("--report", "write_html", is_flag=True,
+              help="Also write report.html (waveform, spectrogram, loudness, sections).")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")
 @click.pass_context
 def render(ctx: click.Context, spec: Path, out: Path | None, preset, seed, key, tempo_bpm,
            sample_rate, bit_depth, fmt, target_lufs, true_peak_dbtp, parts, soundfont,
-           presets_dir, force, new_take, jobs, as_json) -> None:
+           presets_dir, force, new_take, jobs, write_html, as_json) -> None:
     """Render SPEC (a song.yaml) to stems, a mastered mix, MIDI and a manifest."""
     from ainur_cli import api
 
@@ -124,11 +126,18 @@ def render(ctx: click.Context, spec: Path, out: Path | None, preset, seed, key, 
                                          presets_dirs=presets_dir, soundfont=soundfont,
                                          workers=jobs, progress=progress),
     )
+    page = None
+    if write_html:
+        from ainur_cli.report import write_report
+
+        page = write_report(result.out_dir)
     if as_json:
         click.echo(api.manifest_json(result.manifest), nl=False)
         return
     if not ctx.obj.get("quiet"):
         _print_summary(result)
+        if page is not None:
+            _console(stderr=False).print(f"report: {page}")
 
 
 def _with_progress(quiet: bool, run):

@@ -88,7 +88,7 @@ def _with_live_progress(jobs, kind: str, runner, run):
     with Progress(TextColumn("{task.description}"), BarColumn(bar_width=30),
                   TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
                   console=_console(), transient=True) as bar:
-        overall = bar.add_task(f"[bold]{_escape(label)}", total=len(jobs), detail="")
+        overall = bar.add_task(f"[bold]{_escape(label)}", total=len(jobs), detail=f"0/{len(jobs)}")
         running: dict[str, int] = {}
         counts = {"done": 0, "skipped": 0, "failed": 0, "cancelled": 0}
 
@@ -106,8 +106,9 @@ def _with_live_progress(jobs, kind: str, runner, run):
                     bar.remove_task(task)
                 if o.status == "failed":
                     bar.console.print(f"[red]failed[/] {_escape(o.name)}: {_escape(o.error or '')}")
+                finished = sum(counts.values())
                 detail = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
-                bar.update(overall, advance=1, detail=detail)
+                bar.update(overall, advance=1, detail=f"{finished}/{len(jobs)} ({detail})")
 
         return run(on_event)
 

@@ -61,6 +61,12 @@ def staged_output(target: Path) -> Iterator[Path]:
                           allowed="a folder you can write to (--out DIR)") from None
     try:
         yield tmp
+        # mkdtemp makes 0700 folders; a finished render is readable like any folder the user
+        # creates (shared outputs, e.g. a Dask cluster's).
+        umask = os.umask(0)
+        os.umask(umask)
+        for d in [tmp, *(p for p in tmp.rglob("*") if p.is_dir())]:
+            os.chmod(d, 0o777 & ~umask)
         old = None
         if target.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=parent))

@@ -7,18 +7,21 @@ Every run renders the same songs into a fresh folder through the batch runner (t
 path as `ainur batch`), so worker start-up (spawning processes, importing the render stack)
 is included in the wall time. Prints one line per worker count and the scaling against -j 1;
 the issue's target is throughput(k) >= 0.8 * k * throughput(1) with k workers on k cores.
+"CPU s/job" (this process + its workers) and "cores busy" (CPU s / wall s) show whether the
+machine really gave the run k cores: on a shared machine other processes take some.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from ainur_cli.batch import make_executor, plan_jobs, run_batch
+from ainur_cli.batch import JobFinished, make_executor, plan_jobs, run_batch
 
 PRESETS = ("pop", "rock", "house", "lofi-hiphop", "ballad", "funk")
 SONG = """\
@@ -49,13 +52,34 @@ def write_songs(folder: Path, n: int) -> list[Path]:
 
 def run_once(songs: list[Path], out: Path, executor: str, workers: int) -> dict:
     jobs = plan_jobs(songs, out)
+    finished_at: list[float] = []
+
+    def on_event(event) -> None:
+        if isinstance(event, JobFinished):
+            finished_at.append(time.perf_counter())
+
     t0 = time.perf_counter()
-    result = run_batch(jobs, make_executor(executor, workers=workers), out)
+    cpu0 = _cpu_s()
+    result = run_batch(jobs, make_executor(executor, workers=workers), out, on_event=on_event)
     wall_s = time.perf_counter() - t0
+    cpu_s = _cpu_s() - cpu0
     done = [o for o in result.outcomes.values() if o.status == "done"]
+    # Steady state: from the moment every worker has finished its first job (start-up and
+    # first-job warm-up behind us) to the end.
+    steady = None
+    if len(finished_at) > workers + 1:
+        span = finished_at[-1] - finished_at[workers - 1]
+        steady = (len(finished_at) - workers) / span * 60.0 if span > 0 else None
     return {"workers": workers, "jobs": len(done), "failed": result.counts()["failed"],
-            "wall_s": wall_s, "jobs_per_min": len(done) / wall_s * 60.0,
-            "mean_job_s": sum(o.time_s for o in done) / max(1, len(done))}
+            "wall_s": wall_s, "jobs_per_min": len(done) / wall_s * 60.0, "steady_per_min": steady,
+            "mean_job_s": sum(o.time_s for o in done) / max(1, len(done)),
+            "cpu_s_per_job": cpu_s / max(1, len(done)), "cores_used": cpu_s / wall_s}
+
+
+def _cpu_s() -> float:
+    """CPU seconds (user + system) of this process and its finished worker processes."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def main() -> None:
@@ -77,16 +101,23 @@ def main() -> None:
             shutil.rmtree(out, ignore_errors=True)
             r = run_once(songs, out, args.executor, k)
             rows.append(r)
+            steady = f"{r['steady_per_min']:.1f}" if r["steady_per_min"] else "n/a"
             print(f"-j {k}: {r['jobs']} jobs ({r['failed']} failed) in {r['wall_s']:.1f} s = "
-                  f"{r['jobs_per_min']:.1f} jobs/min; mean job {r['mean_job_s']:.2f} s; "
+                  f"{r['jobs_per_min']:.1f} jobs/min (steady state {steady}); mean job "
+                  f"{r['mean_job_s']:.2f} s; CPU {r['cpu_s_per_job']:.2f} s/job, "
+                  f"{r['cores_used']:.2f} cores busy; "
                   f"load average {os.getloadavg()[0]:.2f}")
         base = next((r for r in rows if r["workers"] == 1), None)
         if base is not None:
             for r in rows:
                 if r["workers"] > 1:
                     speedup = r["jobs_per_min"] / base["jobs_per_min"]
-                    print(f"scaling -j {r['workers']}: {speedup:.2f}x vs -j 1 "
-                          f"(efficiency {speedup / r['workers']:.0%}; target >= 80%)")
+                    line = (f"scaling -j {r['workers']}: {speedup:.2f}x vs -j 1 "
+                            f"(efficiency {speedup / r['workers']:.0%}; target >= 80%)")
+                    if r["steady_per_min"] and base["steady_per_min"]:
+                        s = r["steady_per_min"] / base["steady_per_min"]
+                        line += f"; steady state {s:.2f}x ({s / r['workers']:.0%})"
+                    print(line)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Debian packages the tests use as independent peers/meters (ffmpeg's ebur128, liblo tools).
+# Debian packages the tests use as independent peers/meters: ffmpeg's ebur128, headless
+# Chromium for the report pages, liblo's oscsend/oscdump for the OSC server.
 # Skips quietly what is already there; needs root (or sudo) for apt-get.
 set -euo pipefail
 need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)       # report pages checked headless
+command -v oscsend >/dev/null 2>&1 || need+=(liblo-tools)     # a real OSC peer for ainur serve
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq

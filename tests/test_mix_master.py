@@ -26,6 +26,7 @@ from ainur_cli.mix import dynamics as dyn
 from ainur_cli.mix.eq import apply_eq
 from ainur_cli.mix.loudness import (
     integrated_lufs,
+    k_weighting_sos,
     sample_peak_dbfs,
     short_term_lufs,
     true_peak_dbtp,
@@ -202,6 +203,13 @@ def test_integrated_lufs_matches_pyloudnorm(sample_rate):
                   (rng.standard_normal((2, int(4.05 * sample_rate))) * 0.1).astype(np.float32)):
         ref = pyloudnorm.Meter(sample_rate).integrated_loudness(audio.T.astype(np.float64))
         assert integrated_lufs(audio, sample_rate) == pytest.approx(ref, abs=1e-3)
+
+
+@pytest.mark.parametrize("sample_rate", RATES + [96000])
+def test_k_weighting_equals_pyloudnorms_filters(sample_rate):
+    meter = pyloudnorm.Meter(sample_rate)
+    theirs = [np.r_[meter._filters[k].b, meter._filters[k].a] for k in ("high_shelf", "high_pass")]
+    assert np.allclose(k_weighting_sos(sample_rate), theirs, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("sample_rate", RATES)

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 CANCEL_GRACE_S = 5.0          # how long Ctrl-C waits for running renders to stop cleanly
 MAX_IDLE_DEATHS = 3           # workers dying before taking any job: give up after this many
 _PARENT_POLL_S = 0.25
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def _watch_parent(parent_pid: int) -> None:
@@ -47,6 +48,8 @@ def _worker_main(conn: Connection, cancel: "mp.synchronize.Event", parent_pid: i
                  log_level: int) -> None:
     """Body of a worker process: take tasks from ``conn`` until it sends None or closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for var in _THREAD_VARS:   # one job per core: no BLAS/OpenMP thread pools on top
+        os.environ.setdefault(var, "1")
     logging.basicConfig(level=log_level, format="%(levelname)s %(name)s: %(message)s")
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     import ainur_cli.render  # noqa: F401  (the heavy imports, once per worker)

@@ -16,10 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.signal as ss
 
-from ainur_cli.mix.loudness import CHUNK
 from ainur_cli.mix.settings import EqBand
 
 log = logging.getLogger(__name__)
+
+_CHUNK = 1 << 17  # samples filtered at a time (no full-length temporaries)
 
 
 def biquad(band: EqBand, sample_rate: int) -> np.ndarray:
@@ -80,9 +81,9 @@ def apply_eq(stems: dict[str, np.ndarray], bands: tuple[EqBand, ...], sample_rat
         k, ch = job
         src, dst = stems[k][ch], out[k][ch]
         state = np.zeros((sos32.shape[0], 2), dtype=np.float32)
-        for s in range(0, src.shape[0], CHUNK):  # small pieces: no full-length temporaries
-            dst[s: s + CHUNK], state = ss.sosfilt(
-                sos32, np.asarray(src[s: s + CHUNK], dtype=np.float32), zi=state)
+        for s in range(0, src.shape[0], _CHUNK):  # small pieces: no full-length temporaries
+            dst[s: s + _CHUNK], state = ss.sosfilt(
+                sos32, np.asarray(src[s: s + _CHUNK], dtype=np.float32), zi=state)
 
     if workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:  # sosfilt releases the GIL

@@ -29,14 +29,19 @@ class RenderData:
     manifest:    the parsed manifest.json
     sample_rate: Hz
     mix:         (channels, samples) float32 mastered mix
-    stems:       part name → (channels, samples) float32, in manifest order
+    stems:       part name → stem file, in manifest order (read one at a time with
+                 :meth:`stem`, so a long song's stems are never all in memory)
     """
 
     folder: Path
     manifest: dict
     sample_rate: int
     mix: np.ndarray
-    stems: dict[str, np.ndarray] = field(default_factory=dict)
+    stems: dict[str, Path] = field(default_factory=dict)
+
+    def stem(self, name: str) -> np.ndarray:
+        """Stem ``name`` as (channels, samples) float32."""
+        return read_audio(self.stems[name])[0]
 
     @property
     def duration_s(self) -> float:
@@ -68,15 +73,17 @@ def load_render(folder: str | Path) -> RenderData:
     if not isinstance(files, list) or not any(f.get("part") == "mix" for f in files):
         raise ExportError("the manifest lists no mix file", file=str(path), field="files",
                           allowed="a manifest written by `ainur render`")
-    mix, stems, sample_rate = None, {}, int(manifest.get("sample_rate") or 0)
+    mix, stems = None, {}
     for f in files:
-        audio, sr = read_audio(folder / f["path"])
-        sample_rate = sample_rate or sr
         if f.get("part") == "mix":
-            mix = audio
+            mix, sr = read_audio(folder / f["path"])
         else:
-            stems[str(f.get("part"))] = audio
-    return RenderData(folder, manifest, sample_rate, mix, stems)
+            stems[str(f.get("part"))] = folder / f["path"]
+    for path in stems.values():
+        if not path.is_file():
+            raise ExportError("a stem listed in the manifest is missing", file=str(path),
+                              allowed="a complete render folder")
+    return RenderData(folder, manifest, int(manifest.get("sample_rate") or sr), mix, stems)
 
 
 def envelope(audio: np.ndarray, sample_rate: int, columns: int = 1200) -> tuple[np.ndarray, ...]:

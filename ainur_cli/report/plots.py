@@ -112,8 +112,8 @@ def stems_png(data: RenderData) -> bytes:
     ax = fig.subplots()
     _shade(ax, data, alpha=0.18)
     integrated = {f.get("part"): f.get("integrated_lufs") for f in data.manifest.get("files", [])}
-    for i, (name, audio) in enumerate(data.stems.items()):
-        t, lufs = momentary_lufs(audio, data.sample_rate)
+    for i, name in enumerate(data.stems):
+        t, lufs = momentary_lufs(data.stem(name), data.sample_rate)
         value = integrated.get(name)
         label = f"{name} ({value:.1f})" if isinstance(value, (int, float)) else f"{name} (silent)"
         ax.plot(t, lufs, lw=1.3, color=_STEM_COLOURS[i % len(_STEM_COLOURS)], label=label)

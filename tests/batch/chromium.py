@@ -31,19 +31,13 @@ def chromium() -> str:
     return exe
 
 
-def _run(args: list[str], profile: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([chromium(), *FLAGS, f"--user-data-dir={profile}", *args],
-                          capture_output=True, text=True, timeout=120)
-
-
 def load_page(page: Path, tmp: Path, width: int = 1280, height: int = 2200) -> PageLoad:
-    """Load ``page`` twice (DOM dump, then screenshot) and collect console messages of both."""
+    """Load ``page`` once: screenshot, the DOM after the load event, console messages."""
     assert page.is_file(), page
-    url = page.resolve().as_uri()
     shot = tmp / f"{page.stem}-screenshot.png"
-    dom = _run(["--dump-dom", url], tmp / "profile-dom")
-    pic = _run([f"--window-size={width},{height}", f"--screenshot={shot}", url], tmp / "profile-shot")
-    assert dom.returncode == 0 and pic.returncode == 0, dom.stderr[-2000:] + pic.stderr[-2000:]
-    console = [m.group(1) for proc in (dom, pic) for line in proc.stderr.splitlines()
-               if (m := _CONSOLE.search(line))]
-    return PageLoad(dom.stdout, console, shot)
+    proc = subprocess.run([chromium(), *FLAGS, f"--user-data-dir={tmp / 'chromium-profile'}",
+                           f"--window-size={width},{height}", f"--screenshot={shot}", "--dump-dom",
+                           page.resolve().as_uri()], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and shot.is_file(), proc.stderr[-2000:]
+    console = [m.group(1) for line in proc.stderr.splitlines() if (m := _CONSOLE.search(line))]
+    return PageLoad(proc.stdout, console, shot)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -68,10 +69,23 @@ def batch_songs(tmp_path_factory) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def local_batch(tmp_path_factory, batch_songs):
+def presets_dir(tmp_path_factory) -> Path:
+    """Private copies of the presets the tests use: other engineers edit the shipped ones
+    while tests run, and an edited preset rightly changes the spec hash."""
+    from ainur_cli.presets import list_presets
+
+    folder = tmp_path_factory.mktemp("presets")
+    known = list_presets()
+    for name in ("pop", "house"):
+        shutil.copy(known[name], folder / f"{name}.yaml")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def local_batch(tmp_path_factory, batch_songs, presets_dir):
     """2 songs x 2 presets rendered by `ainur batch -j 2 --report` (a real CLI run)."""
     out = tmp_path_factory.mktemp("batch") / "out"
     proc = run_cli("batch", *map(str, batch_songs), "--presets", "pop,house", "-j", "2",
-                   "--out", str(out), "--report")
+                   "--out", str(out), "--report", "--presets-dir", str(presets_dir))
     proc.batch = read_batch(out) if (out / "batch.json").is_file() else None  # as first written
     return out, proc

@@ -61,12 +61,12 @@ def test_batch_all_done_with_summary(local_batch):
     assert a.shape != b.shape or not np.allclose(a, b)
 
 
-def test_rerun_skips_finished_jobs(local_batch, batch_songs):
+def test_rerun_skips_finished_jobs(local_batch, batch_songs, presets_dir):
     out, first = local_batch
     assert first.returncode == 0
     before = {n: (out / n / "manifest.json").stat() for n in NAMES}
     proc = run_cli("batch", *map(str, batch_songs), "--presets", "pop,house", "-j", "2",
-                   "--out", str(out), "--report")
+                   "--out", str(out), "--report", "--presets-dir", str(presets_dir))
     assert proc.returncode == 0, proc.stderr[-3000:]
     batch = read_batch(out)
     assert batch["counts"]["skipped"] == 4 and batch["counts"]["done"] == 0
@@ -77,14 +77,15 @@ def test_rerun_skips_finished_jobs(local_batch, batch_songs):
 
 
 
-def test_force_renders_again_with_the_same_bytes(local_batch, batch_songs, tmp_path):
+def test_force_renders_again_with_the_same_bytes(local_batch, batch_songs, presets_dir, tmp_path):
     out, first = local_batch
     assert first.returncode == 0
     copy = tmp_path / "out"           # a copy, so the session's batch stays as it was
     shutil.copytree(out / NAMES[0], copy / NAMES[0])
     before = (copy / NAMES[0] / "manifest.json").stat()
     mix_before = (copy / NAMES[0] / "mix.wav").read_bytes()
-    args = ("batch", str(batch_songs[0]), "--presets", "pop", "-j", "1", "--out", str(copy))
+    args = ("batch", str(batch_songs[0]), "--presets", "pop", "-j", "1", "--out", str(copy),
+            "--presets-dir", str(presets_dir))
     proc = run_cli(*args)
     assert proc.returncode == 0 and read_batch(copy)["counts"]["skipped"] == 1
     proc = run_cli(*args, "--force")
@@ -94,13 +95,14 @@ def test_force_renders_again_with_the_same_bytes(local_batch, batch_songs, tmp_p
     assert (copy / NAMES[0] / "mix.wav").read_bytes() == mix_before
 
 
-def test_bad_spec_fails_alone_with_exit_code_2(tmp_path):
+def test_bad_spec_fails_alone_with_exit_code_2(tmp_path, presets_dir):
     good = write_tiny_song(tmp_path, "fine", bars=(1,))
     bad = tmp_path / "broken.yaml"
     bad.write_text("title: Broken\npreset: pop\nseed: 1\ntempo_bpm: 900\n"
                    "sections:\n  - {name: A, bars: 1}\n", encoding="utf-8")
     out = tmp_path / "out"
-    proc = run_cli("batch", str(bad), str(good), "-j", "1", "--out", str(out))
+    proc = run_cli("batch", str(bad), str(good), "-j", "1", "--out", str(out),
+                   "--presets-dir", str(presets_dir))
     assert proc.returncode == 2, proc.stdout + proc.stderr
     batch = read_batch(out)
     status = {j["name"]: j for j in batch["jobs"]}

@@ -18,15 +18,17 @@ def _files(root: Path) -> dict[str, bytes]:
             if p.is_file() and p.name != "report.html" and "report" not in p.relative_to(root).parts}
 
 
-def test_dask_cluster_gives_the_same_bytes(local_batch, batch_songs, tmp_path):
+def test_dask_cluster_gives_the_same_bytes(local_batch, batch_songs, presets_dir, tmp_path):
     local_out, proc = local_batch
     assert proc.returncode == 0
     from ainur_cli.batch.dask_executor import DaskExecutor
 
-    jobs = plan_jobs(batch_songs, tmp_path / "dask", presets=["pop", "house"])
+    dirs = [presets_dir]
+    jobs = plan_jobs(batch_songs, tmp_path / "dask", presets=["pop", "house"], presets_dirs=dirs)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
-        result = run_batch(jobs, DaskExecutor(cluster.scheduler_address), tmp_path / "dask")
+        result = run_batch(jobs, DaskExecutor(cluster.scheduler_address), tmp_path / "dask",
+                           presets_dirs=dirs)
     assert result.ok and result.counts()["done"] == 4, result.to_json()
     workers = {o.worker for o in result.outcomes.values()}
     assert len(workers) == 2 and all(w.startswith("tcp://") for w in workers)

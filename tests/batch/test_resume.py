@@ -34,11 +34,11 @@ def _wait_first_done(out, proc, timeout_s: float = 180.0) -> None:
 
 
 @pytest.mark.parametrize("how", ["SIGKILL", "SIGINT"])
-def test_interrupt_then_resume(tmp_path, how):
+def test_interrupt_then_resume(tmp_path, how, presets_dir):
     song = write_tiny_song(tmp_path, "resume-me", bars=(1, 1))
     out = tmp_path / "out"
     proc = subprocess.Popen(cli_args("batch", str(song), "--seeds", SEEDS, "-j", "1",
-                                     "--out", str(out)),
+                                     "--out", str(out), "--presets-dir", str(presets_dir)),
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
     _wait_first_done(out, proc)
@@ -69,7 +69,8 @@ def test_interrupt_then_resume(tmp_path, how):
     record = read_batch(out)
     assert {j["name"] for j in record["jobs"] if j["status"] == "done"} <= set(finished)
 
-    resumed = run_cli("batch", str(song), "--seeds", SEEDS, "-j", "2", "--out", str(out))
+    resumed = run_cli("batch", str(song), "--seeds", SEEDS, "-j", "2", "--out", str(out),
+                      "--presets-dir", str(presets_dir))
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     record = read_batch(out)
     status = {j["name"]: j["status"] for j in record["jobs"]}
