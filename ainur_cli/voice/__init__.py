@@ -8,7 +8,10 @@ that each vowel lands on its note, re-pitched to the score and resynthesised.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import sys
 from fractions import Fraction
 from typing import Sequence
 
@@ -16,7 +19,7 @@ import numpy as np
 
 from ainur_cli.errors import VoiceError
 from ainur_cli.voice.espeak import ESPEAK_RATE
-from ainur_cli.voice.render import RenderOptions, breath_noise, render_phrase
+from ainur_cli.voice.render import RenderOptions, analyse_group as _analyse, breath_noise, render_phrase
 from ainur_cli.voice.score import SungNote, check_notes, notes_for_line, phrases, sung_syllables
 from ainur_cli.voice.voices import VoiceSpec, available_voices, get_voice
 
@@ -27,41 +30,84 @@ log = logging.getLogger(__name__)
 BREATH_MIN_GAP_S = 0.45   # rests at least this long get an audible breath before the phrase
 DOUBLE_LEVEL = 0.55       # each double-tracked take, relative to the lead
 DOUBLE_JITTER_S = 0.012   # timing spread of the doubles (standard deviation)
+MIN_JOBS_PER_WORKER = 4   # fewer unique phrases than this per worker: render in-process
 
 
-def _take(groups, spec: VoiceSpec, seed: int, take: int, n_out: int,
-          options: RenderOptions, jitter_s: float) -> np.ndarray:
-    """One sung take of every phrase, mono float64 at 22 050 Hz, length ``n_out``."""
+def _phrase_key(group, spec: VoiceSpec, seed: int, take: int) -> tuple:
+    """Identity of a phrase up to its position in the song: a repeated chorus line is sung
+    (and rendered) once."""
+    t0 = group[0].start_s
+    return (spec, seed, take, tuple(
+        (s.phones, tuple((round(n.start_s - t0, 4), round(n.duration_s, 4), n.midi_pitch,
+                          n.is_word_start) for n in s.notes)) for s in group))
+
+
+def _render_job(job) -> tuple[float, np.ndarray]:
+    group, spec, key, options, jitter_s = job
     from dataclasses import replace
 
-    out = np.zeros(n_out)
-    prev_end = -1e9
-    for k, group in enumerate(groups):
-        rng = np.random.default_rng([seed, take, k])
-        if jitter_s > 0:
-            shift = float(np.clip(rng.normal(0.0, jitter_s), -2.5 * jitter_s, 2.5 * jitter_s))
-            group = [replace(s, notes=tuple(replace(n, start_s=max(0.0, n.start_s + shift))
-                                            for n in s.notes)) for s in group]
-        t0, y = render_phrase(group, spec, rng, options)
-        i0 = int(round(t0 * ESPEAK_RATE))
-        gap = group[0].start_s - prev_end
-        if gap >= BREATH_MIN_GAP_S and take == 0:
-            dur = min(0.38, 0.5 * gap)
-            b = breath_noise(dur, rng, level=0.012 * (1.0 + spec.breath))
-            b0 = i0 - int(0.03 * ESPEAK_RATE) - b.size
-            if b0 >= 0:
-                out[b0:b0 + b.size] += b
-        prev_end = group[-1].end_s
-        if i0 < 0:
-            y, i0 = y[-i0:], 0
-        y = y[:max(0, n_out - i0)]
-        out[i0:i0 + y.size] += y
-    return out
+    digest = hashlib.sha256(repr(key).encode()).digest()
+    rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+    if jitter_s > 0:
+        shift = float(np.clip(rng.normal(0.0, jitter_s), -2.5 * jitter_s, 2.5 * jitter_s))
+        group = [replace(s, notes=tuple(replace(n, start_s=max(0.0, n.start_s + shift))
+                                        for n in s.notes)) for s in group]
+    t0, y = render_phrase(group, spec, rng, options)
+    return t0 - group[0].start_s, y.astype(np.float32)
+
+
+def _run_jobs(jobs: list, workers: int) -> list:
+    if workers <= 1 or len(jobs) < 2 * MIN_JOBS_PER_WORKER:
+        return [_render_job(j) for j in jobs]
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return pool.map(_render_job, jobs, chunksize=max(1, len(jobs) // (4 * workers)))
+
+
+def _takes(groups, spec: VoiceSpec, seed: int, takes: int, n_out: int,
+           options: RenderOptions, workers: int) -> list[np.ndarray]:
+    """Every take (0 = lead, 1.. = doubles) of every phrase, mono float64 at 22 050 Hz."""
+    unique: dict[tuple, int] = {}
+    jobs, index = [], []
+    for take in range(takes):
+        for group in groups:
+            key = _phrase_key(group, spec, seed, take)
+            if key not in unique:
+                unique[key] = len(jobs)
+                jobs.append((group, spec, key, options, DOUBLE_JITTER_S if take else 0.0))
+            index.append(unique[key])
+    # espeak-ng keeps a little state between utterances (see voice/espeak.py), so every
+    # unique phrase is spoken and analysed here, in song order, before any worker starts.
+    for group, *_ in jobs:
+        _analyse(group, spec)
+    results = _run_jobs(jobs, workers)
+    outs = []
+    for take in range(takes):
+        out = np.zeros(n_out)
+        prev_end = -1e9
+        for k, group in enumerate(groups):
+            rel, y = results[index[take * len(groups) + k]]
+            i0 = int(round((group[0].start_s + rel) * ESPEAK_RATE))
+            gap = group[0].start_s - prev_end
+            prev_end = group[-1].end_s
+            if gap >= BREATH_MIN_GAP_S and take == 0:
+                rng = np.random.default_rng([seed, k])
+                b = breath_noise(min(0.38, 0.5 * gap), rng, level=0.012 * (1.0 + spec.breath))
+                b0 = i0 - int(0.03 * ESPEAK_RATE) - b.size
+                if b0 >= 0:
+                    out[b0:b0 + b.size] += b
+            if i0 < 0:
+                y, i0 = y[-i0:], 0
+            y = y[:max(0, n_out - i0)]
+            out[i0:i0 + y.size] += y
+        outs.append(out)
+    return outs
 
 
 def sing(notes: Sequence[SungNote], *, sample_rate: int, total_samples: int,
          voice: str = "default", seed: int = 0, double: bool = False,
-         options: RenderOptions = RenderOptions()) -> np.ndarray:
+         options: RenderOptions = RenderOptions(), workers: int | None = None) -> np.ndarray:
     """Sing ``notes`` (song times) into a dry stereo vocal.
 
     :param notes: the sung notes in time order (see :class:`SungNote`).
@@ -70,6 +116,10 @@ def sing(notes: Sequence[SungNote], *, sample_rate: int, total_samples: int,
     :param voice: a name from :func:`available_voices`.
     :param seed: randomness (vibrato rate, pitch wander, doubles) comes only from this.
     :param double: add two double-tracked takes, panned left and right.
+    :param options: resynthesis knobs (defaults = what the benchmark chose).
+    :param workers: processes for phrase rendering (None: up to 2 on Linux, where the
+        forked workers share the loaded espeak-ng; 1: in this process). Repeated phrases
+        (same notes relative to their start) are rendered once either way.
     :returns: shape (2, total_samples) float32, silent where there are no notes (breaths aside).
     :raises VoiceError: unsingable notes (named by lyric line and note), unknown voice.
     """
@@ -89,14 +139,14 @@ def sing(notes: Sequence[SungNote], *, sample_rate: int, total_samples: int,
                          field="start_s", value=late[0].start_s, allowed=f"< {song_s:.3f} s")
     groups = phrases(sung_syllables(notes))
     n22 = int(np.ceil(song_s * ESPEAK_RATE)) + 1
-    lead = _take(groups, spec, seed, 0, n22, options, 0.0)
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if sys.platform.startswith("linux") else 1
+    takes = _takes(groups, spec, seed, 3 if double else 1, n22, options, workers)
     if double:
-        left = _take(groups, spec, seed, 1, n22, options, DOUBLE_JITTER_S)
-        right = _take(groups, spec, seed, 2, n22, options, DOUBLE_JITTER_S)
-        chans = np.stack([lead + DOUBLE_LEVEL * left, lead + DOUBLE_LEVEL * right])
+        chans = np.stack([takes[0] + DOUBLE_LEVEL * takes[1], takes[0] + DOUBLE_LEVEL * takes[2]])
         chans /= 1.0 + DOUBLE_LEVEL
     else:
-        chans = np.stack([lead, lead])
+        chans = np.stack([takes[0], takes[0]])
     ratio = Fraction(int(sample_rate), ESPEAK_RATE)
     if ratio != 1:
         from scipy.signal import resample_poly

@@ -103,6 +103,26 @@ def _phone_times(wanted: list[str], events, total: int) -> np.ndarray:
     return bounds / ESPEAK_RATE
 
 
+def _trim_vowels(phone_s: np.ndarray, wanted: list[str], voiced: np.ndarray) -> np.ndarray:
+    """espeak counts a stop's closure (silence) in the vowel before it and aspiration in the
+    vowel after it; move those unvoiced edges of every vowel to the neighbouring consonant so
+    that stretching a vowel never stretches silence or noise."""
+    out = phone_s.copy()
+    for i, ph in enumerate(wanted):
+        if not is_vowel(ph):
+            continue
+        a, b = int(np.ceil(out[i, 0] / FRAME_S)), int(out[i, 1] / FRAME_S)
+        v = np.flatnonzero(voiced[a:b + 1])
+        if v.size < 2:
+            continue
+        new_a, new_b = (a + v[0]) * FRAME_S, (a + v[-1] + 1) * FRAME_S
+        if i > 0 and new_a > out[i, 0]:
+            out[i, 0] = out[i - 1, 1] = new_a
+        if i + 1 < len(wanted) and new_b < out[i, 1]:
+            out[i, 1] = out[i + 1, 0] = new_b
+    return out
+
+
 def _frames(x: np.ndarray, n_frames: int, width: int) -> np.ndarray:
     """(n_frames, width) windows centred on each frame time (zero-padded)."""
     hop = FRAME_S * ESPEAK_RATE
@@ -167,7 +187,7 @@ def analyse_phrase(phoneme_text: str, wanted: tuple[str, ...], espeak_voice: str
     weights = np.stack([np.interp(freqs, _BAND_CENTRES_HZ, e) for e in np.eye(len(_BAND_CENTRES_HZ))])
     ap = ap_bands.T @ weights
     ap[~voiced] = 1.0
-    phone_s = _phone_times(list(wanted), events, len(x))
+    phone_s = _trim_vowels(_phone_times(list(wanted), events, len(x)), list(wanted), voiced)
     log.debug("analysed %r: %.2f s, f0 %.1f Hz, %d phones", phoneme_text, len(x) / ESPEAK_RATE,
               f0, len(wanted))
     return SpeechFrames(sp, ap, voiced, phone_s, f0)

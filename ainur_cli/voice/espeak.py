@@ -11,10 +11,15 @@ Audio comes back as float64 mono at :data:`ESPEAK_RATE` (22 050 Hz) with one
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import logging
+import os
+import shutil
+import tempfile
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -67,8 +72,8 @@ class _Engine:
         self.lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
         self.lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int,
                                                    ctypes.c_int]
-        rate = self.lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0,
-                                          espeakng_loader.get_data_path().encode(),
+        self.data_dir, self.steady = _steady_data_dir(Path(espeakng_loader.get_data_path()))
+        rate = self.lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, str(self.data_dir).encode(),
                                           _INIT_PHONEME_EVENTS | _INIT_DONT_EXIT)
         if rate != ESPEAK_RATE:
             raise VoiceError(f"libespeak-ng failed to initialise (returned {rate})")
@@ -95,6 +100,9 @@ class _Engine:
         key = (name, pitch, rate_wpm, pitch_range)
         if key == self._voice:
             return
+        lang, _, variant = name.partition("+")
+        if self.steady and (not variant or variant in STEADY_VARIANTS):
+            name = f"{lang}+{_STEADY_PREFIX}{variant or 'plain'}"  # flutter off
         if self.lib.espeak_SetVoiceByName(name.encode()) != 0:
             raise VoiceError("espeak-ng has no such voice", value=name,
                              allowed="an espeak-ng voice name such as 'en-us+m3'")
@@ -117,6 +125,7 @@ class _Engine:
     def synth(self, text: str, flags: int = _CHARS_UTF8 | _PHONEMES_INPUT
               ) -> tuple[np.ndarray, list[PhoneEvent]]:
         self._chunks, self._events = [], []
+        self.lib.espeak_ng_SetRandSeed(ctypes.c_long(1))  # breath noise: same every time
         data = text.encode("utf-8") + b"\0"
         err = self.lib.espeak_Synth(data, len(data), 0, 0, 0, flags, None, None)
         if err != 0:
@@ -124,6 +133,61 @@ class _Engine:
         audio = (np.concatenate(self._chunks).astype(np.float64) / 32768.0 if self._chunks
                  else np.zeros(0))
         return audio, list(self._events)
+
+
+_STEADY_PREFIX = "ainur_"
+# espeak variants that get a flutter-free copy (espeak lists at most 350 voices, so not all).
+STEADY_VARIANTS = ("m1", "m3", "m7", "f2", "f3", "f4")
+_STEADY_LINES = "\nflutter 0\necho 0 0\n"  # no pitch wobble, no echo tail (a dry voice)
+
+
+def _steady_data_dir(data: Path) -> tuple[Path, bool]:
+    """espeak-ng's data folder plus variants with ``flutter 0``.
+
+    Flutter (a slow pitch wobble driven by a counter that survives between utterances and
+    even re-initialisation) makes espeak's output depend on everything it said before, so a
+    phrase would not render bit-identically. Variant files live in the data folder, which
+    belongs to the wheel, so a mirror of it (symlinks) plus our variants is built once under
+    the user's cache folder. Where symlinks are impossible the wheel's folder is used as is
+    (output then depends on call history) and a warning is logged.
+    """
+    tag = hashlib.sha256(str(data.resolve()).encode()).hexdigest()[:12]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    tag += "-" + hashlib.sha256(repr(STEADY_VARIANTS).encode()).hexdigest()[:6]
+    target = cache / "ainur" / f"espeak-ng-data-{tag}"
+    if (target / "voices" / "!v" / f"{_STEADY_PREFIX}plain").exists():
+        return target, True
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix="espeak-", dir=_mkdirs(cache / "ainur")))
+        for entry in data.iterdir():
+            if entry.name != "voices":
+                (tmp / entry.name).symlink_to(entry)
+        (tmp / "voices").mkdir()
+        for entry in (data / "voices").iterdir():
+            if entry.name != "!v":
+                (tmp / "voices" / entry.name).symlink_to(entry)
+        variants = tmp / "voices" / "!v"
+        variants.mkdir()
+        for entry in (data / "voices" / "!v").iterdir():
+            (variants / entry.name).symlink_to(entry)
+            if entry.name in STEADY_VARIANTS and entry.is_file():
+                text = entry.read_text("utf-8", "replace")
+                (variants / f"{_STEADY_PREFIX}{entry.name}").write_text(text + _STEADY_LINES)
+        (variants / f"{_STEADY_PREFIX}plain").write_text("name steady" + _STEADY_LINES)
+        try:
+            tmp.rename(target)
+        except OSError:  # another process made it first
+            shutil.rmtree(tmp, ignore_errors=True)
+        return target, True
+    except OSError as exc:  # pragma: no cover - e.g. no symlinks on this file system
+        log.warning("espeak-ng flutter cannot be switched off (%s); vocals may differ slightly "
+                    "between runs", exc)
+        return data, False
+
+
+def _mkdirs(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @lru_cache(maxsize=1)

@@ -11,7 +11,7 @@ from ainur_cli.voice.score import SungSyllable
 from ainur_cli.voice.voices import VoiceSpec
 
 VIBRATO_FADE_S = 0.25   # vibrato depth rises over this long once it starts
-GLIDE_AFTER_S = 0.012   # the glide into a note ends this long after its start
+GLIDE_AFTER_S = 0.02    # the glide into a note ends this long after its start
 
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:
@@ -20,13 +20,15 @@ def _smoothstep(x: np.ndarray) -> np.ndarray:
 
 
 def f0_contour(t_s: np.ndarray, sylls: Sequence[SungSyllable], voice: VoiceSpec,
-               rng: np.random.Generator, silent: Sequence[tuple[float, float]] = ()
-               ) -> np.ndarray:
+               rng: np.random.Generator, silent: Sequence[tuple[float, float]] = (),
+               voiced: np.ndarray | None = None) -> np.ndarray:
     """F0 in Hz at song times ``t_s`` (shape (frames,)) for one phrase.
 
     Each note's pitch holds from its start to the next note's; the glide into a new pitch
     lasts ``voice.portamento_s`` and ends :data:`GLIDE_AFTER_S` after the note starts (so the
-    pitch moves mostly during the consonants). After a rest the new pitch starts directly.
+    pitch moves mostly during the consonants). When an unvoiced consonant separates the notes
+    (``voiced``: per-frame mask) the pitch changes inside it, unheard; after a rest the new
+    pitch starts directly.
     """
     notes = [n for s in sylls for n in s.notes]
     cents = np.full(t_s.shape, 100.0 * notes[0].midi_pitch)
@@ -37,6 +39,11 @@ def f0_contour(t_s: np.ndarray, sylls: Sequence[SungSyllable], voice: VoiceSpec,
         if after_rest:
             cents += step * (t_s >= n.start_s - 0.5 * (n.start_s - prev.end_s))
             continue
+        if voiced is not None:
+            near = np.flatnonzero((t_s >= n.start_s - 0.25) & (t_s < n.start_s) & ~voiced)
+            if near.size and t_s[near[-1]] >= n.start_s - 0.015:
+                cents += step * (t_s >= t_s[near[-1]])
+                continue
         glide = min(voice.portamento_s, 0.5 * prev.duration_s)
         if abs(step) > 250:  # wider leaps take a little longer
             glide *= 1.3

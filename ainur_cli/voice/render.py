@@ -16,7 +16,6 @@ import numpy as np
 
 from ainur_cli.voice.analysis import FFT_SIZE, FRAME_S, SpeechFrames, analyse_phrase
 from ainur_cli.voice.espeak import ESPEAK_RATE
-from ainur_cli.voice.phonemes import is_vowel
 from ainur_cli.voice.pitch import f0_contour
 from ainur_cli.voice.score import SungSyllable
 from ainur_cli.voice.timing import PhraseMap, WarpOptions, phrase_map
@@ -90,14 +89,18 @@ def _held_weight(t_s: np.ndarray, pmap: PhraseMap) -> np.ndarray:
     return w
 
 
+def analyse_group(sylls: Sequence[SungSyllable], voice: VoiceSpec) -> SpeechFrames:
+    """The (cached) espeak speech analysis of a phrase."""
+    text, wanted = phoneme_text(sylls)
+    return analyse_phrase(text, wanted, voice.espeak_voice, voice.espeak_pitch, voice.rate_wpm)
+
+
 def render_phrase(sylls: Sequence[SungSyllable], voice: VoiceSpec, rng: np.random.Generator,
                   options: RenderOptions = RenderOptions()) -> tuple[float, np.ndarray]:
     """One phrase → (start time in song seconds, mono float64 audio at 22 050 Hz)."""
     import pyworld
 
-    text, wanted = phoneme_text(sylls)
-    frames: SpeechFrames = analyse_phrase(text, wanted, voice.espeak_voice, voice.espeak_pitch,
-                                          voice.rate_wpm)
+    frames = analyse_group(sylls, voice)
     pmap = phrase_map(sylls, frames.phone_s, options.warp)
     t0 = pmap.start_s - 0.01
     n = int(np.ceil((pmap.end_s + 0.03 - t0) / FRAME_S)) + 1
@@ -108,7 +111,7 @@ def render_phrase(sylls: Sequence[SungSyllable], voice: VoiceSpec, rng: np.rando
     log_sp = _interp_frames(np.log(frames.sp + 1e-16), pos)
     ap = _interp_frames(frames.ap, pos)
     voiced = frames.voiced[np.clip(np.round(pos).astype(np.int64), 0, frames.voiced.size - 1)]
-    f0 = f0_contour(t_s, sylls, voice, rng, pmap.silent)
+    f0 = f0_contour(t_s, sylls, voice, rng, pmap.silent, voiced & ~mute)
     # Held vowels: slow formant wander (two slow sines, seeded phases) plus the voice's warp.
     held = _held_weight(t_s, pmap)
     ph = rng.uniform(0, 2 * np.pi, 2)

@@ -30,11 +30,14 @@ class WarpOptions:
     :param transition_spread: how much slower than spoken those transitions are sung when a
         vowel is stretched (1 = spoken speed).
     :param diphthong_hold: where (fraction of the spoken diphthong) its first target ends.
+    :param consonant_stretch: consonants are sung this much longer than spoken (when the
+        notes leave room; short notes squeeze them back).
     """
 
     transition_s: float = 0.05
     transition_spread: float = 1.6
     diphthong_hold: float = 0.4
+    consonant_stretch: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -103,13 +106,14 @@ def phrase_map(sylls: Sequence[SungSyllable], phone_s: np.ndarray, opt: WarpOpti
     onset_start_t = [0.0] * len(sylls)
     vowel_end_t = [0.0] * len(sylls)
     first = sylls[0]
-    d_on = spans[0][1] - spans[0][0]
+    cs = opt.consonant_stretch
+    d_on = (spans[0][1] - spans[0][0]) * cs
     scale = min(1.0, first.start_s / d_on) if d_on > 0 else 1.0
     onset_start_t[0] = first.start_s - d_on * scale
     for k in range(1, len(sylls)):
         prev, cur = sylls[k - 1], sylls[k]
-        d_coda = spans[k - 1][3] - spans[k - 1][2]
-        d_on = spans[k][1] - spans[k][0]
+        d_coda = (spans[k - 1][3] - spans[k - 1][2]) * cs
+        d_on = (spans[k][1] - spans[k][0]) * cs
         room = cur.start_s - prev.start_s
         if cur.start_s - d_on - prev.end_s >= DETACH_GAP_S:  # a rest between the notes
             max_coda = (prev.end_s - prev.start_s) * (1 - MIN_VOWEL_FRACTION)
@@ -123,7 +127,7 @@ def phrase_map(sylls: Sequence[SungSyllable], phone_s: np.ndarray, opt: WarpOpti
             vowel_end_t[k - 1] = cur.start_s - d * s
             onset_start_t[k] = cur.start_s - d_on * s
     last = sylls[-1]
-    d_coda = spans[-1][3] - spans[-1][2]
+    d_coda = (spans[-1][3] - spans[-1][2]) * cs
     c = min(d_coda, (last.end_s - last.start_s) * (1 - MIN_VOWEL_FRACTION))
     vowel_end_t[-1] = last.end_s - c
     end_t = last.end_s

@@ -39,7 +39,7 @@ class VoiceSpec:
     vibrato_rate_hz: float = 5.5
     vibrato_depth_cents: float = 22.0
     vibrato_delay_s: float = 0.28
-    portamento_s: float = 0.07
+    portamento_s: float = 0.05
     drift_cents: float = 5.0
     gain_db: float = 0.0
 
@@ -53,7 +53,7 @@ VOICES: dict[str, VoiceSpec] = {
         VoiceSpec("soprano", "female pop soprano: espeak en-us f2, raised formants, breathy, "
                   "faster vibrato", espeak_voice="en-us+f2", espeak_pitch=40,
                   formant_scale=1.10, tilt_db_per_khz=0.3, breath=0.3, vibrato_rate_hz=5.9,
-                  vibrato_depth_cents=25.0, vibrato_delay_s=0.22, portamento_s=0.06),
+                  vibrato_depth_cents=25.0, vibrato_delay_s=0.22, portamento_s=0.045),
     )
 }
 DEFAULT_VOICE = "tenor"

@@ -1,0 +1,106 @@
+"""The rendered vocal: where it sounds, its pitch and vowel timing, voices, determinism.
+Loose bounds here; bench/vocals_bench.py measures the strict ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ainur_cli.errors import VoiceError
+from ainur_cli.voice import SungNote, available_voices, sing
+
+SR = 22050
+# "two tea sea far": unvoiced onsets, so voicing starts where the vowel does.
+PHRASE = [
+    SungNote(0.60, 0.45, 62, "two", "two", (), 0, True, False),
+    SungNote(1.10, 0.45, 64, "tea", "tea", (), 0, True, False),
+    SungNote(1.60, 0.45, 67, "sea", "sea", (), 0, True, False),
+    SungNote(2.10, 0.80, 64, "far", "far", (), 0, True, True),
+]
+TOTAL = int(4.0 * SR)
+
+
+@pytest.fixture(scope="module")
+def vocal():
+    return sing(PHRASE, sample_rate=SR, total_samples=TOTAL, seed=3)
+
+
+def _rms_db(x):
+    return 10 * np.log10(np.mean(np.asarray(x, dtype=np.float64) ** 2) + 1e-20)
+
+
+def test_shape_and_where_it_sounds(vocal):
+    assert vocal.shape == (2, TOTAL) and vocal.dtype == np.float32
+    assert np.all(np.isfinite(vocal)) and np.abs(vocal).max() < 1.0
+    for n in PHRASE:
+        mid = vocal[0, int((n.start_s + 0.1) * SR):int((n.end_s - 0.1) * SR)]
+        assert _rms_db(mid) > -35, n.syllable
+    assert np.all(vocal[:, :int(0.1 * SR)] == 0)       # before the first breath
+    assert np.all(vocal[:, int(3.05 * SR):] == 0)      # after the last note
+    assert _rms_db(vocal[0, int(0.3 * SR):int(0.55 * SR)]) < _rms_db(vocal[0, int(0.7 * SR):int(0.9 * SR)]) - 15
+
+
+def _low_band_onset(x, a_s, b_s, note):
+    """First 5 ms frame in [a_s, b_s), after a dip of 20 dB (the consonant), whose
+    80-1000 Hz level is within 10 dB of the note's held level (a vowel-onset meter)."""
+    from scipy.signal import butter, sosfiltfilt
+
+    y = sosfiltfilt(butter(4, [80, 1000], btype="band", fs=SR, output="sos"), x)
+    hop, win = int(0.005 * SR), int(0.01 * SR)
+    held = _rms_db(y[int((note.start_s + 0.1) * SR):int((note.end_s - 0.1) * SR)])
+    dipped = False
+    for i in range(int(a_s * SR), int(b_s * SR), hop):
+        level = _rms_db(y[i - win // 2:i + win // 2])
+        dipped = dipped or level < held - 20  # the consonant
+        if dipped and level > held - 10:
+            return i / SR
+    return b_s
+
+
+def test_pitch_and_vowel_onsets_follow_the_score(vocal):
+    import pyworld
+
+    x = vocal[0].astype(np.float64)
+    f0, t = pyworld.harvest(x, SR, f0_floor=80.0, f0_ceil=800.0, frame_period=5.0)
+    for n in PHRASE:
+        ref = 440.0 * 2 ** ((n.midi_pitch - 69) / 12)
+        m = (t >= n.start_s + 0.05) & (t < n.end_s - 0.05) & (f0 > 0)
+        assert m.sum() > 10
+        cents = 1200 * np.log2(f0[m] / ref)
+        assert abs(np.median(cents)) < 30, (n.syllable, np.median(cents))
+        # The vowel (strong energy below 1 kHz) starts within 40 ms of the note; the
+        # unvoiced consonant comes before it.
+        first_vowel = _low_band_onset(x, n.start_s - 0.15, n.start_s + 0.1, n)
+        assert abs(first_vowel - n.start_s) < 0.04, (n.syllable, first_vowel)
+        before = x[int((n.start_s - 0.12) * SR):int((n.start_s - 0.01) * SR)]
+        assert _rms_db(before) > -60, n.syllable
+
+
+def test_deterministic_by_seed(vocal):
+    again = sing(PHRASE, sample_rate=SR, total_samples=TOTAL, seed=3)
+    assert np.array_equal(vocal, again)
+    other = sing(PHRASE, sample_rate=SR, total_samples=TOTAL, seed=4)
+    assert not np.array_equal(vocal, other)
+
+
+def test_two_voices_sound_different_and_double_is_wide():
+    voices = available_voices()
+    assert {"default", "tenor", "soprano"} <= set(voices)
+    spectra = []
+    for v in ("tenor", "soprano"):
+        y = sing(PHRASE[:2], sample_rate=SR, total_samples=int(2 * SR), voice=v)[0]
+        mag = np.abs(np.fft.rfft(y.astype(np.float64)))
+        f = np.fft.rfftfreq(y.size, 1 / SR)
+        spectra.append(float(np.sum(f * mag) / np.sum(mag)))
+    assert abs(spectra[0] - spectra[1]) > 100  # spectral centroid, Hz
+    wide = sing(PHRASE[:2], sample_rate=44100, total_samples=int(2 * 44100), double=True)
+    assert wide.shape == (2, 2 * 44100)
+    assert not np.allclose(wide[0], wide[1])
+
+
+def test_bad_input_raises_voice_error():
+    with pytest.raises(VoiceError, match="unknown voice"):
+        sing(PHRASE, sample_rate=SR, total_samples=TOTAL, voice="castrato")
+    with pytest.raises(VoiceError, match="after the song ends"):
+        sing(PHRASE, sample_rate=SR, total_samples=int(1.0 * SR))
+    assert not sing([], sample_rate=SR, total_samples=100).any()
