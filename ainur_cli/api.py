@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from ainur_cli import __version__
 from ainur_cli.errors import AinurError, PresetError
 from ainur_cli.plan import RenderPlan, make_plan
 from ainur_cli.presets import LoadedPreset, load_preset
