@@ -1,0 +1,116 @@
+"""The one interface every DAW adapter implements, and the registry behind ``--daw``.
+
+An adapter can say whether its DAW answers (:meth:`DawAdapter.health`), read the session
+(:meth:`DawAdapter.read_session` → :class:`~daw_bridge.facts.SessionFacts`, positions in
+beats) and put a render's stems back (:meth:`DawAdapter.place`). Where a DAW cannot do
+something over its remote API, the adapter says so in the result (``method`` and
+``instructions``) instead of failing silently.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any
+
+from ainur_cli.errors import BridgeError
+
+from daw_bridge.facts import SessionFacts
+from daw_bridge.placement import Placement
+
+DAWS = ("ableton", "reaper", "ardour", "none")
+
+
+@dataclass(frozen=True)
+class Health:
+    """``ok`` when the DAW answered; ``message`` says what answered or what to check."""
+
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class PlaceResult:
+    """What placing did: ``method`` is e.g. ``reascript``, ``create_audio_clip``,
+    ``tracks+instructions``, ``markers+files`` or ``project-files``; ``placed`` is True when
+    the audio is on the DAW's timeline; ``instructions`` tell the user what is left to do."""
+
+    daw: str
+    placed: bool
+    method: str
+    tracks: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    instructions: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class DawAdapter(abc.ABC):
+    """Base class of the DAW adapters."""
+
+    name: str = "daw"
+
+    @abc.abstractmethod
+    def health(self) -> Health:
+        """Ask the DAW whether it is there (never raises for a silent DAW)."""
+
+    @abc.abstractmethod
+    def read_session(self) -> SessionFacts:
+        """Tempo map, meters, markers, lyrics, length and track names.
+
+        :raises BridgeError: when the DAW does not answer or answers nonsense.
+        """
+
+    @abc.abstractmethod
+    def place(self, placement: Placement) -> PlaceResult:
+        """Put the stems (and section markers) on the DAW's timeline at the song position."""
+
+    def close(self) -> None:
+        """Release sockets."""
+
+
+class NoDaw(DawAdapter):
+    """``--daw none``: no session to read; placing writes REAPER and DAWproject files."""
+
+    name = "none"
+
+    def __init__(self, dawproject: bool = True) -> None:
+        self.dawproject = dawproject
+
+    def health(self) -> Health:
+        return Health(True, "no DAW: renders get a .RPP and a .dawproject beside the stems")
+
+    def read_session(self) -> SessionFacts:
+        raise BridgeError("no DAW is connected (ainur serve --daw none)", field="--daw",
+                          value="none", allowed="ableton, reaper or ardour to read a session")
+
+    def place(self, placement: Placement) -> PlaceResult:
+        from daw_bridge.dawproject import write_dawproject
+        from daw_bridge.rpp import write_rpp
+
+        files = [write_rpp(placement)]
+        if self.dawproject:
+            files.append(write_dawproject(placement))
+        return PlaceResult("none", False, "project-files", files=tuple(str(f) for f in files),
+                           instructions="open the .RPP in REAPER or the .dawproject in Bitwig, "
+                                        "Studio One or Cubase; every stem also carries its song "
+                                        "position as a BWF time reference")
+
+
+def make_adapter(daw: str, **options: Any) -> DawAdapter:
+    """The adapter for ``daw`` (one of :data:`DAWS`) with its connection ``options``."""
+    daw = (daw or "none").lower()
+    if daw == "ableton":
+        from daw_bridge.ableton import AbletonAdapter
+
+        return AbletonAdapter(**options)
+    if daw == "reaper":
+        from daw_bridge.reaper import ReaperAdapter
+
+        return ReaperAdapter(**options)
+    if daw == "ardour":
+        from daw_bridge.ardour import ArdourAdapter
+
+        return ArdourAdapter(**options)
+    if daw == "none":
+        return NoDaw(**options)
+    raise BridgeError("unknown DAW", field="--daw", value=daw, allowed=", ".join(DAWS))

@@ -1,0 +1,148 @@
+"""OSC over UDP for the adapters: encode, decode any packet safely, request/reply with timeouts.
+
+DAW remote scripts answer asynchronously (AbletonOSC polls its socket every ~100 ms, REAPER
+and Ardour send feedback to a configured port), so a request is "send, then wait until a
+message with the expected address arrives or the timeout passes". Messages that arrive
+meanwhile are kept, so errors (``/live/error``) and feedback are not lost.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from ainur_cli.errors import BridgeError
+
+MAX_DATAGRAM = 65536
+
+
+@dataclass(frozen=True)
+class OscMsg:
+    """A decoded message: ``address`` and its arguments, and who sent it."""
+
+    address: str
+    args: tuple
+    sender: tuple[str, int] | None = None
+
+
+def encode(address: str, *args: Any) -> bytes:
+    """One OSC message (int → i, float → f, str → s, bool → T/F, bytes → b)."""
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    b = OscMessageBuilder(address)
+    for a in args:
+        b.add_arg(a)
+    return b.build().dgram
+
+
+def decode(data: bytes, sender: tuple[str, int] | None = None, *, depth: int = 0) -> list[OscMsg]:
+    """Every message in a packet (bundles flattened, at most 8 levels deep).
+
+    :raises ValueError: on anything that is not valid OSC (the caller decides what to do).
+    """
+    from pythonosc.osc_bundle import OscBundle
+    from pythonosc.osc_message import OscMessage
+
+    if depth > 8:
+        raise ValueError("OSC bundles nested too deep")
+    try:
+        if data[:8] == b"#bundle\x00":
+            out: list[OscMsg] = []
+            for item in OscBundle(data):
+                out.extend(decode(item.dgram, sender, depth=depth + 1))
+            return out
+        m = OscMessage(data)
+        params = tuple(m.params)
+        return [OscMsg(m.address, params, sender)]
+    except ValueError:
+        raise
+    except Exception as e:  # python-osc raises ParseError, IndexError, struct.error...
+        raise ValueError(f"{type(e).__name__}: {e}") from None
+
+
+class OscPeer:
+    """A UDP socket that talks to one DAW: ``send`` to it, ``wait`` for what it answers.
+
+    :param host: / ``port``: where the DAW listens.
+    :param reply_port: local port to bind (AbletonOSC answers on 11001, REAPER and Ardour on
+        the port configured in the DAW); 0 picks a free one.
+    """
+
+    def __init__(self, host: str, port: int, reply_port: int = 0, bind_host: str = "127.0.0.1",
+                 daw: str = "DAW") -> None:
+        self.host, self.port, self.daw = host, int(port), daw
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            self.sock.bind((bind_host, int(reply_port)))
+        except OSError as e:
+            self.sock.close()
+            raise BridgeError(f"cannot listen for {daw} replies on UDP port {reply_port}: "
+                              f"{e.strerror or e}", field="reply_port", value=reply_port,
+                              allowed="a free UDP port (is another Ainur or OSC tool using it?)"
+                              ) from None
+        self.reply_port = self.sock.getsockname()[1]
+        self.inbox: list[OscMsg] = []
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> "OscPeer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def send(self, address: str, *args: Any) -> None:
+        try:
+            self.sock.sendto(encode(address, *args), (self.host, self.port))
+        except OSError as e:
+            raise BridgeError(f"cannot send to {self.daw} at udp://{self.host}:{self.port}: "
+                              f"{e.strerror or e}") from None
+
+    def _receive(self, until: float) -> bool:
+        """Read one datagram before ``until``; False when the time is up."""
+        left = until - time.monotonic()
+        if left <= 0:
+            return False
+        self.sock.settimeout(left)
+        try:
+            data, sender = self.sock.recvfrom(MAX_DATAGRAM)
+        except socket.timeout:
+            return False
+        except OSError:
+            return True  # e.g. ICMP port unreachable surfaced on Linux: keep waiting
+        try:
+            self.inbox.extend(decode(data, sender))
+        except ValueError:
+            pass  # garbage from the network is not our reply
+        return True
+
+    def wait(self, match: Callable[[OscMsg], bool], timeout_s: float) -> OscMsg | None:
+        """The first message (already received or arriving within ``timeout_s``) that matches;
+        it is removed from the inbox."""
+        until = time.monotonic() + timeout_s
+        while True:
+            for i, m in enumerate(self.inbox):
+                if match(m):
+                    return self.inbox.pop(i)
+            if not self._receive(until):
+                return None
+
+    def collect(self, duration_s: float) -> list[OscMsg]:
+        """Everything that arrives within ``duration_s`` (plus what is in the inbox)."""
+        until = time.monotonic() + duration_s
+        while self._receive(until):
+            pass
+        out, self.inbox = self.inbox, []
+        return out
+
+    def take(self, addresses: Iterable[str]) -> list[OscMsg]:
+        """Remove and return inbox messages whose address is one of ``addresses``."""
+        wanted = set(addresses)
+        keep, out = [], []
+        for m in self.inbox:
+            (out if m.address in wanted else keep).append(m)
+        self.inbox = keep
+        return out
