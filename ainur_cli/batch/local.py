@@ -1,7 +1,10 @@
 """The local executor: long-lived worker processes on this machine, one job at a time each.
 
-Each worker is a ``spawn``-ed process with its own pipe. It imports the render stack once and
-then runs job after job, sending progress and the outcome back. The parent watches every
+Each worker is a process with its own pipe that runs job after job, sending progress and the
+outcome back. Where the OS has ``forkserver`` (Linux, macOS), the fork server imports the
+render stack once (with single-threaded BLAS pools) and every worker is forked from it, so
+starting k workers costs one import of numpy/scipy/pedalboard instead of k; elsewhere workers
+are ``spawn``-ed and import it themselves. The parent watches every
 pipe and every process sentinel, so a worker that crashes or is killed (SIGKILL, OOM) fails
 only the job it held; a fresh worker takes its place for the jobs still waiting. (A
 ``ProcessPoolExecutor`` cannot do that: one dead worker breaks the whole pool.)
@@ -37,22 +40,27 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def _watch_parent(parent_pid: int) -> None:
-    """Exit this worker at once when the batch process that started it is gone."""
+    """Exit this worker at once when the process that started it is gone (the batch process,
+    or the fork server, which itself exits when the batch process does)."""
     while True:
         time.sleep(_PARENT_POLL_S)
         if os.getppid() != parent_pid:
             os._exit(3)
 
 
-def _worker_main(conn: Connection, cancel: "mp.synchronize.Event", parent_pid: int,
-                 log_level: int) -> None:
+def single_thread_pools() -> None:
+    """One job per core: no BLAS/OpenMP thread pools on top (before numpy is imported)."""
+    for var in _THREAD_VARS:
+        os.environ.setdefault(var, "1")
+
+
+def _worker_main(conn: Connection, cancel: "mp.synchronize.Event", log_level: int) -> None:
     """Body of a worker process: take tasks from ``conn`` until it sends None or closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for var in _THREAD_VARS:   # one job per core: no BLAS/OpenMP thread pools on top
-        os.environ.setdefault(var, "1")
+    single_thread_pools()
     logging.basicConfig(level=log_level, format="%(levelname)s %(name)s: %(message)s")
-    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
-    import ainur_cli.render  # noqa: F401  (the heavy imports, once per worker)
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    import ainur_cli.render  # noqa: F401  (the heavy imports; already done under a fork server)
 
     me = f"pid {os.getpid()}"
     while True:
@@ -84,7 +92,7 @@ class LocalExecutor:
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = max(1, int(workers or os.cpu_count() or 1))
-        self._ctx = mp.get_context("spawn")
+        self._ctx = worker_context()
 
     def run(self, tasks: Sequence[JobTask], on_event: OnEvent) -> None:
         pending = deque(tasks)
@@ -136,7 +144,7 @@ class LocalExecutor:
     def _start(self, cancel) -> _Worker:
         parent_conn, child_conn = self._ctx.Pipe(duplex=True)
         proc = self._ctx.Process(target=_worker_main, name="ainur-batch-worker",
-                                 args=(child_conn, cancel, os.getpid(), logging.getLogger().level))
+                                 args=(child_conn, cancel, logging.getLogger().level))
         proc.start()
         child_conn.close()
         return _Worker(proc, parent_conn)
@@ -196,6 +204,16 @@ class LocalExecutor:
                                                 worker=f"pid {w.proc.pid}")))
                 w.task = None
             w.conn.close()
+
+
+def worker_context() -> "mp.context.BaseContext":
+    """``forkserver`` preloading the render stack where the OS has it, else ``spawn``."""
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    # Imported once in the fork server; a no-op if another part of Ainur started it already.
+    ctx.set_forkserver_preload(["ainur_cli.batch.preload"])
+    return ctx
 
 
 def _died(w: _Worker) -> JobOutcome:
