@@ -7,6 +7,7 @@ need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)       # report pages checked headless
 command -v oscsend >/dev/null 2>&1 || need+=(liblo-tools)     # a real OSC peer for ainur serve
+command -v lua5.4 >/dev/null 2>&1 || need+=(lua5.4)          # runs the shipped REAPER Lua importer
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
