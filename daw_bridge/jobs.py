@@ -1,194 +1,227 @@
-"""Render jobs of ``ainur serve``: build the spec, keep every path inside the root, render,
-put the stems back.
+"""Render jobs of ``ainur serve``: a FIFO queue with one worker thread, and the runner that
+builds the spec, renders, and puts the stems back.
 
-A job is created on the receiving thread (cheap: it only records the request) and run on
-the render worker thread, so a slow spec, a slow DAW or a long render never blocks packet
-handling. Everything a job reads or writes is confined to the served root folder.
+A job is created on the receiving thread (cheap: it only records the request, whose paths
+were already confined to the root) and run on the worker thread, so a slow spec, a slow DAW
+or a long render never blocks packet handling. Jobs run one at a time in arrival order; a
+queued job is cancelled at once, a running one at the render's next stage (``api.render_song``
+polls ``cancel`` between stages and raises ``api.Cancelled`` with nothing written).
+
+Kinds: ``render`` (a song.yaml), ``session`` (the DAW's session through the adapter),
+``section`` (one section of a song.yaml again, at its position in the full song), ``place``
+(a finished render put back into the DAW).
 """
 
 from __future__ import annotations
 
-import dataclasses
+import collections
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from ainur_cli.errors import AinurError, BridgeError
 
 from daw_bridge.adapter import DawAdapter, PlaceResult
-from daw_bridge.paths import confine, inside
-from daw_bridge.placement import load_manifest, placement_from_manifest
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, float], None]
 Cancel = Callable[[], bool]
-#: ``render_fn(spec, out_dir, progress, cancel) -> RenderResult`` (api.render_song by default).
-RenderFn = Callable[[Any, Path, Progress, Cancel], Any]
 
-JOB_KINDS = ("spec", "midi", "daw", "section", "place")
+JOB_KINDS = ("render", "session", "section", "place")
+MAX_QUEUED = 16
 
 
 @dataclass
 class Job:
-    """One request: ``kind`` (see :data:`JOB_KINDS`) and its string arguments."""
+    """One request: ``kind`` (see :data:`JOB_KINDS`), its checked arguments, and where its
+    replies go (``reply_to`` = host, port)."""
 
     id: int
     kind: str
     args: dict[str, Any]
-    sender: tuple[str, int]
+    reply_to: tuple[str, int]
     cancel_event: threading.Event = field(default_factory=threading.Event)
+    state: str = "queued"          # queued, running, done, failed, cancelled
     stage: str = "queued"
     fraction: float = 0.0
+    queued_at_s: float = field(default_factory=time.monotonic)
 
     def cancelled(self) -> bool:
         return self.cancel_event.is_set()
 
+    def describe(self) -> str:
+        """e.g. ``render songs/a.yaml`` (for status replies and logs)."""
+        what = self.args.get("spec_text") or self.args.get("render_text") or ""
+        if self.kind == "section":
+            what = f"{what} [{self.args.get('section')}]"
+        if self.kind == "session":
+            what = self.args.get("title") or "DAW session"
+        return f"{self.kind} {what}".strip()
+
 
 @dataclass(frozen=True)
 class JobResult:
+    """A finished job: the render folder, what placing did, and the song sample at which the
+    render's files start (0 for a whole song; the section's first sample for a section)."""
+
     out_dir: Path
     place: PlaceResult | None
+    start_sample: int = 0
 
 
-def default_render(presets_dirs: tuple = ()) -> RenderFn:
-    """Render through the public API, into a new take folder when the target exists."""
+class JobEvents(Protocol):
+    """What the server does when a job moves on (called on the worker thread, except
+    ``cancelled`` for a queued job, which is called by whoever cancelled it)."""
 
-    def render(spec, out_dir: Path, progress: Progress, cancel: Cancel):
-        from ainur_cli import api
-
-        return api.render_song(spec, out_dir=out_dir, new_take=True, presets_dirs=presets_dirs,
-                               progress=progress, cancel=cancel)
-
-    return render
+    def started(self, job: Job) -> None: ...
+    def progress(self, job: Job, stage: str, fraction: float) -> None: ...
+    def done(self, job: Job, result: JobResult) -> None: ...
+    def failed(self, job: Job, error: BaseException) -> None: ...
+    def cancelled(self, job: Job) -> None: ...
 
 
-class JobRunner:
-    """Runs jobs for a server: ``root`` confines paths; ``adapter`` is the DAW (or NoDaw)."""
+class JobQueue:
+    """FIFO of jobs with one worker thread running ``run(job, progress) -> JobResult``.
 
-    def __init__(self, root: Path, adapter: DawAdapter, render_fn: RenderFn,
-                 presets_dirs: tuple = ()) -> None:
-        self.root = Path(root).resolve()
-        self.adapter = adapter
-        self.render_fn = render_fn
-        self.presets_dirs = presets_dirs
+    :param max_queued: waiting jobs beyond this are refused (a flood of valid render
+        requests must not grow memory without bound).
+    """
 
-    # -- spec building --------------------------------------------------------------------
-    def _load_spec(self, text: str):
-        from ainur_cli.spec import load_spec
+    def __init__(self, run: Callable[[Job, Progress], JobResult], events: JobEvents,
+                 max_queued: int = MAX_QUEUED) -> None:
+        self._run = run
+        self._events = events
+        self.max_queued = int(max_queued)
+        self._queue: collections.deque[Job] = collections.deque()
+        self._running: Job | None = None
+        self._cond = threading.Condition()
+        self._next_id = 1
+        self._stopping = False
+        self._thread = threading.Thread(target=self._work, name="ainur-render", daemon=True)
 
-        return load_spec(confine(self.root, text, what="spec path"))
+    def start(self) -> None:
+        self._thread.start()
 
-    def _with_preset(self, spec, preset: str | None):
-        if not preset:
-            return spec
-        return dataclasses.replace(spec, preset=preset)
+    def submit(self, kind: str, args: dict[str, Any], reply_to: tuple[str, int]) -> Job:
+        """Queue a job; :raises BridgeError: when the queue is full or shutting down."""
+        if kind not in JOB_KINDS:
+            raise BridgeError("unknown job kind", value=kind, allowed=", ".join(JOB_KINDS))
+        with self._cond:
+            if self._stopping:
+                raise BridgeError("the server is shutting down; no new jobs")
+            if len(self._queue) >= self.max_queued:
+                raise BridgeError("the render queue is full", value=len(self._queue),
+                                  allowed=f"at most {self.max_queued} waiting jobs; "
+                                          "wait for /ainur/done or cancel some")
+            job = Job(self._next_id, kind, dict(args), reply_to)
+            self._next_id += 1
+            self._queue.append(job)
+            self._cond.notify()
+        return job
 
-    def build(self, job: Job) -> tuple[Any, float, float]:
-        """``(spec, session start beat, session start seconds)`` for a render job."""
-        a = job.args
-        if job.kind == "spec":
-            return self._with_preset(self._load_spec(a["spec"]), a.get("preset")), 0.0, 0.0
-        if job.kind == "midi":
-            from daw_bridge.midi_import import read_midi_facts
-            from daw_bridge.session_spec import song_from_facts
+    def snapshot(self) -> tuple[Job | None, list[Job]]:
+        """``(running job or None, queued jobs in order)``."""
+        with self._cond:
+            return self._running, list(self._queue)
 
-            midi = confine(self.root, a["midi"], what="MIDI path")
-            base = self._load_spec(a["spec"]) if a.get("spec") else None
-            song = song_from_facts(read_midi_facts(midi), base=base, preset=a.get("preset"),
-                                   origin_file=str(midi))
-            return song.spec, float(song.start_beat), float(song.start_s)
-        if job.kind == "daw":
-            from daw_bridge.session_spec import song_from_facts
+    def cancel(self, job_id: int | None = None) -> list[Job]:
+        """Cancel job ``job_id`` (None: the running one). Returns the jobs asked to stop; a
+        queued job is removed and reported cancelled at once, a running one stops at the
+        render's next stage (reported by the worker)."""
+        with self._cond:
+            if job_id is None:
+                targets = [self._running] if self._running is not None else []
+            else:
+                targets = [j for j in [self._running, *self._queue]
+                           if j is not None and j.id == job_id]
+            queued = [j for j in targets if j in self._queue]
+            for j in queued:
+                self._queue.remove(j)
+                j.state = "cancelled"
+            for j in targets:
+                j.cancel_event.set()
+        for j in queued:
+            self._events.cancelled(j)
+        return targets
 
-            base = self._load_spec(a["spec"]) if a.get("spec") else None
-            facts = self.adapter.read_session()
-            song = song_from_facts(facts, base=base, preset=a.get("preset"))
-            return song.spec, float(song.start_beat), float(song.start_s)
-        if job.kind == "section":
-            return self._section_spec(self._load_spec(a["spec"]), a["section"], a.get("seed"))
-        raise BridgeError("unknown job kind", value=job.kind, allowed=", ".join(JOB_KINDS))
+    def cancel_all(self) -> list[Job]:
+        """Cancel the running job and every queued one."""
+        with self._cond:
+            running, queued = self._running, list(self._queue)
+            self._queue.clear()
+            for j in queued:
+                j.state = "cancelled"
+                j.cancel_event.set()
+            if running is not None:
+                running.cancel_event.set()
+        for j in queued:
+            self._events.cancelled(j)
+        return ([running] if running is not None else []) + queued
 
-    def _section_spec(self, spec, name: str, seed: int | None):
-        """One section of a song on its own, with the tempo and meter in force there."""
-        from ainur_cli.api import resolve_song
+    def stop(self, timeout_s: float = 60.0) -> bool:
+        """Refuse new jobs, cancel everything, wait for the worker; True when it stopped."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        self.cancel_all()
+        if self._thread.is_alive():
+            self._thread.join(timeout_s)
+        return not self._thread.is_alive()
 
-        plan = resolve_song(spec, presets_dirs=self.presets_dirs).plan
-        match = [s for s in plan.sections if s.name.lower() == name.strip().lower()]
-        if not match:
-            raise BridgeError("the song has no section of that name", field="section", value=name,
-                              allowed=", ".join(s.name for s in plan.sections))
-        sec = match[0]
-        full = plan.spec
-        bar0 = sec.start_bar + 1
-        tempo = [(1, bpm) for b, bpm in full.tempo_map if b <= bar0][-1:] + [
-            (b - bar0 + 1, bpm) for b, bpm in full.tempo_map if bar0 < b < bar0 + sec.bars]
-        meters = [(1, n, d) for b, n, d in full.meters if b <= bar0][-1:] + [
-            (b - bar0 + 1, n, d) for b, n, d in full.meters if bar0 < b < bar0 + sec.bars]
-        section = spec.sections[sec.index]
-        sub = dataclasses.replace(spec, sections=(section,), tempo_map=tuple(tempo),
-                                  meters=tuple(meters), key=full.key,
-                                  seed=spec.seed if seed is None else int(seed),
-                                  title=f"{spec.title} - {section.name}")
-        return sub, float(sec.start_beat), float(sec.start_s)
+    # -- the worker -----------------------------------------------------------------------
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                job = self._queue.popleft()
+                self._running = job
+                job.state = "running"
+            try:
+                self._run_one(job)
+            finally:
+                with self._cond:
+                    self._running = None
 
-    # -- output ---------------------------------------------------------------------------
-    def out_dir(self, spec, job: Job) -> Path:
-        """The render folder: the spec's ``output.dir`` when it is inside the root, else
-        ``<root>/renders/<name>``."""
-        from ainur_cli.api import default_out_dir, slug
+    def _run_one(self, job: Job) -> None:
+        from ainur_cli.api import Cancelled
 
-        if spec.output.dir:
-            d = default_out_dir(spec)
-            d = d if d.is_absolute() else self.root / d
-            if not inside(self.root, d):
-                raise BridgeError("the spec's output.dir is outside the served folder",
-                                  file=spec.file, field="output.dir", value=spec.output.dir,
-                                  allowed=f"a folder inside {self.root}")
-            return d.resolve()
-        suffix = "" if job.kind != "section" else ""
-        return self.root / "renders" / (slug(spec.title) + suffix)
+        def progress(stage: str, fraction: float) -> None:
+            job.stage, job.fraction = stage, float(fraction)
+            self._events.progress(job, stage, float(fraction))
 
-    def _check_soundfont(self, spec) -> None:
-        sf = spec.output.soundfont
-        if sf and sf.lower() != "fluidr3":
-            confine(self.root, sf, what="output.soundfont")
-
-    # -- running --------------------------------------------------------------------------
-    def run(self, job: Job, progress: Progress) -> JobResult:
-        """Build, render and place; raises AinurError (Cancelled included) on failure."""
-        if job.kind == "place":
-            render_dir = confine(self.root, job.args["render"], what="render folder")
-            return JobResult(render_dir, self.place(render_dir, 0.0, 0.0))
-        progress("spec", 0.0)
-        spec, start_beat, start_s = self.build(job)
-        self._check_soundfont(spec)
-        target = self.out_dir(spec, job)
-        result = self.render_fn(spec, target, progress, job.cancelled)
-        out_dir = Path(result.out_dir)
-        if job.cancelled():
-            from ainur_cli.api import Cancelled
-
-            raise Cancelled("render cancelled", field="render")
-        progress("place", 1.0)
-        return JobResult(out_dir, self.place(out_dir, start_beat, start_s, result.manifest))
-
-    def place(self, render_dir: Path, start_beat: float, start_s: float,
-              manifest: dict | None = None) -> PlaceResult:
-        manifest = manifest if manifest is not None else load_manifest(render_dir)
-        p = placement_from_manifest(manifest, render_dir, session_start_beat=start_beat,
-                                    session_start_s=start_s)
-        for stem in p.stems:
-            if not inside(self.root, stem.path):
-                raise BridgeError("a stem of the render is outside the served folder",
-                                  field="files", value=str(stem.path))
-        return self.adapter.place(p)
+        log.info("job %d started: %s", job.id, job.describe())
+        try:
+            self._events.started(job)
+            if job.cancelled():
+                raise Cancelled("cancelled before it started", field="render")
+            result = self._run(job, progress)
+        except Cancelled:
+            job.state = "cancelled"
+            log.info("job %d cancelled", job.id)
+            self._events.cancelled(job)
+        except Exception as e:  # noqa: BLE001 - a failing job must never stop the worker
+            job.state = "failed"
+            if isinstance(e, AinurError):
+                log.info("job %d failed: %s", job.id, e.format())
+            else:
+                log.exception("job %d failed with an internal error", job.id)
+            self._events.failed(job, e)
+        else:
+            job.state = "done"
+            log.info("job %d done: %s", job.id, result.out_dir)
+            self._events.done(job, result)
 
 
 def describe_error(e: BaseException) -> str:
-    """One line for ``/ainur/error``."""
+    """One line for ``/ainur/error``: the AinurError message, or the internal error's type."""
     if isinstance(e, AinurError):
         return e.format()
     return f"internal error ({type(e).__name__}): {e}"
+

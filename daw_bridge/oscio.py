@@ -37,29 +37,92 @@ def encode(address: str, *args: Any) -> bytes:
     return b.build().dgram
 
 
+MAX_BUNDLE_DEPTH = 8
+MAX_MESSAGES_PER_PACKET = 256
+
+
 def decode(data: bytes, sender: tuple[str, int] | None = None, *, depth: int = 0) -> list[OscMsg]:
-    """Every message in a packet (bundles flattened, at most 8 levels deep).
+    """Every message in a packet (bundles flattened, at most :data:`MAX_BUNDLE_DEPTH` levels
+    deep, at most :data:`MAX_MESSAGES_PER_PACKET` messages).
 
-    :raises ValueError: on anything that is not valid OSC (the caller decides what to do).
+    Whatever the bytes are, the only exception is ``ValueError`` (saying what is wrong); the
+    caller decides what to do. Bundles are walked here, without recursion, so a packet of
+    thousands of nested bundles costs one pass and cannot exhaust the stack.
+
+    :raises ValueError: on anything that is not valid OSC.
     """
-    from pythonosc.osc_bundle import OscBundle
-    from pythonosc.osc_message import OscMessage
-
-    if depth > 8:
-        raise ValueError("OSC bundles nested too deep")
     try:
-        if data[:8] == b"#bundle\x00":
-            out: list[OscMsg] = []
-            for item in OscBundle(data):
-                out.extend(decode(item.dgram, sender, depth=depth + 1))
-            return out
-        m = OscMessage(data)
-        params = tuple(m.params)
-        return [OscMsg(m.address, params, sender)]
+        return _decode(bytes(data), sender, depth)
     except ValueError:
         raise
     except Exception as e:  # python-osc raises ParseError, IndexError, struct.error...
         raise ValueError(f"{type(e).__name__}: {e}") from None
+
+
+def try_decode(data: bytes, sender: tuple[str, int] | None = None
+               ) -> tuple[list[OscMsg], str | None]:
+    """``(messages, None)`` or ``([], reason)``; never raises."""
+    try:
+        return decode(data, sender), None
+    except ValueError as e:
+        return [], str(e) or "not an OSC packet"
+
+
+_BUNDLE = b"#bundle\x00"
+#: Type tags python-osc decodes (others would be skipped with a log line per packet).
+_KNOWN_TAGS = frozenset("ihfdsbrmtTFN[]")
+
+
+def _check_type_tags(chunk: bytes) -> None:
+    """Refuse a message whose type tag string is missing its comma or names unknown types."""
+    end = chunk.find(b"\x00")
+    if end < 0:
+        raise ValueError("OSC address is not NUL-terminated")
+    index = (end // 4 + 1) * 4
+    if index >= len(chunk):
+        return  # no type tag string: a message without arguments
+    tag_end = chunk.find(b"\x00", index)
+    if tag_end < 0 or chunk[index:index + 1] != b",":
+        raise ValueError("OSC type tag string must start with ','")
+    unknown = set(chunk[index + 1:tag_end].decode("latin-1")) - _KNOWN_TAGS
+    if unknown:
+        raise ValueError(f"unsupported OSC type tags {''.join(sorted(unknown))!r}")
+
+
+def _decode(data: bytes, sender, depth0: int) -> list[OscMsg]:
+    from pythonosc.osc_message import OscMessage
+
+    out: list[OscMsg] = []
+    stack = [(data, depth0)]
+    while stack:
+        chunk, depth = stack.pop()
+        if chunk[:8] == _BUNDLE:
+            if depth >= MAX_BUNDLE_DEPTH:
+                raise ValueError(f"OSC bundles nested more than {MAX_BUNDLE_DEPTH} deep")
+            if len(chunk) < 16:
+                raise ValueError("OSC bundle without a time tag")
+            items, i = [], 16
+            while i < len(chunk):
+                if i + 4 > len(chunk):
+                    raise ValueError("OSC bundle element size is cut short")
+                size = int.from_bytes(chunk[i:i + 4], "big", signed=True)
+                if size <= 0 or size % 4 or i + 4 + size > len(chunk):
+                    raise ValueError(f"OSC bundle element has a bad size ({size})")
+                items.append((chunk[i + 4:i + 4 + size], depth + 1))
+                i += 4 + size
+            stack.extend(reversed(items))  # keep the packet's order
+            continue
+        if not chunk[:1] == b"/":
+            raise ValueError("not an OSC message (an address starts with '/')")
+        _check_type_tags(chunk)
+        m = OscMessage(chunk)
+        address = m.address
+        if not address.startswith("/") or not address.isprintable():
+            raise ValueError("OSC address is not printable text")
+        out.append(OscMsg(address, tuple(m.params), sender))
+        if len(out) > MAX_MESSAGES_PER_PACKET:
+            raise ValueError(f"more than {MAX_MESSAGES_PER_PACKET} messages in one packet")
+    return out
 
 
 class OscPeer:

@@ -1,0 +1,251 @@
+"""What one ``ainur serve`` job does: build the spec, render through the public API, place.
+
+Every path a job reads or writes is inside the served root: request paths were confined by
+the server (:func:`daw_bridge.paths.confine`), a spec's ``output.dir`` is checked here, and
+renders never replace a finished render (a new ``-takeN`` folder is written instead).
+
+A **section render** (``/ainur/render_section``) renders just that section's bars, with the
+tempo and meter in force there, as a song of its own, and is placed at the section's first
+sample of the full song: the manifest gets a ``song_position`` block (start sample and beat)
+and every WAV file's Broadcast-WAV time reference is set to that sample before the folder
+is renamed into place. The section's bar lines are the full song's bar lines shifted by that
+sample whenever the section starts on a whole sample (any tempo whose beat lasts a whole
+number of samples, e.g. 60/90/120/150 bpm at 44.1 or 48 kHz); otherwise a bar line can land
+one sample off (the sub-render rounds from its own start), which the manifest records.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import shutil
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Sequence
+
+from ainur_cli.errors import BridgeError, ExportError
+
+from daw_bridge.adapter import DawAdapter, PlaceResult
+from daw_bridge.jobs import Job, JobResult, Progress
+from daw_bridge.paths import inside
+from daw_bridge.placement import MANIFEST, load_manifest, placement_from_manifest
+
+log = logging.getLogger(__name__)
+
+SONG_POSITION = "song_position"  # manifest block of a section render
+
+
+class JobRunner:
+    """Runs jobs for a server: ``root`` confines outputs; ``adapter`` is the DAW (or NoDaw).
+
+    :param default_preset: preset for session renders whose request names none.
+    :param workers: processes for soundfont rendering (same audio for any value).
+    """
+
+    def __init__(self, root: Path, adapter: DawAdapter, *, presets_dirs: Sequence[Path] = (),
+                 default_preset: str = "pop", workers: int = 1) -> None:
+        self.root = Path(root).resolve()
+        self.adapter = adapter
+        self.presets_dirs = tuple(presets_dirs)
+        self.default_preset = default_preset
+        self.workers = int(workers)
+
+    def __call__(self, job: Job, progress: Progress) -> JobResult:
+        """Run ``job``; raises AinurError (``api.Cancelled`` included) on failure."""
+        a = job.args
+        if job.kind == "place":
+            render_dir = Path(a["render"])
+            manifest = load_manifest(render_dir)
+            beat, sample = _song_position(manifest)
+            progress("place", 0.0)
+            sr = int(manifest.get("sample_rate") or 48000)
+            return JobResult(render_dir, self.place(render_dir, manifest, beat, Fraction(sample, sr)),
+                             sample)
+        if job.kind == "render":
+            progress("spec", 0.0)
+            spec = self._load(a["spec"], a.get("preset"), a.get("seed"))
+            result = self._render(spec, self._target(spec), job, progress)
+            progress("place", 1.0)
+            return JobResult(result.out_dir, self.place(result.out_dir, result.manifest, 0, 0))
+        if job.kind == "session":
+            return self._session(job, progress)
+        if job.kind == "section":
+            return self._section(job, progress)
+        raise BridgeError("unknown job kind", value=job.kind, allowed="render, session, section, place")
+
+    # -- building specs -------------------------------------------------------------------
+    def _load(self, path: Path, preset: str | None, seed: int | None):
+        from ainur_cli.spec import load_spec
+
+        return load_spec(path, {"preset": preset or None, "seed": seed})
+
+    def _target(self, spec) -> Path:
+        """The spec's output folder (``output.dir`` relative to the spec file, else
+        ``<root>/renders/<spec file name>``); it must lie inside the root."""
+        from ainur_cli.api import default_out_dir
+
+        d = default_out_dir(spec)
+        d = d if d.is_absolute() else self.root / d
+        if not inside(self.root, d):
+            raise BridgeError("the spec's output.dir is outside the served folder",
+                              file=spec.file, field="output.dir", value=spec.output.dir,
+                              allowed=f"a folder inside {self.root}")
+        return d.resolve()
+
+    def _render(self, spec, target: Path, job: Job, progress: Progress, *, new_take: bool = True):
+        from ainur_cli import api
+
+        return api.render_song(spec, out_dir=target, new_take=new_take,
+                               presets_dirs=self.presets_dirs, workers=self.workers,
+                               progress=progress, cancel=job.cancelled)
+
+    def _session(self, job: Job, progress: Progress) -> JobResult:
+        from ainur_cli.api import Cancelled, slug
+        from daw_bridge.session_spec import song_from_facts
+
+        a = job.args
+        progress("session", 0.0)
+        facts = self.adapter.read_session()
+        if job.cancelled():
+            raise Cancelled("render cancelled; nothing was written", field="render")
+        song = song_from_facts(facts, preset=a.get("preset") or self.default_preset,
+                               title=a.get("title") or facts.title)
+        spec = song.spec
+        if a.get("seed") is not None:
+            spec = dataclasses.replace(spec, seed=int(a["seed"]))
+        for note in song.notes:
+            log.info("session: %s", note)
+        target = self.root / "renders" / slug(spec.title)
+        result = self._render(spec, target, job, progress)
+        progress("place", 1.0)
+        return JobResult(result.out_dir, self.place(result.out_dir, result.manifest,
+                                                    song.start_beat, song.start_s))
+
+    # -- one section again ----------------------------------------------------------------
+    def _section(self, job: Job, progress: Progress) -> JobResult:
+        from ainur_cli.api import resolve_song, slug
+        from ainur_cli.outdir import choose_target
+
+        a = job.args
+        progress("spec", 0.0)
+        spec = self._load(a["spec"], None, None)
+        plan = resolve_song(spec, presets_dirs=self.presets_dirs).plan
+        sec = find_section(plan, a["section"], spec.file)
+        sub = section_spec(spec, plan, sec, a.get("seed"))
+        full_target = self._target(spec)
+        target = full_target.parent / f"{full_target.name}-{slug(sec.name)}"
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.stage-", dir=target.parent))
+        except OSError as e:
+            raise ExportError(f"cannot write the output folder: {e.strerror or e}",
+                              file=str(target.parent)) from None
+        try:
+            result = self._render(sub, staging / "render", job, progress, new_take=False)
+            manifest = dict(result.manifest)
+            span = sec.end_sample - sec.start_sample
+            manifest[SONG_POSITION] = {
+                "song_title": spec.title, "section": sec.name, "section_index": sec.index + 1,
+                "start_sample": sec.start_sample, "end_sample": sec.end_sample,
+                "start_beat": float(sec.start_beat), "song_duration_samples": plan.total_samples,
+                "aligned": int(manifest["duration_samples"]) == span,
+            }
+            if not manifest[SONG_POSITION]["aligned"]:
+                log.warning("section %r: the render is %d samples, the section spans %d in the "
+                            "full song (it does not start on a whole sample)", sec.name,
+                            manifest["duration_samples"], span)
+            for f in manifest["files"]:
+                if f.get("format") == "wav":
+                    set_time_reference(result.out_dir / f["path"], sec.start_sample)
+            (result.out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
+                                                   + "\n", encoding="utf-8")
+            final = choose_target(target, force=False, new_take=True)
+            os.rename(result.out_dir, final)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        progress("place", 1.0)
+        start_s = Fraction(sec.start_sample, plan.sample_rate)
+        return JobResult(final, self.place(final, manifest, sec.start_beat, start_s),
+                         sec.start_sample)
+
+    # -- placing --------------------------------------------------------------------------
+    def place(self, render_dir: Path, manifest: dict, start_beat: Any, start_s: Any) -> PlaceResult:
+        """Put a render's stems back through the adapter at the song position."""
+        p = placement_from_manifest(manifest, render_dir, session_start_beat=float(start_beat),
+                                    session_start_s=float(start_s))
+        for stem in p.stems:
+            if not inside(self.root, stem.path):
+                raise BridgeError("a stem of the render is outside the served folder",
+                                  field="files", value=str(stem.path))
+        return self.adapter.place(p)
+
+
+def find_section(plan, which: str | int, spec_file: str | None):
+    """The plan's section named ``which`` (case-insensitive) or at 1-based index ``which``."""
+    names = ", ".join(f"{i + 1}={s.name}" for i, s in enumerate(plan.sections))
+    if isinstance(which, int) or (isinstance(which, str) and which.strip().isdigit()
+                                  and not any(s.name.strip() == which.strip() for s in plan.sections)):
+        n = int(which)
+        if 1 <= n <= len(plan.sections):
+            return plan.sections[n - 1]
+        raise BridgeError("the song has no section at that position", file=spec_file,
+                          field="section", value=n, allowed=f"1..{len(plan.sections)} ({names})")
+    want = str(which).strip().lower()
+    for s in plan.sections:
+        if s.name.strip().lower() == want:
+            return s
+    raise BridgeError("the song has no section of that name", file=spec_file, field="section",
+                      value=which, allowed=names)
+
+
+def section_spec(spec, plan, sec, seed: int | None):
+    """Just ``sec``'s bars as a song: the tempo and meter in force at its first bar, the
+    changes inside it, the song's key, seed (or ``seed``) and output settings."""
+    full = plan.spec
+    bar0 = sec.start_bar + 1                 # 1-based first bar of the section
+    last = bar0 + sec.bars                   # first bar after it
+    tempo = [(1, bpm) for b, bpm in full.tempo_map if b <= bar0][-1:] + [
+        (b - bar0 + 1, bpm) for b, bpm in full.tempo_map if bar0 < b < last]
+    meters = [(1, n, d) for b, n, d in (full.meters or ((1, 4, 4),)) if b <= bar0][-1:] + [
+        (b - bar0 + 1, n, d) for b, n, d in (full.meters or ()) if bar0 < b < last]
+    section = spec.sections[sec.index]
+    return dataclasses.replace(spec, sections=(section,), tempo_map=tuple(tempo),
+                               meters=tuple(meters), key=full.key,
+                               seed=spec.seed if seed is None else int(seed),
+                               title=f"{spec.title} - {section.name}"[:200])
+
+
+def _song_position(manifest: dict) -> tuple[float, int]:
+    """``(start beat, start sample)`` of a render in its song (a section render's block)."""
+    pos = manifest.get(SONG_POSITION)
+    if isinstance(pos, dict):
+        try:
+            return float(pos["start_beat"]), int(pos["start_sample"])
+        except (KeyError, TypeError, ValueError):
+            raise BridgeError(f"manifest.json has a bad {SONG_POSITION} block",
+                              field=SONG_POSITION, value=pos) from None
+    return 0.0, 0
+
+
+def set_time_reference(path: Path, samples: int) -> None:
+    """Set the Broadcast-WAV ``TimeReference`` (samples since the session start) of a WAV or
+    RF64 file in place; the bext chunk must exist (Ainur writes one into every WAV)."""
+    with open(path, "r+b") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
+            raise ExportError("not a WAV file", file=str(path))
+        pos = 12
+        while True:
+            f.seek(pos)
+            ck = f.read(8)
+            if len(ck) < 8 or ck[:4] == b"data":
+                raise ExportError("no bext chunk before the audio data", file=str(path))
+            size = int.from_bytes(ck[4:8], "little")
+            if ck[:4] == b"bext":
+                f.seek(pos + 8 + 338)  # description 256, originator 32, reference 32, date 10, time 8
+                f.write(int(samples).to_bytes(8, "little"))
+                return
+            pos += 8 + size + (size & 1)
