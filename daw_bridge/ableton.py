@@ -1,31 +1,39 @@
 """Ableton Live through AbletonOSC (the free remote script, github.com/ideoforms/AbletonOSC).
 
-AbletonOSC listens on UDP 11000 and answers a query on the sender's host, port 11001, with
-the query's own address; errors arrive as ``/live/error s``. Live polls the socket about
-every 100 ms, so each request waits up to ``timeout_s`` and is retried once.
+AbletonOSC listens on UDP 11000 and answers a query on the *sender's IP* at port 11001 (not
+the sender's port), on the query's own address. Errors arrive as ``/live/error s``
+("Unknown OSC address: …", "Error handling OSC message: …") and name the address only when
+it is unknown. Live runs the script's socket loop every ~100 ms, so each request waits up to
+``timeout_s`` and getters are retried ``retries`` times.
 
-Read: ``/live/test`` (handshake, answers ``"ok"``), ``/live/song/get/tempo``,
-``signature_numerator``, ``signature_denominator``, ``song_length`` (beats), ``cue_points``
-(flat ``name, beat, name, beat…``), ``track_names``. Live reports only the current tempo
-and time signature over OSC: tempo and meter automation cannot be read (a note says so).
+Read: ``/live/test`` (handshake, answers ``"ok"``), ``/live/song/get/tempo`` (f),
+``signature_numerator`` / ``signature_denominator`` (i), ``song_length`` (f, beats),
+``cue_points`` (flat ``name, beat, name, beat…``), ``track_names``. Live reports only the
+current tempo and time signature over OSC: tempo and meter automation cannot be read (the
+facts' notes say so). Numbers come as 32-bit floats and are read as the nearest fraction
+with a denominator up to 960 (MIDI's finest common grid).
 
 Place: ``/live/song/create_audio_track -1`` per stem (no reply; checked with
-``num_tracks``), ``/live/track/set/name``, then ``/live/track/create_audio_clip i s f``
-(track, absolute file path, start beat) where the script has it (Live 12 with an AbletonOSC
-that exposes ``Track.create_audio_clip``; confirmed by reading the track's arrangement clip
-start times). Released AbletonOSC answers "Unknown OSC address" and Live 11 has no such
-call: then the tracks are created and named, and the result tells the user which file to
-drop on which track at which bar.
+``num_tracks``), ``/live/track/set/name i s`` (checked with ``track_names``), then
+``/live/track/create_audio_clip i s f`` (track, absolute path, start beat), Live 12's
+``Track.create_audio_clip`` as exposed by the patch in ``daw_bridge/scripts/
+ableton_create_audio_clip.py`` (or an AbletonOSC with that address), confirmed by reading
+``/live/track/get/arrangement_clips/start_time``. A released AbletonOSC answers "Unknown
+OSC address" and Live 11 has no such call: then the tracks are still created and named and
+the result tells the user which file to drop on which track at which bar.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import time
+from fractions import Fraction
 
 from ainur_cli.errors import BridgeError
 
 from daw_bridge.adapter import DawAdapter, Health, PlaceResult
-from daw_bridge.facts import SessionFacts, as_fraction, constant_facts
+from daw_bridge.facts import SessionFacts, constant_facts
 from daw_bridge.oscio import OscMsg, OscPeer
 from daw_bridge.placement import Placement
 from daw_bridge.session_spec import markers_from_names
@@ -34,151 +42,234 @@ log = logging.getLogger(__name__)
 
 LIVE_PORT = 11000
 REPLY_PORT = 11001
+ERROR_ADDRESS = "/live/error"
+#: Live's limit for ``Track.create_audio_clip`` start times (beats).
+MAX_CLIP_START_BEATS = 1576800.0
+#: After a ``/live/error`` that does not name the query, how long its reply may still come.
+ERROR_GRACE_S = 0.35
+FLOAT_GRID = 960
+
+CHECK = ("Live running with AbletonOSC selected as a Control Surface (Preferences > Link, "
+         "Tempo & MIDI), nothing else using the reply port, and no firewall blocking UDP "
+         "on loopback")
+
+
+def live_number(x: float) -> Fraction:
+    """A 32-bit float from Live as the nearest fraction with denominator <= 960."""
+    return Fraction(x).limit_denominator(FLOAT_GRID)
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 class AbletonAdapter(DawAdapter):
-    """Talks to AbletonOSC at ``host:port``, listening for replies on ``reply_port``."""
+    """Talks to AbletonOSC at ``host:port``, listening for replies on ``reply_port``
+    (AbletonOSC always answers on 11001; 0 picks a free port, for simulators)."""
 
     name = "ableton"
 
     def __init__(self, host: str = "127.0.0.1", port: int = LIVE_PORT,
                  reply_port: int = REPLY_PORT, timeout_s: float = 1.0, retries: int = 1,
                  track_prefix: str = "Ainur ") -> None:
-        self.peer = OscPeer(host, port, reply_port, daw="Ableton Live (AbletonOSC)")
+        bind = "127.0.0.1" if _loopback(host) else "0.0.0.0"
+        self.peer = OscPeer(host, port, reply_port, bind_host=bind,
+                            daw="Ableton Live (AbletonOSC)")
         self.timeout_s, self.retries, self.prefix = float(timeout_s), int(retries), track_prefix
         self.origin = f"udp://{host}:{port}"
+        #: ``/live/error`` texts received that no query claimed (newest last).
+        self.errors: list[str] = []
 
     def close(self) -> None:
         self.peer.close()
 
     # -- requests -------------------------------------------------------------------------
-    def _error_for(self, address: str) -> OscMsg | None:
-        for i, m in enumerate(self.peer.inbox):
-            if m.address == "/live/error":
-                self.peer.inbox.pop(i)
-                return m
-        return None
+    def _where(self) -> str:
+        return f"{self.origin} (replies expected on UDP {self.peer.reply_port})"
 
     def query(self, address: str, *args, timeout_s: float | None = None) -> tuple:
         """Send ``address args`` and return the reply's arguments (same address).
 
-        :raises BridgeError: no reply after the retries, or ``/live/error`` about it.
+        :raises BridgeError: no reply after the retries, or a ``/live/error`` about it.
         """
-        timeout = self.timeout_s if timeout_s is None else timeout_s
+        timeout = self.timeout_s if timeout_s is None else float(timeout_s)
         self.peer.take([address])  # stale answers to an earlier, timed-out request
-        for attempt in range(self.retries + 1):
+        error: str | None = None
+        for _ in range(self.retries + 1):
             self.peer.send(address, *args)
-            reply = self.peer.wait(lambda m: m.address in (address, "/live/error"), timeout)
-            if reply is None:
-                continue
-            if reply.address == "/live/error":
-                raise BridgeError(f"Ableton Live answered {address} with an error: "
-                                  f"{' '.join(map(str, reply.args))}", field=address)
-            return reply.args
-        raise BridgeError(f"Ableton Live does not answer {address} at {self.origin} "
-                          f"(waited {timeout:g} s x {self.retries + 1})",
-                          allowed="Live running with AbletonOSC selected as a Control Surface "
-                                  "(Preferences > Link, Tempo & MIDI), and UDP 11000/11001 free")
+            until = time.monotonic() + timeout
+            while True:
+                left = until - time.monotonic()
+                reply = self.peer.wait(lambda m: m.address in (address, ERROR_ADDRESS),
+                                       max(left, 0.0))
+                if reply is None:
+                    break
+                if reply.address == address:
+                    if error is not None:
+                        self.errors.append(error)  # it was about an earlier request
+                    return reply.args
+                text = " ".join(str(a) for a in reply.args) or "(no message)"
+                if text.startswith("Unknown OSC address") and not text.endswith(address):
+                    self.errors.append(text)  # about another request
+                    continue
+                error = text
+                if text.endswith(address):
+                    break
+                # Not named: give the reply a moment (Live ends the tick on an error).
+                until = min(until, time.monotonic() + ERROR_GRACE_S)
+            if error is not None:
+                raise BridgeError(f"Ableton Live answered {address} with an error: {error}",
+                                  field=address)
+        raise BridgeError(f"Ableton Live does not answer {address} at {self._where()}; "
+                          f"waited {timeout:g} s x {self.retries + 1}", allowed=CHECK)
 
+    def _number(self, address: str, *args) -> float:
+        reply = self.query(address, *args)
+        if not reply or not _is_number(reply[0]):
+            raise BridgeError("Ableton Live answered with something that is not a number",
+                              field=address, value=reply)
+        return float(reply[0])
+
+    def drain_errors(self) -> list[str]:
+        """``/live/error`` messages received so far (and forgets them)."""
+        out = self.errors + [" ".join(map(str, m.args)) for m in self.peer.take([ERROR_ADDRESS])]
+        self.errors = []
+        return out
+
+    # -- health ---------------------------------------------------------------------------
     def health(self) -> Health:
         try:
             args = self.query("/live/test")
         except BridgeError as e:
-            return Health(False, e.message + " — " + (e.allowed or ""))
+            return Health(False, f"{e.message} — check: {CHECK}")
         if args[:1] != ("ok",):
-            return Health(False, f"something answered /live/test at {self.origin} but not with "
-                                 f"'ok': {args!r}")
-        return Health(True, f"AbletonOSC answered at {self.origin}")
+            return Health(False, f"something answered /live/test at {self.origin} but not "
+                                 f"with 'ok': {args!r}")
+        return Health(True, f"AbletonOSC answered at {self._where()}")
 
+    # -- reading --------------------------------------------------------------------------
     def read_session(self) -> SessionFacts:
         tempo = self._number("/live/song/get/tempo")
-        num = int(self._number("/live/song/get/signature_numerator"))
-        den = int(self._number("/live/song/get/signature_denominator"))
+        num = self._number("/live/song/get/signature_numerator")
+        den = self._number("/live/song/get/signature_denominator")
         length = self._number("/live/song/get/song_length")
+        for address, value, ok, allowed in (
+                ("/live/song/get/tempo", tempo, 0 < tempo <= 999, "20..999 bpm"),
+                ("/live/song/get/signature_numerator", num, num == int(num) and 1 <= num <= 99,
+                 "a whole number 1..99"),
+                ("/live/song/get/signature_denominator", den, den in (1, 2, 4, 8, 16),
+                 "1, 2, 4, 8 or 16")):
+            if not ok:
+                raise BridgeError("Ableton Live reported an impossible value", field=address,
+                                  value=value, allowed=allowed)
         flat = self.query("/live/song/get/cue_points")
         if len(flat) % 2:
             raise BridgeError("Ableton Live sent cue points that are not name/beat pairs",
                               field="/live/song/get/cue_points", value=flat)
         pairs = []
         for name, beat in zip(flat[0::2], flat[1::2]):
-            if not isinstance(beat, (int, float)):
-                raise BridgeError("a cue point position is not a number",
-                                  field="/live/song/get/cue_points", value=beat)
-            pairs.append((str(name), float(beat)))
-        names = tuple(str(n) for n in self.query("/live/song/get/track_names"))
+            if not isinstance(name, str) or not _is_number(beat) or beat < 0:
+                raise BridgeError("a cue point is not a (name, beat) pair",
+                                  field="/live/song/get/cue_points", value=(name, beat))
+            pairs.append((name, live_number(beat)))
+        names = self.query("/live/song/get/track_names")
+        if not all(isinstance(n, str) for n in names):
+            raise BridgeError("Ableton Live sent track names that are not text",
+                              field="/live/song/get/track_names", value=names)
         return constant_facts(
-            "ableton", self.origin, as_fraction(tempo), num, den,
-            markers=markers_from_names(pairs), length_beats=as_fraction(length),
-            track_names=names,
+            "ableton", self.origin, live_number(tempo), int(num), int(den),
+            markers=markers_from_names(pairs), length_beats=live_number(length) or None,
+            track_names=tuple(names),
             notes=("Live reports one tempo and one time signature over OSC: tempo and meter "
                    "automation are not read (export a MIDI file from another DAW if you need "
                    "a tempo map)",))
 
-    def _number(self, address: str) -> float:
-        args = self.query(address)
-        if not args or not isinstance(args[0], (int, float)) or isinstance(args[0], bool):
-            raise BridgeError("Ableton Live answered with something that is not a number",
-                              field=address, value=args)
-        return float(args[0])
-
     # -- placing --------------------------------------------------------------------------
     def place(self, placement: Placement) -> PlaceResult:
-        before = int(self._number("/live/song/get/num_tracks"))
         stems = placement.stems
-        for _ in stems:
-            self.peer.send("/live/song/create_audio_track", -1)
-        count = before
-        for _ in range(10):
-            count = int(self._number("/live/song/get/num_tracks"))
-            if count >= before + len(stems):
-                break
-        if count < before + len(stems):
-            raise BridgeError(f"Ableton Live created {count - before} of {len(stems)} audio tracks",
-                              field="/live/song/create_audio_track")
-        names = []
-        for i, stem in enumerate(stems):
-            name = f"{self.prefix}{stem.part}"
-            self.peer.send("/live/track/set/name", before + i, name)
-            names.append(name)
-        self.query("/live/song/get/track_names")  # a round trip: the renames are processed
-        start_beats = [placement.session_start_beat + self._song_beat(placement, s.start_s)
-                       for s in stems]
-        clips_ok = self._create_clips(placement, before, start_beats)
-        if clips_ok:
+        if not stems:
+            raise BridgeError("the render has no stems to place", field="files",
+                              file=str(placement.render_dir))
+        beats = [placement.session_start_beat + placement.song_s_to_beat(s.start_s)
+                 for s in stems]
+        bad = [b for b in beats if not 0 <= b <= MAX_CLIP_START_BEATS]
+        if bad:
+            raise BridgeError("a stem would start outside Live's arrangement",
+                              field="session_start_beat", value=bad[0],
+                              allowed=f"0..{MAX_CLIP_START_BEATS:g} beats")
+        num = int(self._number("/live/song/get/signature_numerator"))
+        den = int(self._number("/live/song/get/signature_denominator"))
+        first = self._create_tracks(len(stems))
+        names = [f"{self.prefix}{s.part}" for s in stems]
+        for i, name in enumerate(names):
+            self.peer.send("/live/track/set/name", first + i, name)
+        got = self.query("/live/song/get/track_names", first, first + len(stems))
+        if tuple(got) != tuple(names):
+            raise BridgeError("Ableton Live did not take the new track names",
+                              field="/live/track/set/name", value=got)
+        clip_error = self._create_clips(placement, first, beats)
+        files = tuple(str(s.path) for s in stems)
+        details = {"first_track": first, "start_beats": beats}
+        if clip_error is None:
             return PlaceResult("ableton", True, "create_audio_clip", tracks=tuple(names),
-                               files=tuple(str(s.path) for s in stems))
-        bar = self._bar_text(placement)
-        lines = [f"drop {s.path} on track '{n}' at {bar}" for s, n in zip(stems, names)]
+                               files=files, details=details)
+        lines = [f"drop {s.path} on track '{n}' at {bar_text(b, num, den)}"
+                 for s, n, b in zip(stems, names, beats)]
+        details["reason"] = clip_error
         return PlaceResult(
-            "ableton", False, "tracks+instructions", tracks=tuple(names),
-            files=tuple(str(s.path) for s in stems),
-            instructions=("this Live/AbletonOSC cannot create clips from files (Live 12 and an "
-                          "AbletonOSC with /live/track/create_audio_clip can): "
-                          + "; ".join(lines)))
+            "ableton", False, "tracks+instructions", tracks=tuple(names), files=files,
+            details=details,
+            instructions=(f"Live could not create the clips ({clip_error}); Live 12 with "
+                          "AbletonOSC patched by daw_bridge/scripts/ableton_create_audio_clip"
+                          ".py can. Until then: " + "; ".join(lines)))
 
-    def _create_clips(self, p: Placement, first_track: int, start_beats: list[float]) -> bool:
-        for i, (stem, beat) in enumerate(zip(p.stems, start_beats)):
-            self.peer.send("/live/track/create_audio_clip", first_track + i, str(stem.path),
+    def _create_tracks(self, count: int) -> int:
+        """Append ``count`` audio tracks; returns the index of the first."""
+        before = int(self._number("/live/song/get/num_tracks"))
+        for _ in range(count):
+            self.peer.send("/live/song/create_audio_track", -1)
+        now = before
+        for _ in range(5):  # Live creates them on its next tick; num_tracks comes after
+            now = int(self._number("/live/song/get/num_tracks"))
+            if now >= before + count:
+                break
+        if now < before + count:
+            errors = "; ".join(self.drain_errors()) or "no error reported"
+            raise BridgeError(f"Ableton Live created {now - before} of {count} audio tracks "
+                              f"({errors})", field="/live/song/create_audio_track")
+        return before
+
+    def _create_clips(self, p: Placement, first: int, beats: list[float]) -> str | None:
+        """None when every clip is on the arrangement, else why not."""
+        self.drain_errors()
+        for i, (stem, beat) in enumerate(zip(p.stems, beats)):
+            self.peer.send("/live/track/create_audio_clip", first + i, str(stem.path),
                            float(beat))
-            err = self.peer.wait(lambda m: m.address == "/live/error", 0.0)
             try:
-                args = self.query("/live/track/get/arrangement_clips/start_time", first_track + i)
+                starts = self.query("/live/track/get/arrangement_clips/start_time", first + i)
             except BridgeError as e:
-                log.info("create_audio_clip not confirmed: %s", e)
-                return False
-            err = err or self._error_for("/live/track/create_audio_clip")
-            starts = [float(a) for a in args[1:] if isinstance(a, (int, float))]
-            if err is not None or not any(abs(s - beat) < 1e-3 for s in starts):
-                log.info("Live did not create the clip on track %d (%s)", first_track + i,
-                         err.args if err else "no clip at the start beat")
-                return False
-        return True
+                return e.message
+            errors = self.drain_errors()
+            if errors:
+                log.info("Live did not create the clip on track %d: %s", first + i, errors)
+                return errors[-1]
+            if starts[:1] != (first + i,) or not any(
+                    _is_number(s) and abs(s - beat) < 1e-3 for s in starts[1:]):
+                return f"no clip at beat {beat:g} on track {first + i}"
+        return None
 
-    @staticmethod
-    def _song_beat(p: Placement, seconds: float) -> float:
-        return p.song_s_to_beat(seconds)
 
-    @staticmethod
-    def _bar_text(p: Placement) -> str:
-        return f"beat {p.session_start_beat:g} (song start)"
-
+def bar_text(beat: float, numerator: int, denominator: int) -> str:
+    """``bar 9 (beat 32)`` for a beat in one meter (Live's arrangement counts bars from 1)."""
+    bar_beats = Fraction(numerator * 4, denominator)
+    b = Fraction(beat).limit_denominator(FLOAT_GRID)
+    bar, rest = divmod(b, bar_beats)
+    where = f"bar {int(bar) + 1}" + (f" + {float(rest):g} beats" if rest else "")
+    return f"{where} (beat {float(b):g})"

@@ -1,0 +1,188 @@
+"""The Ableton adapter end to end against the AbletonOSC simulator (real UDP on loopback)."""
+
+from __future__ import annotations
+
+import socket
+import time
+from fractions import Fraction
+
+import pytest
+
+from ainur_cli.errors import BridgeError
+from daw_bridge.ableton import AbletonAdapter, bar_text
+from daw_bridge.session_spec import song_from_facts
+from tests.bridge.sim_ableton import AbletonOscSim, CuePoint, LiveSong, Track
+from tests.bridge.test_adapter import load_placement, write_render
+
+
+def live_set() -> LiveSong:
+    """117.3 bpm (not exact in float32), 7/8 (3.5 beats a bar), locators on bar lines."""
+    return LiveSong(tempo=117.3, signature_numerator=7, signature_denominator=8,
+                    cue_points=[CuePoint("Intro", 7.0), CuePoint("Verse 1", 21.0),
+                                CuePoint("CHORUS", 35.0), CuePoint("End", 49.0)],
+                    tracks=[Track("Drums"), Track("Keys", audio=False)], min_song_length=56.0)
+
+
+@pytest.fixture
+def adapter():
+    a = AbletonAdapter(reply_port=0, timeout_s=0.5, retries=1)
+    yield a
+    a.close()
+
+
+def sim_for(adapter: AbletonAdapter, song: LiveSong | None = None, **kw) -> AbletonOscSim:
+    sim = AbletonOscSim(song or live_set(), reply_port=adapter.peer.reply_port, **kw)
+    adapter.peer.port = sim.port
+    adapter.origin = f"udp://127.0.0.1:{sim.port}"
+    return sim
+
+
+def test_handshake(adapter):
+    with sim_for(adapter) as sim:
+        h = adapter.health()
+        assert h.ok, h.message
+        assert str(sim.port) in h.message
+        assert ("/live/test", ()) in sim.received
+
+
+def test_silent_live_gives_a_clear_health_message_within_the_timeout(adapter):
+    with sim_for(adapter, silent=True) as sim:
+        t0 = time.monotonic()
+        h = adapter.health()
+        took = time.monotonic() - t0
+    assert not h.ok
+    assert took < 2 * 0.5 + 0.5
+    assert f"127.0.0.1:{sim.port}" in h.message                 # the port that was tried
+    assert f"UDP {adapter.peer.reply_port}" in h.message        # where replies were expected
+    assert "AbletonOSC selected as a Control Surface" in h.message
+    with pytest.raises(BridgeError) as e:
+        adapter.read_session()
+    assert "/live/song/get/tempo" in e.value.format()
+
+
+def test_nothing_listening_is_not_a_crash(adapter):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    adapter.peer.port = s.getsockname()[1]
+    s.close()  # nobody on that port: Linux reports ICMP "port unreachable"
+    h = adapter.health()
+    assert not h.ok and "does not answer /live/test" in h.message
+
+
+def test_session_facts(adapter):
+    with sim_for(adapter):
+        facts = adapter.read_session()
+    assert facts.daw == "ableton"
+    assert [(t.beat, t.tempo_bpm) for t in facts.tempo] == [(0, Fraction(1173, 10))]
+    assert [(m.beat, m.numerator, m.denominator) for m in facts.meters] == [(0, 7, 8)]
+    assert [(m.name, m.beat) for m in facts.markers] == [
+        ("Intro", 7), ("Verse 1", 21), ("CHORUS", 35), ("End", 49)]
+    assert facts.track_names == ("Drums", "Keys")
+    assert facts.length_beats == 56
+    assert any("one tempo" in n for n in facts.notes)
+    # Beats → seconds through the (one) tempo, exactly.
+    assert facts.beat_to_seconds(7) == Fraction(7 * 60 * 10, 1173)
+
+    song = song_from_facts(facts, preset="pop")
+    assert song.start_beat == 7 and song.end_beat == 49
+    assert [s.name for s in song.spec.sections] == ["Intro", "Verse 1", "CHORUS"]
+    assert [s.bars for s in song.spec.sections] == [4, 4, 4]
+    assert song.start_s == Fraction(4200, 1173)
+
+
+def test_requests_are_retried_when_live_is_slow():
+    a = AbletonAdapter(reply_port=0, timeout_s=0.15, retries=4)
+    try:
+        with sim_for(a, tick_s=0.4):
+            assert a.health().ok
+    finally:
+        a.close()
+
+
+def test_place_creates_tracks_and_clips_at_the_right_beats(adapter, tmp_path):
+    render = write_render(tmp_path / "render", tempo_bpm=117.3)
+    start_beat = 7.0
+    p = load_placement(render, start_beat, start_beat * 60 / 117.3)
+    song = live_set()
+    with sim_for(adapter, song, create_audio_clip=True):
+        result = adapter.place(p)
+    assert result.placed and result.method == "create_audio_clip", result
+    assert result.tracks == ("Ainur drums", "Ainur bass", "Ainur vocals")
+    assert [t.name for t in song.tracks] == ["Drums", "Keys", *result.tracks]
+    for track, (part, start_s) in zip(song.tracks[2:], [("drums", 0.0), ("bass", 0.5),
+                                                        ("vocals", 2.0)]):
+        assert len(track.arrangement_clips) == 1
+        clip = track.arrangement_clips[0]
+        assert clip.file_path == str(render / "stems" / f"{part}.wav")
+        want = start_beat + start_s * 117.3 / 60
+        assert clip.start_time == pytest.approx(want, abs=1e-4)   # float32 over OSC
+
+
+def test_released_abletonosc_gets_tracks_and_instructions(adapter, tmp_path):
+    render = write_render(tmp_path / "render")
+    p = load_placement(render, 7.0, 3.5)
+    song = live_set()
+    with sim_for(adapter, song) as sim:
+        result = adapter.place(p)
+    assert not result.placed and result.method == "tracks+instructions"
+    assert [t.name for t in song.tracks[2:]] == ["Ainur drums", "Ainur bass", "Ainur vocals"]
+    assert all(not t.arrangement_clips for t in song.tracks)
+    assert "Unknown OSC address: /live/track/create_audio_clip" in result.details["reason"]
+    assert "Unknown OSC address: /live/track/create_audio_clip" in sim.errors_sent
+    for s in p.stems:
+        assert str(s.path) in result.instructions
+    # 7/8: bar 3 starts at beat 7; the bass starts 0.5 s = 1 beat later at 120 bpm.
+    assert "'Ainur drums' at bar 3 (beat 7)" in result.instructions
+    assert "'Ainur bass' at bar 3 + 1 beats (beat 8)" in result.instructions
+
+
+def test_live_refusing_a_clip_falls_back_with_its_error(adapter, tmp_path):
+    render = write_render(tmp_path / "render")
+    p = load_placement(render)
+    (render / "stems" / "bass.wav").unlink()   # Live refuses a missing file
+    with sim_for(adapter, create_audio_clip=True):
+        result = adapter.place(p)
+    assert not result.placed
+    assert "Error handling OSC message" in result.details["reason"]
+    assert "invalid file path" in result.details["reason"]
+
+
+def test_live_error_surfaces_as_a_clear_error(adapter):
+    with sim_for(adapter) as sim:
+        with pytest.raises(BridgeError) as e:
+            adapter.query("/live/track/get/name", 99)          # no track 99
+        assert "Error handling OSC message" in e.value.format()
+        assert "/live/track/get/name" in e.value.format()
+        with pytest.raises(BridgeError) as e:
+            adapter.query("/live/song/get/no_such_thing")
+        assert "Unknown OSC address: /live/song/get/no_such_thing" in e.value.format()
+        assert adapter.health().ok                             # still talking afterwards
+        assert len(sim.errors_sent) == 2
+
+
+def test_garbage_between_replies_is_ignored(adapter):
+    with sim_for(adapter, garbage_before_reply=True):
+        facts = adapter.read_session()
+    assert facts.tempo[0].tempo_bpm == Fraction(1173, 10) and len(facts.markers) == 4
+
+
+@pytest.mark.parametrize("address, reply, words", [
+    ("/live/song/get/tempo", ("fast",), "not a number"),
+    ("/live/song/get/tempo", (), "not a number"),
+    ("/live/song/get/signature_numerator", (True,), "not a number"),
+    ("/live/song/get/signature_denominator", (0,), "impossible"),
+    ("/live/song/get/cue_points", ("Intro", 7.0, "Verse"), "name/beat pairs"),
+    ("/live/song/get/cue_points", (7.0, "Intro"), "(name, beat)"),
+    ("/live/song/get/track_names", (1, 2), "not text"),
+])
+def test_nonsense_answers_are_bridge_errors(adapter, address, reply, words):
+    with sim_for(adapter, override={address: reply}):
+        with pytest.raises(BridgeError) as e:
+            adapter.read_session()
+    assert words in e.value.format() and address in e.value.format()
+
+
+def test_bar_text():
+    assert bar_text(0, 4, 4) == "bar 1 (beat 0)"
+    assert bar_text(33, 4, 4) == "bar 9 + 1 beats (beat 33)"
+    assert bar_text(10.5, 7, 8) == "bar 4 (beat 10.5)"
