@@ -87,9 +87,13 @@ class NoDaw(DawAdapter):
         from daw_bridge.dawproject import write_dawproject
         from daw_bridge.rpp import write_rpp
 
-        files = [write_rpp(placement)]
-        if self.dawproject:
-            files.append(write_dawproject(placement))
+        d = placement.render_dir
+        files = [d / f"{d.name}.RPP"] + ([d / f"{d.name}.dawproject"] if self.dawproject else [])
+        # The same render gives the same projects: write them once, never over a finished one.
+        if not files[0].exists():
+            write_rpp(placement, files[0])
+        if self.dawproject and not files[1].exists():
+            write_dawproject(placement, files[1])
         return PlaceResult("none", False, "project-files", files=tuple(str(f) for f in files),
                            instructions="open the .RPP in REAPER or the .dawproject in Bitwig, "
                                         "Studio One or Cubase; every stem also carries its song "

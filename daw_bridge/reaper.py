@@ -1,24 +1,31 @@
-"""REAPER through its OSC surface, its web interface and the shipped Lua ReaScript.
+"""REAPER through its web interface, its OSC surface and the shipped Lua ReaScript.
 
 * **Web interface** (Preferences > Control/OSC/web > Add > Web browser interface, e.g. port
-  8080): ``GET /_/CMD;CMD`` answers lines of tab-separated fields — ``BEATPOS`` (position,
-  beat position, time signature at the play cursor), ``MARKER`` / ``REGION`` lists (seconds),
-  ``NTRACK``, ``TRACK``, ``LYRICS/n`` (beat, text pairs of track n), ``GET|SET/EXTSTATE``, and
-  runs actions by command ID (``_RS…`` for ReaScripts).
+  8080): ``GET /_/CMD;CMD`` answers lines of TAB-separated tokens — ``TRANSPORT``,
+  ``BEATPOS`` (``playstate, seconds, full_beats, measure, beats_in_measure, ts_num, ts_den``:
+  the time signature at the play cursor), ``MARKER`` / ``REGION`` lists (``name, ID,
+  seconds[, end seconds]``), ``NTRACK``, ``TRACK``, ``LYRICS/n`` (``n, beat, text, beat,
+  text…`` of track n; beats counted like BEATPOS's full beats, i.e. in the time signature's
+  denominator), ``GET|SET/EXTSTATE/section/key[/value]``, and runs actions by command ID
+  (``_RS…`` for ReaScripts). Strings escape newline, TAB and backslash.
 * **OSC** (Default.ReaperOSC pattern; REAPER listens on e.g. 8000 and sends feedback to the
-  device port, e.g. 9000): ``/tempo/raw f``; marker feedback only after the device asks for it
-  with ``/device/marker/count i``; ``/action i`` runs action 41743 ("Control surface: Refresh
-  all surfaces") so REAPER sends its current state.
-* **The Lua script** ``scripts/ainur_import.lua`` (registered once as an action): Ainur writes
-  a job file, puts its path in ExtState ``ainur/job`` over the web interface, runs the
-  script's command ID, and waits for ``ainur/ack``. ``export`` jobs write the full tempo map
-  (every tempo/time-signature marker with its quarter-note position), markers and regions;
-  ``import`` jobs insert each stem on a new track at its position, with section markers, in
-  one undo block.
+  *device port* it is configured with, e.g. 9000): ``/tempo/raw f`` (the tempo at the play
+  cursor), ``/time f``; markers and regions only after the device asks for them with
+  ``/device/marker/count i`` / ``/device/region/count i``; ``/action i`` with 41743
+  ("Control surface: Refresh all surfaces") makes REAPER send its state now.
+* **The Lua script** ``scripts/ainur_import.lua`` (registered once as an action; its ``_RS…``
+  command ID is an option): Ainur writes a job file (format: :mod:`daw_bridge.placement`),
+  puts its path in ExtState ``ainur``/``job`` over the web interface, runs the action, and
+  polls ExtState ``ainur``/``ack`` until the script answers or ``script_timeout_s`` passes.
+  ``export`` jobs give the full tempo map (every tempo/time-signature marker with its
+  quarter-note position), markers, regions, tracks and length; ``import`` jobs insert each
+  stem on a new track at its position, with section markers, in one undo block.
 
 Without the script REAPER's remote APIs give only the current tempo (OSC) and the time
-signature at the play cursor (web), so the session is read as one tempo and one meter (a note
-says so), and stems are delivered as a ``.RPP`` next to the render.
+signature at the play cursor (web), so the session is read as one tempo and one meter (a
+note says so), and stems are delivered as a ``.RPP`` next to the render. Without the web
+interface (``web_port=None``) tempo, markers and regions come from OSC feedback alone
+(32-bit float seconds; the meter is assumed 4/4 and a note says so).
 """
 
 from __future__ import annotations
@@ -48,15 +55,24 @@ from daw_bridge.facts import (
     clean_meters,
     clean_tempo,
 )
-from daw_bridge.oscio import OscPeer
-from daw_bridge.placement import Placement
+from daw_bridge.oscio import OscMsg, OscPeer
+from daw_bridge.placement import Placement, job_field, parse_ack, reaper_import_job
 
 log = logging.getLogger(__name__)
 
 EXT_SECTION = "ainur"
 REFRESH_SURFACES_ACTION = 41743
 SCRIPT_PATH = Path(__file__).resolve().parent / "scripts" / "ainur_import.lua"
+MAX_LYRIC_TRACKS = 64
+OSC_BANK = 512          # markers/regions asked for over OSC
+FEEDBACK_SETTLE_S = 0.25
 _job_ids = itertools.count(1)
+
+WEB_CHECK = ("REAPER running with Preferences > Control/OSC/web > Web browser interface "
+             "enabled on this port")
+OSC_CHECK = ("an OSC device in REAPER (Preferences > Control/OSC/web > Add > OSC, pattern "
+             "Default) whose local listen port is the OSC port and whose device port is the "
+             "feedback port")
 
 
 def unescape(field: str) -> str:
@@ -73,9 +89,26 @@ def unescape(field: str) -> str:
     return "".join(out)
 
 
-def safe_field(text: str) -> str:
-    """A job-file field: no tabs or line breaks."""
-    return " ".join(str(text).replace("\t", " ").splitlines())
+def decimal(text: str, what: str) -> Fraction:
+    """An exact fraction from REAPER's decimal text. :raises BridgeError: not a number."""
+    try:
+        x = Fraction(text.strip())
+    except (ValueError, ZeroDivisionError, AttributeError):
+        raise BridgeError("REAPER sent something that is not a number", field=what,
+                          value=text) from None
+    return x
+
+
+def full_beats_to_qn(full: Fraction, meters: tuple[MeterPoint, ...]) -> Fraction:
+    """Quarter notes from REAPER's *full beats* (counted in each meter's denominator)."""
+    counted = Fraction(0)
+    for i, m in enumerate(meters):
+        nxt = meters[i + 1] if i + 1 < len(meters) else None
+        span = (nxt.beat - m.beat) * m.denominator / 4 if nxt else None
+        if span is None or full < counted + span:
+            return m.beat + (full - counted) * 4 / m.denominator
+        counted += span
+    raise ValueError("no meters")
 
 
 class ReaperWeb:
@@ -88,7 +121,10 @@ class ReaperWeb:
         self.auth = auth
 
     def request(self, *commands: str) -> list[list[str]]:
-        """Run ``commands`` (``;``-joined in one request); the answer's lines split at tabs."""
+        """Run ``commands`` (``;``-joined in one request); the answer's lines split at TABs.
+
+        :raises BridgeError: REAPER does not answer, refuses the login, or answers non-text.
+        """
         url = f"{self.base}/_/" + ";".join(commands)
         req = urllib.request.Request(url)
         if self.auth:
@@ -97,163 +133,272 @@ class ReaperWeb:
         try:
             with urllib.request.urlopen(req, timeout=self.timeout_s) as r:
                 body = r.read(4 * 1024 * 1024).decode("utf-8", errors="replace")
+        except urllib.error.HTTPError as e:
+            if e.code == 401:
+                raise BridgeError(f"REAPER's web interface at {self.base} wants a login",
+                                  field="--reaper-web-auth",
+                                  allowed="user:password as set in REAPER's web interface "
+                                          "settings") from None
+            raise BridgeError(f"REAPER's web interface at {self.base} answered HTTP {e.code}",
+                              allowed=WEB_CHECK) from None
         except (urllib.error.URLError, OSError, ValueError) as e:
-            raise BridgeError(f"REAPER's web interface does not answer at {self.base}: {e}",
-                              allowed="REAPER running with Preferences > Control/OSC/web > "
-                                      "Web browser interface on this port") from None
+            reason = getattr(e, "reason", e)
+            raise BridgeError(f"REAPER's web interface does not answer at {self.base} "
+                              f"(waited up to {self.timeout_s:g} s: {reason})",
+                              allowed=WEB_CHECK) from None
         return [line.split("\t") for line in body.splitlines() if line]
 
     def set_ext_state(self, key: str, value: str) -> None:
         q = urllib.parse.quote
-        self.request(f"SET/EXTSTATE/{q(EXT_SECTION, safe='')}/{q(key, safe='')}/{q(value, safe='')}")
+        self.request(f"SET/EXTSTATE/{q(EXT_SECTION, safe='')}/{q(key, safe='')}/"
+                     f"{q(value, safe='')}")
 
     def get_ext_state(self, key: str) -> str:
-        for tok in self.request(f"GET/EXTSTATE/{EXT_SECTION}/{urllib.parse.quote(key, safe='')}"):
-            if tok[0] == "EXTSTATE" and len(tok) >= 4 and tok[2] == key:
+        q = urllib.parse.quote
+        for tok in self.request(f"GET/EXTSTATE/{q(EXT_SECTION, safe='')}/{q(key, safe='')}"):
+            if tok[0] == "EXTSTATE" and len(tok) >= 4 and unescape(tok[2]) == key:
                 return unescape("\t".join(tok[3:]))
         return ""
 
 
 class ReaperAdapter(DawAdapter):
-    """REAPER at ``host``: web interface on ``web_port``, OSC on ``osc_port`` with feedback to
-    ``feedback_port``; ``command_id`` is the registered Lua script's ``_RS…`` ID."""
+    """REAPER at ``host``: web interface on ``web_port`` (None: OSC only), OSC on
+    ``osc_port`` (None: none) with feedback to ``feedback_port``; ``command_id`` is the
+    registered Lua script's ``_RS…`` ID (None: no script)."""
 
     name = "reaper"
 
-    def __init__(self, host: str = "127.0.0.1", web_port: int = 8080, osc_port: int | None = 8000,
-                 feedback_port: int = 9000, command_id: str | None = None,
-                 job_dir: str | Path | None = None, timeout_s: float = 2.0,
-                 script_timeout_s: float = 30.0, web_auth: str | None = None) -> None:
-        self.web = ReaperWeb(host, web_port, timeout_s, web_auth)
+    def __init__(self, host: str = "127.0.0.1", web_port: int | None = 8080,
+                 osc_port: int | None = 8000, feedback_port: int | None = 9000,
+                 command_id: str | None = None, job_dir: str | Path | None = None,
+                 timeout_s: float = 2.0, script_timeout_s: float = 30.0,
+                 web_auth: str | None = None, track_prefix: str = "Ainur ") -> None:
+        self.web = ReaperWeb(host, web_port, timeout_s, web_auth) if web_port else None
         self.host, self.osc_port, self.feedback_port = host, osc_port, feedback_port
         self.command_id = command_id
         self.job_dir = Path(job_dir) if job_dir else Path(tempfile.gettempdir()) / "ainur-reaper"
         self.timeout_s, self.script_timeout_s = float(timeout_s), float(script_timeout_s)
+        self.prefix = track_prefix
         self.origin = f"reaper://{host} (web {web_port}, osc {osc_port})"
 
     # -- health ---------------------------------------------------------------------------
     def health(self) -> Health:
+        if self.web is None:
+            try:
+                fb = self._osc_feedback(markers=False)
+            except BridgeError as e:
+                return Health(False, f"{e.message} — check: {e.allowed}")
+            return Health(True, f"REAPER's OSC surface answered at udp://{self.host}:"
+                                f"{self.osc_port} (play position {fb['time_s']:g} s)")
         try:
             lines = self.web.request("TRANSPORT")
         except BridgeError as e:
-            return Health(False, e.format())
+            return Health(False, f"{e.message} — check: {e.allowed}")
         if not any(t[0] == "TRANSPORT" for t in lines):
-            return Health(False, f"{self.web.base} answered, but not like REAPER's web interface")
-        script = f"script {self.command_id}" if self.command_id else "no script registered"
+            return Health(False, f"{self.web.base} answered, but not like REAPER's web "
+                                 f"interface (no TRANSPORT line)")
+        script = (f"script {self.command_id}" if self.command_id
+                  else "no script registered: reading one tempo over OSC")
         return Health(True, f"REAPER's web interface answered at {self.web.base} ({script})")
 
     # -- reading --------------------------------------------------------------------------
     def read_session(self) -> SessionFacts:
+        if self.web is None:
+            return self._read_osc_only()
         if self.command_id:
             return self._read_with_script()
         return self._read_remote()
 
     def _read_remote(self) -> SessionFacts:
         lines = self.web.request("BEATPOS", "MARKER", "REGION", "NTRACK", "TRACK")
-        num, den = 4, 4
+        beatpos = [t for t in lines if t[0] == "BEATPOS"]
+        if not beatpos or len(beatpos[0]) < 8:
+            raise BridgeError("REAPER's web interface sent no usable BEATPOS line",
+                              field="BEATPOS", value=beatpos[0] if beatpos else lines[:1],
+                              allowed=WEB_CHECK)
+        num, den = (decimal(beatpos[0][6], "BEATPOS ts_numerator"),
+                    decimal(beatpos[0][7], "BEATPOS ts_denominator"))
+        if num.denominator != 1 or not 1 <= num <= 99 or den not in (1, 2, 4, 8, 16, 32):
+            raise BridgeError("REAPER sent an impossible time signature", field="BEATPOS",
+                              value=beatpos[0][6:8])
+        tempo = self._osc_feedback(markers=False)["tempo_bpm"]
+        meters = (MeterPoint(Fraction(0), int(num), int(den)),)
+        facts0 = SessionFacts("reaper", self.origin, (TempoPoint(Fraction(0), tempo),), meters)
+        markers, names, ntrack = self._web_lists(lines, facts0)
+        return SessionFacts(
+            "reaper", self.origin, facts0.tempo, meters,
+            markers=tuple(sorted(markers, key=lambda m: m.beat)),
+            lyrics=self._lyrics(ntrack, meters), track_names=tuple(names),
+            notes=("REAPER was read without the Ainur script: one tempo (OSC /tempo/raw at the "
+                   "play cursor) and the time signature at the play cursor; register "
+                   "scripts/ainur_import.lua for the full tempo map",))
+
+    def _web_lists(self, lines: list[list[str]], facts: SessionFacts):
+        """Markers (beats), track names and track count from MARKER/REGION/TRACK lines."""
+        markers: list[Marker] = []
+        names: list[str] = []
+        ntrack = 0
         for t in lines:
-            if t[0] == "BEATPOS" and len(t) >= 8:
-                num, den = int(float(t[6])), int(float(t[7]))
-        tempo = self._osc_tempo()
-        facts_tempo = (TempoPoint(Fraction(0), as_fraction(tempo)),)
-        markers, ntrack, names = [], 0, []
-        spb = Fraction(60) / as_fraction(tempo)
-        for t in lines:
-            if t[0] == "MARKER" and len(t) >= 4:
-                markers.append(Marker(as_fraction(float(t[3])) / spb, unescape(t[1])))
-            elif t[0] == "REGION" and len(t) >= 5:
-                markers.append(Marker(as_fraction(float(t[3])) / spb, unescape(t[1]),
-                                      as_fraction(float(t[4])) / spb))
+            if t[0] == "MARKER":
+                if len(t) < 4:
+                    raise BridgeError("REAPER sent a marker line that cannot be read",
+                                      field="MARKER", value="\t".join(t))
+                s = decimal(t[3], "MARKER position")
+                markers.append(Marker(as_fraction(facts.seconds_to_beat(s)), unescape(t[1])))
+            elif t[0] == "REGION":
+                if len(t) < 5:
+                    raise BridgeError("REAPER sent a region line that cannot be read",
+                                      field="REGION", value="\t".join(t))
+                s, e = decimal(t[3], "REGION start"), decimal(t[4], "REGION end")
+                markers.append(Marker(as_fraction(facts.seconds_to_beat(s)), unescape(t[1]),
+                                      as_fraction(facts.seconds_to_beat(e))))
             elif t[0] == "NTRACK" and len(t) >= 2:
-                ntrack = int(float(t[1]))
+                ntrack = int(decimal(t[1], "NTRACK"))
             elif t[0] == "TRACK" and len(t) >= 3 and t[1] != "0":
                 names.append(unescape(t[2]))
-        lyrics = self._lyrics(ntrack)
-        return SessionFacts(
-            "reaper", self.origin, facts_tempo, (MeterPoint(Fraction(0), num, den),),
-            markers=tuple(sorted(markers, key=lambda m: m.beat)), lyrics=lyrics,
-            track_names=tuple(names),
-            notes=("REAPER was read without the Ainur script: one tempo (OSC /tempo/raw) and the "
-                   "time signature at the play cursor; register scripts/ainur_import.lua for the "
-                   "full tempo map",))
+        return markers, names, ntrack
 
-    def _osc_tempo(self) -> float:
-        if not self.osc_port:
-            raise BridgeError("REAPER's tempo needs its OSC surface or the Ainur script",
-                              field="--reaper-osc-port", allowed="an OSC port, or --reaper-command")
-        with OscPeer(self.host, self.osc_port, self.feedback_port, daw="REAPER") as peer:
-            peer.send("/device/marker/count", 0)
-            peer.send("/action", REFRESH_SURFACES_ACTION)
-            m = peer.wait(lambda m: m.address == "/tempo/raw" and m.args
-                          and isinstance(m.args[0], (int, float)), self.timeout_s)
-        if m is None:
-            raise BridgeError(f"REAPER sent no /tempo/raw to UDP {self.feedback_port} within "
-                              f"{self.timeout_s:g} s", field="--reaper-feedback-port",
-                              allowed="an OSC device in REAPER (Default pattern) whose device "
-                                      f"port is {self.feedback_port}")
-        return float(m.args[0])
-
-    def _lyrics(self, ntrack: int) -> tuple[LyricEvent, ...]:
+    def _lyrics(self, ntrack: int, meters: tuple[MeterPoint, ...]) -> tuple[LyricEvent, ...]:
         if ntrack <= 0:
             return ()
         events = []
-        for t in self.web.request(*[f"LYRICS/{i}" for i in range(1, min(ntrack, 64) + 1)]):
+        wanted = [f"LYRICS/{i}" for i in range(1, min(ntrack, MAX_LYRIC_TRACKS) + 1)]
+        for t in self.web.request(*wanted):
             if t[0] != "LYRICS":
                 continue
             fields = t[2:]
             for beat, text in zip(fields[0::2], fields[1::2]):
-                try:
-                    events.append(LyricEvent(as_fraction(float(beat)), unescape(text)))
-                except ValueError:
-                    continue
+                full = decimal(beat, "LYRICS beat")
+                events.append(LyricEvent(as_fraction(full_beats_to_qn(full, meters)),
+                                         unescape(text)))
         return tuple(sorted(events, key=lambda e: e.beat))
+
+    def _osc_feedback(self, markers: bool) -> dict:
+        """Ask REAPER's OSC surface for its state (refresh) and read the feedback.
+
+        :returns: ``tempo_bpm`` (Fraction), ``time_s`` and, with ``markers``, ``markers`` /
+            ``regions`` as ``{k: {name, time, length}}``.
+        """
+        if not self.osc_port or not self.feedback_port:
+            raise BridgeError("REAPER's tempo needs its OSC surface (or the Ainur script)",
+                              field="--reaper-osc-port/--reaper-feedback-port",
+                              allowed="REAPER's OSC listen port and device port, or "
+                                      "--reaper-command")
+        with OscPeer(self.host, self.osc_port, self.feedback_port, daw="REAPER") as peer:
+            peer.send("/device/marker/count", OSC_BANK if markers else 0)
+            peer.send("/device/region/count", OSC_BANK if markers else 0)
+            peer.send("/action", REFRESH_SURFACES_ACTION)
+            m = peer.wait(lambda m: m.address == "/tempo/raw" and len(m.args) == 1
+                          and isinstance(m.args[0], float) and m.args[0] > 0, self.timeout_s)
+            if m is None:
+                raise BridgeError(f"REAPER sent no /tempo/raw to UDP {peer.reply_port} within "
+                                  f"{self.timeout_s:g} s after asking udp://{self.host}:"
+                                  f"{self.osc_port}", field="--reaper-feedback-port",
+                                  allowed=OSC_CHECK)
+            rest = peer.collect(FEEDBACK_SETTLE_S if markers else 0.0)
+        out = {"tempo_bpm": Fraction(m.args[0]).limit_denominator(1000), "time_s": 0.0,
+               "markers": {}, "regions": {}}
+        for msg in rest:
+            self._feedback_into(out, msg)
+        return out
+
+    @staticmethod
+    def _feedback_into(out: dict, msg: OscMsg) -> None:
+        a = msg.args
+        if msg.address == "/time" and len(a) == 1 and isinstance(a[0], float):
+            out["time_s"] = a[0]
+            return
+        parts = msg.address.strip("/").split("/")
+        if len(parts) != 3 or parts[0] not in ("marker", "region") or not parts[1].isdigit():
+            return
+        if len(a) != 1 or parts[2] not in ("name", "time", "length"):
+            return
+        kind = "markers" if parts[0] == "marker" else "regions"
+        want = str if parts[2] == "name" else float
+        if isinstance(a[0], want):
+            out[kind].setdefault(int(parts[1]), {})[parts[2]] = a[0]
+
+    def _read_osc_only(self) -> SessionFacts:
+        fb = self._osc_feedback(markers=True)
+        facts0 = SessionFacts("reaper", self.origin, (TempoPoint(Fraction(0), fb["tempo_bpm"]),),
+                              (MeterPoint(Fraction(0), 4, 4),))
+
+        def beat(seconds: float) -> Fraction:
+            return facts0.seconds_to_beat(Fraction(seconds)).limit_denominator(960)
+
+        markers = [Marker(beat(v["time"]), v.get("name", ""))
+                   for v in fb["markers"].values() if "time" in v]
+        markers += [Marker(beat(v["time"]), v.get("name", ""), beat(v["time"] + v["length"]))
+                    for v in fb["regions"].values() if "time" in v and "length" in v]
+        return SessionFacts(
+            "reaper", self.origin, facts0.tempo, facts0.meters,
+            markers=tuple(sorted(markers, key=lambda m: m.beat)), meter_known=False,
+            notes=("REAPER was read over OSC only: one tempo, markers from 32-bit float "
+                   "seconds (snapped to 1/960 beat), time signature unknown (4/4 assumed); "
+                   "enable the web interface for the meter, lyrics and track names",))
 
     def _read_with_script(self) -> SessionFacts:
         self.job_dir.mkdir(parents=True, exist_ok=True)
         out = self.job_dir / f"session-{os.getpid()}-{next(_job_ids)}.txt"
-        self.run_job("export", [f"OUT\t{safe_field(str(out))}"])
         try:
+            self.run_job("export", [f"OUT\t{job_field(str(out))}"])
             text = out.read_text(encoding="utf-8", errors="replace")
+        except OSError as e:
+            raise BridgeError(f"the Ainur ReaScript's session file cannot be read: {e}",
+                              file=str(out)) from None
         finally:
             out.unlink(missing_ok=True)
         facts = parse_session_export(text, self.origin)
-        try:
-            lines = self.web.request("NTRACK")
-            n = next((int(float(t[1])) for t in lines if t[0] == "NTRACK" and len(t) > 1), 0)
-            lyrics = self._lyrics(n)
-        except BridgeError:
-            lyrics = ()
+        n = 0
+        for t in self.web.request("NTRACK"):
+            if t[0] == "NTRACK" and len(t) > 1:
+                n = int(decimal(t[1], "NTRACK"))
+        notes = facts.notes
         return SessionFacts(facts.daw, facts.origin, facts.tempo, facts.meters, facts.markers,
-                            lyrics, facts.length_beats, facts.track_names)
+                            self._lyrics(n, facts.meters), facts.length_beats, facts.track_names,
+                            notes=notes)
 
     # -- the script protocol --------------------------------------------------------------
-    def run_job(self, action: str, records: list[str], undo: str = "") -> str:
-        """Write a job file, hand it to the script through ExtState, run it, wait for the ack.
+    def _new_job_id(self) -> str:
+        return f"{os.getpid()}-{next(_job_ids)}-{time.time_ns() % 10**9}"
+
+    def run_job(self, action: str, records: list[str], *, text: str | None = None,
+                job_id: str | None = None) -> str:
+        """Write a job file (``records`` after the header, or the whole ``text``), hand it to
+        the script through ExtState, run it and wait for its acknowledgement.
 
         :returns: the script's message. :raises BridgeError: no ack in time, or an error ack.
         """
         if not self.command_id:
             raise BridgeError("the Ainur ReaScript is not registered", field="--reaper-command",
                               allowed="the _RS... command ID of scripts/ainur_import.lua")
+        if self.web is None:
+            raise BridgeError("the Ainur ReaScript is run through REAPER's web interface",
+                              field="--reaper-web-port", allowed="the web interface's port")
+        job_id = job_id or self._new_job_id()
+        if text is None:
+            text = "\n".join([f"AINUR_JOB\t1", f"ID\t{job_id}", f"ACTION\t{action}",
+                              *records]) + "\n"
         self.job_dir.mkdir(parents=True, exist_ok=True)
-        job_id = f"{os.getpid()}-{next(_job_ids)}-{int(time.time() * 1000) % 100000}"
         path = self.job_dir / f"job-{job_id}.txt"
-        lines = ["AINUR_JOB\t1", f"ID\t{job_id}", f"ACTION\t{action}"]
-        if undo:
-            lines.append(f"UNDO\t{safe_field(undo)}")
-        path.write_text("\n".join(lines + records) + "\n", encoding="utf-8")
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)   # the script never sees half a job
         try:
             self.web.set_ext_state("ack", "")
             self.web.set_ext_state("job", str(path))
             self.web.request(self.command_id)
             deadline = time.monotonic() + self.script_timeout_s
-            while time.monotonic() < deadline:
+            while True:
                 ack = self.web.get_ext_state("ack")
-                parts = ack.split("\t", 2)
-                if len(parts) == 3 and parts[0] in (job_id, ""):
-                    if parts[1] == "ok":
-                        return parts[2]
-                    raise BridgeError(f"the Ainur ReaScript failed: {parts[2]}", field=action)
+                if ack:
+                    ack_id, ok, message = parse_ack(ack)
+                    if ack_id in (job_id, ""):
+                        if ok:
+                            return message
+                        raise BridgeError(f"the Ainur ReaScript failed: {message}", field=action)
+                if time.monotonic() >= deadline:
+                    break
                 time.sleep(0.05)
         finally:
             path.unlink(missing_ok=True)
@@ -267,45 +412,55 @@ class ReaperAdapter(DawAdapter):
     def place(self, placement: Placement) -> PlaceResult:
         from daw_bridge.rpp import write_rpp
 
-        if not self.command_id:
-            path = write_rpp(placement)
-            return PlaceResult("reaper", False, "project-files", files=(str(path),),
+        files = tuple(str(s.path) for s in placement.stems)
+        if not self.command_id or self.web is None:
+            path = placement.render_dir / f"{placement.render_dir.name}.RPP"
+            if not path.exists():  # the same render gives the same project: keep one there
+                path = write_rpp(placement, path)
+            return PlaceResult("reaper", False, "project-files", files=(str(path),) + files,
                                instructions=f"register scripts/ainur_import.lua and pass its "
-                                            f"command ID to place stems automatically; until "
-                                            f"then open {path} (or insert the stems with 'move "
-                                            f"to source preferred position': they carry BWF "
-                                            f"time references)")
-        records = []
-        for s in placement.sections:
-            records.append(f"MARKER\t{placement.session_start_s + s.start_s:.9f}\t"
-                           f"{safe_field(s.name)}")
-        names = []
-        for stem in placement.stems:
-            name = f"Ainur {stem.part}"
-            names.append(name)
-            records.append(f"TRACK\t{placement.session_start_s + stem.start_s:.9f}\t"
-                           f"{safe_field(name)}\t{safe_field(str(stem.path))}")
-        msg = self.run_job("import", records, undo=f"Ainur: import stems of {placement.title}")
-        return PlaceResult("reaper", True, "reascript", tracks=tuple(names),
-                           files=tuple(str(s.path) for s in placement.stems),
-                           details={"script": msg})
+                                            f"command ID (--reaper-command) to place stems "
+                                            f"automatically; until then open {path} (or insert "
+                                            f"the stems with 'move to source preferred "
+                                            f"position': they carry BWF time references)")
+        job_id = self._new_job_id()
+        text = reaper_import_job(placement, job_id, track_prefix=self.prefix)
+        message = self.run_job("import", [], text=text, job_id=job_id)
+        names = tuple(f"{self.prefix}{s.part}" for s in placement.stems)
+        want = f"{len(names)} tracks"
+        if not message.startswith(want):
+            raise BridgeError(f"the Ainur ReaScript placed something else than asked: "
+                              f"{message}", field="import", allowed=want)
+        return PlaceResult("reaper", True, "reascript", tracks=names, files=files,
+                           details={"script": message,
+                                    "positions_s": [float(placement.stem_position_s(s))
+                                                    for s in placement.stems]})
 
 
 def parse_session_export(text: str, origin: str) -> SessionFacts:
-    """Facts from the file the script's ``export`` job writes (see the Lua header)."""
+    """Facts from the file the script's ``export`` job writes (see the Lua header):
+    ``TEMPO s qn bpm num den linear``, ``MARKER s qn name``, ``REGION s qn end_s end_qn
+    name``, ``LENGTH s qn``, ``TRACK name``, ``END``; positions are taken in quarter notes.
+
+    :raises BridgeError: not a session file, a bad number, or no END (a cut-off file).
+    """
     lines = [ln.split("\t") for ln in text.splitlines() if ln]
     if not lines or lines[0][:2] != ["AINUR_SESSION", "1"]:
         raise BridgeError("the Ainur ReaScript wrote an unreadable session file",
                           field="export", value=text[:40])
+    if lines[-1][:1] != ["END"]:
+        raise BridgeError("the Ainur ReaScript's session file is cut off (no END line)",
+                          field="export")
     tempo, meters, markers, tracks = [], [], [], []
-    length = None
+    length, ramps = None, 0
     try:
-        for t in lines[1:]:
-            if t[0] == "TEMPO" and len(t) >= 6:
+        for t in lines[1:-1]:
+            if t[0] == "TEMPO" and len(t) >= 7:
                 qn = as_fraction(float(t[2]))
                 tempo.append(TempoPoint(qn, as_fraction(float(t[3]))))
-                if int(float(t[4])) > 0 and int(float(t[5])) > 0:
-                    meters.append(MeterPoint(qn, int(float(t[4])), int(float(t[5]))))
+                if int(t[4]) > 0 and int(t[5]) > 0:
+                    meters.append(MeterPoint(qn, int(t[4]), int(t[5])))
+                ramps += t[6] == "1"
             elif t[0] == "MARKER" and len(t) >= 4:
                 markers.append(Marker(as_fraction(float(t[2])), t[3]))
             elif t[0] == "REGION" and len(t) >= 6:
@@ -316,6 +471,11 @@ def parse_session_export(text: str, origin: str) -> SessionFacts:
                 tracks.append(t[1])
     except ValueError as e:
         raise BridgeError(f"the Ainur ReaScript wrote a bad number: {e}", field="export") from None
+    if any(p.tempo_bpm <= 0 for p in tempo):
+        raise BridgeError("the Ainur ReaScript reported a tempo <= 0", field="export")
+    notes = ()
+    if ramps:
+        notes = (f"{ramps} gradual tempo change(s) in REAPER are read as steps at their start",)
     return SessionFacts("reaper", origin, clean_tempo(tempo), clean_meters(meters),
                         tuple(sorted(markers, key=lambda m: m.beat)), (), length or None,
-                        tuple(tracks))
+                        tuple(tracks), notes=notes)

@@ -1,0 +1,224 @@
+"""The REAPER adapter end to end against the REAPER simulator (real HTTP and UDP on loopback)."""
+
+from __future__ import annotations
+
+import socket
+import time
+from fractions import Fraction
+
+import pytest
+
+from ainur_cli.errors import BridgeError
+from daw_bridge.placement import load_manifest, placement_from_manifest
+from daw_bridge.reaper import ReaperAdapter, full_beats_to_qn, parse_session_export
+from daw_bridge.facts import MeterPoint
+from daw_bridge.session_spec import song_from_facts
+from tests.bridge.sim_reaper import ReaperProject, ReaperSim, RTrack, TempoMarker, wait_for
+from tests.bridge.test_adapter import write_render
+
+
+def free_port(kind: int = socket.SOCK_DGRAM) -> int:
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def mapped_project() -> ReaperProject:
+    """120 bpm 4/4, then 90 bpm 3/4 from 8 s (quarter note 16 = bar 5); markers on bars."""
+    p = ReaperProject(tempo=[TempoMarker(0.0, 120.0, 4, 4), TempoMarker(8.0, 90.0, 3, 4)],
+                      tracks=[RTrack("Guide vox", lyrics=[(Fraction(8), "Walk"),
+                                                          (Fraction(9), "ing")]),
+                              RTrack("Click")])
+    for pos, name in ((0.0, "Intro"), (4.0, "Verse 1"), (8.0, "CHORUS"), (14.0, "Bridge"),
+                      (18.0, "End")):
+        p.add_marker(pos, name)
+    return p
+
+
+def adapter_for(sim: ReaperSim, **kw) -> ReaperAdapter:
+    opts = dict(web_port=sim.web_port, osc_port=sim.osc_port, feedback_port=sim.feedback_port,
+                timeout_s=1.0, script_timeout_s=3.0)
+    opts.update(kw)
+    return ReaperAdapter(**opts)
+
+
+@pytest.fixture
+def sim():
+    s = ReaperSim(mapped_project(), feedback_port=free_port())
+    with s:
+        yield s
+
+
+@pytest.fixture
+def scripted(sim, tmp_path):
+    cid = sim.register_script()
+    return adapter_for(sim, command_id=cid, job_dir=tmp_path / "jobs")
+
+
+def test_health(sim):
+    h = adapter_for(sim).health()
+    assert h.ok and str(sim.web_port) in h.message and "no script" in h.message
+
+
+def test_no_reaper_gives_a_clear_health_message_fast():
+    a = ReaperAdapter(web_port=free_port(socket.SOCK_STREAM), timeout_s=0.5)
+    t0 = time.monotonic()
+    h = a.health()
+    assert time.monotonic() - t0 < 1.0
+    assert not h.ok and "does not answer at http://127.0.0.1:" in h.message
+    assert "Web browser interface" in h.message
+
+
+def test_hung_reaper_times_out(tmp_path):
+    with ReaperSim(hang_http=True, osc=False) as s:
+        a = adapter_for(s, timeout_s=0.4)
+        t0 = time.monotonic()
+        h = a.health()
+        assert time.monotonic() - t0 < 1.5
+    assert not h.ok and f":{s.web_port}" in h.message and "0.4 s" in h.message
+
+
+def test_read_without_script_one_tempo_meter_lyrics():
+    # 96 bpm, 6/8 (3 quarter notes a bar): markers on bars 2, 6 and 10.
+    p = ReaperProject(tempo=[TempoMarker(0.0, 96.0, 6, 8)],
+                      tracks=[RTrack("Vox", lyrics=[(Fraction(3), "hel"), (Fraction(9, 2), "lo")])])
+    p.add_marker(1.875, "Intro")
+    p.add_marker(9.375, "Verse 1")
+    p.add_marker(16.875, "Chorus", region=True, end_s=24.375)
+    p.add_marker(24.375, "End")
+    with ReaperSim(p, feedback_port=free_port()) as s:
+        facts = adapter_for(s).read_session()
+        assert s.actions_run == ["41743"] and s.marker_count == 0   # OSC asked for the tempo
+    assert [(t.beat, t.tempo_bpm) for t in facts.tempo] == [(0, 96)]
+    assert [(m.beat, m.numerator, m.denominator) for m in facts.meters] == [(0, 6, 8)]
+    assert [(m.name, m.beat, m.end_beat) for m in facts.markers] == [
+        ("Intro", 3, None), ("Verse 1", 15, None), ("Chorus", 27, 39), ("End", 39, None)]
+    assert [(e.beat, e.text) for e in facts.lyrics] == [(3, "hel"), (Fraction(9, 2), "lo")]
+    assert facts.track_names == ("Vox",)
+    assert any("without the Ainur script" in n for n in facts.notes)
+
+
+def test_read_with_script_has_the_tempo_map(sim, scripted):
+    facts = scripted.read_session()
+    assert [(t.beat, t.tempo_bpm) for t in facts.tempo] == [(0, 120), (16, 90)]
+    assert [(m.beat, m.numerator, m.denominator) for m in facts.meters] == [(0, 4, 4), (16, 3, 4)]
+    assert [(m.name, m.beat) for m in facts.markers] == [
+        ("Intro", 0), ("Verse 1", 8), ("CHORUS", 16), ("Bridge", 25), ("End", 31)]
+    assert facts.beat_to_seconds(25) == 14 and facts.seconds_to_beat(18) == 31
+    assert [(e.beat, e.text) for e in facts.lyrics] == [(8, "Walk"), (9, "ing")]
+    assert facts.track_names == ("Guide vox", "Click")
+    assert facts.length_beats == 31
+    assert list(scripted.job_dir.iterdir()) == []              # job and session files removed
+    assert sim.ext_state[("ainur", "ack")].split("\t")[1] == "ok"
+
+    song = song_from_facts(facts, preset="pop")
+    assert [s.name for s in song.spec.sections] == ["Intro", "Verse 1", "CHORUS", "Bridge"]
+    assert [s.bars for s in song.spec.sections] == [2, 2, 3, 2]
+    assert song.start_beat == 0 and song.end_beat == 31
+
+
+def test_place_with_script_puts_stems_at_their_seconds(sim, scripted, tmp_path):
+    facts = scripted.read_session()
+    render = write_render(tmp_path / "render", tempo_bpm=90.0, numerator=3,
+                          sections=(("CHORUS", 0.0), ("Bridge", 9.0)))
+    p = placement_from_manifest(load_manifest(render), render, session_start_beat=16,
+                                session=facts)
+    assert p.start_s == 8
+    before = len(sim.project.tracks)
+    result = scripted.place(p)
+    assert result.placed and result.method == "reascript", result
+    new = sim.project.tracks[before:]
+    assert [t.name for t in new] == ["Ainur drums", "Ainur bass", "Ainur vocals"]
+    for track, stem in zip(new, p.stems):
+        (item,) = track.items
+        assert item.path == str(stem.path)
+        want = 8 + round(stem.start_s * 22050) / 22050
+        assert item.position_s == pytest.approx(want, abs=1e-9)
+    added = [(m.name, m.pos_s) for m in sim.project.markers][-2:]
+    assert added == [("CHORUS", pytest.approx(8.0)), ("Bridge", pytest.approx(14.0))]
+    assert sim.project.undo_points == ["Ainur: import stems of Bridge Test"]
+
+
+def test_place_without_script_writes_an_rpp(sim, tmp_path):
+    render = write_render(tmp_path / "render")
+    p = placement_from_manifest(load_manifest(render), render)
+    result = adapter_for(sim).place(p)
+    assert not result.placed and result.method == "project-files"
+    assert result.files[0].endswith(".RPP") and "--reaper-command" in result.instructions
+    assert sim.project.tracks[-1].name == "Click"              # nothing touched in REAPER
+
+
+def test_script_errors_are_bridge_errors(sim, scripted, tmp_path):
+    render = write_render(tmp_path / "render")
+    p = placement_from_manifest(load_manifest(render), render)
+    (render / "stems" / "bass.wav").unlink()
+    with pytest.raises(BridgeError) as e:
+        scripted.place(p)
+    assert "audio file not found" in e.value.format() and "bass.wav" in e.value.format()
+    assert [t.name for t in sim.project.tracks] == ["Guide vox", "Click"]  # nothing half-done
+
+
+def test_unregistered_script_times_out_clearly(sim, tmp_path):
+    a = adapter_for(sim, command_id="_RSnot_registered", job_dir=tmp_path, script_timeout_s=0.5)
+    t0 = time.monotonic()
+    with pytest.raises(BridgeError) as e:
+        a.read_session()
+    assert time.monotonic() - t0 < 2.0
+    assert "did not acknowledge within 0.5 s" in e.value.format()
+    assert "_RSnot_registered" in e.value.format()
+
+
+def test_silent_osc_names_the_feedback_port(sim):
+    a = adapter_for(sim, feedback_port=free_port(), timeout_s=0.3)  # REAPER sends elsewhere
+    with pytest.raises(BridgeError) as e:
+        a.read_session()
+    assert "/tempo/raw" in e.value.format() and str(a.feedback_port) in e.value.format()
+
+
+def test_osc_only(sim):
+    facts = adapter_for(sim, web_port=None).read_session()
+    assert facts.tempo[0].tempo_bpm == 120 and facts.meter_known is False
+    assert [(m.name, m.beat) for m in facts.markers] == [
+        ("Intro", 0), ("Verse 1", 8), ("CHORUS", 16), ("Bridge", 28), ("End", 36)]
+    assert adapter_for(sim, web_port=None).health().ok
+
+
+def test_garbage_from_reaper_is_a_bridge_error_not_a_crash():
+    with ReaperSim(mapped_project(), feedback_port=free_port(), http_garbage=True) as s:
+        with pytest.raises(BridgeError):
+            adapter_for(s).read_session()
+        assert not adapter_for(s).health().ok
+
+
+def test_garbage_feedback_is_ignored():
+    with ReaperSim(mapped_project(), feedback_port=free_port(), garbage_feedback=True) as s:
+        facts = adapter_for(s).read_session()
+    assert facts.tempo[0].tempo_bpm == 120
+
+
+def test_web_login(tmp_path):
+    with ReaperSim(mapped_project(), feedback_port=free_port(), web_auth="me:secret") as s:
+        with pytest.raises(BridgeError) as e:
+            adapter_for(s).read_session()
+        assert "--reaper-web-auth" in e.value.format()
+        assert adapter_for(s, web_auth="me:secret").health().ok
+
+
+def test_session_file_parser_rejects_cut_off_files():
+    good = "AINUR_SESSION\t1\nTEMPO\t0\t0\t100\t4\t4\t0\nEND\n"
+    assert parse_session_export(good, "x").tempo[0].tempo_bpm == 100
+    with pytest.raises(BridgeError):
+        parse_session_export(good.replace("END\n", ""), "x")
+    with pytest.raises(BridgeError):
+        parse_session_export("AINUR_SESSION\t1\nTEMPO\t0\t0\tfast\t4\t4\t0\nEND\n", "x")
+    ramp = parse_session_export(good.replace("4\t4\t0\n", "4\t4\t1\n"), "x")
+    assert any("gradual" in n for n in ramp.notes)
+
+
+def test_full_beats_to_quarter_notes():
+    meters = (MeterPoint(Fraction(0), 4, 4), MeterPoint(Fraction(8), 6, 8))
+    assert full_beats_to_qn(Fraction(8), meters) == 8
+    assert full_beats_to_qn(Fraction(14), meters) == 11     # 6 eighths after beat 8
+    assert wait_for(lambda: True)
