@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import time
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -186,3 +189,56 @@ def test_bar_text():
     assert bar_text(0, 4, 4) == "bar 1 (beat 0)"
     assert bar_text(33, 4, 4) == "bar 9 + 1 beats (beat 33)"
     assert bar_text(10.5, 7, 8) == "bar 4 (beat 10.5)"
+
+
+# -- the AbletonOSC patch that adds /live/track/create_audio_clip ---------------------------
+
+PATCHER = Path(__file__).resolve().parents[2] / "daw_bridge" / "scripts" / "ableton_create_audio_clip.py"
+
+# The shape of AbletonOSC's abletonosc/track.py that the patch edits (written for this test:
+# a TrackHandler whose init_api lists the track methods dispatched as /live/track/<method>).
+TRACK_PY = '''\
+class TrackHandler:
+    def init_api(self):
+        def create_track_callback(func, *args):
+            return (func, args)
+
+        methods = [
+            "delete_device",
+            "stop_all_clips"
+        ]
+        self.methods = list(methods)
+'''
+
+
+def run_patcher(folder: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(PATCHER), str(folder)], capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_abletonosc_patch(tmp_path):
+    (tmp_path / "abletonosc").mkdir()
+    track_py = tmp_path / "abletonosc" / "track.py"
+    track_py.write_text(TRACK_PY, encoding="utf-8")
+    r = run_patcher(tmp_path)
+    assert r.returncode == 0 and "patched" in r.stdout, r.stderr
+    scope: dict = {}
+    exec(compile(track_py.read_text(encoding="utf-8"), str(track_py), "exec"), scope)
+    handler = scope["TrackHandler"]()
+    handler.init_api()
+    assert handler.methods == ["create_audio_clip", "delete_device", "stop_all_clips"]
+    assert (tmp_path / "abletonosc" / "track.py.before-ainur").read_text() == TRACK_PY
+    patched = track_py.read_text(encoding="utf-8")
+    r = run_patcher(tmp_path)                                   # a second run changes nothing
+    assert r.returncode == 0 and "nothing to do" in r.stdout
+    assert track_py.read_text(encoding="utf-8") == patched
+
+
+def test_abletonosc_patch_refuses_what_it_does_not_know(tmp_path):
+    assert run_patcher(tmp_path).returncode == 2                # no abletonosc/track.py
+    (tmp_path / "abletonosc").mkdir()
+    track_py = tmp_path / "abletonosc" / "track.py"
+    track_py.write_text("class TrackHandler:\n    pass\n", encoding="utf-8")
+    r = run_patcher(tmp_path)
+    assert r.returncode == 2 and "methods = [" in r.stderr
+    assert track_py.read_text() == "class TrackHandler:\n    pass\n"
