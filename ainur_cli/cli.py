@@ -82,7 +82,13 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 # -- render -------------------------------------------------------------------------------
 
 @main.command()
-@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("spec", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--from-midi", "from_midi", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read tempo map, time signatures, markers (sections) and lyrics from a "
+                   "DAW-exported MIDI file; SPEC or --preset supplies the style.")
+@click.option("--lyrics", "lyrics_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --from-midi: a lyrics file with [Section name] headers (default: "
+                   "<midi name>.lyrics.txt or lyrics.txt beside the MIDI file, if present).")
 @click.option("-o", "--out", "out", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: output.dir of the spec, else renders/<spec name>).")
 @click.option("--preset", help="Style preset (overrides the spec).")
@@ -106,10 +112,13 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
               help="Also write report.html (waveform, spectrogram, loudness, sections).")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")
 @click.pass_context
-def render(ctx: click.Context, spec: Path, out: Path | None, preset, seed, key, tempo_bpm,
-           sample_rate, bit_depth, fmt, target_lufs, true_peak_dbtp, parts, soundfont,
-           presets_dir, force, new_take, jobs, write_html, as_json) -> None:
-    """Render SPEC (a song.yaml) to stems, a mastered mix, MIDI and a manifest."""
+def render(ctx: click.Context, spec: Path | None, from_midi: Path | None, lyrics_file, out: Path | None,
+           preset, seed, key, tempo_bpm, sample_rate, bit_depth, fmt, target_lufs, true_peak_dbtp,
+           parts, soundfont, presets_dir, force, new_take, jobs, write_html, as_json) -> None:
+    """Render SPEC (a song.yaml) to stems, a mastered mix, MIDI and a manifest.
+
+    With --from-midi FILE the session's tempo map, meters, markers and lyrics come from the
+    MIDI file and SPEC (optional) or --preset gives the style."""
     from ainur_cli import api
 
     overrides = {
@@ -118,7 +127,22 @@ def render(ctx: click.Context, spec: Path, out: Path | None, preset, seed, key, 
         "format": fmt, "target_lufs": target_lufs, "true_peak_dbtp": true_peak_dbtp,
         "parts": parts,
     }
-    song = api.load_spec(spec, overrides)
+    if from_midi is not None:
+        from daw_bridge.midi_import import spec_from_midi
+
+        session = spec_from_midi(from_midi, spec_path=spec, lyrics_file=lyrics_file,
+                                 overrides=overrides)
+        for note in session.notes:
+            log.warning("%s: %s", from_midi, note)
+        for note in session.info:
+            log.info("%s: %s", from_midi, note)
+        song = session.spec
+    elif spec is None:
+        raise click.UsageError("give SPEC (a song.yaml), or --from-midi FILE with a SPEC or --preset")
+    elif lyrics_file is not None:
+        raise click.UsageError("--lyrics works with --from-midi (a song.yaml has its own lyrics)")
+    else:
+        song = api.load_spec(spec, overrides)
     quiet = ctx.obj.get("quiet") or as_json
     result = _with_progress(
         quiet,
@@ -224,6 +248,7 @@ COMMAND_MODULES = (
     ("ainur_cli.cli_neural", ("models_group", "transfer_command")),
     ("ainur_cli.cli_batch", ("batch_command", "report_command")),
     ("ainur_cli.cli_bridge", ("serve_command",)),
+    ("ainur_cli.cli_place", ("place_command",)),
 )
 
 

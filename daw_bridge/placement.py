@@ -1,142 +1,464 @@
-"""What goes back into the DAW: the stems of a finished render and where they start.
+"""What goes back into the DAW: the stems of a finished render and where the song starts.
 
 A :class:`Placement` is built from a render's ``manifest.json`` (files with ``start_sample``,
-sections, tempo map, time signatures) plus the song's position in the session (the beat of
-its first section marker and that beat in session seconds). Every DAW writer and adapter
-places from it, so all of them agree to the sample.
+``duration_samples`` and ``sample_rate``; sections; the song's tempo map and meters) plus the
+song's position in the session, given as a bar, a beat or seconds (:func:`placement_from_manifest`).
+Every project writer (``.RPP``, ``.dawproject``) and every DAW adapter places from it, so all of
+them agree to the sample.
+
+Units: a **beat** is a quarter note; *song* positions count from the song's first sample, *session*
+(project) positions from the start of the DAW session. Positions are exact fractions; a session
+position in samples is ``round(seconds * sample_rate)`` with halves up, as in the timeline.
+
+* The song starts at session beat ``start_beat`` = session second ``start_s``. Before it the
+  session has its own tempo map and meters (``session_tempo`` / ``session_meters``, read from
+  the DAW or a DAW-exported MIDI file); without a session they are the song's first tempo and
+  meter (a new project with empty bars before the song).
+* Audio is placed on whole samples: a file whose song position is ``start_sample`` starts at
+  session sample ``Placement.start_sample + start_sample``; section markers likewise, so a marker
+  sits on the sample where its section's audio starts. Tempo points keep their exact times.
+
+The REAPER job file (read by ``daw_bridge/scripts/ainur_import.lua``; the REAPER adapter writes
+it, puts its path in ExtState ``ainur``/``job`` over the web interface and runs the script):
+UTF-8 text, one record per line, fields separated by one TAB, fields never contain TAB or line
+breaks, numbers are decimal seconds (``.`` separator), paths are absolute::
+
+    AINUR_JOB   1                                         first line, format version
+    ID          <job id>                                  echoed in the acknowledgement
+    ACTION      import | export
+    UNDO        <undo point text>                         import, optional
+    MARKER      <seconds>  <name>                         import: one per section
+    TRACK       <seconds>  <track name>  <path>  [<length seconds>  [<mute 0|1>]]
+                                                          import: a new track holding the file
+                                                          at <seconds>, cut to <length>
+    OUT         <path of the session file to write>       export
+
+The script answers in ExtState ``ainur``/``ack`` with ``<id> TAB ok TAB <n> tracks, <m> markers``
+or ``<id> TAB error TAB <message>`` (id empty when the job could not be read).
+:func:`reaper_import_job` writes an import job for a placement; :func:`parse_ack` reads the answer.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
-from typing import Any
+from functools import cached_property
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterator
 
-from ainur_cli.errors import BridgeError
+from ainur_cli.errors import BridgeError, ExportError
+
+from daw_bridge.facts import MeterPoint, SessionFacts, TempoPoint, as_fraction
 
 MANIFEST = "manifest.json"
+JOB_VERSION = "1"
 
 
 @dataclass(frozen=True)
 class StemFile:
-    """One audio file: ``part`` name, absolute ``path``, song-relative ``start_s``."""
+    """One audio file of the render: ``part`` (``mix`` for the mix), absolute ``path``,
+    ``rel_path`` inside the render, song position ``start_sample``, length ``duration_samples``."""
 
     part: str
     path: Path
     rel_path: str
-    start_s: float
-    duration_s: float
+    start_sample: int
+    duration_samples: int
     channels: int
     sample_rate: int
-    duration_samples: int
+    format: str = "wav"
+
+    @property
+    def start_s(self) -> float:
+        """Song-relative start in seconds."""
+        return self.start_sample / self.sample_rate
+
+    @property
+    def duration_s(self) -> float:
+        return self.duration_samples / self.sample_rate
 
 
 @dataclass(frozen=True)
 class SectionMark:
-    """A section start: ``name``, song-relative ``start_beat`` and ``start_s``."""
+    """A section start: ``name``, song ``start_beat`` and song ``start_sample``."""
 
     name: str
-    start_beat: float
-    start_s: float
+    start_beat: Fraction
+    start_sample: int
+    sample_rate: int
+
+    @property
+    def start_s(self) -> float:
+        """Song-relative start in seconds (of its first sample)."""
+        return self.start_sample / self.sample_rate
 
 
 @dataclass(frozen=True)
 class Placement:
-    """A render ready to place: stems, sections and tempo map of the song, and the song's
-    position in the session (``session_start_beat`` / ``session_start_s``, 0 for a new
-    project)."""
+    """A finished render and where it goes in a session (see the module docstring).
+
+    ``song_tempo`` / ``song_meters`` are in song beats (first at 0); ``session_tempo`` /
+    ``session_meters`` in session beats, the session's map before ``start_beat`` (first at 0).
+    """
 
     render_dir: Path
     title: str
     sample_rate: int
-    duration_s: float
+    duration_samples: int
     stems: tuple[StemFile, ...]
     mix: StemFile | None
     sections: tuple[SectionMark, ...]
-    tempo_map: tuple[tuple[float, float], ...]          # (song beat, bpm)
-    time_signatures: tuple[tuple[int, int, int], ...]   # (1-based bar, num, den)
-    session_start_beat: float = 0.0
-    session_start_s: float = 0.0
+    song_tempo: tuple[TempoPoint, ...]
+    song_meters: tuple[MeterPoint, ...]
+    start_beat: Fraction = Fraction(0)
+    start_s: Fraction = Fraction(0)
+    session_tempo: tuple[TempoPoint, ...] = ()
+    session_meters: tuple[MeterPoint, ...] = ()
+
+    # -- the song and the project maps ---------------------------------------------------
+    @cached_property
+    def song(self) -> SessionFacts:
+        """The song's own map (song beats ⇄ song seconds), exact."""
+        return SessionFacts("song", str(self.render_dir), self.song_tempo, self.song_meters)
+
+    @cached_property
+    def project(self) -> SessionFacts:
+        """The whole project map: the session's map before the song, the song's from
+        ``start_beat`` on (session beats ⇄ session seconds)."""
+        tempo = [t for t in self.session_tempo if t.beat < self.start_beat]
+        tempo += [TempoPoint(self.start_beat + t.beat, t.tempo_bpm) for t in self.song_tempo]
+        meters = [m for m in self.session_meters if m.beat < self.start_beat]
+        meters += [MeterPoint(self.start_beat + m.beat, m.numerator, m.denominator)
+                   for m in self.song_meters]
+        return SessionFacts("project", str(self.render_dir), tuple(_dedupe(tempo)),
+                            tuple(_dedupe(meters)))
+
+    @property
+    def session_start_beat(self) -> float:
+        return float(self.start_beat)
+
+    @property
+    def session_start_s(self) -> float:
+        return float(self.start_s)
+
+    @property
+    def start_sample(self) -> int:
+        """Session sample of the song's first sample."""
+        return math.floor(self.start_s * self.sample_rate + Fraction(1, 2))
+
+    @property
+    def duration_s(self) -> float:
+        return self.duration_samples / self.sample_rate
+
+    # -- positions -----------------------------------------------------------------------
+    def session_seconds(self, song_sample: int) -> Fraction:
+        """Exact session seconds of song sample ``song_sample`` (on the session's sample grid)."""
+        return Fraction(self.start_sample + int(song_sample), self.sample_rate)
+
+    def stem_position_s(self, stem: StemFile) -> Fraction:
+        return self.session_seconds(stem.start_sample)
+
+    def section_position_s(self, section: SectionMark) -> Fraction:
+        return self.session_seconds(section.start_sample)
+
+    def stem_start_beat(self, stem: StemFile) -> Fraction:
+        """Session beat at which ``stem`` starts (musical position, through the song's map)."""
+        return self.start_beat + self.song.seconds_to_beat(Fraction(stem.start_sample, stem.sample_rate))
+
+    def stem_end_beat(self, stem: StemFile) -> Fraction:
+        end = Fraction(stem.start_sample + stem.duration_samples, stem.sample_rate)
+        return self.start_beat + self.song.seconds_to_beat(end)
 
     def song_beat_to_s(self, beat: float) -> float:
-        """Song-relative seconds at song-relative ``beat`` (through the song's tempo map)."""
-        b = Fraction(beat).limit_denominator(1 << 20)
-        t = Fraction(0)
-        pts = [(Fraction(x).limit_denominator(1 << 20), Fraction(y).limit_denominator(1 << 20))
-               for x, y in self.tempo_map]
-        for i, (start, bpm) in enumerate(pts):
-            stop = pts[i + 1][0] if i + 1 < len(pts) else None
-            if stop is not None and b > stop:
-                t += (stop - start) * 60 / bpm
-                continue
-            return float(t + (b - start) * 60 / bpm)
-        return float(t)
+        """Song seconds at song ``beat``."""
+        return float(self.song.beat_to_seconds(beat))
 
     def song_s_to_beat(self, seconds: float) -> float:
-        """Song-relative beat at song-relative ``seconds`` (inverse of :meth:`song_beat_to_s`)."""
-        t = 0.0
-        for i, (beat, bpm) in enumerate(self.tempo_map):
-            nxt = self.tempo_map[i + 1][0] if i + 1 < len(self.tempo_map) else None
-            seg = (nxt - beat) * 60 / bpm if nxt is not None else None
-            if seg is not None and seconds > t + seg:
-                t += seg
+        """Song beat at song ``seconds``."""
+        return float(self.song.seconds_to_beat(seconds))
+
+    def files(self, with_mix: bool = False) -> tuple[StemFile, ...]:
+        """The stems, and the mix last when ``with_mix``."""
+        return self.stems + ((self.mix,) if with_mix and self.mix is not None else ())
+
+
+def _dedupe(points: list) -> list:
+    """Drop points that repeat the one before (same tempo, or same meter)."""
+    out: list = []
+    for p in points:
+        key = p.tempo_bpm if isinstance(p, TempoPoint) else (p.numerator, p.denominator)
+        if out:
+            prev = out[-1]
+            prev_key = prev.tempo_bpm if isinstance(prev, TempoPoint) else (prev.numerator, prev.denominator)
+            if key == prev_key:
                 continue
-            return beat + (seconds - t) * bpm / 60
-        return 0.0
+        out.append(p)
+    return out
 
-    def bar_start_beats(self) -> list[tuple[float, int, int]]:
-        """``(song beat, num, den)`` for every meter change (bars counted through the meters)."""
-        out, beat, prev_bar, prev = [], Fraction(0), 1, None
-        for bar, num, den in self.time_signatures:
-            if prev is not None:
-                beat += (bar - prev_bar) * Fraction(prev[0] * 4, prev[1])
-            out.append((float(beat), num, den))
-            prev_bar, prev = bar, (num, den)
-        return out
 
+def bar_to_beat(meters: tuple[MeterPoint, ...], bar: int) -> Fraction:
+    """Beat at which 1-based ``bar`` starts under ``meters``; a meter change that is not on
+    a bar line of the meter before it starts a new bar (as DAWs count)."""
+    index, bars_before = bar - 1, 0
+    for i, m in enumerate(meters):
+        if i + 1 < len(meters):
+            span = meters[i + 1].beat - m.beat
+            count = math.ceil(span / m.bar_beats)
+            if index < bars_before + count:
+                return m.beat + (index - bars_before) * m.bar_beats
+            bars_before += count
+        else:
+            return m.beat + (index - bars_before) * m.bar_beats
+    raise ValueError("no meters")
+
+
+def meters_from_bars(bars: list[tuple[int, int, int]]) -> tuple[MeterPoint, ...]:
+    """Meter points in beats from ``(1-based bar, numerator, denominator)`` changes."""
+    out: list[MeterPoint] = []
+    beat, prev_bar = Fraction(0), 1
+    for bar, num, den in bars:
+        if out:
+            beat += (bar - prev_bar) * out[-1].bar_beats
+        out.append(MeterPoint(beat, num, den))
+        prev_bar = bar
+    return tuple(out)
+
+
+# -- reading a render ----------------------------------------------------------------------
 
 def load_manifest(render_dir: Path | str) -> dict:
     """The manifest of a finished render, or a BridgeError naming the folder."""
     render_dir = Path(render_dir)
     path = render_dir / MANIFEST
+    if not render_dir.is_dir():
+        raise BridgeError("no such render folder", file=str(render_dir),
+                          allowed="a folder written by `ainur render`")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise BridgeError("not a finished render (no manifest.json)", file=str(render_dir),
                           allowed="a folder written by `ainur render`") from None
     except (OSError, ValueError) as e:
         raise BridgeError(f"cannot read manifest.json: {e}", file=str(path)) from None
+    if not isinstance(data, dict):
+        raise BridgeError("manifest.json is not an object", file=str(path))
+    return data
+
+
+def _inner_path(render_dir: Path, text: str, where: str) -> Path:
+    rel = PurePosixPath(text)
+    if rel.is_absolute() or ".." in rel.parts or not rel.parts or "\\" in text:
+        raise BridgeError("a file path in manifest.json leaves the render folder",
+                          file=str(render_dir / MANIFEST), field=where, value=text,
+                          allowed="a path inside the render folder, e.g. stems/drums.wav")
+    return render_dir.joinpath(*rel.parts)
+
+
+def _read_manifest(manifest: dict[str, Any], render_dir: Path):
+    sr = int(manifest["sample_rate"])
+    if sr <= 0:
+        raise ValueError(f"sample_rate {sr}")
+    files = []
+    for i, f in enumerate(manifest["files"]):
+        path = _inner_path(render_dir, str(f["path"]), f"files[{i}].path")
+        files.append(StemFile(str(f["part"]), path, str(f["path"]), int(f.get("start_sample", 0)),
+                              int(f["duration_samples"]), int(f.get("channels", 2)),
+                              int(f.get("sample_rate", sr)), str(f.get("format", path.suffix[1:]))))
+    sections = tuple(SectionMark(str(s["name"]), as_fraction(float(s["start_beat"])),
+                                 int(s["start_sample"]), sr) for s in manifest.get("sections", []))
+    tempo = tuple(TempoPoint(as_fraction(float(t["beat"])), Fraction(repr(float(t["tempo_bpm"]))))
+                  for t in manifest["tempo_map"]) or (TempoPoint(Fraction(0), Fraction(120)),)
+    meters = meters_from_bars([(int(t["bar"]), int(t["numerator"]), int(t["denominator"]))
+                               for t in manifest["time_signatures"]]) or (MeterPoint(Fraction(0), 4, 4),)
+    if tempo[0].beat != 0 or any(t.tempo_bpm <= 0 for t in tempo):
+        raise ValueError("tempo_map must start at beat 0 with positive tempos")
+    return (sr, files, sections, tempo, meters, int(manifest["duration_samples"]),
+            str(manifest.get("title") or render_dir.name))
+
+
+def check_files(p: Placement) -> None:
+    """Every file of the placement exists and holds the frames, rate and channels the
+    manifest says (read from its header). :raises BridgeError: naming the file."""
+    import soundfile as sf
+
+    for f in p.files(with_mix=True):
+        if not f.path.is_file():
+            raise BridgeError("a stem file of the render is missing", file=str(f.path),
+                              field=f"files[{f.part}]",
+                              allowed="the render folder as `ainur render` wrote it")
+        try:
+            info = sf.info(str(f.path))
+        except (RuntimeError, OSError) as e:
+            raise BridgeError(f"cannot read the audio file: {e}", file=str(f.path)) from None
+        got = (int(info.frames), int(info.samplerate), int(info.channels))
+        want = (f.duration_samples, f.sample_rate, f.channels)
+        if got != want:
+            raise BridgeError("the audio file does not match manifest.json", file=str(f.path),
+                              value=f"{got[0]} frames, {got[1]} Hz, {got[2]} ch",
+                              allowed=f"{want[0]} frames, {want[1]} Hz, {want[2]} ch")
 
 
 def placement_from_manifest(manifest: dict[str, Any], render_dir: Path | str, *,
-                            session_start_beat: float = 0.0,
-                            session_start_s: float = 0.0) -> Placement:
-    """Build a :class:`Placement`; stems are every file except the mix."""
+                            at_bar: int | None = None,
+                            session_start_beat: float | Fraction | None = None,
+                            session_start_s: float | Fraction | None = None,
+                            session: SessionFacts | None = None,
+                            verify_files: bool = True) -> Placement:
+    """A :class:`Placement` for the render in ``render_dir`` (stems = every file but the mix).
+
+    The song starts at 1-based session bar ``at_bar``, or session beat ``session_start_beat``,
+    or session second ``session_start_s`` (at most one of the three, except that beat and
+    seconds may come together when no ``session`` is given: then the session before the song
+    has the one tempo that joins them). Bars, beats and seconds are converted through
+    ``session`` (a DAW's tempo map and meters) when given, else through the song's first
+    tempo and meter. Default: the session start.
+
+    :raises BridgeError: a manifest with missing or bad fields, a file path leaving the
+        folder, a missing or mismatched audio file (``verify_files``), a bad position.
+    """
     render_dir = Path(render_dir).resolve()
     try:
-        sr = int(manifest["sample_rate"])
-        files = []
-        for f in manifest["files"]:
-            files.append(StemFile(
-                part=str(f["part"]), path=render_dir / f["path"], rel_path=str(f["path"]),
-                start_s=int(f.get("start_sample", 0)) / sr,
-                duration_s=int(f["duration_samples"]) / sr, channels=int(f["channels"]),
-                sample_rate=int(f.get("sample_rate", sr)),
-                duration_samples=int(f["duration_samples"])))
-        sections = tuple(SectionMark(str(s["name"]), float(s["start_beat"]),
-                                     int(s["start_sample"]) / sr)
-                         for s in manifest.get("sections", []))
-        tempo = tuple((float(t["beat"]), float(t["tempo_bpm"])) for t in manifest["tempo_map"])
-        sigs = tuple((int(t["bar"]), int(t["numerator"]), int(t["denominator"]))
-                     for t in manifest["time_signatures"])
-        duration_s = int(manifest["duration_samples"]) / sr
-        title = str(manifest.get("title", "Ainur song"))
-    except (KeyError, TypeError, ValueError) as e:
+        sr, files, sections, tempo, meters, duration, title = _read_manifest(manifest, render_dir)
+    except BridgeError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise BridgeError(f"manifest.json is missing or has a bad field: {e}",
                           file=str(render_dir / MANIFEST)) from None
+    start_beat, start_s, s_tempo, s_meters = _song_position(
+        tempo[0].tempo_bpm, meters[0], at_bar, session_start_beat, session_start_s, session)
     stems = tuple(f for f in files if f.part != "mix")
     mix = next((f for f in files if f.part == "mix"), None)
-    return Placement(render_dir, title, sr, duration_s, stems, mix, sections, tempo or ((0.0, 120.0),),
-                     sigs or ((1, 4, 4),), float(session_start_beat), float(session_start_s))
+    p = Placement(render_dir, title, sr, duration, stems, mix, sections, tempo, meters,
+                  start_beat, start_s, s_tempo, s_meters)
+    if verify_files:
+        check_files(p)
+    return p
+
+
+def _song_position(bpm0: Fraction, meter0: MeterPoint, at_bar, at_beat, at_s,
+                   session: SessionFacts | None):
+    """``(start beat, start seconds, session tempo, session meters)``."""
+    given = [n for n, v in (("--at-bar", at_bar), ("--at-beat", at_beat), ("--at-s", at_s))
+             if v is not None]
+    both_times = given == ["--at-beat", "--at-s"] and session is None
+    if len(given) > 1 and not both_times:
+        raise BridgeError("give the song position once", field=" and ".join(given),
+                          allowed="one of --at-bar, --at-beat, --at-s")
+    if session is not None:
+        tempo, meters = session.tempo, session.meters
+    else:
+        tempo = (TempoPoint(Fraction(0), bpm0),)
+        meters = (MeterPoint(Fraction(0), meter0.numerator, meter0.denominator),)
+    for name, v in (("--at-beat", at_beat), ("--at-s", at_s)):
+        if v is not None and (not math.isfinite(float(v)) or float(v) < 0):
+            raise BridgeError("the song position must be a number >= 0", field=name, value=v,
+                              allowed="a number >= 0")
+    if at_bar is not None:
+        if isinstance(at_bar, bool) or int(at_bar) != at_bar or at_bar < 1 or at_bar > 100000:
+            raise BridgeError("the song position must be a bar number", field="--at-bar",
+                              value=at_bar, allowed="an integer 1..100000 (1 = the first bar)")
+        beat = bar_to_beat(meters, int(at_bar))
+        s = SessionFacts("session", "", tempo, meters).beat_to_seconds(beat)
+    elif both_times:
+        beat, s = as_fraction(at_beat), as_fraction(at_s)
+        if (beat == 0) != (s == 0):
+            raise BridgeError("the song's start beat and start seconds disagree",
+                              field="--at-beat/--at-s", value=(float(at_beat), float(at_s)),
+                              allowed="both 0, or both > 0")
+        if beat > 0:
+            tempo = (TempoPoint(Fraction(0), beat * 60 / s),)
+            if not 1 <= tempo[0].tempo_bpm <= 1000:
+                raise BridgeError("the song's start beat and start seconds imply an impossible "
+                                  "tempo", field="--at-beat/--at-s", value=(float(at_beat), float(at_s)),
+                                  allowed="a pair joined by a tempo of 1..1000 bpm")
+    elif at_beat is not None:
+        beat = as_fraction(at_beat)
+        s = SessionFacts("session", "", tempo, meters).beat_to_seconds(beat)
+    elif at_s is not None:
+        s = as_fraction(at_s)
+        beat = SessionFacts("session", "", tempo, meters).seconds_to_beat(s)
+    else:
+        beat, s = Fraction(0), Fraction(0)
+    return beat, s, tuple(tempo), tuple(meters)
+
+
+# -- writing project files ---------------------------------------------------------------
+
+@contextmanager
+def atomic_output(path: Path, *, force: bool, what: str) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; when the block succeeds it is renamed onto
+    ``path``, otherwise removed (nothing half-written is left). An existing ``path`` is
+    replaced only with ``force``.
+
+    :raises ExportError: ``path`` exists (without ``force``) or cannot be written.
+    """
+    path = Path(path)
+    if path.exists() and not force:
+        raise ExportError(f"{what} is already there", file=str(path),
+                          allowed="--force to replace it")
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+        os.close(fd)
+    except OSError as e:
+        raise ExportError(f"cannot write {what}: {e.strerror or e}", file=str(path),
+                          allowed="a folder you can write to") from None
+    tmp = Path(name)
+    try:
+        yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        if path.exists() and not force:
+            raise ExportError(f"{what} appeared while it was being written", file=str(path),
+                              allowed="--force to replace it")
+        os.replace(tmp, path)
+    except OSError as e:
+        raise ExportError(f"cannot write {what}: {e.strerror or e}", file=str(path),
+                          allowed="a folder you can write to") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+# -- the REAPER job file -----------------------------------------------------------------
+
+def job_field(text: str) -> str:
+    """A job-file field: tabs and line breaks become spaces."""
+    return " ".join(str(text).replace("\t", " ").splitlines())
+
+
+def _seconds(x: Fraction) -> str:
+    return f"{float(x):.12f}"
+
+
+def reaper_import_job(p: Placement, job_id: str, *, track_prefix: str = "Ainur ",
+                      with_mix: bool = False, undo: str | None = None) -> str:
+    """The text of an import job (format: module docstring): one MARKER per section, one
+    TRACK per stem (and the mix, muted, when ``with_mix``), absolute paths."""
+    lines = [f"AINUR_JOB\t{JOB_VERSION}", f"ID\t{job_field(job_id)}", "ACTION\timport",
+             f"UNDO\t{job_field(undo or f'Ainur: import stems of {p.title}')}"]
+    for s in p.sections:
+        lines.append(f"MARKER\t{_seconds(p.section_position_s(s))}\t{job_field(s.name)}")
+    for f in p.files(with_mix):
+        lines.append("\t".join(["TRACK", _seconds(p.stem_position_s(f)),
+                                job_field(track_prefix + f.part), job_field(str(f.path)),
+                                _seconds(Fraction(f.duration_samples, f.sample_rate)),
+                                "1" if f.part == "mix" else "0"]))
+    return "\n".join(lines) + "\n"
+
+
+def parse_ack(text: str) -> tuple[str, bool, str]:
+    """``(job id, ok, message)`` from the script's ``ainur``/``ack`` ExtState value.
+
+    :raises BridgeError: text that is not an acknowledgement.
+    """
+    parts = (text or "").split("\t", 2)
+    if len(parts) != 3 or parts[1] not in ("ok", "error"):
+        raise BridgeError("the Ainur ReaScript answered something that is not an "
+                          "acknowledgement", field="ainur/ack", value=text,
+                          allowed="<id> TAB ok|error TAB <message>")
+    return parts[0], parts[1] == "ok", parts[2]

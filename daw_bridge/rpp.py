@@ -1,29 +1,31 @@
-"""A REAPER project (``.RPP``) for a render: tempo map, markers, one track per stem.
+"""A REAPER project (``.RPP``) for a render: tempo map, section markers, one track per stem.
 
-RPP is REAPER's plain-text project format: nested ``<BLOCK ... >`` chunks of lines. This
-writer emits what REAPER needs to open the render in place:
+RPP is REAPER's plain-text project format: nested ``<BLOCK ... >`` chunks of lines, strings in
+double quotes (or single/back quotes when the text holds double quotes). This writer emits:
 
-* ``TEMPO bpm num den`` and a ``<TEMPOENVEX`` envelope with one ``PT seconds bpm 1 [sig]``
-  point per tempo or meter change (shape 1 = instant change; ``sig`` = 65536 * denominator +
-  numerator on points where the meter changes);
-* ``MARKER index seconds "name" 0`` per section;
-* ``<TRACK`` per stem with one ``<ITEM`` at ``POSITION`` seconds holding ``<SOURCE WAVE``
-  (or ``FLAC``) with a path relative to the project file.
+* ``SAMPLERATE rate 1 0`` (the project sample rate, enforced) and ``TEMPO bpm num den``;
+* a ``<TEMPOENVEX`` envelope with one ``PT seconds bpm 1 [sig]`` point at every tempo or
+  meter change of the project (the session's map before the song, then the song's): shape 1 =
+  square (an instant change); ``sig`` = 65536 * denominator + numerator on the points where
+  the meter changes;
+* ``MARKER index seconds "name" 0`` per section, on the sample where the section's audio starts;
+* ``<TRACK`` per stem (``NAME`` = the part) with one ``<ITEM`` at ``POSITION`` seconds, exact
+  ``LENGTH`` (the file's frames / rate), ``<SOURCE WAVE`` or ``<SOURCE FLAC`` with ``FILE`` relative
+  to the project's folder when the file is inside it; the mix on its own muted track last
+  (``MUTESOLO 1 0 0``) unless left out.
 
-Positions are song start + the file's start; a project for an existing session is offset by
-the song's position there (``Placement.session_start_s``).
+Positions are in session seconds (``Placement.stem_position_s``), printed with 12 decimals (a
+microsecond is 0.048 samples at 48 kHz). Track and item GUIDs are derived from the file paths,
+so the same render gives the same project text.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 import uuid
+from fractions import Fraction
 from pathlib import Path
 
-from ainur_cli.errors import ExportError
-
-from daw_bridge.placement import Placement
+from daw_bridge.placement import Placement, StemFile, atomic_output
 
 
 def quote(text: str) -> str:
@@ -36,8 +38,9 @@ def quote(text: str) -> str:
     return "`" + text.replace("`", "'") + "`"
 
 
-def _num(x: float) -> str:
-    s = f"{x:.10f}".rstrip("0").rstrip(".")
+def num(x: float | Fraction) -> str:
+    """A decimal number with up to 12 decimals, no trailing zeros."""
+    s = f"{float(x):.12f}".rstrip("0").rstrip(".")
     return s if s not in ("", "-0") else "0"
 
 
@@ -45,68 +48,95 @@ def _guid(seed: str) -> str:
     return "{" + str(uuid.uuid5(uuid.NAMESPACE_URL, seed)).upper() + "}"
 
 
-def tempo_points(p: Placement) -> list[tuple[float, float, tuple[int, int] | None]]:
-    """``(session seconds, bpm, (num, den) or None)`` at every tempo or meter change."""
-    meters = {round(b, 9): (n, d) for b, n, d in p.bar_start_beats()}
-    tempos = {round(b, 9): bpm for b, bpm in p.tempo_map}
+def time_signature_code(numerator: int, denominator: int) -> int:
+    """REAPER's packed time signature: 65536 * denominator + numerator."""
+    return denominator * 65536 + numerator
+
+
+def tempo_points(p: Placement) -> list[tuple[Fraction, Fraction, tuple[int, int] | None]]:
+    """``(session seconds, bpm, (num, den) where the meter changes, else None)`` at every
+    tempo or meter change of the project, the first at 0."""
+    proj = p.project
+    meters = {m.beat: (m.numerator, m.denominator) for m in proj.meters}
+    tempos = {t.beat: t.tempo_bpm for t in proj.tempo}
     out = []
-    bpm = p.tempo_map[0][1]
     for beat in sorted(set(meters) | set(tempos)):
-        bpm = tempos.get(beat, bpm)
-        out.append((p.session_start_s + p.song_beat_to_s(beat), bpm, meters.get(beat)))
+        out.append((proj.beat_to_seconds(beat), proj.tempo_at(beat), meters.get(beat)))
     return out
 
 
-def rpp_text(p: Placement, *, project_dir: Path | None = None) -> str:
-    """The project text; file paths are relative to ``project_dir`` (the render folder)."""
+def _source_path(f: StemFile, base: Path) -> str:
+    try:
+        return f.path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(f.path.resolve())
+
+
+def _track(p: Placement, f: StemFile, base: Path, muted: bool) -> list[str]:
+    kind = "FLAC" if f.path.suffix.lower() == ".flac" else "WAVE"
+    return [f"  <TRACK {_guid(str(f.path) + ':track')}",
+            f"    NAME {quote(f.part)}",
+            f"    MUTESOLO {1 if muted else 0} 0 0",
+            f"    NCHAN {max(2, f.channels + f.channels % 2)}",
+            "    <ITEM",
+            f"      POSITION {num(p.stem_position_s(f))}",
+            f"      LENGTH {num(Fraction(f.duration_samples, f.sample_rate))}",
+            "      LOOP 0",
+            "      SOFFS 0",
+            f"      NAME {quote(f.path.name)}",
+            f"      IGUID {_guid(str(f.path) + ':item')}",
+            f"      <SOURCE {kind}",
+            f"        FILE {quote(_source_path(f, base))}",
+            "      >",
+            "    >",
+            "  >"]
+
+
+def rpp_text(p: Placement, *, project_dir: Path | None = None, with_mix: bool = True) -> str:
+    """The project text. File paths are relative to ``project_dir`` (default: the render
+    folder) when inside it, else absolute. ``with_mix``: the mix on its own muted track."""
     base = Path(project_dir or p.render_dir)
     points = tempo_points(p)
-    first_bpm = points[0][1]
-    first_sig = points[0][2] or (4, 4)
+    _, bpm0, sig0 = points[0]
+    sig0 = sig0 or (4, 4)
     lines = ['<REAPER_PROJECT 0.1 "6.0/ainur" 0',
              "  RIPPLE 0",
-             f"  TEMPO {_num(first_bpm)} {first_sig[0]} {first_sig[1]}",
-             f"  SAMPLERATE {p.sample_rate} 0 0",
+             "  AUTOXFADE 0",
+             f"  SAMPLERATE {p.sample_rate} 1 0",
+             f"  TEMPO {num(bpm0)} {sig0[0]} {sig0[1]}",
              "  <TEMPOENVEX",
              "    ACT 1 -1",
              "    VIS 1 0 1",
              "    DEFSHAPE 1 -1 -1"]
     for seconds, bpm, sig in points:
-        tail = f" {sig[1] * 65536 + sig[0]}" if sig else ""
-        lines.append(f"    PT {_num(seconds)} {_num(bpm)} 1{tail}")
+        tail = f" {time_signature_code(*sig)}" if sig else ""
+        lines.append(f"    PT {num(seconds)} {num(bpm)} 1{tail}")
     lines.append("  >")
     for i, s in enumerate(p.sections, start=1):
-        lines.append(f"  MARKER {i} {_num(p.session_start_s + s.start_s)} {quote(s.name)} 0")
-    for stem in p.stems:
-        rel = os.path.relpath(stem.path, base)
-        kind = "FLAC" if stem.path.suffix.lower() == ".flac" else "WAVE"
-        lines += [f"  <TRACK {_guid(str(stem.path) + ':track')}",
-                  f"    NAME {quote(stem.part)}",
-                  f"    NCHAN {max(2, stem.channels + stem.channels % 2)}",
-                  "    <ITEM",
-                  f"      POSITION {_num(p.session_start_s + stem.start_s)}",
-                  f"      LENGTH {_num(stem.duration_s)}",
-                  "      SOFFS 0",
-                  f"      NAME {quote(stem.path.name)}",
-                  f"      IGUID {_guid(str(stem.path) + ':item')}",
-                  f"      <SOURCE {kind}",
-                  f"        FILE {quote(Path(rel).as_posix())}",
-                  "      >",
-                  "    >",
-                  "  >"]
+        lines.append(f"  MARKER {i} {num(p.section_position_s(s))} {quote(s.name)} 0")
+    for f in p.stems:
+        lines += _track(p, f, base, muted=False)
+    if with_mix and p.mix is not None:
+        lines += _track(p, p.mix, base, muted=True)
     lines.append(">")
     return "\n".join(lines) + "\n"
 
 
-def write_rpp(p: Placement, path: Path | str | None = None) -> Path:
-    """Write the project (default ``<render>/<render name>.RPP``) atomically; returns its path."""
-    path = Path(path) if path is not None else p.render_dir / f"{p.render_dir.name}.RPP"
-    text = rpp_text(p, project_dir=path.parent)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".ainur-rpp-", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError as e:
-        raise ExportError(f"cannot write the REAPER project: {e.strerror or e}", file=str(path)) from None
+def rpp_path(p: Placement) -> Path:
+    """The default project path: ``<render>/<render folder name>.RPP``."""
+    return p.render_dir / f"{p.render_dir.name}.RPP"
+
+
+def write_rpp(p: Placement, path: Path | str | None = None, *, with_mix: bool = True,
+              force: bool = False) -> Path:
+    """Write the project (default ``<render>/<render name>.RPP``) atomically: a temporary file
+    beside it renamed into place. An existing project is replaced only with ``force``.
+
+    :raises ExportError: the file exists (without ``force``) or cannot be written.
+    """
+    path = Path(path) if path is not None else rpp_path(p)
+    text = rpp_text(p, project_dir=path.parent, with_mix=with_mix)
+    with atomic_output(path, force=force, what="the REAPER project") as tmp:
+        tmp.write_bytes(text.encode("utf-8"))
     return path
+

@@ -1,25 +1,42 @@
--- Ainur bridge for REAPER (ReaScript, Lua). Register it once in the Action List
--- ("New action..." > "Load ReaScript..."), then copy its command ID ("_RS...") into
--- `ainur serve --daw reaper --reaper-command _RS...`.
+-- Ainur bridge for REAPER (ReaScript, Lua 5.4 as embedded in REAPER 6/7).
 --
--- Protocol: the Ainur bridge writes a job file, stores its path in ExtState
--- ("ainur", "job") through REAPER's web interface, and runs this action. The script reads
--- the job, does it, and acknowledges in ExtState ("ainur", "ack") as "ID<TAB>ok<TAB>text"
--- or "ID<TAB>error<TAB>text".
+-- One-time setup: Actions > Show action list > New action... > Load ReaScript..., pick this
+-- file, then right-click it > Copy selected action command ID ("_RS...") and pass that to
+-- Ainur (`ainur serve --daw reaper --reaper-command _RS...`, or the same option of
+-- `ainur place`). Enable the web interface (Preferences > Control/OSC/web > Add > Web browser
+-- interface) so Ainur can set ExtState and run the action.
 --
--- Job file (UTF-8, one record per line, fields separated by TAB):
---   AINUR_JOB  1
+-- Protocol: Ainur writes a job file, stores its absolute path in ExtState section "ainur",
+-- key "job" (GET/SET/EXTSTATE over the web interface), and runs this action. The script
+-- reads the job, does it and answers in ExtState "ainur"/"ack":
+--   "<id>\tok\t<n> tracks, <m> markers"   (import)   or   "<id>\tok\twritten <path>" (export)
+--   "<id>\terror\t<message>"              (id empty when the job itself could not be read)
+--
+-- Job file: UTF-8, one record per line, fields separated by one TAB (fields hold no TAB or
+-- line break), numbers in decimal seconds with "." as separator, absolute paths:
+--   AINUR_JOB  1                                       first line: format version 1
 --   ID         <job id>
 --   ACTION     import | export
---   UNDO       <undo point text>                       (import)
---   MARKER     <seconds>  <name>                        (import: a marker per section)
---   TRACK      <seconds>  <track name>  <audio path>    (import: one new track per stem)
---   OUT        <path of the session file to write>     (export)
+--   UNDO       <undo point text>                       import, optional
+--   MARKER     <seconds>  <name>                       import: one project marker each
+--   TRACK      <seconds>  <track name>  <audio path>  [<length seconds>  [<mute 0|1>]]
+--                                                      import: one new track each, holding
+--                                                      the file at <seconds>, cut to <length>
+--   OUT        <path of the session file to write>     export
+-- Unknown record types are ignored (newer Ainur versions may add some).
 --
--- An import inserts every stem on a new track at its position, and the markers, in one undo
--- block. An export writes the tempo map, markers, regions and length of the project.
+-- import: checks every record and file first (nothing is changed when one is bad), then, in
+-- one undo block with UI refresh held: appends one named track per TRACK (muted when asked),
+-- inserts its file on it at the edit cursor moved to <seconds> (InsertMedia), puts the item
+-- exactly at <seconds> with its exact length, adds one marker per MARKER, restores the edit
+-- cursor.
+-- export: writes the tempo map, markers, regions, tracks and length of the project to OUT:
+--   AINUR_SESSION 1 / LENGTH s qn / TEMPO s qn bpm num den linear / MARKER s qn name /
+--   REGION s qn end_s end_qn name / TRACK name / END     (TAB-separated, s = seconds,
+--   qn = quarter notes from the project start)
 
 local SECTION = "ainur"
+local SET_LAST_TOUCHED = 40914 -- Track: Set first selected track as last touched track
 
 local function split_tabs(line)
   local out = {}
@@ -27,64 +44,111 @@ local function split_tabs(line)
   return out
 end
 
+local function one_line(text)
+  return (tostring(text or ""):gsub("[\t\r\n]", " "))
+end
+
 local function ack(id, status, text)
-  reaper.SetExtState(SECTION, "ack", (id or "") .. "\t" .. status .. "\t" .. (text or ""), false)
+  reaper.SetExtState(SECTION, "ack", one_line(id) .. "\t" .. status .. "\t" .. one_line(text), false)
 end
 
 local function read_job(path)
   local f = io.open(path, "r")
   if not f then return nil, "cannot open the job file " .. path end
   local job = { markers = {}, tracks = {} }
-  local first = true
+  local n = 0
   for line in f:lines() do
+    n = n + 1
     line = line:gsub("\r$", "")
     local t = split_tabs(line)
-    if first then
-      if t[1] ~= "AINUR_JOB" or t[2] ~= "1" then f:close(); return nil, "not an Ainur job file" end
-      first = false
+    if n == 1 then
+      if t[1] ~= "AINUR_JOB" then f:close(); return nil, "not an Ainur job file: " .. path end
+      if t[2] ~= "1" then
+        f:close(); return nil, "job format version " .. tostring(t[2]) .. " is not supported (1 is)"
+      end
     elseif t[1] == "ID" then job.id = t[2]
     elseif t[1] == "ACTION" then job.action = t[2]
     elseif t[1] == "UNDO" then job.undo = t[2]
     elseif t[1] == "OUT" then job.out = t[2]
     elseif t[1] == "MARKER" then
-      job.markers[#job.markers + 1] = { pos = tonumber(t[2]), name = t[3] or "" }
+      job.markers[#job.markers + 1] = { line = n, pos = tonumber(t[2]), name = t[3] or "" }
     elseif t[1] == "TRACK" then
-      job.tracks[#job.tracks + 1] = { pos = tonumber(t[2]), name = t[3] or "", path = t[4] or "" }
+      job.tracks[#job.tracks + 1] = {
+        line = n, pos = tonumber(t[2]), name = t[3] or "", path = t[4] or "",
+        length = t[5] and t[5] ~= "" and tonumber(t[5]) or nil, length_text = t[5],
+        mute = t[6] == "1",
+      }
     end
   end
   f:close()
-  if first then return nil, "the job file is empty" end
+  if n == 0 then return nil, "the job file is empty: " .. path end
   return job
 end
 
-local function do_import(job)
+local function check_import(job)
+  if #job.tracks == 0 and #job.markers == 0 then return "the job has nothing to import" end
+  for _, m in ipairs(job.markers) do
+    if not m.pos or m.pos < 0 then return "job line " .. m.line .. ": MARKER needs a position >= 0" end
+  end
   for _, tr in ipairs(job.tracks) do
-    if not tr.pos or tr.path == "" then return false, "a TRACK line has no position or path" end
+    if not tr.pos or tr.pos < 0 then return "job line " .. tr.line .. ": TRACK needs a position >= 0" end
+    if tr.path == "" then return "job line " .. tr.line .. ": TRACK has no audio path" end
+    if tr.length_text and tr.length_text ~= "" and not (tr.length and tr.length > 0) then
+      return "job line " .. tr.line .. ": TRACK length must be > 0"
+    end
     local f = io.open(tr.path, "rb")
-    if not f then return false, "audio file not found: " .. tr.path end
+    if not f then return "audio file not found: " .. tr.path end
     f:close()
   end
-  local cursor = reaper.GetCursorPosition()
-  reaper.PreventUIRefresh(1)
-  reaper.Undo_BeginBlock2(0)
-  local base = reaper.CountTracks(0)
-  for i, tr in ipairs(job.tracks) do
-    local index = base + i - 1
+  return nil
+end
+
+local function insert_all(job, counts)
+  for _, tr in ipairs(job.tracks) do
+    local index = reaper.CountTracks(0)
     reaper.InsertTrackAtIndex(index, true)
     local track = reaper.GetTrack(0, index)
-    reaper.GetSetMediaTrackInfo_String(track, "P_NAME", tr.name, true)
+    if not track then error("REAPER did not create a track for " .. tr.path) end
+    reaper.GetSetMediaTrackInfo_String(track, "P_NAME", tr.name ~= "" and tr.name or "Ainur stem", true)
+    if tr.mute then reaper.SetMediaTrackInfo_Value(track, "B_MUTE", 1) end
+    counts.tracks = counts.tracks + 1
     reaper.SetOnlyTrackSelected(track)
+    reaper.Main_OnCommand(SET_LAST_TOUCHED, 0)
     reaper.SetEditCurPos(tr.pos, false, false)
+    local before = reaper.CountTrackMediaItems(track)
     reaper.InsertMedia(tr.path, 0)
+    if reaper.CountTrackMediaItems(track) ~= before + 1 then
+      error("REAPER did not insert " .. tr.path .. " on track '" .. tr.name .. "'")
+    end
+    local item = reaper.GetTrackMediaItem(track, before)
+    reaper.SetMediaItemPosition(item, tr.pos, false)
+    if tr.length then reaper.SetMediaItemLength(item, tr.length, false) end
+    counts.items = counts.items + 1
   end
   for _, m in ipairs(job.markers) do
-    if m.pos then reaper.AddProjectMarker2(0, false, m.pos, 0, m.name, -1, 0) end
+    reaper.AddProjectMarker2(0, false, m.pos, 0, m.name, -1, 0)
+    counts.markers = counts.markers + 1
   end
+end
+
+local function do_import(job)
+  local problem = check_import(job)
+  if problem then return false, problem end
+  local cursor = reaper.GetCursorPosition()
+  local counts = { tracks = 0, items = 0, markers = 0 }
+  reaper.PreventUIRefresh(1)
+  reaper.Undo_BeginBlock2(0)
+  local ok, err = pcall(insert_all, job, counts)
   reaper.SetEditCurPos(cursor, false, false)
   reaper.Undo_EndBlock2(0, job.undo or "Ainur: import stems", -1)
   reaper.PreventUIRefresh(-1)
   reaper.UpdateArrange()
-  return true, tostring(#job.tracks) .. " tracks, " .. tostring(#job.markers) .. " markers"
+  reaper.UpdateTimeline()
+  if not ok then
+    return false, tostring(err) .. " (after " .. counts.tracks .. " tracks, " .. counts.markers
+      .. " markers; Undo removes them)"
+  end
+  return true, counts.items .. " tracks, " .. counts.markers .. " markers"
 end
 
 local function do_export(job)
@@ -95,10 +159,9 @@ local function do_export(job)
   f:write("AINUR_SESSION\t1\n")
   local length = reaper.GetProjectLength(0)
   f:write(string.format("LENGTH\t%.12f\t%.12f\n", length, qn(length)))
-  local n_tempo = reaper.CountTempoTimeSigMarkers(0)
   local num0, den0, bpm0 = reaper.TimeMap_GetTimeSigAtTime(0, 0)
   f:write(string.format("TEMPO\t0\t0\t%.12f\t%d\t%d\t0\n", bpm0, num0, den0))
-  for i = 0, n_tempo - 1 do
+  for i = 0, reaper.CountTempoTimeSigMarkers(0) - 1 do
     local ok, pos, _, _, bpm, _, _, linear = reaper.GetTempoTimeSigMarker(0, i)
     if ok then
       local num, den = reaper.TimeMap_GetTimeSigAtTime(0, pos + 1e-9)
@@ -109,8 +172,8 @@ local function do_export(job)
   local _, n_markers, n_regions = reaper.CountProjectMarkers(0)
   for i = 0, n_markers + n_regions - 1 do
     local ok, isrgn, pos, rgnend, name = reaper.EnumProjectMarkers3(0, i)
-    if ok then
-      name = (name or ""):gsub("[\t\r\n]", " ")
+    if ok and ok ~= 0 then
+      name = one_line(name)
       if isrgn then
         f:write(string.format("REGION\t%.12f\t%.12f\t%.12f\t%.12f\t%s\n", pos, qn(pos), rgnend,
                               qn(rgnend), name))
@@ -121,7 +184,7 @@ local function do_export(job)
   end
   for i = 0, reaper.CountTracks(0) - 1 do
     local _, name = reaper.GetSetMediaTrackInfo_String(reaper.GetTrack(0, i), "P_NAME", "", false)
-    f:write("TRACK\t" .. (name or ""):gsub("[\t\r\n]", " ") .. "\n")
+    f:write("TRACK\t" .. one_line(name) .. "\n")
   end
   f:write("END\n")
   f:close()
@@ -142,7 +205,7 @@ local function main()
   elseif job.action == "export" then
     ok, text = do_export(job)
   else
-    ok, text = false, "unknown ACTION " .. tostring(job.action)
+    ok, text = false, "unknown ACTION " .. tostring(job.action) .. " (import or export)"
   end
   ack(job.id, ok and "ok" or "error", text)
 end
