@@ -184,12 +184,17 @@ class JobQueue:
                 self._running = job
                 job.state = "running"
             try:
-                self._run_one(job)
+                report = self._run_one(job)
             finally:
                 with self._cond:
                     self._running = None
+            try:
+                report()  # after the job left "running", so a status reply never shows it
+            except Exception:  # noqa: BLE001 - a failing reply must not stop the worker
+                log.exception("reporting the end of job %d failed", job.id)
 
-    def _run_one(self, job: Job) -> None:
+    def _run_one(self, job: Job) -> Callable[[], None]:
+        """Run ``job``; returns the event call that reports how it ended."""
         from ainur_cli.api import Cancelled
 
         def progress(stage: str, fraction: float) -> None:
@@ -205,18 +210,18 @@ class JobQueue:
         except Cancelled:
             job.state = "cancelled"
             log.info("job %d cancelled", job.id)
-            self._events.cancelled(job)
+            return lambda: self._events.cancelled(job)
         except Exception as e:  # noqa: BLE001 - a failing job must never stop the worker
             job.state = "failed"
             if isinstance(e, AinurError):
                 log.info("job %d failed: %s", job.id, e.format())
             else:
                 log.exception("job %d failed with an internal error", job.id)
-            self._events.failed(job, e)
-        else:
-            job.state = "done"
-            log.info("job %d done: %s", job.id, result.out_dir)
-            self._events.done(job, result)
+            error = e
+            return lambda: self._events.failed(job, error)
+        job.state = "done"
+        log.info("job %d done: %s", job.id, result.out_dir)
+        return lambda: self._events.done(job, result)
 
 
 def describe_error(e: BaseException) -> str:

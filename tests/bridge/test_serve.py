@@ -1,0 +1,305 @@
+"""``ainur serve`` over real UDP sockets with a python-osc client: triggers produce renders
+and replies, every bad packet gets an error (rate-limited) and the server keeps answering.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from ainur_cli.errors import BridgeError
+from tests.bridge.conftest import OscClient, leftovers
+
+
+def test_ping_status_presets_and_health(client):
+    client.send("/ainur/ping", 42)
+    version, token = client.wait("/ainur/pong")
+    from ainur_cli import __version__
+
+    assert (version, token) == (__version__, 42)
+    client.send("/ainur/status")
+    assert client.wait("/ainur/status") == ["idle", 0, "", 0.0, 0]
+    client.send("/ainur/presets")
+    names = client.wait("/ainur/presets")
+    assert "pop" in names and "rock" in names and names == sorted(names)
+    client.send("/ainur/health")
+    ok, daw, message = client.wait("/ainur/health")
+    assert (ok, daw) == (1, "none") and ".RPP" in message
+
+
+def test_render_trigger_renders_places_and_reports(client, server, served_root):
+    client.send("/ainur/render", "song.yaml", "", 9)
+    job, what = client.wait("/ainur/queued")
+    assert what == "render song.yaml"
+    client.send("/ainur/status")
+    state, running, *_ = client.wait("/ainur/status")
+    assert state in ("busy", "idle")
+    address, args, progress = client.until_finished(job)
+    assert address == "/ainur/done", args
+    _, out_dir, method, placed, start_sample, instructions = args
+    out = Path(out_dir)
+    assert out == served_root / "renders" / "song"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 9 and manifest["title"] == "Tiny Bridge Song"
+    assert {f["path"] for f in manifest["files"]} == {"mix.wav", "stems/drums.wav", "stems/bass.wav"}
+    assert method == "project-files" and placed == 0 and start_sample == 0
+    assert (out / "song.RPP").is_file() and ".RPP" in instructions
+    stages = [p[2] for p in progress]
+    assert stages[0] == "started" and stages[-1] == "place"
+    assert {"compose", "render", "mix", "master", "export"} <= set(stages)
+    fractions = [p[1] for p in progress]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    # The same trigger again never overwrites: a new take.
+    client.send("/ainur/render", "song.yaml")
+    job2, _ = client.wait("/ainur/queued")
+    address, args, _ = client.until_finished(job2)
+    assert address == "/ainur/done" and args[1] == str(served_root / "renders" / "song-take2")
+    assert leftovers(served_root) == []
+
+
+def test_section_render_lines_up_with_the_full_render(client, served_root):
+    from ainur_cli.export.audio import read_bext
+
+    client.send("/ainur/render", "song.yaml")
+    full_job, _ = client.wait("/ainur/queued")
+    client.send("/ainur/render_section", "song.yaml", "chorus", 77)
+    sec_job, what = client.wait("/ainur/queued")
+    assert what == "section song.yaml [chorus]"
+    assert client.until_finished(full_job)[0] == "/ainur/done"
+    address, args, _ = client.until_finished(sec_job)
+    assert address == "/ainur/done", args
+    full = json.loads((served_root / "renders" / "song" / "manifest.json").read_text())
+    chorus = [s for s in full["sections"] if s["name"] == "Chorus"][0]
+    sec_dir = Path(args[1])
+    assert sec_dir == served_root / "renders" / "song-chorus"
+    assert args[4] == chorus["start_sample"] == 8 * 44100
+    m = json.loads((sec_dir / "manifest.json").read_text())
+    assert m["seed"] == 77 and [s["name"] for s in m["sections"]] == ["Chorus"]
+    assert m["duration_samples"] == chorus["end_sample"] - chorus["start_sample"]
+    assert m["song_position"]["start_sample"] == chorus["start_sample"]
+    assert m["song_position"]["aligned"] is True
+    assert m["tempo_map"][0]["tempo_bpm"] == 90.0
+    assert m["time_signatures"][0] == {"bar": 1, "numerator": 3, "denominator": 4}
+    for f in m["files"]:  # every file carries its song position
+        assert read_bext(sec_dir / f["path"])["time_reference"] == chorus["start_sample"]
+    # The REAPER project puts the items at the section's second in the song.
+    rpp = (sec_dir / "song-chorus.RPP").read_text()
+    positions = {float(x) for x in re.findall(r"POSITION ([0-9.]+)", rpp)}
+    assert positions == {8.0}
+    # /ainur/place of the section render places it at the same position again: the project
+    # files come back identical.
+    (sec_dir / "song-chorus.RPP").unlink()
+    (sec_dir / "song-chorus.dawproject").unlink()
+    client.send("/ainur/place", "renders/song-chorus")
+    place_job, _ = client.wait("/ainur/queued")
+    address, args, _ = client.until_finished(place_job)
+    assert address == "/ainur/done", args
+    assert args[4] == chorus["start_sample"]
+    assert (sec_dir / "song-chorus.RPP").read_text() == rpp
+    assert leftovers(served_root) == []
+
+
+def _error(client) -> str:
+    message, job = client.wait("/ainur/error")
+    assert job == 0
+    return message
+
+
+def test_paths_that_escape_the_root_are_refused(client, served_root, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "evil.yaml").write_text((served_root / "song.yaml").read_text())
+    os.symlink(outside / "evil.yaml", served_root / "link.yaml")
+    os.symlink(outside, served_root / "linkdir")
+    for bad, says in [("../outside/evil.yaml", "may not contain '..'"),
+                      (str(outside / "evil.yaml"), "outside the served folder"),
+                      ("link.yaml", "outside the served folder"),
+                      ("linkdir/evil.yaml", "outside the served folder"),
+                      ("missing.yaml", "no such file")]:
+        client.send("/ainur/render", bad)
+        assert says in _error(client), bad
+    client.send("/ainur/render_section", "../outside/evil.yaml", "Chorus")
+    assert "may not contain '..'" in _error(client)
+    client.send("/ainur/place", "/tmp")
+    assert "outside the served folder" in _error(client)
+    # A spec inside the root whose output.dir points out of it fails as a job, writing nothing.
+    text = (served_root / "song.yaml").read_text() + f"  dir: {outside / 'out'}\n"
+    (served_root / "escape.yaml").write_text(text)
+    client.send("/ainur/render", "escape.yaml")
+    job, _ = client.wait("/ainur/queued")
+    address, (message, failed_job), _ = client.until_finished(job)
+    assert address == "/ainur/error" and failed_job == job
+    assert "output.dir is outside the served folder" in message
+    assert not (outside / "out").exists()
+    assert list(outside.iterdir()) == [outside / "evil.yaml"]
+
+
+def _bundle(*elements: bytes) -> bytes:
+    out = b"#bundle\x00" + bytes(8)
+    for e in elements:
+        out += len(e).to_bytes(4, "big") + e
+    return out
+
+
+def test_bad_packets_get_one_error_each_and_the_server_keeps_answering(client, server):
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    def msg(address, *args):
+        b = OscMessageBuilder(address)
+        for a in args:
+            b.add_arg(a)
+        return b.build().dgram
+
+    nested = msg("/ainur/ping")
+    for _ in range(40):
+        nested = _bundle(nested)
+    cases = [
+        (b"\xff\x00garbage", "not a valid OSC packet"),
+        (b"", "not a valid OSC packet"),
+        (b"/ainur/render\x00\x00\x00,s\x00\x00ab", "not a valid OSC packet"),  # cut string
+        (b"/ainur/ping\x00,Q\x00\x00", "unsupported OSC type tags"),
+        (msg("/ainur/ping") + b"x" * 9000, "too large"),
+        (nested, "nested more than 8 deep"),
+        (msg("/ainur/nope"), "unknown address '/ainur/nope'"),
+        (msg("/ainur/render"), "/ainur/render takes 1 to 3 arguments"),
+        (msg("/ainur/render", 5), "the spec must be a string"),
+        (msg("/ainur/render", "song.yaml", "pop", "soon"), "bad seed"),
+        (msg("/ainur/render", "song.yaml", "pop", -1), "bad seed"),
+        (msg("/ainur/render", "song.yaml", "../../x"), "not a preset name"),
+        (msg("/ainur/render_section", "song.yaml", 1.5), "the section is a name or"),
+        (msg("/ainur/status", 1), "/ainur/status takes 0 arguments"),
+        (msg("/ainur/cancel", 3.5), "which job?"),
+        (msg("/ainur/cancel"), "no such job to cancel"),
+        (msg("/ainur/place", "renders"), "no such folder"),
+        (b"#bundle\x00" + bytes(8) + (100).to_bytes(4, "big") + b"junk", "bad size"),
+        (_bundle(b"junk"), "an address starts with '/'"),
+    ]
+    for data, says in cases:
+        client.send_raw(data)
+        message = _error(client)
+        assert says in message, (data[:40], message)
+    # A bundle of good and bad messages: the good one is answered, the bad one reported.
+    client.send_raw(_bundle(msg("/ainur/ping", 1), msg("/ainur/oops")))
+    assert client.wait("/ainur/pong")[1] == 1
+    assert "unknown address" in _error(client)
+    client.send("/ainur/ping", 7)
+    assert client.wait("/ainur/pong")[1] == 7
+
+
+def test_a_flood_of_garbage_is_not_echoed_and_pings_still_answer(client, server):
+    time.sleep(1.1)  # refill the error bucket
+    t0 = time.monotonic()
+    for i in range(3000):
+        client.send_raw(os.urandom(i % 64 + 1))
+    client.send("/ainur/ping", 123)
+    assert client.wait("/ainur/pong", timeout_s=10)[1] == 123
+    elapsed = time.monotonic() - t0
+    replies = client.drain(0.3)
+    errors = [r for r in replies if r[0] == "/ainur/error"] + [1]  # the ping was answered
+    # At most the burst plus the refill rate while it lasted; never one reply per packet.
+    assert len(errors) <= 20 + 20 * (elapsed + 0.5) + 1
+    assert server.stats["bad_packets"] >= 3000
+    assert server.errors.dropped > 0
+
+
+def test_cancel_a_queued_and_the_running_render(client, served_root):
+    client.send("/ainur/render", "song.yaml")
+    first, _ = client.wait("/ainur/queued")
+    client.send("/ainur/render_section", "song.yaml", "Verse 1")
+    second, _ = client.wait("/ainur/queued")
+    client.send("/ainur/status")
+    status = client.wait("/ainur/status")
+    assert status[4] >= 1 and second in status[5:]
+    client.send("/ainur/cancel", second)
+    assert client.wait("/ainur/cancelled") == [second]
+    client.wait("/ainur/progress", job=first)  # it is running
+    client.send("/ainur/cancel")
+    assert client.wait("/ainur/cancelling") == [first]
+    address, args, _ = client.until_finished(first)
+    assert address == "/ainur/cancelled"
+    renders = served_root / "renders"
+    assert not renders.exists() or list(renders.iterdir()) == []
+    client.send("/ainur/status")
+    assert client.wait("/ainur/status") == ["idle", 0, "", 0.0, 0]
+
+
+def test_cancel_all_and_queue_limit(served_root):
+    from daw_bridge.adapter import NoDaw
+    from daw_bridge.job_runner import JobRunner
+    from daw_bridge.server import BridgeServer
+
+    adapter = NoDaw()
+    with BridgeServer(served_root, adapter, JobRunner(served_root, adapter), port=0,
+                      max_queued=2) as srv:
+        c = OscClient(srv.address)
+        try:
+            ids = []
+            for _ in range(3):
+                c.send("/ainur/render", "song.yaml")
+                ids.append(c.wait("/ainur/queued")[0])
+            c.send("/ainur/render", "song.yaml")  # 1 running + 2 waiting: full
+            assert "queue is full" in c.wait("/ainur/error")[0]
+            c.send("/ainur/cancel", "all")
+            finished = {c.until_finished(j)[0] for j in ids}
+            assert finished == {"/ainur/cancelled"}
+        finally:
+            c.close()
+    assert leftovers(served_root) == []
+
+
+def test_binding_rules(served_root):
+    from daw_bridge.adapter import NoDaw
+    from daw_bridge.server import BridgeServer
+
+    with pytest.raises(BridgeError, match="needs --allow-remote"):
+        BridgeServer(served_root, NoDaw(), lambda j, p: None, host="0.0.0.0", port=0)
+    holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    holder.bind(("127.0.0.1", 0))
+    try:
+        with pytest.raises(BridgeError, match="cannot listen on udp://127.0.0.1"):
+            BridgeServer(served_root, NoDaw(), lambda j, p: None, port=holder.getsockname()[1])
+    finally:
+        holder.close()
+    with pytest.raises(BridgeError, match="served folder does not exist"):
+        BridgeServer(served_root / "nope", NoDaw(), lambda j, p: None, port=0)
+
+
+def test_replies_go_to_the_reply_port(served_root):
+    from daw_bridge.adapter import NoDaw
+    from daw_bridge.server import BridgeServer
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.settimeout(5)
+    with BridgeServer(served_root, NoDaw(), lambda j, p: None, port=0,
+                      reply_port=listener.getsockname()[1]) as srv:
+        c = OscClient(srv.address)
+        c.send("/ainur/ping", 5)
+        data, source = listener.recvfrom(65536)
+        from pythonosc.osc_message import OscMessage
+
+        m = OscMessage(data)
+        assert (m.address, m.params[1]) == ("/ainur/pong", 5)
+        assert source[1] == srv.address[1]  # from the server's own port
+        assert c.drain(0.2) == []
+        c.close()
+    listener.close()
+
+
+def test_readme_documents_every_address():
+    from daw_bridge.server import ROUTES
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## DAW bridge: `ainur serve`"):]
+    section = section[:section.index("\n## ", 5)]
+    documented = set(re.findall(r"^\| `(/ainur/[a-z_]+)", section, flags=re.M))
+    assert documented >= {r.address for r in ROUTES}
+    for reply in ("/ainur/progress", "/ainur/done", "/ainur/error", "/ainur/cancelled"):
+        assert reply in section
+    assert "`ainur serve`" in readme[:readme.index("<!-- MORE COMMANDS -->")]
