@@ -78,6 +78,11 @@ class SessionFacts:
     :param lyrics: timed lyric events sorted by beat.
     :param length_beats: session length in beats when the DAW reports one.
     :param notes: what the adapter could not read exactly (shown to the user).
+    :param tempo_known: False when the session gave no tempo and ``tempo`` is a default
+        (a MIDI file without ``set_tempo``: 120 bpm by the MIDI standard).
+    :param meter_known: False when the session gave no time signature (4/4 assumed).
+    :param resolution_beats: the session's time grid (1/PPQ for a MIDI file); positions this
+        close to a bar line count as on it. None: :data:`ON_GRID_BEATS`.
     """
 
     daw: str
@@ -92,6 +97,9 @@ class SessionFacts:
     key: str | None = None
     smpte_offset_s: float | None = None
     notes: tuple[str, ...] = ()
+    tempo_known: bool = True
+    meter_known: bool = True
+    resolution_beats: Fraction | None = None
     _starts_s: tuple = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -103,6 +111,11 @@ class SessionFacts:
         for a, b in zip(self.tempo, self.tempo[1:]):
             starts.append(starts[-1] + (b.beat - a.beat) * 60 / a.tempo_bpm)
         object.__setattr__(self, "_starts_s", tuple(starts))
+
+    @property
+    def grid_tolerance_beats(self) -> Fraction:
+        """How far from a bar line a position may be and still count as on it."""
+        return max(ON_GRID_BEATS, self.resolution_beats or Fraction(0))
 
     # -- conversions ----------------------------------------------------------------------
     def tempo_at(self, beat: Number) -> Fraction:

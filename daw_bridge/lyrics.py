@@ -1,14 +1,21 @@
-"""Lyrics from a DAW: timed lyric events → lines per section; lyrics files beside a project.
+"""Lyrics from a DAW: timed lyric events → timed lines per section; lyrics files beside a project.
 
-Timed events (MIDI ``lyrics`` meta events, REAPER's ``LYRICS``) are syllables or words:
+Timed events (MIDI ``lyrics`` meta events, the text events of .kar karaoke files, REAPER's
+``LYRICS``) are syllables or words:
 
 * a syllable ending in ``-`` continues the word (``Wal-`` ``king`` → ``Walking``);
-* text starting with ``/`` or ``\\`` starts a new line (karaoke .kar convention), text ending
-  in a carriage return or newline ends one (Cubase, Logic);
-* without any of these marks, a gap of a whole 4/4 bar (4 beats) or more between two events
-  starts a new line.
+* text starting with ``/`` (new line) or ``\\`` (new paragraph) starts a new line (the .kar
+  convention), text ending in a carriage return or newline ends one (Cubase, Logic);
+* when some events start with a space (the .kar convention for "a new word starts here"),
+  an event without one continues the previous word (``/Walk`` ``ing`` → ``Walking``);
+* when the events carry none of these line marks, a gap of 4 beats (a 4/4 bar) or more
+  between two events starts a new line.
 
-A lyrics file is UTF-8 (Latin-1 is accepted) text with ``[Section name]`` headers::
+Each line keeps the beat of its first event (:class:`TimedLine`), so a composer that can pin
+lines to positions can follow the DAW's lyric placement.
+
+A lyrics file is UTF-8 (Latin-1 is accepted) text with ``[Section name]`` headers; blank
+lines and lines starting with ``#`` are skipped::
 
     [Verse 1]
     Walking home in the rain
@@ -19,6 +26,7 @@ A lyrics file is UTF-8 (Latin-1 is accepted) text with ``[Section name]`` header
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Sequence
@@ -28,7 +36,16 @@ from ainur_cli.errors import SpecError
 from daw_bridge.facts import LyricEvent
 
 LINE_GAP_BEATS = Fraction(4)
+MAX_LYRICS_FILE_BYTES = 1024 * 1024
 _HEADER = re.compile(r"^\s*\[(.+?)\]\s*$")
+
+
+@dataclass(frozen=True)
+class TimedLine:
+    """One lyric line and the beat of its first syllable (session beats, quarter notes)."""
+
+    beat: Fraction
+    text: str
 
 
 def decode_text(raw: bytes) -> str:
@@ -39,26 +56,35 @@ def decode_text(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
-def events_to_lines(events: Sequence[LyricEvent]) -> list[str]:
-    """Join syllable events into lyric lines (see module docstring)."""
-    marked = any(e.text[:1] in "/\\" or e.text[-1:] in "\r\n" for e in events if e.text)
-    # Karaoke files mark word starts with a leading space and split syllables without "-".
-    spaced = any(e.text[:1] == " " for e in events)
-    lines: list[str] = []
-    line = ""
-    joining = False
+def normalize_name(name: str) -> str:
+    """Section names compare case-insensitively with runs of spaces folded."""
+    return re.sub(r"\s+", " ", name.strip()).lower()
+
+
+def events_to_timed_lines(events: Sequence[LyricEvent]) -> list[TimedLine]:
+    """Join syllable events (sorted by beat) into timed lyric lines (see module docstring)."""
+    texts = [e.text.replace("\x00", "") for e in events]
+    marked = any(t[:1] in "/\\" or t[-1:] in "\r\n" for t in texts if t)
+    spaced = any(t[:1] == " " for t in texts)
+    lines: list[TimedLine] = []
+    line, line_beat, joining = "", None, False
     last_beat: Fraction | None = None
-    for e in events:
-        text = e.text.replace("\x00", "")
+
+    def close() -> None:
+        nonlocal line, line_beat, joining
+        text = re.sub(r"\s+", " ", line).strip()
+        if text:
+            lines.append(TimedLine(line_beat, text))
+        line, line_beat, joining = "", None, False
+
+    for e, text in zip(events, texts):
         new_line = False
         if text[:1] in "/\\":
-            new_line = True
-            text = text[1:]
+            new_line, text = True, text[1:]
         elif not marked and last_beat is not None and e.beat - last_beat >= LINE_GAP_BEATS:
             new_line = True
-        if new_line and line.strip():
-            lines.append(line.strip())
-            line, joining = "", False
+        if new_line:
+            close()
         ends = text[-1:] in "\r\n"
         text = text.rstrip("\r\n")
         word = text.strip()
@@ -68,61 +94,87 @@ def events_to_lines(events: Sequence[LyricEvent]) -> list[str]:
                 word = word[:-1]
             if line and not joining and (not spaced or text[:1].isspace()):
                 line += " "
+            if line_beat is None:
+                line_beat = e.beat
             line += word
             joining = continues
         last_beat = e.beat
-        if ends and line.strip():
-            lines.append(line.strip())
-            line, joining = "", False
-    if line.strip():
-        lines.append(line.strip())
-    return [re.sub(r"\s+", " ", ln) for ln in lines]
+        if ends:
+            close()
+    close()
+    return lines
+
+
+def events_to_lines(events: Sequence[LyricEvent]) -> list[str]:
+    """The lines of :func:`events_to_timed_lines` without their beats."""
+    return [ln.text for ln in events_to_timed_lines(events)]
 
 
 def assign_lyrics(events: Sequence[LyricEvent],
-                  spans: Sequence[tuple[Fraction, Fraction]]) -> list[list[str]]:
-    """Lines for each ``(start_beat, end_beat)`` section span from the events inside it."""
-    out = []
-    for start, end in spans:
-        inside = [e for e in events if start <= e.beat < end]
-        out.append(events_to_lines(inside))
-    return out
+                  spans: Sequence[tuple[Fraction, Fraction]]) -> list[list[TimedLine]]:
+    """Timed lines for each ``(start_beat, end_beat)`` section span, from the events in it.
+
+    An event belongs to the section whose span holds its beat, so a line that crosses a
+    section boundary is split there.
+    """
+    return [events_to_timed_lines([e for e in events if start <= e.beat < end])
+            for start, end in spans]
+
+
+def find_lyrics_file(project: Path | str) -> Path | None:
+    """The lyrics file beside a project file: ``<stem>.lyrics.txt``, else ``lyrics.txt``."""
+    project = Path(project)
+    for candidate in (project.with_name(project.stem + ".lyrics.txt"),
+                      project.with_name("lyrics.txt")):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def read_lyrics_file(path: Path | str, section_names: Sequence[str]) -> dict[str, list[str]]:
-    """``{lower-case section name: lines}`` from a lyrics file with ``[Section]`` headers.
+    """``{normalized section name: lines}`` from a lyrics file with ``[Section]`` headers.
 
-    :raises SpecError: unreadable file, no headers, or a header naming no section.
+    :param section_names: the song's section names; a header must name one of them
+        (case and repeated spaces do not matter).
+    :raises SpecError: unreadable or oversized file, text before the first header, no
+        headers, or a header naming no section (with the line number and the allowed names).
     """
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_LYRICS_FILE_BYTES:
+            raise SpecError("the lyrics file is too large", file=str(path), value=f"{size} bytes",
+                            allowed="at most 1 MiB of text")
         text = decode_text(path.read_bytes())
+    except IsADirectoryError:
+        raise SpecError("the lyrics file is a folder", file=str(path),
+                        allowed="a text file with [Section name] headers") from None
     except OSError as e:
         raise SpecError(f"cannot read the lyrics file: {e.strerror or e}", file=str(path)) from None
     if text.startswith("\ufeff"):
         text = text[1:]
-    names = {n.lower(): n for n in section_names}
+    names = {normalize_name(n): n for n in section_names}
+    allowed = ", ".join(f"[{n}]" for n in dict.fromkeys(section_names)) or "a section name"
     blocks: dict[str, list[str]] = {}
     current: str | None = None
     for n, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
         m = _HEADER.match(line)
         if m:
-            key = m.group(1).strip().lower()
+            key = normalize_name(m.group(1))
             if key not in names:
-                raise SpecError("the header names no section of the session", file=str(path),
-                                line=n, value=m.group(1).strip(),
-                                allowed=", ".join(section_names) or "a section name")
+                raise SpecError("the header names no section of the song", file=str(path),
+                                line=n, value=m.group(1).strip(), allowed=allowed)
             current = key
             blocks.setdefault(current, [])
             continue
-        if not line.strip():
-            continue
         if current is None:
             raise SpecError("lyrics must follow a [Section name] header", file=str(path), line=n,
-                            value=line.strip()[:40],
-                            allowed="[" + "], [".join(section_names) + "] headers")
-        blocks[current].append(line.strip())
+                            value=stripped[:40], allowed=allowed)
+        blocks[current].append(stripped)
     if not blocks:
         raise SpecError("the lyrics file has no [Section name] headers", file=str(path),
-                        allowed="[Verse 1] followed by its lines, [Chorus]...")
+                        allowed=allowed)
     return blocks

@@ -1,22 +1,36 @@
 """Session facts from a Standard MIDI File exported by a DAW (``ainur render --from-midi``).
 
-Reads type 0 and type 1 files (any number of tracks, running status, any PPQ): the tempo
-map (``set_tempo`` at any tick), time signatures, ``marker`` and ``cue_marker`` events as
-section markers, ``lyrics`` events as timed lyrics (UTF-8, Latin-1 when not valid UTF-8; the
-``text`` events of .kar karaoke files too), the first key signature, the song title (first
-track name) and the SMPTE offset. Cubase, Pro Tools, Logic and REAPER export tempo maps;
-Ableton exports clips only (its files carry one tempo and no markers).
+Reads type 0 and type 1 files (any number of tracks, running status, any PPQ):
+
+* the tempo map: every ``set_tempo``, at any tick (also mid-bar, also ramps written as many
+  events); none at all means 120 bpm (the MIDI default) and a warning;
+* time signatures (``time_signature``; none means 4/4);
+* markers: ``marker`` and ``cue_marker`` events; a file with neither may carry its markers as
+  ``text`` events (some DAWs do): then text events whose name is a section name ("Verse 2",
+  "Chorus", "End"...) are markers, other text (comments, tool names) is ignored;
+* lyrics: ``lyrics`` events (UTF-8, Latin-1 when a text is not valid UTF-8); a karaoke file
+  (``@KMIDI KARAOKE FILE``) without lyric events has its lyrics in text events: ``@`` headers
+  are skipped and the words track's lyrics start at its first ``/`` or ``\\`` line mark;
+* the first key signature, the song title (the first track's name), the SMPTE offset, and
+  the file's length (the last end-of-track).
+
+Conductor events that an exporter writes a few ticks after the start (abc2midi writes them
+at tick 1) count as at beat 0 when nothing else comes before them. Positions are exact:
+``Fraction(tick, ticks_per_beat)``. SMPTE time division and type 2 files are refused.
 """
 
 from __future__ import annotations
 
+import io
 import logging
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any, Mapping
 
 from ainur_cli.errors import SpecError
-from ainur_cli.spec import SongSpec
-from ainur_cli.timeline import ALLOWED_DENOMINATORS, MAX_TEMPO_BPM, MIN_TEMPO_BPM
+from ainur_cli.spec import MIN_SPEC_BPM
+from ainur_cli.timeline import ALLOWED_DENOMINATORS, MAX_TEMPO_BPM
 
 from daw_bridge.facts import (
     LyricEvent,
@@ -33,13 +47,14 @@ log = logging.getLogger(__name__)
 
 MAX_MIDI_BYTES = 64 * 1024 * 1024
 _GENERIC_TITLES = {"", "tempo track", "conductor", "track 1", "untitled", "master track",
-                   "midi 01", "sequence"}
+                   "midi 01", "sequence", "tempo", "markers"}
 _KAR_SIGNATURE = "@kmidi karaoke file"
+_FPS = {24: 24.0, 25: 25.0, 29: 29.97, 30: 30.0}
 
 
 def _text(value: str) -> str:
     """mido decodes meta text as Latin-1 (byte-exact); re-read the bytes as UTF-8 if valid."""
-    return decode_text(value.encode("latin-1", errors="replace"))
+    return decode_text(value.encode("latin-1", errors="replace")).replace("\x00", "")
 
 
 def _key_name(mido_key: str) -> str | None:
@@ -51,127 +66,239 @@ def _key_name(mido_key: str) -> str | None:
     return f"{mido_key} major"
 
 
-def read_midi_facts(path: Path | str) -> SessionFacts:
-    """Parse ``path`` into :class:`SessionFacts` (positions exact: tick / ticks-per-beat).
+@dataclass
+class _Text:
+    track: int
+    tick: int
+    text: str
 
-    :raises SpecError: unreadable or malformed file, SMPTE time division, type 2 files,
-        tempos or meters out of range (naming the file, tick and value).
-    """
+
+def _load(path: Path) -> Any:
+    """The parsed ``mido.MidiFile``; every failure is a SpecError naming the file."""
     import mido
 
-    path = Path(path)
     name = str(path)
     try:
         size = path.stat().st_size
+        if path.is_dir():
+            raise SpecError("is a folder, not a MIDI file", file=name,
+                            allowed="a .mid file exported by a DAW (type 0 or 1)")
+    except FileNotFoundError:
+        raise SpecError("MIDI file not found", file=name) from None
     except OSError as e:
         raise SpecError(f"cannot read the MIDI file: {e.strerror or e}", file=name) from None
     if size > MAX_MIDI_BYTES:
         raise SpecError("the MIDI file is too large", file=name, value=f"{size} bytes",
                         allowed=f"at most {MAX_MIDI_BYTES // (1024 * 1024)} MiB")
     try:
-        mid = mido.MidiFile(name, charset="latin1", clip=True)
+        data = path.read_bytes()
+    except OSError as e:
+        raise SpecError(f"cannot read the MIDI file: {e.strerror or e}", file=name) from None
+    if data[:4] != b"MThd":
+        raise SpecError("not a Standard MIDI File (it does not start with 'MThd')", file=name,
+                        value=data[:4], allowed="a .mid file exported by a DAW (type 0 or 1)")
+    if len(data) >= 14:
+        fmt = int.from_bytes(data[8:10], "big")
+        division = int.from_bytes(data[12:14], "big")
+        if division & 0x8000:
+            fps = 256 - (division >> 8)
+            raise SpecError("SMPTE time division is not supported", file=name,
+                            value=f"{fps} fps x {division & 0xFF} ticks per frame",
+                            allowed="ticks per quarter note (export with a PPQ time base, "
+                                    "e.g. 480 or 960)")
+        if fmt == 2:
+            raise SpecError("type 2 MIDI files (independent patterns) are not supported",
+                            file=name, value=2, allowed="type 0 or type 1")
+        if division == 0:
+            raise SpecError("the MIDI file's time division is 0", file=name, value=0,
+                            allowed="ticks per quarter note, 1..32767")
+    try:
+        return mido.MidiFile(file=io.BytesIO(data), charset="latin1", clip=True)
     except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as e:
         raise SpecError(f"not a readable Standard MIDI File ({type(e).__name__}: {e})", file=name,
                         allowed="a .mid file exported by a DAW (type 0 or 1)") from None
-    ppq = mid.ticks_per_beat
-    if not isinstance(ppq, int) or ppq <= 0 or ppq >= 0x8000:
-        raise SpecError("SMPTE time division is not supported", file=name, value=ppq,
-                        allowed="a file with pulses per quarter note (export with PPQ/ticks)")
-    if mid.type == 2:
-        raise SpecError("type 2 MIDI files (independent patterns) are not supported", file=name,
-                        value=2, allowed="type 0 or type 1")
 
-    tempo: list[TempoPoint] = []
-    meters: list[MeterPoint] = []
-    markers: list[Marker] = []
-    lyrics: list[LyricEvent] = []
-    kar_text: list[LyricEvent] = []
-    is_kar = False
-    title = None
-    key = None
+
+def read_midi_facts(path: Path | str) -> SessionFacts:
+    """Parse ``path`` into :class:`SessionFacts` (positions exact: tick / ticks-per-beat).
+
+    :raises SpecError: missing, unreadable or malformed file, SMPTE time division, type 2
+        files, tempos or time signatures out of range (naming the file, track, tick, value).
+    """
+    path = Path(path)
+    name = str(path)
+    mid = _load(path)
+    ppq = mid.ticks_per_beat
+    tempo: list[tuple[int, Fraction]] = []
+    meters: list[tuple[int, int, int]] = []
+    markers: list[tuple[int, str]] = []
+    lyrics: list[tuple[int, str]] = []
+    texts: list[_Text] = []
+    title = key = None
     smpte = None
     end_tick = 0
+    first_content: int | None = None  # first note, marker or lyric: what the music starts with
     notes: list[str] = []
+
+    def content(tick: int) -> None:
+        nonlocal first_content
+        first_content = tick if first_content is None else min(first_content, tick)
+
     for ti, track in enumerate(mid.tracks):
         tick = 0
+        seen_note = False
         for msg in track:
             tick += msg.time
             if not msg.is_meta:
+                if msg.type == "note_on" and msg.velocity > 0:
+                    content(tick)
+                seen_note = True
                 continue
-            beat = Fraction(tick, ppq)
             t = msg.type
+            where = f"track {ti} tick {tick}"
             if t == "set_tempo":
-                bpm = Fraction(60_000_000, msg.tempo) if msg.tempo > 0 else Fraction(0)
-                if not MIN_TEMPO_BPM <= bpm <= MAX_TEMPO_BPM:
+                if msg.tempo <= 0:
+                    raise SpecError("a tempo in the MIDI file is zero", file=name,
+                                    field=f"{where} set_tempo", value=msg.tempo,
+                                    allowed="microseconds per quarter note > 0")
+                bpm = Fraction(60_000_000, msg.tempo)
+                if not MIN_SPEC_BPM <= bpm <= MAX_TEMPO_BPM:
                     raise SpecError("a tempo in the MIDI file is out of range", file=name,
-                                    field=f"track {ti} tick {tick} set_tempo",
-                                    value=f"{float(bpm):.3f} bpm",
-                                    allowed=f"{MIN_TEMPO_BPM:g}..{MAX_TEMPO_BPM:g} bpm")
-                tempo.append(TempoPoint(beat, bpm))
+                                    field=f"{where} set_tempo", value=f"{float(bpm):.3f} bpm",
+                                    allowed=f"{MIN_SPEC_BPM:g}..{MAX_TEMPO_BPM:g} bpm")
+                tempo.append((tick, bpm))
             elif t == "time_signature":
-                if msg.numerator < 1 or msg.numerator > 32 or msg.denominator not in ALLOWED_DENOMINATORS:
-                    raise SpecError("a time signature in the MIDI file is not supported", file=name,
-                                    field=f"track {ti} tick {tick} time_signature",
+                if not 1 <= msg.numerator <= 32 or msg.denominator not in ALLOWED_DENOMINATORS:
+                    raise SpecError("a time signature in the MIDI file is not supported",
+                                    file=name, field=f"{where} time_signature",
                                     value=f"{msg.numerator}/{msg.denominator}",
                                     allowed="N/D with N 1..32 and D one of 1, 2, 4, 8, 16, 32")
-                meters.append(MeterPoint(beat, msg.numerator, msg.denominator))
+                meters.append((tick, msg.numerator, msg.denominator))
             elif t in ("marker", "cue_marker"):
-                markers.append(Marker(beat, _text(msg.text).strip()))
+                markers.append((tick, _text(msg.text).strip()))
+                content(tick)
             elif t == "lyrics":
-                lyrics.append(LyricEvent(beat, _text(msg.text)))
+                lyrics.append((tick, _text(msg.text)))
+                content(tick)
             elif t == "text":
-                text = _text(msg.text)
-                if text.strip().lower().startswith(_KAR_SIGNATURE):
-                    is_kar = True
-                elif not text.startswith("@"):
-                    kar_text.append(LyricEvent(beat, text))
-            elif t == "track_name" and title is None and ti == 0 and tick == 0:
+                texts.append(_Text(ti, tick, _text(msg.text)))
+            elif t == "track_name" and title is None and ti == 0 and not seen_note:
                 candidate = _text(msg.name).strip()
                 if candidate.lower() not in _GENERIC_TITLES:
                     title = candidate
-            elif t == "key_signature" and key is None and tick == 0:
+            elif t == "key_signature" and key is None and tick < ppq:
                 key = _key_name(msg.key)
             elif t == "smpte_offset" and smpte is None:
-                fps = {24: 24.0, 25: 25.0, 29: 29.97, 30: 30.0}.get(msg.frame_rate, 30.0)
+                fps = _FPS.get(msg.frame_rate, 30.0)
                 smpte = (msg.hours * 3600 + msg.minutes * 60 + msg.seconds
                          + (msg.frames + msg.sub_frames / 100) / fps)
         end_tick = max(end_tick, tick)
-    if not lyrics and is_kar and kar_text:
-        lyrics = kar_text
-        notes.append("lyrics read from the karaoke (.kar) text events")
+
+    # Conductor events written just after the start (abc2midi: tick 1) belong to beat 0.
+    start_limit = min(first_content if first_content is not None else ppq, ppq - 1)
+    for events in (tempo, meters):
+        if events and all(e[0] > 0 for e in events):
+            first = min(events, key=lambda e: e[0])
+            if first[0] <= start_limit:
+                events[events.index(first)] = (0,) + tuple(first[1:])
+
+    is_kar = any(x.text.strip().lower().startswith(_KAR_SIGNATURE) for x in texts)
+    if not lyrics and is_kar:
+        lyrics = _karaoke_lyrics(texts)
+        if lyrics:
+            notes.append("lyrics read from the karaoke (.kar) text events")
+    if not markers and not is_kar:
+        markers = _text_markers(texts)
+        if markers:
+            notes.append(f"no marker events: {len(markers)} text events that name sections "
+                         f"are used as markers")
+    if not tempo:
+        notes.append("the MIDI file has no tempo (set_tempo) event: 120 bpm, the MIDI default")
     if smpte:
         notes.append(f"the file has an SMPTE offset of {smpte:.3f} s; positions are counted "
                      f"from the file's start (beat 0)")
-    lyrics.sort(key=lambda e: e.beat)
-    markers.sort(key=lambda m: m.beat)
+    if any(t[0] % ppq for t in tempo) and len(tempo) > 1:
+        log.debug("%s: tempo changes off the beat grid", name)
+
+    def beat(tick: int) -> Fraction:
+        return Fraction(tick, ppq)
+
+    seen: set[tuple[int, str]] = set()
+    unique_markers = []
+    for tick, text in sorted(markers, key=lambda m: m[0]):
+        if (tick, text.lower()) not in seen:  # a DAW may write a marker and a cue point
+            seen.add((tick, text.lower()))
+            unique_markers.append(Marker(beat(tick), text))
+    lyric_events = sorted((LyricEvent(beat(tick), text) for tick, text in lyrics),
+                          key=lambda e: e.beat)
     return SessionFacts(
-        daw="midi", origin=name, tempo=clean_tempo(tempo), meters=clean_meters(meters),
-        markers=tuple(markers), lyrics=tuple(lyrics),
-        length_beats=Fraction(end_tick, ppq) if end_tick else None,
+        daw="midi", origin=name,
+        tempo=clean_tempo([TempoPoint(beat(t), bpm) for t, bpm in tempo]),
+        meters=clean_meters([MeterPoint(beat(t), n, d) for t, n, d in meters]),
+        markers=tuple(unique_markers), lyrics=tuple(lyric_events),
+        length_beats=beat(end_tick) if end_tick else None,
         title=title or path.stem, key=key, smpte_offset_s=smpte, notes=tuple(notes),
+        tempo_known=bool(tempo), meter_known=bool(meters), resolution_beats=Fraction(1, ppq),
     )
+
+
+def _karaoke_lyrics(texts: list[_Text]) -> list[tuple[int, str]]:
+    """The lyric text events of a .kar file: the words track's non-``@`` texts, from its first
+    ``/`` or ``\\`` line mark on (what comes before is a track label or a comment)."""
+    by_track: dict[int, list[_Text]] = {}
+    for x in texts:
+        if not x.text.startswith("@"):
+            by_track.setdefault(x.track, []).append(x)
+    if not by_track:
+        return []
+    words = max(by_track.values(), key=len)
+    marked = [i for i, x in enumerate(words) if x.text[:1] in "/\\"]
+    if marked:
+        words = words[marked[0]:]
+    return [(x.tick, x.text) for x in words]
+
+
+def _text_markers(texts: list[_Text]) -> list[tuple[int, str]]:
+    """Text events used as markers: those whose text names a section type or the song end."""
+    from daw_bridge.session_spec import is_end_marker, section_type
+
+    out = []
+    for x in texts:
+        name = x.text.strip()
+        if name and len(name) <= 100 and (section_type(name) != "section" or is_end_marker(name)):
+            out.append((x.tick, name))
+    return out
 
 
 def spec_from_midi(
     midi_path: Path | str,
     *,
-    base: SongSpec | None = None,
+    spec_path: Path | str | None = None,
     preset: str | None = None,
     lyrics_file: Path | str | None = None,
-) -> SongSpec:
-    """The spec for ``ainur render --from-midi``: tempo map, meters, sections and lyrics from
-    the MIDI file; title, preset, key, seed, style and output from ``base`` (a parsed
-    song.yaml), with ``preset`` overriding its preset. The file's key signature is used when
-    the base spec gives no key.
+    overrides: Mapping[str, Any] | None = None,
+    find_lyrics: bool = True,
+):
+    """The song for ``ainur render --from-midi``: a :class:`~daw_bridge.session_spec.SessionSong`.
+
+    Tempo map, meters, sections and timed lyrics come from the MIDI file; style, title, key,
+    seed, output and per-section lyrics/energy/type from the spec at ``spec_path`` (a
+    song.yaml that may leave out ``title`` and ``sections``); ``overrides`` are the CLI flags
+    (keys of :data:`ainur_cli.spec.OVERRIDE_FLAGS`) and win over both. ``lyrics_file``, else
+    (with ``find_lyrics``) a lyrics file beside the MIDI file, wins over the other lyrics.
 
     :raises SpecError: on an unreadable file or a session that cannot make a song.
     """
+    from ainur_cli.source import load_yaml
+    from daw_bridge.lyrics import find_lyrics_file
     from daw_bridge.session_spec import song_from_facts
 
     facts = read_midi_facts(midi_path)
-    song = song_from_facts(facts, base=base, preset=preset,
+    doc = load_yaml(spec_path, SpecError) if spec_path is not None else None
+    if lyrics_file is None and find_lyrics:
+        lyrics_file = find_lyrics_file(midi_path)
+        if lyrics_file is not None:
+            log.info("%s: lyrics from %s", midi_path, lyrics_file)
+    return song_from_facts(facts, base_doc=doc, preset=preset,
                            lyrics_file=Path(lyrics_file) if lyrics_file else None,
-                           origin_file=str(midi_path))
-    for note in song.notes:
-        log.warning("%s: %s", midi_path, note)
-    return song.spec
+                           origin_file=str(midi_path), overrides=overrides)

@@ -1,50 +1,79 @@
 """From DAW session facts to a validated ``SongSpec``: bars, sections, tempo map, lyrics.
 
-Rules (documented in docs/daw.md):
+Rules (README "From a DAW-exported MIDI file"):
 
-* **Bars** are counted through the meter map from beat 0. A meter change that is not on a
-  bar line cuts the running bar short; the short bar becomes its own bar with a meter of the
-  same length (e.g. 2 beats of 4/4 → a 2/4 bar), so every later bar line stays exact.
-* **Sections** run from one marker to the next. A marker that is not on a bar line is moved
-  to the nearest bar line (the earlier one on a tie) and a note says so. The song starts at
-  the first marker (what lies before it — count-in, pre-roll — is not rendered; the stems
-  are placed at that marker) and ends at a marker named ``End`` (also ``Song End``, ``Fine``),
-  else at the session length rounded up to a bar line, else after the last section's bars
-  in the base spec, else 8 bars after the last marker. REAPER regions give explicit ends.
-  Without markers the base spec's sections are used from beat 0.
-* **Tempo**: ``SongSpec.tempo_map`` holds one tempo per bar. A bar whose tempo changes inside
-  it gets the tempo that gives the bar its exact length in seconds, so every bar line (and
-  every section and stem boundary) lands exactly where the DAW has it; a note gives the
-  largest drift inside such a bar in milliseconds.
-* **Lyrics**: a lyrics file (``[Section name]`` headers) wins over DAW lyric events, which win
-  over the base spec's lyrics for a section of the same name.
+* **Bars** are counted through the meter map from beat 0 (session bar 1). A meter change
+  that is not on a bar line cuts the running bar short; the short bar becomes its own bar
+  with a meter of the same length (2 beats of 4/4 → a 2/4 bar), so later bar lines stay exact.
+* **Sections** run from one marker to the next; the marker's name gives the section's name
+  and type (:func:`section_type`). A marker that is not on a bar line moves to the nearest
+  bar line (the earlier one on a tie), with a warning naming the marker and its bar/beat.
+  The song starts at the first marker (a count-in before it is not rendered; the stems
+  belong at that marker) and ends at a marker named ``End`` (also ``Song End``, ``Fine``),
+  else at a region's end, else at the session length rounded up to a bar line, else after
+  the spec's bars for the last section, else 8 bars after the last marker.
+  Without markers the spec's sections are used from bar 1; without those, one section
+  ``Song`` covers the whole session.
+* **Tempo**: ``SongSpec.tempo_map`` holds tempos at bar starts. A bar whose tempo changes
+  inside it (a mid-bar change, a ramp) plays at the tempo that gives the bar its exact length
+  in seconds, so every bar line (every section and stem boundary) lands exactly where the DAW
+  has it; a warning gives the largest drift of an inner beat (from 1 ms on).
+* **Lyrics**, per section, from the first source that has lines for it: the lyrics file
+  (``[Section name]`` headers), the spec's ``lyrics:`` of the section with the same name, the
+  DAW's timed lyric events inside the section.
+* **The spec** supplies style (preset, ``style:``), title, key, seed, output and restyle, and
+  per section (by name) energy, type and lyrics; its tempo and time signature are used only
+  when the session has none. CLI flags win over everything.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+import re
+from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from ainur_cli.errors import SpecError
 from ainur_cli.source import Source
-from ainur_cli.spec import MAX_SECTION_BARS, SongSpec, parse_spec, section_kind
+from ainur_cli.spec import (
+    MAX_SECTION_BARS,
+    MAX_SECTIONS,
+    SongSpec,
+    bpm_fraction,
+    parse_spec,
+    section_kind,
+)
 from ainur_cli.timeline import ALLOWED_DENOMINATORS
 
-from daw_bridge.facts import ON_GRID_BEATS, Marker, SessionFacts
-from daw_bridge.lyrics import assign_lyrics
+from daw_bridge.facts import Marker, MeterPoint, SessionFacts, TempoPoint
+from daw_bridge.lyrics import TimedLine, assign_lyrics, normalize_name
 
 log = logging.getLogger(__name__)
 
-END_MARKER_NAMES = ("end", "song end", "end of song", "fine", "stop")
+END_MARKER_NAMES = ("end", "song end", "end of song", "the end", "fine", "stop")
 DEFAULT_LAST_SECTION_BARS = 8
+MAX_SESSION_BARS = 100_000
+DRIFT_NOTE_S = Fraction(1, 1000)
+_NUMBERING = re.compile(r"^\s*(?:[#(\[]?\s*\d+\s*[).:\]-]?\s*[-–:]?\s*)+(?=[^\W\d_])")
+
+
+def section_type(name: str) -> str:
+    """Section type of a marker name: "Verse 2" → verse, "CHORUS" → chorus, "pre-chorus",
+    "01 - Intro" → intro, "[Bridge]" → bridge; unknown names → ``section``."""
+    text = _NUMBERING.sub("", name).strip().strip("[]()").strip()
+    return section_kind(text or name)
+
+
+def is_end_marker(name: str) -> bool:
+    """Whether a marker named ``name`` ends the song ("End", "SONG END", "Fine")."""
+    return normalize_name(name).strip(" .!") in END_MARKER_NAMES
 
 
 @dataclass(frozen=True)
 class Bar:
-    """One bar of the session: ``start_beat``, its meter and its length in beats."""
+    """One bar of the session: 0-based ``index``, ``start_beat``, its meter."""
 
     index: int
     start_beat: Fraction
@@ -62,13 +91,28 @@ class Bar:
 
 @dataclass(frozen=True)
 class SessionSong:
-    """A spec built from a session, where it starts in the session, and what was adjusted."""
+    """A spec built from a session and where it sits in the session.
+
+    :param start_beat: / ``end_beat``: session beats where the song starts and ends.
+    :param start_s: session seconds of the song start (where the stems belong).
+    :param start_bar: 1-based session bar of the song start.
+    :param notes: warnings for the user (what was adjusted or assumed).
+    :param info: what the user may like to know (sources used), not a problem.
+    :param lyric_lines: ``(section index, line)`` for the DAW lyric lines that were used, with
+        their beats counted from the song start; the spec keeps only the text (it has no
+        pinned lyric timing), this keeps the DAW's placement for a composer that can use it.
+    :param lyric_sources: per section: ``file``, ``spec``, ``daw`` or ``""`` (none).
+    """
 
     spec: SongSpec
     start_beat: Fraction
     end_beat: Fraction
     start_s: Fraction
     notes: tuple[str, ...]
+    start_bar: int = 1
+    info: tuple[str, ...] = ()
+    lyric_lines: tuple[tuple[int, TimedLine], ...] = ()
+    lyric_sources: tuple[str, ...] = ()
 
 
 def _short_meter(length: Fraction) -> tuple[int, int] | None:
@@ -82,34 +126,44 @@ def _short_meter(length: Fraction) -> tuple[int, int] | None:
 
 def bar_grid(facts: SessionFacts, end_beat: Fraction, notes: list[str]) -> list[Bar]:
     """Every bar from beat 0 until ``end_beat`` is covered (the last bar may end after it)."""
+    tol = facts.grid_tolerance_beats
     bars: list[Bar] = []
     meters = list(facts.meters)
     mi = 0
     beat = Fraction(0)
     while beat < end_beat or not bars:
-        while mi + 1 < len(meters) and meters[mi + 1].beat <= beat + ON_GRID_BEATS:
+        while mi + 1 < len(meters) and meters[mi + 1].beat <= beat + tol:
             mi += 1
         m = meters[mi]
         length = m.bar_beats
         nxt = meters[mi + 1].beat if mi + 1 < len(meters) else None
         num, den = m.numerator, m.denominator
-        if nxt is not None and beat < nxt < beat + length - ON_GRID_BEATS:
+        if nxt is not None and beat < nxt < beat + length - tol:
             short = _short_meter(nxt - beat)
+            change = f"{meters[mi + 1].numerator}/{meters[mi + 1].denominator}"
             if short is not None:
                 num, den = short
                 length = nxt - beat
-                notes.append(f"the meter change to {meters[mi + 1].numerator}/"
-                             f"{meters[mi + 1].denominator} at beat {float(nxt):g} is not on a bar "
-                             f"line: bar {len(bars) + 1} becomes a {num}/{den} bar")
+                notes.append(f"the time signature change to {change} at beat {float(nxt):g} is "
+                             f"not on a bar line: bar {len(bars) + 1} becomes a {num}/{den} bar")
             else:
-                notes.append(f"the meter change at beat {float(nxt):g} is not on a bar line and "
-                             f"no meter fits the short bar; it starts at the next bar line")
+                notes.append(f"the time signature change to {change} at beat {float(nxt):g} is "
+                             f"not on a bar line and no meter fits the short bar; it starts at "
+                             f"bar {len(bars) + 2}")
         bars.append(Bar(len(bars), beat, num, den))
         beat += length
-        if len(bars) > 100_000:
-            raise SpecError("the session is too long", field="length", value=float(end_beat),
-                            allowed="at most 20 minutes of music")
+        if len(bars) > MAX_SESSION_BARS:
+            raise SpecError("the session is too long", file=facts.origin, field="length",
+                            value=f"{float(end_beat):g} beats",
+                            allowed=f"at most {MAX_SESSION_BARS} bars")
     return bars
+
+
+def _grow(facts: SessionFacts, bars: list[Bar], count: int) -> None:
+    """Extend ``bars`` in place until it has at least ``count`` bars."""
+    if len(bars) < count:
+        more = bar_grid(facts, bars[-1].end_beat + 32 * (count - len(bars)), [])
+        bars.extend(more[len(bars):count])
 
 
 def _nearest_bar(bars: Sequence[Bar], beat: Fraction) -> int:
@@ -125,87 +179,153 @@ def _nearest_bar(bars: Sequence[Bar], beat: Fraction) -> int:
     return best
 
 
-def _bbt(bars: Sequence[Bar], beat: Fraction) -> str:
-    """``bar.beat`` (1-based, in quarter notes) for messages."""
+def bar_beat_text(bars: Sequence[Bar], beat: Fraction) -> str:
+    """``bar 5 beat 2.5`` as a DAW shows it (1-based; beats in the meter's note value)."""
     for b in bars:
         if b.start_beat <= beat < b.end_beat:
-            return f"{b.index + 1}.{float(beat - b.start_beat + 1):g}"
+            in_bar = (beat - b.start_beat) * b.denominator / 4 + 1
+            return f"bar {b.index + 1} beat {float(in_bar):g}"
     return f"beat {float(beat):g}"
 
 
-def _is_end(name: str) -> bool:
-    return name.strip().lower() in END_MARKER_NAMES
+def _line_of(bars: Sequence[Bar], i: int) -> Fraction:
+    return bars[i].start_beat if i < len(bars) else bars[-1].end_beat
+
+
+def _base_doc_spec(raw: dict, src: Source, preset: str | None,
+                   overrides: Mapping[str, Any] | None) -> SongSpec:
+    """Validate the spec's own fields (it may leave out ``title`` and ``sections``)."""
+    trial = dict(raw)
+    trial.setdefault("title", "session")
+    if preset:
+        trial["preset"] = preset
+    if not trial.get("sections"):
+        trial["sections"] = [{"name": "Song", "bars": 64}]
+        for k in ("tempo_map", "time_signature"):  # bar numbers need the real sections
+            if isinstance(trial.get(k), list):
+                trial.pop(k)
+    return parse_spec(trial, src, {k: v for k, v in (overrides or {}).items()
+                                   if k not in ("tempo_bpm",)})
 
 
 def song_from_facts(
     facts: SessionFacts,
     *,
     base: SongSpec | None = None,
+    base_doc: tuple[Any, Source] | None = None,
     preset: str | None = None,
     title: str | None = None,
     lyrics_file: Path | None = None,
     origin_file: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> SessionSong:
-    """Build a validated spec from ``facts``; style, key, seed and output come from ``base``
-    (a parsed song.yaml) and/or ``preset``.
+    """Build a validated spec from ``facts`` (see the module docstring for the rules).
 
-    :raises SpecError: when the session cannot make a song (no sections, too long, bad tempo),
-        naming ``origin_file`` (or the DAW) and what is allowed.
+    :param base: a parsed song.yaml supplying style, title, key, seed, output and sections.
+    :param base_doc: ``(raw document, Source)`` of a song.yaml that may leave out ``title``
+        and ``sections`` (what ``--from-midi`` reads); errors in it name its lines.
+    :param preset: style preset, over the spec's; ``overrides``: CLI flags, over everything.
+    :param lyrics_file: a ``[Section]`` lyrics file; its lines win for the sections it names.
+    :raises SpecError: when the session cannot make a song (no style, too many sections,
+        too long), naming ``origin_file`` (or the DAW) and what is allowed.
     """
     notes: list[str] = list(facts.notes)
+    info: list[str] = []
     origin = origin_file or facts.origin
-    markers = sorted(facts.markers, key=lambda m: m.beat)
-    section_markers = [m for m in markers if not _is_end(m.name)]
-    end_markers = [m for m in markers if _is_end(m.name)]
-    if base is None and preset is None:
-        raise SpecError("a style is needed: give a preset or a song.yaml with one", file=origin,
-                        field="preset", allowed="--preset NAME or a base spec")
-
-    # Where the song starts and ends, in beats.
-    if section_markers:
-        start = section_markers[0].beat
+    overrides = dict(overrides or {})
+    preset = overrides.get("preset") or preset
+    # -- the spec's half: a raw document + a validated view of it ------------------------
+    if base_doc is not None:
+        raw_doc, src = base_doc
+        if raw_doc is None:
+            raw_doc = {}
+        if not isinstance(raw_doc, dict):
+            raise src.error((), "the spec must be a mapping of fields", type(raw_doc).__name__,
+                            "preset, style, key, seed, output, sections...")
+        if not (preset or raw_doc.get("preset")):
+            raise src.error(("preset",), "a style is needed: the spec names no preset",
+                            allowed="preset: NAME in the spec, or --preset NAME")
+        raw = dict(raw_doc)
+        has_sections = bool(raw.get("sections"))
+        base = _base_doc_spec(raw, src, preset, overrides)
+    elif base is not None:
+        raw = _base_raw(base)
+        src = Source(file=origin)
+        has_sections = True
     else:
-        start = Fraction(0)
-    end: Fraction | None = None
-    ends_after = [m.beat for m in end_markers if m.beat > start]
-    region_ends = [m.end_beat for m in section_markers if m.end_beat is not None]
-    if ends_after:
-        end = min(ends_after)
-    elif region_ends:
-        end = max(region_ends)
-    elif facts.length_beats is not None and facts.length_beats > (section_markers[-1].beat
-                                                                  if section_markers else 0):
-        end = facts.length_beats
-    horizon = max([end or 0, start] + [m.beat for m in markers]) + 64 * 8
-    bars = bar_grid(facts, horizon, notes)
+        if not preset:
+            raise SpecError("a style is needed: give a preset or a song.yaml with one",
+                            file=origin, field="preset", allowed="--preset NAME or a spec file")
+        raw, src, has_sections = {}, Source(file=origin), False
+    if preset:
+        raw["preset"] = preset
 
-    # Marker → bar index (snapped).
+    # -- tempo and meter when the session has none ------------------------------------------
+    spec_tempo = None
+    if not facts.tempo_known and base is not None and (base_doc is None or raw.get("tempo_bpm")
+                                                       is not None or raw.get("tempo_map")):
+        if base.tempo_map is not None:
+            spec_tempo = base.tempo_map
+            notes = [n for n in notes if "no tempo" not in n]
+            info.append("the MIDI file has no tempo: the spec's tempo is used")
+    if not facts.meter_known and base is not None and base.meters is not None:
+        bars0 = bar_grid(facts, Fraction(0), [])
+        points = []
+        for bar, num, den in base.meters:
+            _grow(facts, bars0, bar)
+            points.append(MeterPoint(bars0[bar - 1].start_beat, num, den))
+        facts = replace(facts, meters=tuple(points), meter_known=True)
+        info.append("the session has no time signature: the spec's is used, counted from bar 1")
+
+    # -- where the song starts and ends -----------------------------------------------------
+    markers = sorted(facts.markers, key=lambda m: m.beat)
+    section_markers = [m for m in markers if not is_end_marker(m.name)]
+    start = section_markers[0].beat if section_markers else Fraction(0)
+    ends_after = [m.beat for m in markers if is_end_marker(m.name) and m.beat > start]
+    end_marker = min(ends_after) if ends_after else None
+    if end_marker is not None:
+        late = [m for m in section_markers if m.beat >= end_marker]
+        if late:
+            notes.append(f"{len(late)} marker(s) after the 'End' marker are ignored: "
+                         + ", ".join(repr(m.name) for m in late[:5]))
+            section_markers = [m for m in section_markers if m.beat < end_marker]
+    horizon = max([end_marker or 0, start, facts.length_beats or 0]
+                  + [m.beat for m in markers]) + 8
+    bars = bar_grid(facts, horizon, notes)
+    tol = facts.grid_tolerance_beats
+
     def snap(beat: Fraction, what: str) -> int:
         i = _nearest_bar(bars, beat)
-        line = bars[i].start_beat if i < len(bars) else bars[-1].end_beat
-        if abs(line - beat) > ON_GRID_BEATS:
-            notes.append(f"{what} at {_bbt(bars, beat)} is not on a bar line: moved to bar {i + 1}")
+        if abs(_line_of(bars, i) - beat) > tol:
+            notes.append(f"{what} at {bar_beat_text(bars, beat)} is not on a bar line: "
+                         f"moved to bar {i + 1}")
         return i
 
     boundaries: list[tuple[int, str, int | None]] = []  # (start bar, name, explicit end bar)
-    if section_markers:
-        for n, m in enumerate(section_markers):
-            name = m.name.strip() or f"Section {n + 1}"
-            b = snap(m.beat, f"marker {name!r}")
-            e = snap(m.end_beat, f"the end of region {name!r}") if m.end_beat is not None else None
-            if boundaries and boundaries[-1][0] == b:
+    for n, m in enumerate(section_markers):
+        name = re.sub(r"\s+", " ", m.name).strip()[:100] or f"Section {n + 1}"
+        b = snap(m.beat, f"marker {name!r}")
+        e = snap(m.end_beat, f"the end of region {name!r}") if m.end_beat is not None else None
+        if boundaries and boundaries[-1][0] == b:
+            if normalize_name(boundaries[-1][1]) != normalize_name(name):
                 notes.append(f"markers {boundaries[-1][1]!r} and {name!r} fall on the same bar "
                              f"{b + 1}: {boundaries[-1][1]!r} is dropped")
-                boundaries.pop()
-            boundaries.append((b, name, e))
-    start_bar = boundaries[0][0] if boundaries else 0
-    if end is not None:
-        end_bar = snap(end, "the song end") if ends_after else _ceil_bar(bars, end)
-    else:
-        end_bar = None
+            boundaries.pop()
+        boundaries.append((b, name, e))
+    end_bar: int | None = None
+    region_ends = [e for _, _, e in boundaries if e is not None]
+    if end_marker is not None:
+        end_bar = snap(end_marker, "the 'End' marker")
+    elif region_ends:
+        end_bar = max(region_ends)
+    elif facts.length_beats is not None and facts.length_beats > start:
+        end_bar = _ceil_bar(bars, facts.length_beats, tol)
 
-    base_sections = {s.name.lower(): s for s in (base.sections if base else ())}
+    # -- sections -----------------------------------------------------------------------------
+    base_sections = {normalize_name(s.name): s for s in (base.sections if base and has_sections
+                                                        else ())}
     sections_raw: list[dict[str, Any]] = []
+    start_bar = boundaries[0][0] if boundaries else 0
     if boundaries:
         for i, (b, name, e) in enumerate(boundaries):
             if i + 1 < len(boundaries):
@@ -218,70 +338,116 @@ def song_from_facts(
             elif end_bar is not None and end_bar > b:
                 stop = end_bar
             else:
-                prior = base_sections.get(name.lower())
+                prior = base_sections.get(normalize_name(name))
                 stop = b + (prior.bars if prior else DEFAULT_LAST_SECTION_BARS)
                 notes.append(f"the session does not say where {name!r} ends: it lasts "
                              f"{stop - b} bars (add an 'End' marker to choose)")
-            sections_raw.append({"name": name[:100], "bars": stop - b})
-    elif base is not None:
+            sections_raw.append(_section_raw(name, stop - b, base_sections))
+    elif has_sections and base is not None:
         for s in base.sections:
-            sections_raw.append({"name": s.name, "bars": s.bars, "type": s.kind})
-        notes.append("the session has no markers: the sections of the base spec are used")
+            sections_raw.append({"name": s.name, "bars": s.bars, "type": s.kind,
+                                 "energy": s.energy})
+        notes.append("the session has no markers: the spec's sections are used from bar 1")
     else:
-        raise SpecError("the session has no markers and no base spec gives sections",
-                        file=origin, field="markers",
-                        allowed="markers named like 'Intro', 'Verse 1', 'Chorus' (and 'End'), "
-                                "or a song.yaml with sections")
-    for s in sections_raw:
+        if end_bar is None or end_bar < 1:
+            raise SpecError("the session has no markers and no length", file=origin,
+                            field="markers", allowed="markers named like 'Intro', 'Verse 1', "
+                            "'Chorus' (and 'End'), or a spec with sections")
+        sections_raw.append({"name": "Song", "bars": end_bar, "type": "section"})
+        notes.append(f"the session has no markers: the song is one section of {end_bar} bars "
+                     f"(add markers named like 'Verse 1', 'Chorus' for sections)")
+    _check_sections(sections_raw, origin)
+    total_bars = sum(s["bars"] for s in sections_raw)
+    _grow(facts, bars, start_bar + total_bars)
+    song_bars = bars[start_bar:start_bar + total_bars]
+    if start_bar > 0:
+        notes.append(f"the song starts at the first marker, bar {start_bar + 1} of the session "
+                     f"({float(facts.beat_to_seconds(song_bars[0].start_beat)):.3f} s): place "
+                     f"the stems there (bars before it are not rendered)")
+
+    # -- lyrics ---------------------------------------------------------------------------
+    spans = _section_spans(sections_raw, song_bars)
+    file_blocks: dict[str, list[str]] = {}
+    if lyrics_file is not None:
+        from daw_bridge.lyrics import read_lyrics_file
+
+        file_blocks = read_lyrics_file(lyrics_file, [s["name"] for s in sections_raw])
+    song_events = [e for e in facts.lyrics if spans[0][0] <= e.beat < spans[-1][1]]
+    dropped = len(facts.lyrics) - len(song_events)
+    if dropped:
+        notes.append(f"{dropped} lyric event(s) outside the song (before the first marker or "
+                     f"after the end) are ignored")
+    daw_lines = assign_lyrics(song_events, spans) if song_events else [[] for _ in spans]
+    sources: list[str] = []
+    timed: list[tuple[int, TimedLine]] = []
+    song_start = song_bars[0].start_beat
+    for i, s in enumerate(sections_raw):
+        key = normalize_name(s["name"])
+        prior = base_sections.get(key)
+        if file_blocks.get(key):
+            s["lyrics"], src_name = "\n".join(file_blocks[key]), "file"
+        elif prior is not None and prior.lyrics:
+            s["lyrics"], src_name = "\n".join(prior.lyrics), "spec"
+        elif daw_lines[i]:
+            s["lyrics"], src_name = "\n".join(ln.text for ln in daw_lines[i]), "daw"
+            timed.extend((i, TimedLine(ln.beat - song_start, ln.text)) for ln in daw_lines[i])
+        else:
+            src_name = ""
+        sources.append(src_name)
+        if daw_lines[i] and src_name in ("file", "spec"):
+            info.append(f"section {s['name']!r}: the {src_name}'s lyrics are used instead of "
+                        f"the session's lyric events")
+
+    # -- tempo, meters, the rest of the spec ---------------------------------------------
+    for k in ("tempo_bpm", "tempo_map", "time_signature", "sections"):
+        raw.pop(k, None)
+    if spec_tempo is not None:
+        raw["tempo_map"] = [{"bar": b, "bpm": bpm} for b, bpm in spec_tempo if b <= total_bars]
+        start_s = song_start * 60 / bpm_fraction(spec_tempo[0][1])
+    else:
+        raw["tempo_map"] = _tempo_map(facts, song_bars, notes)
+        start_s = facts.beat_to_seconds(song_start)
+    raw["time_signature"] = _meters(song_bars)
+    raw["sections"] = sections_raw
+    if not raw.get("title"):
+        raw["title"] = (title or facts.title or "Untitled session")[:200]
+    if raw.get("key") is None and facts.key:
+        raw["key"] = facts.key
+    if base_doc is not None:  # errors in what the session gave name the session
+        for path in (("tempo_map",), ("time_signature",), ("sections",)):
+            src.origins.setdefault(path, origin)
+    for n in notes:
+        log.debug("%s: %s", origin, n)
+    spec = parse_spec(raw, src, overrides)
+    return SessionSong(spec, song_start, song_bars[-1].end_beat, start_s, tuple(notes),
+                       start_bar + 1, tuple(info), tuple(timed), tuple(sources))
+
+
+def _section_raw(name: str, bars: int, base_sections: Mapping[str, Any]) -> dict[str, Any]:
+    """A raw section; type and energy from the spec's section of the same name, if any."""
+    out: dict[str, Any] = {"name": name, "bars": bars, "type": section_type(name)}
+    prior = base_sections.get(normalize_name(name))
+    if prior is not None:
+        out["type"] = prior.kind
+        out["energy"] = prior.energy
+    return out
+
+
+def _check_sections(sections: list[dict], origin: str) -> None:
+    if len(sections) > MAX_SECTIONS:
+        raise SpecError("the session has too many markers", file=origin, field="markers",
+                        value=len(sections), allowed=f"at most {MAX_SECTIONS} sections")
+    for s in sections:
         if s["bars"] > MAX_SECTION_BARS:
             raise SpecError(f"section {s['name']!r} is longer than a section may be", file=origin,
                             field="markers", value=f"{s['bars']} bars",
                             allowed=f"at most {MAX_SECTION_BARS} bars between two markers")
-    total_bars = sum(s["bars"] for s in sections_raw)
-    while len(bars) < start_bar + total_bars:
-        bars.extend(bar_grid(facts, bars[-1].end_beat + 4 * (start_bar + total_bars - len(bars)),
-                             [])[len(bars):])
-    song_bars = bars[start_bar:start_bar + total_bars]
-
-    # Lyrics: base spec by name, then DAW events, then the lyrics file.
-    for s in sections_raw:
-        prior = base_sections.get(s["name"].lower())
-        if prior is not None and prior.lyrics:
-            s["lyrics"] = "\n".join(prior.lyrics)
-    spans = _section_spans(sections_raw, song_bars)
-    if facts.lyrics:
-        song_lyrics = [e for e in facts.lyrics if spans[0][0] <= e.beat < spans[-1][1]]
-        for s, lines in zip(sections_raw, assign_lyrics(song_lyrics, spans)):
-            if lines:
-                s["lyrics"] = "\n".join(lines)
-        dropped = len(facts.lyrics) - len(song_lyrics)
-        if dropped:
-            notes.append(f"{dropped} lyric events outside the song (before the first marker or "
-                         f"after the end) are ignored")
-    if lyrics_file is not None:
-        from daw_bridge.lyrics import read_lyrics_file
-
-        blocks = read_lyrics_file(lyrics_file, [s["name"] for s in sections_raw])
-        for s in sections_raw:
-            if s["name"].lower() in blocks:
-                s["lyrics"] = "\n".join(blocks[s["name"].lower()])
-
-    raw = _base_raw(base, preset, title or facts.title, facts.key)
-    raw["tempo_map"] = _tempo_map(facts, song_bars, notes)
-    raw["time_signature"] = _meters(song_bars)
-    raw["sections"] = sections_raw
-    for n in notes:
-        log.info("%s: %s", origin, n)
-    spec = parse_spec(raw, Source(file=origin))
-    start_beat = song_bars[0].start_beat
-    return SessionSong(spec, start_beat, song_bars[-1].end_beat, facts.beat_to_seconds(start_beat),
-                       tuple(notes))
 
 
-def _ceil_bar(bars: Sequence[Bar], beat: Fraction) -> int:
-    """The first bar line at or after ``beat`` (within the on-grid tolerance)."""
+def _ceil_bar(bars: Sequence[Bar], beat: Fraction, tol: Fraction) -> int:
+    """The first bar line at or after ``beat`` (within ``tol``)."""
     for b in bars:
-        if b.start_beat >= beat - ON_GRID_BEATS:
+        if b.start_beat >= beat - tol:
             return b.index
     return len(bars)
 
@@ -295,8 +461,10 @@ def _section_spans(sections: list[dict], bars: Sequence[Bar]) -> list[tuple[Frac
 
 
 def _tempo_map(facts: SessionFacts, bars: Sequence[Bar], notes: list[str]) -> list[dict]:
-    """One tempo per bar (1-based bars of the song); bars with inner changes are averaged."""
+    """One tempo per bar (1-based bars of the song): the tempo that gives the bar its exact
+    length in seconds; bars with changes inside are summed up in one note."""
     out: list[dict] = []
+    drifting: list[tuple[int, Fraction]] = []
     for n, b in enumerate(bars):
         t0, t1 = facts.beat_to_seconds(b.start_beat), facts.beat_to_seconds(b.end_beat)
         bpm = b.beats * 60 / (t1 - t0)
@@ -304,12 +472,18 @@ def _tempo_map(facts: SessionFacts, bars: Sequence[Bar], notes: list[str]) -> li
         if inner:
             drift = max(abs(facts.beat_to_seconds(t.beat) - (t0 + (t.beat - b.start_beat) * 60 / bpm))
                         for t in inner)
-            notes.append(f"bar {n + 1} has {len(inner)} tempo change(s) inside it (first at beat "
-                         f"{float(inner[0].beat):g}); it plays at {float(bpm):.4f} bpm so its bar "
-                         f"lines stay exact (largest drift inside it: {float(drift) * 1000:.1f} ms)")
+            if drift >= DRIFT_NOTE_S:
+                drifting.append((n + 1, drift))
         value = float(bpm)
         if not out or out[-1]["bpm"] != value:
             out.append({"bar": n + 1, "bpm": value})
+    if drifting:
+        worst = max(drifting, key=lambda x: x[1])
+        shown = ", ".join(str(b) for b, _ in drifting[:8]) + (", ..." if len(drifting) > 8 else "")
+        notes.append(f"{len(drifting)} bar(s) of the song have tempo changes inside them (song "
+                     f"bar {shown}): each plays at the one tempo that keeps its bar lines exact; "
+                     f"the largest drift inside a bar is {float(worst[1]) * 1000:.1f} ms "
+                     f"(song bar {worst[0]})")
     return out
 
 
@@ -322,32 +496,28 @@ def _meters(bars: Sequence[Bar]) -> list[dict]:
     return out
 
 
-def _base_raw(base: SongSpec | None, preset: str | None, title: str | None,
-              key: str | None) -> dict:
-    """The style half of a raw spec: title, preset, seed, key, style, output."""
-    raw: dict[str, Any] = {}
-    if base is not None:
-        raw["title"] = base.title
-        raw["preset"] = base.preset
-        raw["seed"] = base.seed
-        if base.key is not None:
-            raw["key"] = base.key.name
-        if base.style:
-            raw["style"] = dict(base.style)
-        out = {k: v for k, v in asdict(base.output).items() if v is not None}
-        if "parts" in out:
-            out["parts"] = list(out["parts"])
-        if base.output.dir and base.file and not base.file.startswith("<"):
-            d = Path(base.output.dir).expanduser()
-            out["dir"] = str(d if d.is_absolute() else Path(base.file).resolve().parent / d)
-        raw["output"] = out
-    if preset:
-        raw["preset"] = preset
-    if title and (base is None or not base.title):
-        raw["title"] = title[:200]
-    raw.setdefault("title", "Untitled session")
-    if key and "key" not in raw:
-        raw["key"] = key
+def _base_raw(base: SongSpec) -> dict:
+    """The style half of a raw spec from a parsed one: title, preset, seed, key, style, output."""
+    raw: dict[str, Any] = {"title": base.title, "preset": base.preset, "seed": base.seed}
+    if base.key is not None:
+        raw["key"] = base.key.name
+    if base.style:
+        raw["style"] = dict(base.style)
+    out = {k: v for k, v in asdict(base.output).items() if v is not None}
+    if "parts" in out:
+        out["parts"] = list(out["parts"])
+    if base.output.dir and base.file and not base.file.startswith("<"):
+        d = Path(base.output.dir).expanduser()
+        out["dir"] = str(d if d.is_absolute() else Path(base.file).resolve().parent / d)
+    if base.output.soundfont and base.file and not base.file.startswith("<"):
+        sf = Path(base.output.soundfont).expanduser()
+        if not sf.is_absolute() and sf.suffix:
+            out["soundfont"] = str(Path(base.file).resolve().parent / sf)
+    raw["output"] = out
+    if base.restyle is not None:
+        r = asdict(base.restyle)
+        r["prompts"] = dict(base.restyle.prompts)
+        raw["restyle"] = {k: v for k, v in r.items() if v is not None}
     return raw
 
 
@@ -359,6 +529,9 @@ def markers_from_names(pairs: Sequence[tuple[str, float]]) -> tuple[Marker, ...]
 
 
 def kind_of(name: str) -> str:
-    """Section kind of a marker name (the spec layer's rule)."""
-    return section_kind(name)
+    """Section kind of a marker name (kept for the adapters; see :func:`section_type`)."""
+    return section_type(name)
 
+
+__all__ = ["Bar", "SessionSong", "TempoPoint", "bar_grid", "is_end_marker", "kind_of",
+           "markers_from_names", "section_type", "song_from_facts"]
