@@ -22,6 +22,44 @@ DAWS = ("ableton", "reaper", "ardour", "none")
 
 
 @dataclass(frozen=True)
+class Option:
+    """One connection option of an adapter: the command-line ``flag``, the adapter's
+    ``keyword`` argument, its ``type``, ``default`` and one line of ``help``."""
+
+    flag: str
+    keyword: str
+    type: type
+    default: Any
+    help: str
+
+
+#: The connection options of the Ableton and REAPER adapters, for the commands that make one
+#: (``make_adapter(daw, **{o.keyword: value})``); the README's "DAW setup" lists them.
+OPTIONS: dict[str, tuple[Option, ...]] = {
+    "ableton": (
+        Option("--ableton-host", "host", str, "127.0.0.1", "host running Live + AbletonOSC"),
+        Option("--ableton-port", "port", int, 11000, "AbletonOSC's UDP port"),
+        Option("--ableton-reply-port", "reply_port", int, 11001,
+               "UDP port AbletonOSC answers on (11001 in AbletonOSC)"),
+        Option("--daw-timeout", "timeout_s", float, 1.0, "seconds to wait for each answer"),
+    ),
+    "reaper": (
+        Option("--reaper-host", "host", str, "127.0.0.1", "host running REAPER"),
+        Option("--reaper-web-port", "web_port", int, 8080,
+               "port of REAPER's web browser interface (0: none, OSC only)"),
+        Option("--reaper-osc-port", "osc_port", int, 8000, "REAPER's OSC local listen port"),
+        Option("--reaper-feedback-port", "feedback_port", int, 9000,
+               "the OSC device port REAPER sends feedback to"),
+        Option("--reaper-command", "command_id", str, None,
+               "command ID (_RS...) of the registered scripts/ainur_import.lua"),
+        Option("--reaper-web-auth", "web_auth", str, None,
+               "user:password of the web interface, if it has a login"),
+        Option("--daw-timeout", "timeout_s", float, 2.0, "seconds to wait for each answer"),
+    ),
+}
+
+
+@dataclass(frozen=True)
 class Health:
     """``ok`` when the DAW answered; ``message`` says what answered or what to check."""
 

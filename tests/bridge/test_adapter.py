@@ -88,3 +88,17 @@ def test_no_daw_places_project_files(tmp_path):
     assert result.method == "project-files"
     assert sorted(Path(f).suffix for f in result.files) == [".RPP", ".dawproject"]
     assert all(Path(f).stat().st_size > 0 for f in result.files)
+
+
+def test_connection_options_match_the_adapters():
+    import inspect
+
+    from daw_bridge.ableton import AbletonAdapter
+    from daw_bridge.adapter import OPTIONS
+    from daw_bridge.reaper import ReaperAdapter
+
+    for daw, cls in (("ableton", AbletonAdapter), ("reaper", ReaperAdapter)):
+        params = inspect.signature(cls.__init__).parameters
+        for o in OPTIONS[daw]:
+            assert o.flag.startswith("--") and o.help
+            assert params[o.keyword].default == o.default, (daw, o.flag)
