@@ -17,7 +17,6 @@ one sample off (the sub-render rounds from its own start), which the manifest re
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import os
 import shutil
@@ -122,11 +121,11 @@ class JobRunner:
         result = self._render(spec, target, job, progress)
         progress("place", 1.0)
         return JobResult(result.out_dir, self.place(result.out_dir, result.manifest,
-                                                    song.start_beat, song.start_s))
+                                                    song.start_beat, song.start_s, facts))
 
     # -- one section again ----------------------------------------------------------------
     def _section(self, job: Job, progress: Progress) -> JobResult:
-        from ainur_cli.api import resolve_song, slug
+        from ainur_cli.api import manifest_json, resolve_song, slug
         from ainur_cli.outdir import choose_target
 
         a = job.args
@@ -160,8 +159,7 @@ class JobRunner:
             for f in manifest["files"]:
                 if f.get("format") == "wav":
                     set_time_reference(result.out_dir / f["path"], sec.start_sample)
-            (result.out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
-                                                   + "\n", encoding="utf-8")
+            (result.out_dir / MANIFEST).write_text(manifest_json(manifest), encoding="utf-8")
             final = choose_target(target, force=False, new_take=True)
             os.rename(result.out_dir, final)
         finally:
@@ -172,10 +170,17 @@ class JobRunner:
                          sec.start_sample)
 
     # -- placing --------------------------------------------------------------------------
-    def place(self, render_dir: Path, manifest: dict, start_beat: Any, start_s: Any) -> PlaceResult:
-        """Put a render's stems back through the adapter at the song position."""
-        p = placement_from_manifest(manifest, render_dir, session_start_beat=float(start_beat),
-                                    session_start_s=float(start_s))
+    def place(self, render_dir: Path, manifest: dict, start_beat: Any, start_s: Any,
+              session: Any = None) -> PlaceResult:
+        """Put a render's stems back through the adapter with the song starting at session
+        beat ``start_beat`` (exact fractions): converted through ``session`` (the DAW's
+        SessionFacts) when given, else at session second ``start_s``."""
+        if session is not None:
+            p = placement_from_manifest(manifest, render_dir, session=session,
+                                        session_start_beat=Fraction(start_beat))
+        else:
+            p = placement_from_manifest(manifest, render_dir, session_start_beat=Fraction(start_beat),
+                                        session_start_s=Fraction(start_s))
         for stem in p.stems:
             if not inside(self.root, stem.path):
                 raise BridgeError("a stem of the render is outside the served folder",
