@@ -197,8 +197,7 @@ class AbletonAdapter(DawAdapter):
         if not stems:
             raise BridgeError("the render has no stems to place", field="files",
                               file=str(placement.render_dir))
-        beats = [placement.session_start_beat + placement.song_s_to_beat(s.start_s)
-                 for s in stems]
+        beats = [float(placement.stem_start_beat(s)) for s in stems]
         bad = [b for b in beats if not 0 <= b <= MAX_CLIP_START_BEATS]
         if bad:
             raise BridgeError("a stem would start outside Live's arrangement",

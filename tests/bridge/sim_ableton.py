@@ -24,7 +24,8 @@ Written from AbletonOSC's documented addresses and from how its server behaves
 
 Faults for tests: ``silent`` (bound, never answers), ``garbage_before_reply`` (a burst of
 junk datagrams to the reply port before every answer) and ``override`` (address → the
-argument tuple to answer instead of the real value).
+argument tuple to answer instead of the real value). ``tap`` forwards every datagram received,
+verbatim, to another address (e.g. liblo's ``oscdump``, an independent decoder).
 """
 
 from __future__ import annotations
@@ -107,13 +108,15 @@ class AbletonOscSim:
     def __init__(self, song: LiveSong | None = None, *, reply_port: int = 11001,
                  tick_s: float = 0.1, create_audio_clip: bool = False, silent: bool = False,
                  garbage_before_reply: bool = False,
-                 override: dict[str, tuple] | None = None) -> None:
+                 override: dict[str, tuple] | None = None,
+                 tap: tuple[str, int] | None = None) -> None:
         self.song = song or LiveSong()
         self.reply_port = int(reply_port)
         self.tick_s = float(tick_s)
         self.silent = silent
         self.garbage_before_reply = garbage_before_reply
         self.override = dict(override or {})
+        self.tap = tap
         self.received: list[tuple[str, tuple]] = []
         self.errors_sent: list[str] = []
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -242,6 +245,8 @@ class AbletonOscSim:
             except OSError:
                 return
             self._remote = (sender[0], self.reply_port)
+            if self.tap:
+                self.sock.sendto(data, self.tap)  # every request, verbatim, to a listener
             try:
                 self._datagram(data, sender)
             except Exception as e:  # Live's script logs it and ends this tick

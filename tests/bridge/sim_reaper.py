@@ -20,9 +20,11 @@ Written from REAPER's documentation, not its code:
   makes REAPER send its state: ``/tempo/raw f``, ``/tempo/str``, ``/time f``, ``/time/str``,
   ``/beat/str``, ``/marker/<k>/name|number/str|time``, ``/region/<k>/name|number/str|time|
   length``, ``/track/<k>/name``. ``/tempo/raw f`` sets the tempo.
-* **The Ainur ReaScript** (``daw_bridge/scripts/ainur_import.lua``): a registered command ID
-  that reads ExtState ``ainur/job``, applies the job file to this project model exactly as the
-  Lua header specifies (``import``: one new track per ``TRACK`` line with an item at its
+* **The Ainur ReaScript** (``daw_bridge/scripts/ainur_import.lua``): a registered command ID.
+  With ``importer="lua"`` the real script runs under Lua 5.4 against the ReaScript API
+  simulator ``reaper_api_sim.lua`` (set up from this project and read back into it); with
+  ``importer="python"`` the action reads ExtState ``ainur/job`` and applies the job file to
+  this project model as the Lua header specifies (``import``: one new track per ``TRACK`` line with an item at its
   position, project markers per ``MARKER``; ``export``: the ``AINUR_SESSION 1`` file), and
   acknowledges in ExtState ``ainur/ack`` as ``ID<TAB>ok|error<TAB>text``. The action runs a
   little after the request (``action_delay_s``), as deferred work does in REAPER.
@@ -33,12 +35,14 @@ Only square (stepped) tempo changes are modelled; time-signature changes sit on 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
@@ -47,6 +51,34 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 REFRESH_ALL_SURFACES = 41743
+HERE = Path(__file__).resolve().parent
+LUA_API_SIM = HERE / "reaper_api_sim.lua"
+LUA_IMPORTER = HERE.parents[1] / "daw_bridge" / "scripts" / "ainur_import.lua"
+LUA = shutil.which("lua5.4") or shutil.which("lua")
+
+
+def lua_missing() -> str | None:
+    """Why the real Lua importer cannot run here, or None."""
+    if LUA is None:
+        return "lua5.4 is not installed (Debian package lua5.4; scripts/install-system-deps.sh)"
+    if not LUA_API_SIM.is_file():
+        return f"{LUA_API_SIM} (the ReaScript API simulator) is missing"
+    return None
+
+
+def lua_value(v) -> str:
+    """A Lua literal for JSON-like data."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(float(v)) if isinstance(v, float) else str(v)
+    if isinstance(v, str):
+        return '"' + "".join(c if c.isascii() and c.isprintable() and c not in '"\\'
+                             else "".join(f"\\{b:03d}" for b in c.encode("utf-8"))
+                             for c in v) + '"'
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"[{lua_value(k)}] = {lua_value(x)}" for k, x in v.items()) + "}"
+    return "{" + ", ".join(lua_value(x) for x in v) + "}"
 
 
 def escape(text: str) -> str:
@@ -89,6 +121,7 @@ class RTrack:
     name: str
     items: list[Item] = field(default_factory=list)
     lyrics: list[tuple[Fraction, str]] = field(default_factory=list)  # (quarter notes, text)
+    mute: bool = False
 
 
 @dataclass
@@ -178,11 +211,15 @@ class ReaperSim:
     def __init__(self, project: ReaperProject | None = None, *, feedback_port: int | None = None,
                  osc: bool = True, action_delay_s: float = 0.15, web_auth: str | None = None,
                  http_garbage: bool = False, garbage_feedback: bool = False,
-                 hang_http: bool = False) -> None:
+                 hang_http: bool = False, importer: str = "python") -> None:
+        if importer not in ("python", "lua"):
+            raise ValueError("importer is 'python' or 'lua'")
+        self.importer = importer
         self.project = project or ReaperProject()
         self.ext_state: dict[tuple[str, str], str] = {}
         self.actions: dict[str, Callable[[], None]] = {}
         self.actions_run: list[str] = []
+        self.lua_errors: list[str] = []
         self.requests: list[str] = []
         self.action_delay_s = action_delay_s
         self.web_auth = web_auth
@@ -345,7 +382,8 @@ class ReaperSim:
     # -- actions --------------------------------------------------------------------------
     def register_script(self, command_id: str = "_RSainur0123456789abcdef") -> str:
         """Register the Ainur importer (as the Action List does on "Load ReaScript")."""
-        self.actions[command_id] = self._ainur_script
+        self.actions[command_id] = (self._ainur_script if self.importer == "python"
+                                    else self._ainur_script_lua)
         return command_id
 
     def run_action(self, cid: str) -> None:
@@ -396,7 +434,8 @@ class ReaperSim:
                 job["markers"].append((_tonumber(t[1:2]), t[2] if len(t) > 2 else ""))
             elif t[0] == "TRACK":
                 job["tracks"].append((_tonumber(t[1:2]), t[2] if len(t) > 2 else "",
-                                      t[3] if len(t) > 3 else ""))
+                                      t[3] if len(t) > 3 else "", _tonumber(t[4:5]),
+                                      t[5:6] == ["1"]))
         if job.get("action") == "import":
             ok, text = self._import(job)
         elif job.get("action") == "export":
@@ -408,15 +447,16 @@ class ReaperSim:
     def _import(self, job: dict) -> tuple[bool, str]:
         import soundfile
 
-        for pos, _, path in job["tracks"]:
+        for pos, _, path, _, _ in job["tracks"]:
             if pos is None or not path:
                 return False, "a TRACK line has no position or path"
             if not os.path.isfile(path):
                 return False, "audio file not found: " + path
         p = self.project
-        for pos, name, path in job["tracks"]:
+        for pos, name, path, length, mute in job["tracks"]:
             info = soundfile.info(path)
-            p.tracks.append(RTrack(name, [Item(pos, info.frames / info.samplerate, path)]))
+            length = length if length is not None else info.frames / info.samplerate
+            p.tracks.append(RTrack(name, [Item(pos, length, path)], mute=mute))
         for pos, name in job["markers"]:
             if pos is not None:
                 p.add_marker(pos, name)
@@ -523,6 +563,49 @@ class ReaperSim:
                 b.add_arg(a)
             bundle.add_content(b.build())
         self.osc_sock.sendto(bundle.build().dgram, target)
+
+    # -- the real Lua script under lua5.4, through the ReaScript API simulator ------------
+    def _ainur_script_lua(self) -> None:
+        """Run ``daw_bridge/scripts/ainur_import.lua`` itself (Lua 5.4) against
+        ``tests/bridge/reaper_api_sim.lua``, a simulator of the ReaScript functions it calls,
+        set up from this project and read back into it."""
+        import json
+        import subprocess
+
+        p = self.project
+        first = sorted(p.tempo, key=lambda m: m.time_s)[0]
+        cfg = {
+            "tracks": [{"name": t.name} for t in p.tracks],
+            "markers": [{"isrgn": m.is_region, "pos": m.pos_s, "rgnend": m.end_s,
+                         "name": m.name, "number": m.id} for m in p.markers],
+            "cursor": p.cursor_s,
+            "ext": {f"{sec}/{key}": v for (sec, key), v in self.ext_state.items()},
+            "tempo": {"bpm": first.bpm, "num": first.num or 4, "den": first.den or 4,
+                      "points": [{"pos": m.time_s, "bpm": m.bpm, "num": m.num or -1,
+                                  "den": m.den or -1, "linear": False} for m in p.tempo]},
+        }
+        chunk = (f"local sim = dofile({lua_value(str(LUA_API_SIM))})\n"
+                 f"sim.setup({lua_value(cfg)})\n"
+                 f"dofile({lua_value(str(LUA_IMPORTER))})\n"
+                 "io.write(sim.dump())\n")
+        run = subprocess.run([LUA, "-"], input=chunk.encode("utf-8"), capture_output=True,
+                             timeout=30)
+        if run.returncode != 0:
+            # REAPER shows a script error in a window; the ack never comes.
+            self.lua_errors.append(run.stderr.decode("utf-8", "replace"))
+            return
+        state = json.loads(run.stdout.decode("utf-8"))
+        n_before = len(p.tracks)
+        for t, d in zip(p.tracks, state["tracks"]):
+            t.name = d["name"]
+        for d in state["tracks"][n_before:]:
+            p.tracks.append(RTrack(d["name"], [Item(i["position"], i["length"], i["source"])
+                                               for i in d["items"]], mute=bool(d["mute"])))
+        p.markers = [ProjectMarker(m["number"], m["name"], m["pos"], m["isrgn"], m["rgnend"])
+                     for m in state["markers"]]
+        p.cursor_s = state["cursor"]
+        p.undo_points += [b["description"] for b in state["undo_blocks"]]
+        self.ext_state = {tuple(k.split("/", 1)): v for k, v in state["ext"].items()}
 
 
 def _tonumber(tok: list[str]) -> float | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import sys
@@ -242,3 +243,34 @@ def test_abletonosc_patch_refuses_what_it_does_not_know(tmp_path):
     r = run_patcher(tmp_path)
     assert r.returncode == 2 and "methods = [" in r.stderr
     assert track_py.read_text() == "class TrackHandler:\n    pass\n"
+
+
+def test_wire_format_read_by_liblo_oscdump(adapter, tmp_path):
+    """liblo's oscdump (an independent OSC decoder) sees the documented type tags."""
+    oscdump = shutil.which("oscdump")
+    if oscdump is None:
+        pytest.skip("oscdump (Debian liblo-tools) is not installed: cannot check the wire "
+                    "format with an independent OSC decoder")
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    out = tmp_path / "oscdump.txt"
+    with open(out, "w") as f:
+        dump = subprocess.Popen([oscdump, "-L", str(port)], stdout=f, stderr=subprocess.STDOUT)
+    try:
+        time.sleep(0.3)
+        render = write_render(tmp_path / "render")
+        p = load_placement(render, 7.0, 3.5)
+        with sim_for(adapter, create_audio_clip=True, tap=("127.0.0.1", port)):
+            assert adapter.place(p).placed
+        time.sleep(0.3)
+    finally:
+        dump.terminate()
+        dump.wait(5)
+    lines = [ln.split(" ", 1)[1] for ln in out.read_text().splitlines() if " /live/" in ln]
+    assert lines.count("/live/song/create_audio_track i -1") == 3
+    assert '/live/track/set/name is 2 "Ainur drums"' in lines
+    assert f'/live/track/create_audio_clip isf 2 "{render}/stems/drums.wav" 7.000000' in lines
+    assert f'/live/track/create_audio_clip isf 3 "{render}/stems/bass.wav" 8.000000' in lines
+    assert "/live/track/get/arrangement_clips/start_time i 4" in lines
