@@ -65,7 +65,7 @@ def events_to_timed_lines(events: Sequence[LyricEvent]) -> list[TimedLine]:
     """Join syllable events (sorted by beat) into timed lyric lines (see module docstring)."""
     texts = [e.text.replace("\x00", "") for e in events]
     marked = any(t[:1] in "/\\" or t[-1:] in "\r\n" for t in texts if t)
-    spaced = any(t[:1] == " " for t in texts)
+    spaced = any(t[:1] == " " and t.strip() for t in texts)
     lines: list[TimedLine] = []
     line, line_beat, joining = "", None, False
     last_beat: Fraction | None = None

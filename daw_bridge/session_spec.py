@@ -115,9 +115,10 @@ class SessionSong:
     lyric_sources: tuple[str, ...] = ()
 
 
-def _short_meter(length: Fraction) -> tuple[int, int] | None:
-    """A meter n/d whose bar lasts ``length`` beats, if one with an allowed d exists."""
-    for den in ALLOWED_DENOMINATORS:
+def _short_meter(length: Fraction, *prefer: int) -> tuple[int, int] | None:
+    """A meter n/d whose bar lasts ``length`` beats, trying the denominators in ``prefer``
+    (the meters around it) first, then every allowed one."""
+    for den in dict.fromkeys((*prefer, *ALLOWED_DENOMINATORS)):
         num = length * den / 4
         if num.denominator == 1 and 1 <= num <= 32:
             return int(num), den
@@ -139,7 +140,7 @@ def bar_grid(facts: SessionFacts, end_beat: Fraction, notes: list[str]) -> list[
         nxt = meters[mi + 1].beat if mi + 1 < len(meters) else None
         num, den = m.numerator, m.denominator
         if nxt is not None and beat < nxt < beat + length - tol:
-            short = _short_meter(nxt - beat)
+            short = _short_meter(nxt - beat, m.denominator, meters[mi + 1].denominator)
             change = f"{meters[mi + 1].numerator}/{meters[mi + 1].denominator}"
             if short is not None:
                 num, den = short
