@@ -34,18 +34,19 @@ class Option:
 
 
 #: The connection options of the Ableton and REAPER adapters, for the commands that make one
-#: (``make_adapter(daw, **{o.keyword: value})``); the README's "DAW setup" lists them.
+#: (``make_adapter(daw, **{o.keyword: value})``). ``ainur place`` has ``--host``, ``--port``,
+#: ``--reaper-command`` and ``--timeout-s``; the other flags are the names error messages use.
 OPTIONS: dict[str, tuple[Option, ...]] = {
     "ableton": (
-        Option("--ableton-host", "host", str, "127.0.0.1", "host running Live + AbletonOSC"),
-        Option("--ableton-port", "port", int, 11000, "AbletonOSC's UDP port"),
+        Option("--host", "host", str, "127.0.0.1", "host running Live + AbletonOSC"),
+        Option("--port", "port", int, 11000, "AbletonOSC's UDP port"),
         Option("--ableton-reply-port", "reply_port", int, 11001,
                "UDP port AbletonOSC answers on (11001 in AbletonOSC)"),
-        Option("--daw-timeout", "timeout_s", float, 1.0, "seconds to wait for each answer"),
+        Option("--timeout-s", "timeout_s", float, 1.0, "seconds to wait for each answer"),
     ),
     "reaper": (
-        Option("--reaper-host", "host", str, "127.0.0.1", "host running REAPER"),
-        Option("--reaper-web-port", "web_port", int, 8080,
+        Option("--host", "host", str, "127.0.0.1", "host running REAPER"),
+        Option("--port", "web_port", int, 8080,
                "port of REAPER's web browser interface (0: none, OSC only)"),
         Option("--reaper-osc-port", "osc_port", int, 8000, "REAPER's OSC local listen port"),
         Option("--reaper-feedback-port", "feedback_port", int, 9000,
@@ -54,7 +55,7 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
                "command ID (_RS...) of the registered scripts/ainur_import.lua"),
         Option("--reaper-web-auth", "web_auth", str, None,
                "user:password of the web interface, if it has a login"),
-        Option("--daw-timeout", "timeout_s", float, 2.0, "seconds to wait for each answer"),
+        Option("--timeout-s", "timeout_s", float, 2.0, "seconds to wait for each answer"),
     ),
 }
 

@@ -374,7 +374,7 @@ class ReaperAdapter(DawAdapter):
                               allowed="the _RS... command ID of scripts/ainur_import.lua")
         if self.web is None:
             raise BridgeError("the Ainur ReaScript is run through REAPER's web interface",
-                              field="--reaper-web-port", allowed="the web interface's port")
+                              field="--port", allowed="the web interface's port")
         job_id = job_id or self._new_job_id()
         if text is None:
             text = "\n".join([f"AINUR_JOB\t1", f"ID\t{job_id}", f"ACTION\t{action}",
