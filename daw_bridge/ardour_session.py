@@ -1,0 +1,396 @@
+"""Ardour 7 session files (``<snapshot>.ardour``, XML): read the song facts, add stems and markers.
+
+What Ardour's OSC surface does not report lives here: the tempo map and meters
+(``<TempoMap superclocks-per-second="282240000">`` with ``<Tempo npm enpm note-type type
+sclock quarters bbt>`` and ``<Meter divisions-per-bar note-value sclock quarters bbt>``),
+markers and the session range (``<Locations>``, ``<Location name start end flags>``), track
+names (``<Routes>``) and, after an import, regions in playlists.
+
+Units: Ardour 7 stores times as *superclock* ticks (``superclocks-per-second``, 282 240 000 by
+default) written ``a<ticks>``, or as musical time ``b<ticks>`` (1920 ticks per quarter note);
+lengths are ``<distance>@<position>``; ``quarters`` are ``beats:ticks``. Plain numbers are
+samples (sessions older than 7.0). Everything read here is converted to session samples
+(integers) and quarter-note beats (exact fractions).
+
+Writing (:func:`add_markers`, :func:`add_stem_sources`) is done while the session is closed,
+through a temporary file renamed onto the session file; Ardour itself then creates the tracks
+and places the regions (``daw_bridge/scripts/ardour_import.lua``) and re-saves the file.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from ainur_cli.errors import BridgeError
+
+from daw_bridge.facts import (
+    Marker,
+    MeterPoint,
+    SessionFacts,
+    TempoPoint,
+    clean_meters,
+    clean_tempo,
+)
+
+SUPERCLOCK_PER_SECOND = 282_240_000   # Ardour 7's default (superclock_ticks_per_second)
+TICKS_PER_BEAT = 1920                 # Temporal::ticks_per_beat
+SUFFIX = ".ardour"
+
+
+@dataclass(frozen=True)
+class ArdourLocation:
+    """A ``<Location>``: a marker (``start_sample == end_sample``), range or the session range."""
+
+    name: str
+    start_sample: int
+    end_sample: int
+    flags: tuple[str, ...]
+
+    @property
+    def is_mark(self) -> bool:
+        return "IsMark" in self.flags
+
+    @property
+    def is_session_range(self) -> bool:
+        return "IsSessionRange" in self.flags
+
+
+@dataclass(frozen=True)
+class ArdourRegion:
+    """A region on a track's playlist: session ``position_sample``, ``length_samples``."""
+
+    name: str
+    track: str
+    position_sample: int
+    length_samples: int
+    source_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ArdourSession:
+    """What Ainur reads from one snapshot file. ``tempo`` points are quarter-note bpm;
+    ``ramps`` lists the beats where a ramped tempo starts (approximated, see :meth:`facts`)."""
+
+    path: Path
+    name: str
+    sample_rate: int
+    superclock_rate: int
+    tempo: tuple[TempoPoint, ...]
+    ramps: tuple[tuple[Fraction, Fraction, Fraction], ...]   # (beat, start bpm, end bpm)
+    meters: tuple[MeterPoint, ...]
+    locations: tuple[ArdourLocation, ...]
+    tracks: tuple[str, ...]
+    regions: tuple[ArdourRegion, ...]
+    sources: dict[str, str]                                    # id -> file path (origin or name)
+    version: int
+
+    @property
+    def markers(self) -> tuple[ArdourLocation, ...]:
+        return tuple(sorted((loc for loc in self.locations if loc.is_mark),
+                            key=lambda loc: loc.start_sample))
+
+    @property
+    def session_range(self) -> ArdourLocation | None:
+        return next((loc for loc in self.locations if loc.is_session_range), None)
+
+    def timeline(self) -> SessionFacts:
+        """Facts with only the tempo map and meters (for sample ⇄ beat conversions)."""
+        return SessionFacts("ardour", str(self.path), self.tempo, self.meters)
+
+    def sample_to_beat(self, sample: int) -> Fraction:
+        return self.timeline().seconds_to_beat(Fraction(int(sample), self.sample_rate))
+
+    def facts(self, origin: str | None = None) -> SessionFacts:
+        """The session as :class:`SessionFacts`: markers, tempo map, meters, length, tracks."""
+        notes = [f"the tempo ramp from beat {float(b):g} ({float(a):g} to {float(z):g} bpm) is "
+                 f"read as one tempo per beat" for b, a, z in self.ramps]
+        markers = tuple(Marker(self.sample_to_beat(m.start_sample), m.name) for m in self.markers)
+        rng = self.session_range
+        length = self.sample_to_beat(rng.end_sample) if rng is not None else None
+        return SessionFacts("ardour", origin or str(self.path), self.tempo, self.meters,
+                            markers=markers, length_beats=length, track_names=self.tracks,
+                            title=self.name, notes=tuple(notes))
+
+
+# -- reading -------------------------------------------------------------------------------
+
+def find_session_file(path: str | Path) -> Path:
+    """The snapshot file for ``path``: a ``.ardour`` file, or a session folder (its
+    ``instant.xml`` last-used snapshot, else the snapshot named like the folder, else its only
+    ``.ardour`` file). :raises BridgeError: naming what was looked for."""
+    p = Path(path).expanduser()
+    if p.is_file():
+        if p.suffix != SUFFIX:
+            raise BridgeError("not an Ardour session file", file=str(p),
+                              allowed="a <name>.ardour file or an Ardour session folder")
+        return p
+    if not p.is_dir():
+        raise BridgeError("no such Ardour session", file=str(p),
+                          allowed="a <name>.ardour file or an Ardour session folder")
+    instant = p / "instant.xml"
+    if instant.is_file():
+        try:
+            node = ET.parse(instant).getroot().find("LastUsedSnapshot")
+        except (ET.ParseError, OSError):
+            node = None
+        if node is not None and (p / (node.get("name", "") + SUFFIX)).is_file():
+            return p / (node.get("name", "") + SUFFIX)
+    if (p / (p.name + SUFFIX)).is_file():
+        return p / (p.name + SUFFIX)
+    found = sorted(p.glob("*" + SUFFIX))
+    if len(found) == 1:
+        return found[0]
+    raise BridgeError("cannot tell which snapshot of the Ardour session to use" if found
+                      else "the folder holds no Ardour session file", file=str(p),
+                      value=[f.name for f in found] if found else ...,
+                      allowed="the path of one <name>.ardour file")
+
+
+def _parse(path: Path) -> ET.ElementTree:
+    try:
+        tree = ET.parse(path)
+    except (ET.ParseError, OSError) as e:
+        raise BridgeError(f"cannot read the Ardour session file: {e}", file=str(path)) from None
+    if tree.getroot().tag != "Session":
+        raise BridgeError("not an Ardour session file (no <Session> root)", file=str(path))
+    return tree
+
+
+class _Clock:
+    """Converts Ardour time strings to session samples / beats."""
+
+    def __init__(self, sample_rate: int, superclock_rate: int) -> None:
+        self.sr, self.sc = sample_rate, superclock_rate
+
+    def samples(self, text: str, where: str, file: Path, tempo: SessionFacts | None = None) -> int:
+        text = (text or "").split("@", 1)[0].strip()
+        try:
+            if text[:1] == "a":
+                return int(Fraction(int(text[1:]) * self.sr, self.sc))
+            if text[:1] == "b":
+                if tempo is None:
+                    raise ValueError("musical time before the tempo map is known")
+                beat = Fraction(int(text[1:]), TICKS_PER_BEAT)
+                return math.floor(tempo.beat_to_seconds(beat) * self.sr + Fraction(1, 2))
+            return int(text)
+        except (ValueError, IndexError):
+            raise BridgeError("the Ardour session file has a time Ainur cannot read",
+                              file=str(file), field=where, value=text,
+                              allowed="a<superclock>, b<ticks> or samples") from None
+
+    def superclock(self, sample: int) -> int:
+        """``a<ticks>`` value of a session sample (exact for 44.1/48/88.2/96/192 kHz)."""
+        return int(Fraction(int(sample) * self.sc, self.sr))
+
+
+def _quarters(text: str | None, where: str, file: Path) -> Fraction:
+    try:
+        beats, _, ticks = (text or "0:0").partition(":")
+        return Fraction(int(beats)) + Fraction(int(ticks or 0), TICKS_PER_BEAT)
+    except ValueError:
+        raise BridgeError("the Ardour tempo map has a position Ainur cannot read", file=str(file),
+                          field=where, value=text, allowed="beats:ticks") from None
+
+
+def _number(node: ET.Element, attr: str, file: Path, default: str | None = None) -> Fraction:
+    text = node.get(attr, default)
+    try:
+        value = Fraction(text)
+    except (TypeError, ValueError, ZeroDivisionError):
+        raise BridgeError("the Ardour session file has a bad number", file=str(file),
+                          field=f"{node.tag}.{attr}", value=text, allowed="a number") from None
+    return value
+
+
+def _tempo_map(root: ET.Element, file: Path):
+    tm = root.find("TempoMap")
+    points: list[TempoPoint] = []
+    ramps: list[tuple[Fraction, Fraction, Fraction]] = []
+    meters: list[MeterPoint] = []
+    if tm is None:
+        return (TempoPoint(Fraction(0), Fraction(120)),), (), (MeterPoint(Fraction(0), 4, 4),)
+    raw = []
+    for n, t in enumerate(tm.iter("Tempo")):
+        where = f"TempoMap.Tempos[{n}]"
+        note_type = _number(t, "note-type", file, "4")
+        npm, enpm = _number(t, "npm", file), _number(t, "enpm", file, t.get("npm"))
+        if npm <= 0 or note_type <= 0 or enpm <= 0:
+            raise BridgeError("the Ardour tempo map has a tempo <= 0", file=str(file), field=where,
+                              value=t.get("npm"), allowed="a tempo > 0")
+        ramped = "Ramp" in t.get("type", "") and enpm != npm
+        raw.append((_quarters(t.get("quarters"), where, file), npm * 4 / note_type,
+                    enpm * 4 / note_type, ramped))
+    raw.sort(key=lambda r: r[0])
+    for i, (beat, bpm, end_bpm, ramped) in enumerate(raw):
+        nxt = raw[i + 1][0] if i + 1 < len(raw) else None
+        if ramped and nxt is not None and nxt > beat:
+            ramps.append((beat, bpm, end_bpm))
+            steps = math.ceil(nxt - beat)
+            for k in range(steps):   # one tempo per beat, linear in beats
+                points.append(TempoPoint(beat + k, bpm + (end_bpm - bpm) * (Fraction(k) + Fraction(1, 2)) / steps))
+        else:
+            points.append(TempoPoint(beat, bpm))
+    for n, m in enumerate(tm.iter("Meter")):
+        where = f"TempoMap.Meters[{n}]"
+        num, den = _number(m, "divisions-per-bar", file), _number(m, "note-value", file)
+        if num.denominator != 1 or den.denominator != 1 or num < 1 or den < 1:
+            raise BridgeError("the Ardour tempo map has a meter Ainur cannot use", file=str(file),
+                              field=where, value=f"{m.get('divisions-per-bar')}/{m.get('note-value')}",
+                              allowed="whole numbers, e.g. 4/4 or 7/8")
+        meters.append(MeterPoint(_quarters(m.get("quarters"), where, file), int(num), int(den)))
+    return clean_tempo(points), tuple(ramps), clean_meters(meters)
+
+
+def read_session_file(path: str | Path) -> ArdourSession:
+    """Parse a snapshot (or a session folder, see :func:`find_session_file`).
+
+    :raises BridgeError: unreadable XML or values, naming the file and the field.
+    """
+    file = find_session_file(path)
+    root = _parse(file).getroot()
+    sr = _number(root, "sample-rate", file, "0")
+    if sr.denominator != 1 or sr <= 0:
+        raise BridgeError("the Ardour session has no sample rate", file=str(file),
+                          field="Session.sample-rate", value=root.get("sample-rate"),
+                          allowed="a whole number of Hz")
+    tm = root.find("TempoMap")
+    scps = int(_number(tm, "superclocks-per-second", file, str(SUPERCLOCK_PER_SECOND))) \
+        if tm is not None else SUPERCLOCK_PER_SECOND
+    clock = _Clock(int(sr), scps)
+    tempo, ramps, meters = _tempo_map(root, file)
+    timeline = SessionFacts("ardour", str(file), tempo, meters)
+    locations = []
+    for n, loc in enumerate(root.iterfind("Locations/Location")):
+        where = f"Locations[{n}]"
+        start = clock.samples(loc.get("start", "a0"), where + ".start", file, timeline)
+        end = clock.samples(loc.get("end", loc.get("start", "a0")), where + ".end", file, timeline)
+        flags = tuple(f.strip() for f in loc.get("flags", "").split(",") if f.strip())
+        locations.append(ArdourLocation(loc.get("name", ""), start, end, flags))
+    routes, playlists = {}, {}
+    for r in root.iterfind("Routes/Route"):
+        flags = (r.find("PresentationInfo").get("flags", "") if r.find("PresentationInfo") is not None
+                 else "")
+        if "MasterOut" in flags or "MonitorOut" in flags:
+            continue
+        routes[r.get("id")] = r.get("name", "")
+        if r.get("audio-playlist"):
+            playlists[r.get("audio-playlist")] = r.get("name", "")
+    regions = []
+    for pl in root.iterfind("Playlists/Playlist"):
+        track = playlists.get(pl.get("id")) or routes.get(pl.get("orig-track-id"), "")
+        for n, reg in enumerate(pl.iterfind("Region")):
+            where = f"Playlist[{pl.get('name')}].Region[{n}]"
+            length = reg.get("length", "a0@a0")
+            dist, _, pos = length.partition("@")
+            position = clock.samples(pos or reg.get("position", "0"), where + ".position", file,
+                                     timeline)
+            srcs = tuple(v for k, v in sorted(reg.attrib.items()) if k.startswith("source-"))
+            regions.append(ArdourRegion(reg.get("name", ""), track, position,
+                                        clock.samples(dist, where + ".length", file, timeline), srcs))
+    sources = {s.get("id", ""): (s.get("origin") if os.path.isabs(s.get("origin") or "")
+                                 else s.get("name", ""))
+               for s in root.iterfind("Sources/Source")}
+    version = int(root.get("version", "0") or 0) if (root.get("version") or "0").isdigit() else 0
+    return ArdourSession(file, root.get("name", file.stem), int(sr), scps, tempo, ramps, meters,
+                         tuple(locations), tuple(routes.values()), tuple(regions), sources, version)
+
+
+# -- writing (session closed) ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StemSource:
+    """An audio file to embed (not copied): ``channels`` x ``frames`` at session
+    ``position_sample``; ``name`` becomes the whole-file region's name."""
+
+    path: Path
+    name: str
+    channels: int
+    frames: int
+    position_sample: int
+
+
+class SessionEdit:
+    """Edits of one closed snapshot file, written by :meth:`save` (temp file + rename).
+
+    New objects take the ids after the session's ``id-counter`` (the last id Ardour handed
+    out), and the counter is raised past them so that Ardour never hands them out again.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = find_session_file(path)
+        self.tree = _parse(self.path)
+        self.root = self.tree.getroot()
+        tm = self.root.find("TempoMap")
+        scps = int(tm.get("superclocks-per-second", SUPERCLOCK_PER_SECOND)) if tm is not None \
+            else SUPERCLOCK_PER_SECOND
+        self.clock = _Clock(int(self.root.get("sample-rate", "48000")), scps)
+        try:
+            self._counter = int(self.root.get("id-counter", "0"))
+        except ValueError:
+            raise BridgeError("the Ardour session has a bad id-counter", file=str(self.path),
+                              field="Session.id-counter", value=self.root.get("id-counter")) from None
+
+    def _id(self) -> str:
+        self._counter += 1                                # Ardour: new id = ++counter
+        self.root.set("id-counter", str(self._counter))
+        return str(self._counter)
+
+    def _child(self, tag: str) -> ET.Element:
+        node = self.root.find(tag)
+        if node is None:
+            node = ET.SubElement(self.root, tag)
+        return node
+
+    def add_marker(self, name: str, sample: int) -> bool:
+        """A marker ``name`` at ``sample``, unless one of that name is already there."""
+        locs = self._child("Locations")
+        pos = f"a{self.clock.superclock(sample)}"
+        for loc in locs.iter("Location"):
+            if loc.get("name") == name and "IsMark" in loc.get("flags", "") and loc.get("start") == pos:
+                return False
+        ET.SubElement(locs, "Location", {"id": self._id(), "name": name, "start": pos, "end": pos,
+                                         "flags": "IsMark", "locked": "0", "timestamp": "0",
+                                         "cue": "0"})
+        return True
+
+    def add_stem(self, stem: StemSource) -> str:
+        """One external ``<Source>`` per channel and a whole-file ``<Region>`` over them;
+        returns the region id (the import script puts a copy of it on a new track)."""
+        sources, regions = self._child("Sources"), self._child("Regions")
+        pos = f"a{self.clock.superclock(stem.position_sample)}"
+        ids = []
+        for ch in range(stem.channels):
+            ids.append(self._id())
+            ET.SubElement(sources, "Source", {
+                "name": stem.path.name, "take-id": "", "type": "audio", "flags": "",
+                "id": ids[-1], "natural-position": pos, "channel": str(ch),
+                "origin": str(stem.path), "gain": "1"})
+        region = self._id()
+        attrs = {"name": stem.name, "whole-file": "1", "import": "1", "external": "1",
+                 "start": "a0", "length": f"a{self.clock.superclock(stem.frames)}@a0",
+                 "id": region, "type": "audio", "first-edit": "nothing",
+                 "channels": str(stem.channels)}
+        for ch, sid in enumerate(ids):
+            attrs[f"source-{ch}"] = sid
+            attrs[f"master-source-{ch}"] = sid
+        ET.SubElement(regions, "Region", attrs)
+        return region
+
+    def save(self) -> None:
+        """Write the edited file in place (a temporary file renamed onto it)."""
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.ainur-", dir=self.path.parent)
+        os.close(fd)
+        try:
+            self.tree.write(tmp, encoding="UTF-8", xml_declaration=True)
+            os.replace(tmp, self.path)
+        except OSError as e:
+            raise BridgeError(f"cannot write the Ardour session file: {e.strerror or e}",
+                              file=str(self.path)) from None
+        finally:
+            Path(tmp).unlink(missing_ok=True)
