@@ -201,7 +201,7 @@ def _base_doc_spec(raw: dict, src: Source, preset: str | None,
     if preset:
         trial["preset"] = preset
     if not trial.get("sections"):
-        trial["sections"] = [{"name": "Song", "bars": 64}]
+        trial["sections"] = [{"name": "Song", "bars": 1}]
         for k in ("tempo_map", "time_signature"):  # bar numbers need the real sections
             if isinstance(trial.get(k), list):
                 trial.pop(k)
@@ -358,6 +358,12 @@ def song_from_facts(
         notes.append(f"the session has no markers: the song is one section of {end_bar} bars "
                      f"(add markers named like 'Verse 1', 'Chorus' for sections)")
     _check_sections(sections_raw, origin)
+    if boundaries and base_sections:
+        used = {normalize_name(s["name"]) for s in sections_raw}
+        unused = [s.name for k, s in base_sections.items() if k not in used]
+        if unused:
+            info.append("the spec's sections " + ", ".join(repr(n) for n in unused)
+                        + " name no marker of the session and are not used")
     total_bars = sum(s["bars"] for s in sections_raw)
     _grow(facts, bars, start_bar + total_bars)
     song_bars = bars[start_bar:start_bar + total_bars]

@@ -186,6 +186,9 @@ sections:
     assert (chorus.kind, chorus.energy, chorus.bars, chorus.lyrics) == ("drop", 0.9, 2,
                                                                       ("From the spec",))
     assert song.lyric_sources == ("", "spec")
+    assert not any("name no marker" in n for n in song.info)
+    raw3 = doc("preset: pop\nsections:\n  - {name: Solo, bars: 2}\n")
+    assert any("'Solo' name no marker" in n for n in song_from_facts(f, base_doc=raw3).info)
     raw2 = doc("title: My Song\npreset: pop\nkey: A minor\n")
     spec2 = song_from_facts(f, base_doc=raw2).spec
     assert (spec2.title, spec2.key.name) == ("My Song", "A minor")
