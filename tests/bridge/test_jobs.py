@@ -209,3 +209,25 @@ def test_set_time_reference_rewrites_the_bext_field(tmp_path):
                           "-of", "default=nw=1:nk=1", str(path)], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert int(out) == 352800 + (1 << 33)
+
+
+def test_a_section_off_the_sample_grid_is_at_most_one_sample_off():
+    """At 103 bpm a beat is 25689.3 samples: the section starts at its exact full-song sample,
+    and its bar lines (rounded from its own start) are within one sample of the full song's."""
+    from ainur_cli.api import resolve_song
+    from daw_bridge.job_runner import section_spec
+
+    text = """title: Odd
+preset: pop
+tempo_bpm: 103
+sections: [{name: Intro, bars: 3}, {name: Verse, bars: 5}, {name: Chorus, bars: 2}]
+output: {sample_rate: 44100}
+"""
+    spec, plan = _plan(text)
+    offsets = set()
+    for sec in plan.sections[1:]:
+        sub_tl = resolve_song(section_spec(spec, plan, sec, None)).plan.timeline
+        for k in range(sec.bars + 1):
+            d = sub_tl.bar_to_sample(k) + sec.start_sample - plan.timeline.bar_to_sample(sec.start_bar + k)
+            offsets.add(d)
+    assert offsets <= {-1, 0, 1} and offsets != {0}
