@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -100,16 +101,18 @@ def run_pipeline(
     t = time.perf_counter()
     stage("mix", 0.5)
     tempo_bpm = float(plan.timeline.tempo_changes[0].tempo_bpm)
-    processed = mix_stems(stems, with_vocal_chain(plan.style.mix), plan.sample_rate, tempo_bpm,
-                          consume=True)
+    mix_settings = with_vocal_chain(plan.style.mix)
+    # The master EQ is linear: folded into every strip (exactly the same stems, one pass less).
+    processed = mix_stems(stems, mix_settings, plan.sample_rate, tempo_bpm, consume=True,
+                          inplace=True, post_eq=mix_settings.master.eq)
     del stems
     timings["mix"] = time.perf_counter() - t
 
     t = time.perf_counter()
     stage("master", 0.65)
     mastered = linked_master(processed, plan.sample_rate, target_lufs=out.target_lufs,
-                             true_peak_dbtp=out.true_peak_dbtp, settings=plan.style.mix.master,
-                             inplace=True)
+                             true_peak_dbtp=out.true_peak_dbtp,
+                             settings=replace(mix_settings.master, eq=()), inplace=True)
     del processed
     timings["master"] = time.perf_counter() - t
 

@@ -1,4 +1,4 @@
-"""Per-part channel strips (pedalboard) with the reverb and delay returns folded into each stem.
+"""Per-part channel strips with the reverb and delay returns folded into each stem.
 
 Reverb and delay are linear and time-invariant, so running the bus on each part's send and
 adding that return to the part's own stem gives exactly the sum one shared bus would give —
@@ -7,14 +7,25 @@ pre-master mix; :func:`ainur_cli.mix.master.linked_master` keeps it that way.
 
 Strip, in signal order (all settings in :class:`ainur_cli.mix.settings.PartMix`)::
 
-    high-pass → low-pass → EQ bands → compressor      one pedalboard call
-    → width (mid/side) → fader → constant-power pan   numpy
+    high-pass → low-pass → EQ bands        one cascade of biquads (scipy sosfilt)
+    → compressor                           pedalboard.Compressor (per channel)
+    [→ post EQ]                            the master EQ, when the caller folds it in here
+    → width (mid/side) → fader → constant-power pan
     send = fader · (L + R)/2 (post-fader, pre-pan, mono)
-    + reverb return:  send·reverb_send → pre-delay → high-pass → Reverb (100 % wet, stereo)
-    + delay return:   send·delay_send → low-pass (highcut) → Delay (100 % wet), panned as the part
+    + reverb return:  send·reverb_send → FFT convolution with the bus's seeded stereo IR
+                      (:mod:`ainur_cli.mix.reverb`; high-pass and pre-delay included)
+    + delay return:   send·delay_send → low-pass (highcut, 6 dB/oct) → feedback echo
+                      (y[t] = x[t − T] + feedback·y[t − T]), panned as the part
 
-Reverb tails and echoes that would ring past the song's last sample are cut there (the
-stems keep the input length).
+The filters are 2nd-order Butterworth (12 dB/octave) high/low-passes and RBJ-cookbook EQ
+biquads. A linear, time-invariant ``post_eq`` (the master EQ) commutes with everything after
+the compressor, so folding it into the strip gives the same stems as applying it to each
+finished stem — without another pass over memory (for parts without a compressor it is just
+more sections of the same cascade).
+
+Everything runs chunk by chunk (:data:`_CHUNK` samples), optionally in place. Reverb tails
+and echoes that would ring past the song's last sample are cut there (the stems keep the
+input length).
 """
 
 from __future__ import annotations
@@ -27,14 +38,14 @@ import numpy as np
 import pedalboard as pb
 import scipy.signal as ss
 
-from ainur_cli.mix.settings import DelayBus, EqBand, MixSettings, PartMix, ReverbBus
+from ainur_cli.mix.eq import biquad
+from ainur_cli.mix.reverb import add_reverb
+from ainur_cli.mix.settings import DelayBus, EqBand, MixSettings, PartMix
 
 log = logging.getLogger(__name__)
 
-MAX_DELAY_S = 30.0  # pedalboard.Delay's limit
-_CHUNK = 1 << 17    # samples per numpy work unit (no full-length temporaries)
-_FILTERS = {"peak": pb.PeakFilter, "low_shelf": pb.LowShelfFilter,
-            "high_shelf": pb.HighShelfFilter}
+MAX_DELAY_S = 30.0  # longest echo time
+_CHUNK = 1 << 16    # samples per work unit (cache-sized; no full-length temporaries)
 
 
 def _db(gain_db: float) -> float:
@@ -53,111 +64,92 @@ def _below_nyquist(freq_hz: float | None, sample_rate: int) -> bool:
     return freq_hz is not None and freq_hz < 0.45 * sample_rate
 
 
-def strip_board(part: PartMix, sample_rate: int) -> pb.Pedalboard:
-    """The pedalboard part of a strip: filters, EQ, compressor (may be empty)."""
-    fx: list = []
+def eq_sections(bands: tuple[EqBand, ...], sample_rate: int) -> list[np.ndarray]:
+    """The EQ bands that do something (below 0.45 x rate, gain ≠ 0) as biquads (6,)."""
+    return [biquad(b, sample_rate) for b in bands
+            if _below_nyquist(b.freq_hz, sample_rate) and b.gain_db != 0.0]
+
+
+def strip_sections(part: PartMix, sample_rate: int) -> list[np.ndarray]:
+    """The strip's filters before the compressor: high-pass, low-pass, EQ (biquads)."""
+    out: list[np.ndarray] = []
     if part.highpass_hz is not None:
-        fx.append(pb.HighpassFilter(cutoff_frequency_hz=part.highpass_hz))
+        out.extend(ss.butter(2, min(part.highpass_hz, 0.45 * sample_rate), "highpass",
+                             fs=sample_rate, output="sos"))
     if _below_nyquist(part.lowpass_hz, sample_rate):
-        fx.append(pb.LowpassFilter(cutoff_frequency_hz=part.lowpass_hz))
-    fx.extend(_eq(part.eq, sample_rate))
-    if part.compressor is not None and part.compressor.ratio > 1.0:
-        c = part.compressor
-        fx.append(pb.Compressor(threshold_db=c.threshold_db, ratio=c.ratio,
-                                attack_ms=c.attack_ms, release_ms=c.release_ms))
-    return pb.Pedalboard(fx)
+        out.extend(ss.butter(2, part.lowpass_hz, "lowpass", fs=sample_rate, output="sos"))
+    out.extend(eq_sections(part.eq, sample_rate))
+    return out
 
 
-def _eq(bands: tuple[EqBand, ...], sample_rate: int) -> list:
-    return [_FILTERS[b.type](cutoff_frequency_hz=b.freq_hz, gain_db=b.gain_db, q=b.q)
-            for b in bands if _below_nyquist(b.freq_hz, sample_rate) and b.gain_db != 0.0]
+def _cascade(sections: list[np.ndarray]) -> np.ndarray | None:
+    return np.stack(sections).astype(np.float32) if sections else None
 
 
-def _first_sound(x: np.ndarray) -> int:
-    """Index of the first non-zero sample of a 1-D array (its length if all zero)."""
-    for s in range(0, x.shape[0], _CHUNK):
-        nz = np.flatnonzero(x[s: s + _CHUNK])
-        if nz.size:
-            return s + int(nz[0])
-    return x.shape[0]
+class _Filter:
+    """A biquad cascade run chunk by chunk over (2, m) float32 with its state kept."""
 
+    def __init__(self, sections: list[np.ndarray]):
+        self.sos = _cascade(sections)
+        self.zi = None if self.sos is None else np.zeros((self.sos.shape[0], 2, 2), np.float32)
 
-def _add_reverb(out: np.ndarray, send: np.ndarray, level: float, bus: ReverbBus,
-                sample_rate: int) -> None:
-    """``out += `` the reverb bus's stereo return for the mono ``send·level``.
-
-    Leading silence is skipped (a reverb of silence is silence), starting 50 ms before the
-    first sound so that JUCE's 10 ms parameter smoothing has settled.
-    """
-    n = send.shape[0]
-    pre = int(round(bus.predelay_ms * 1e-3 * sample_rate))
-    start = max(0, _first_sound(send) - int(0.05 * sample_rate))
-    if start + pre >= n:
-        return
-    length = n - start
-    fed = np.zeros((2, length), dtype=np.float32)
-    # The send's high-pass runs on the mono signal (a 2nd-order Butterworth, in pieces).
-    sos = ss.butter(2, min(bus.highpass_hz, 0.45 * sample_rate), "highpass", fs=sample_rate,
-                    output="sos").astype(np.float32)
-    state = np.zeros((1, 2), dtype=np.float32)
-    for s in range(0, length - pre, _CHUNK):
-        seg = send[start + s: min(start + s + _CHUNK, n - pre)] * np.float32(0.5 * level)
-        # JUCE's reverb sums its two inputs to mono: feed half the send to each side.
-        fed[0, pre + s: pre + s + seg.shape[0]], state = ss.sosfilt(sos, seg, zi=state)
-    fed[1, pre:] = fed[0, pre:]
-    board = pb.Pedalboard([pb.Reverb(room_size=bus.room_size, damping=bus.damping,
-                                     width=bus.width, wet_level=1.0, dry_level=0.0)])
-    wet = board(fed, sample_rate)
-    del fed
-    gain = np.float32(_db(bus.return_db))
-    for s in range(0, length, _CHUNK):
-        out[:, start + s: start + s + _CHUNK] += wet[:, s: s + _CHUNK] * gain
-
-
-def _add_delay(out: np.ndarray, send: np.ndarray, level: float, bus: DelayBus, pan: float,
-               sample_rate: int, tempo_bpm: float) -> None:
-    """``out += `` the delay bus's return for the mono ``send·level``, panned like its part."""
-    seconds = bus.time_beats * 60.0 / tempo_bpm
-    if seconds > MAX_DELAY_S:
-        log.warning("delay of %.1f s is longer than %.0f s: using %.0f s", seconds,
-                    MAX_DELAY_S, MAX_DELAY_S)
-        seconds = MAX_DELAY_S
-    fx: list = []
-    if _below_nyquist(bus.highcut_hz, sample_rate):
-        fx.append(pb.LowpassFilter(cutoff_frequency_hz=bus.highcut_hz))
-    fx.append(pb.Delay(delay_seconds=seconds, feedback=bus.feedback, mix=1.0))
-    echo = pb.Pedalboard(fx)((send * np.float32(level))[None, :], sample_rate)[0]
-    left, right = _pan_gains(pan)
-    g = _db(bus.return_db)
-    gl, gr = np.float32(left * g), np.float32(right * g)
-    for s in range(0, send.shape[0], _CHUNK):
-        e = echo[s: s + _CHUNK]
-        out[0, s: s + _CHUNK] += e * gl
-        out[1, s: s + _CHUNK] += e * gr
+    def __call__(self, x: np.ndarray, out: np.ndarray) -> None:
+        out[...], self.zi = ss.sosfilt(self.sos, x, axis=-1, zi=self.zi)
 
 
 def process_stem(audio: np.ndarray, part: PartMix, settings: MixSettings, sample_rate: int,
-                 tempo_bpm: float) -> np.ndarray:
+                 tempo_bpm: float, *, post_eq: tuple[EqBand, ...] = (),
+                 inplace: bool = False) -> np.ndarray:
     """One stem through its strip plus its own send returns.
 
-    :param audio: (1 or 2, samples) float; mono is duplicated to stereo. Not modified.
-    :returns: (2, samples) float32, a new array.
+    :param audio: (1 or 2, samples) float; mono is duplicated to stereo.
+    :param post_eq: linear EQ bands applied after the compressor (the master EQ, folded in).
+    :param inplace: write the result into ``audio`` (it must be a writable (2, samples)
+        float32 array); otherwise ``audio`` is not modified.
+    :returns: (2, samples) float32 — ``audio`` itself when ``inplace``, else a new array.
     """
-    x = np.asarray(audio, dtype=np.float32)
+    x = np.asarray(audio)
     if x.ndim != 2 or x.shape[0] not in (1, 2):
         raise ValueError(f"a stem must be (1 or 2, samples); got shape {x.shape}")
-    if x.shape[0] == 1:
-        x = np.repeat(x, 2, axis=0)
-    board = strip_board(part, sample_rate)
-    out = board(x, sample_rate) if len(board) else np.array(x, dtype=np.float32, copy=True)
-    n = out.shape[1]
+    n = x.shape[1]
+    if inplace:
+        if x.shape[0] != 2 or x.dtype != np.float32 or not x.flags.writeable:
+            raise ValueError("inplace needs a writable (2, samples) float32 stem")
+        out = x
+    else:
+        out = np.empty((2, n), dtype=np.float32)
+    has_comp = part.compressor is not None and part.compressor.ratio > 1.0
+    post = eq_sections(post_eq, sample_rate)
+    pre_sections = strip_sections(part, sample_rate) + ([] if has_comp else post)
+    pre = _Filter(pre_sections) if pre_sections else None
+    after = _Filter(post) if has_comp and post else None
+    comp = None
+    if has_comp:
+        c = part.compressor
+        comp = pb.Compressor(threshold_db=c.threshold_db, ratio=c.ratio, attack_ms=c.attack_ms,
+                             release_ms=c.release_ms)
+        comp.reset()
     fader = _db(part.gain_db)
     left, right = _pan_gains(part.pan)
     gl, gr = np.float32(fader * left), np.float32(fader * right)
     half, half_w = np.float32(0.5), np.float32(0.5 * part.width)
-    send = np.empty(n, dtype=np.float32) if part.reverb_send > 0 or part.delay_send > 0 else None
-    for s in range(0, n, _CHUNK):  # width, fader, pan in place, chunk by chunk
-        l, r = out[0, s: s + _CHUNK], out[1, s: s + _CHUNK]
+    wants_send = part.reverb_send > 0 or part.delay_send > 0
+    send = np.empty(n, dtype=np.float32) if wants_send else None
+    for s in range(0, n, _CHUNK):
+        e = min(s + _CHUNK, n)
+        src = x[:, s:e]
+        if src.shape[0] == 1:
+            src = np.repeat(src, 2, axis=0)
+        dst = out[:, s:e]
+        if pre is not None:
+            pre(src, dst)
+        elif not inplace:
+            dst[...] = src
+        if comp is not None:
+            dst[...] = comp.process(dst, sample_rate, reset=False)
+        if after is not None:
+            after(dst, dst)
+        l, r = dst[0], dst[1]
         if send is None and part.width == 1.0:
             if gl != 1.0:
                 l *= gl
@@ -166,7 +158,7 @@ def process_stem(audio: np.ndarray, part: PartMix, settings: MixSettings, sample
             continue
         mid = (l + r) * half
         if send is not None:
-            np.multiply(mid, np.float32(fader), out=send[s: s + _CHUNK])
+            np.multiply(mid, np.float32(fader), out=send[s:e])
         if part.width != 1.0:
             side = (l - r) * half_w
             np.add(mid, side, out=l)
@@ -176,20 +168,62 @@ def process_stem(audio: np.ndarray, part: PartMix, settings: MixSettings, sample
         if gr != 1.0:
             r *= gr
     if part.reverb_send > 0:
-        _add_reverb(out, send, part.reverb_send, settings.reverb, sample_rate)
+        add_reverb(out, send, part.reverb_send * _db(settings.reverb.return_db), settings.reverb,
+                   sample_rate)
     if part.delay_send > 0:
         _add_delay(out, send, part.delay_send, settings.delay, part.pan, sample_rate, tempo_bpm)
     return out
 
 
+def _add_delay(out: np.ndarray, send: np.ndarray, level: float, bus: DelayBus, pan: float,
+               sample_rate: int, tempo_bpm: float) -> None:
+    """``out += `` the delay bus's return for the mono ``send·level``, panned like its part.
+
+    The send is low-passed (1st-order Butterworth at ``highcut_hz``), then echoed:
+    ``y[t] = x[t − T] + feedback·y[t − T]`` with ``T`` the echo time rounded to samples —
+    computed one echo period at a time.
+    """
+    seconds = bus.time_beats * 60.0 / tempo_bpm
+    if seconds > MAX_DELAY_S:
+        log.warning("delay of %.1f s is longer than %.0f s: using %.0f s", seconds,
+                    MAX_DELAY_S, MAX_DELAY_S)
+        seconds = MAX_DELAY_S
+    n = send.shape[0]
+    period = max(1, int(round(seconds * sample_rate)))
+    if period >= n:
+        return
+    x = send[: n - period] * np.float32(level)
+    if _below_nyquist(bus.highcut_hz, sample_rate):
+        sos = ss.butter(1, bus.highcut_hz, "lowpass", fs=sample_rate, output="sos").astype(np.float32)
+        zi = np.zeros((1, 2), np.float32)
+        for s in range(0, x.shape[0], _CHUNK):
+            x[s: s + _CHUNK], zi = ss.sosfilt(sos, x[s: s + _CHUNK], zi=zi)
+    left, right = _pan_gains(pan)
+    g = _db(bus.return_db)
+    gl, gr = np.float32(left * g), np.float32(right * g)
+    fb = np.float32(bus.feedback)
+    prev = None
+    for s in range(period, n, period):  # y[s:e] = x[s−T:e−T] + fb·y[s−T:e−T]
+        e = min(s + period, n)
+        y = x[s - period: e - period].copy()
+        if prev is not None:
+            y += fb * prev[: e - s]
+        prev = y
+        if not y.any():
+            continue
+        out[0, s:e] += y * gl
+        out[1, s:e] += y * gr
+
+
 def _cost(part: PartMix) -> float:
     """Rough relative CPU cost of a strip (for scheduling the longest jobs first)."""
-    return 1.0 + 2.0 * (part.reverb_send > 0) + 0.7 * (part.delay_send > 0) \
-        + 0.3 * (part.compressor is not None) + 0.15 * len(part.eq)
+    return 1.0 + 2.5 * (part.reverb_send > 0) + 0.5 * (part.delay_send > 0) \
+        + 2.0 * (part.compressor is not None) + 0.1 * len(part.eq)
 
 
 def mix_stems(stems: dict[str, np.ndarray], settings: MixSettings, sample_rate: int,
-              tempo_bpm: float, *, workers: int = 2, consume: bool = False) -> dict[str, np.ndarray]:
+              tempo_bpm: float, *, workers: int = 2, consume: bool = False,
+              inplace: bool = False, post_eq: tuple[EqBand, ...] = ()) -> dict[str, np.ndarray]:
     """Run every stem through its strip and sends.
 
     :param stems: part name → (2, samples) float32 (mono (1, samples) is accepted), all of
@@ -197,9 +231,13 @@ def mix_stems(stems: dict[str, np.ndarray], settings: MixSettings, sample_rate: 
     :param settings: the style's mix settings.
     :param sample_rate: Hz.
     :param tempo_bpm: tempo the delay bus syncs to (the song's first tempo).
-    :param workers: threads (pedalboard releases the GIL); results do not depend on it.
+    :param workers: threads (pedalboard, sosfilt and the FFTs release the GIL); results do
+        not depend on it.
     :param consume: remove each stem from ``stems`` once it is processed, so that its memory
         can be freed early (the caller's dict ends up empty).
+    :param inplace: process each (2, samples) float32 stem in its own memory (the returned
+        arrays are the inputs; mono or other dtypes get new arrays).
+    :param post_eq: the master EQ, folded into every strip (see the module docstring).
     :returns: part name → processed (2, samples) float32, same keys and order; their sum is
         the pre-master mix.
     """
@@ -212,7 +250,11 @@ def mix_stems(stems: dict[str, np.ndarray], settings: MixSettings, sample_rate: 
     order = sorted(names, key=lambda k: -_cost(settings.part(k)))
 
     def run(name: str) -> np.ndarray:
-        result = process_stem(stems[name], settings.part(name), settings, sample_rate, tempo_bpm)
+        audio = stems[name]
+        own = inplace and isinstance(audio, np.ndarray) and audio.dtype == np.float32 \
+            and audio.ndim == 2 and audio.shape[0] == 2 and audio.flags.writeable
+        result = process_stem(audio, settings.part(name), settings, sample_rate, tempo_bpm,
+                              post_eq=post_eq, inplace=own)
         if consume:
             stems.pop(name, None)
         return result
