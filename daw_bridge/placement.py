@@ -56,6 +56,7 @@ from ainur_cli.errors import BridgeError, ExportError
 from daw_bridge.facts import MeterPoint, SessionFacts, TempoPoint, as_fraction
 
 MANIFEST = "manifest.json"
+SONG_POSITION = "song_position"  # manifest block of a section render (where it sits in its song)
 JOB_VERSION = "1"
 
 
@@ -316,7 +317,8 @@ def placement_from_manifest(manifest: dict[str, Any], render_dir: Path | str, *,
     seconds may come together when no ``session`` is given: then the session before the song
     has the one tempo that joins them). Bars, beats and seconds are converted through
     ``session`` (a DAW's tempo map and meters) when given, else through the song's first
-    tempo and meter. Default: the session start.
+    tempo and meter. Default: the session start, or for a section render (a manifest with a
+    ``song_position`` block) the section's place in its song.
 
     :raises BridgeError: a manifest with missing or bad fields, a file path leaving the
         folder, a missing or mismatched audio file (``verify_files``), a bad position.
@@ -329,6 +331,11 @@ def placement_from_manifest(manifest: dict[str, Any], render_dir: Path | str, *,
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise BridgeError(f"manifest.json is missing or has a bad field: {e}",
                           file=str(render_dir / MANIFEST)) from None
+    if at_bar is None and session_start_beat is None and session_start_s is None:
+        section = _section_position(manifest, sr, render_dir)
+        if section is not None:
+            session_start_beat = section[0]
+            session_start_s = section[1] if session is None else None
     start_beat, start_s, s_tempo, s_meters = _song_position(
         tempo[0].tempo_bpm, meters[0], at_bar, session_start_beat, session_start_s, session)
     stems = tuple(f for f in files if f.part != "mix")
@@ -338,6 +345,20 @@ def placement_from_manifest(manifest: dict[str, Any], render_dir: Path | str, *,
     if verify_files:
         check_files(p)
     return p
+
+
+def _section_position(manifest: dict, sr: int, render_dir: Path) -> tuple[Fraction, Fraction] | None:
+    """``(beat, seconds)`` of a section render in its full song (its ``song_position``
+    block, written by ``ainur serve``), or None for a whole song."""
+    pos = manifest.get(SONG_POSITION)
+    if pos is None:
+        return None
+    try:
+        return as_fraction(float(pos["start_beat"])), Fraction(int(pos["start_sample"]), sr)
+    except (KeyError, TypeError, ValueError):
+        raise BridgeError(f"manifest.json has a bad {SONG_POSITION} block",
+                          file=str(render_dir / MANIFEST), field=SONG_POSITION, value=pos,
+                          allowed="start_beat and start_sample of the section in its song") from None
 
 
 def _song_position(bpm0: Fraction, meter0: MeterPoint, at_bar, at_beat, at_s,

@@ -212,3 +212,18 @@ def test_atomic_output_leaves_nothing_half_written(tmp_path):
         with atomic_output(target, force=False, what="the project") as tmp:
             tmp.write_text("again")
     assert target.read_text() == "done" and list(tmp_path.iterdir()) == [target]
+
+
+def test_a_section_render_is_placed_at_its_place_in_the_song(tmp_path):
+    render = write_offset_render(tmp_path / "section")
+    m = json.loads((render / "manifest.json").read_text())
+    m["song_position"] = {"start_beat": 24.0, "start_sample": 12 * 22050, "end_sample": 0}
+    (render / "manifest.json").write_text(json.dumps(m))
+    p = placement_from_manifest(load_manifest(render), render)
+    assert (p.start_beat, p.start_s, p.start_sample) == (24, 12, 12 * 22050)
+    # an explicit position wins
+    assert placement_from_manifest(load_manifest(render), render, at_bar=1).start_s == 0
+    m["song_position"] = {"start_beat": "soon"}
+    (render / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(BridgeError, match="bad song_position block"):
+        placement_from_manifest(load_manifest(render), render)
