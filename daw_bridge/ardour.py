@@ -1,9 +1,10 @@
 """Ardour through its OSC surface (UDP 3819), its session file and ``ardour7-lua``.
 
-* **OSC** (Edit > Preferences > Control Surfaces > Open Sound Control, port 3819). Ardour
-  answers ``/transport_frame`` with ``/transport_frame h`` (the playhead in samples; used as
-  the health check) and, once Ainur registers as a surface with ``/set_surface 0 31 <feedback>
-  0 0 0 0`` (port 0 = answer the sender's port), sends feedback: ``/position/samples s`` and
+* **OSC** (Edit > Preferences > Control Surfaces > Open Sound Control, port 3819). Ainur
+  first sends ``/set_surface/port 0`` (answer this host on the port requests come from, not
+  the "Manual" default 8000). Ardour answers ``/transport_frame`` with ``/transport_frame h``
+  (the playhead in samples; the health check) and, once Ainur registers as a surface with
+  ``/set_surface 0 31 <feedback> 0 0 0 0``, sends feedback: ``/position/samples s`` and
   ``/marker s`` (the marker at the playhead) as the playhead moves, and ``/reply`` lines for
   ``/strip/list`` (type, name, ins, outs, mute, solo, ssid…, then ``end_route_list``, the sample
   rate and the session end). ``/locate ii`` (sample, roll) moves the playhead, ``/marker i``
@@ -57,7 +58,7 @@ IMPORT_SCRIPT = Path(__file__).resolve().parent / "scripts" / "ardour_import.lua
 PLACE_MODES = ("auto", "osc", "offline")
 _UNNAMED_LABELS = ("start", "end", "No Marks")
 ENABLE_OSC = ("in Ardour: Edit > Preferences > Control Surfaces, enable 'Open Sound Control "
-              "(OSC)' (port 3819); in its settings set Port Mode 'Auto - Reply to Sender'")
+              "(OSC)' (it listens on UDP 3819)")
 
 
 def _session_samples(seconds: Fraction | float, sample_rate: int) -> int:
@@ -91,6 +92,7 @@ class ArdourAdapter(DawAdapter):
         self.lua_timeout_s = float(lua_timeout_s)
         self.end_wait_s = float(end_wait_s)   # no move after /marker i within it: no marker i
         self._surface = False
+        self._reply_to_sender = False
 
     def close(self) -> None:
         self.peer.close()
@@ -98,6 +100,11 @@ class ArdourAdapter(DawAdapter):
     # -- OSC ------------------------------------------------------------------------------
     def _frame(self, timeout_s: float | None = None) -> int | None:
         """The playhead in samples (``/transport_frame``), or None when nothing answers."""
+        if not self._reply_to_sender:
+            # Ardour's default port mode ("Manual", replies to port 8000): have it answer the
+            # port this request comes from instead (port 0 = "Auto" for this host).
+            self.peer.send("/set_surface/port", 0)
+            self._reply_to_sender = True
         self.peer.take(["/transport_frame"])
         self.peer.send("/transport_frame")
         reply = self.peer.wait(lambda m: m.address == "/transport_frame",

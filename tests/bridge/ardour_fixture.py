@@ -6,7 +6,7 @@ free UDP port, and torn down whatever happens.
   track; Ardour prints the samples it computes for given beats (an independent check of
   Ainur's tempo-map reading).
 * :func:`enable_osc` switches the session's "Open Sound Control (OSC)" protocol on (as
-  ticking it in Preferences > Control Surfaces does) with "reply to sender" port mode.
+  ticking it in Preferences > Control Surfaces does), with Ardour's default settings.
 * :class:`HeadlessArdour` starts ``daw_bridge/scripts/ardour_host.lua`` on the session with a
   private config folder (``XDG_CONFIG_HOME``) whose ``config`` sets ``osc-port`` and whose
   empty ``osc_url`` file Ardour fills with the URL it really bound.
@@ -105,14 +105,15 @@ def create_session(root: Path, name: str, *, sample_rate: int, tempo: list[tuple
 
 
 def enable_osc(session_file: Path) -> None:
-    """Turn the session's OSC surface on, replying to the sender's port."""
+    """Turn the session's OSC surface on with Ardour's default settings (port mode "Manual":
+    replies go to port 8000 until a surface asks for its own port)."""
     tree = ET.parse(session_file)
     node = next((p for p in tree.getroot().iterfind("ControlProtocols/Protocol")
                  if p.get("name") == OSC_PROTOCOL), None)
     if node is None:
         raise ArdourUnavailable(f"the session Ardour wrote has no {OSC_PROTOCOL!r} protocol "
                                 f"(is libardour_osc.so installed?): {session_file}")
-    node.attrib.update({"active": "1", "debugmode": "0", "address-only": "0",
+    node.attrib.update({"active": "1", "debugmode": "0", "address-only": "1",
                         "remote-port": "8000", "banksize": "0", "striptypes": "31",
                         "feedback": "0", "gainmode": "0", "send-page-size": "0",
                         "plug-page-size": "0"})
