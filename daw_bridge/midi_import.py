@@ -94,6 +94,10 @@ def _load(path: Path) -> Any:
         data = path.read_bytes()
     except OSError as e:
         raise SpecError(f"cannot read the MIDI file: {e.strerror or e}", file=name) from None
+    if data[:4] == b"RIFF" and data[8:12] == b"RMID":  # RIFF MIDI (.rmi): the SMF is its data chunk
+        at = data.find(b"data", 12)
+        if at > 0:
+            data = data[at + 8:at + 8 + int.from_bytes(data[at + 4:at + 8], "little")]
     if data[:4] != b"MThd":
         raise SpecError("not a Standard MIDI File (it does not start with 'MThd')", file=name,
                         value=data[:4], allowed="a .mid file exported by a DAW (type 0 or 1)")
@@ -132,7 +136,7 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
     tempo: list[tuple[int, Fraction]] = []
     meters: list[tuple[int, int, int]] = []
     markers: list[tuple[int, str]] = []
-    lyrics: list[tuple[int, str]] = []
+    lyrics: list[tuple[int, int, str]] = []  # (track, tick, text)
     texts: list[_Text] = []
     title = key = None
     smpte = None
@@ -155,7 +159,7 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
                 seen_note = True
                 continue
             t = msg.type
-            where = f"track {ti} tick {tick}"
+            where = f"track {ti + 1} tick {tick}"  # 1-based, as midicsv and DAWs count
             if t == "set_tempo":
                 if msg.tempo <= 0:
                     raise SpecError("a tempo in the MIDI file is zero", file=name,
@@ -178,7 +182,7 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
                 markers.append((tick, _text(msg.text).strip()))
                 content(tick)
             elif t == "lyrics":
-                lyrics.append((tick, _text(msg.text)))
+                lyrics.append((ti, tick, _text(msg.text)))
                 content(tick)
             elif t == "text":
                 texts.append(_Text(ti, tick, _text(msg.text)))
@@ -203,9 +207,10 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
                 events[events.index(first)] = (0,) + tuple(first[1:])
 
     is_kar = any(x.text.strip().lower().startswith(_KAR_SIGNATURE) for x in texts)
-    if not lyrics and is_kar:
-        lyrics = _karaoke_lyrics(texts)
-        if lyrics:
+    lyric_pairs = _lead_lyrics(lyrics, notes)
+    if not lyric_pairs and is_kar:
+        lyric_pairs = _karaoke_lyrics(texts)
+        if lyric_pairs:
             notes.append("lyrics read from the karaoke (.kar) text events")
     if not markers and not is_kar:
         markers = _text_markers(texts)
@@ -229,7 +234,7 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
         if (tick, text.lower()) not in seen:  # a DAW may write a marker and a cue point
             seen.add((tick, text.lower()))
             unique_markers.append(Marker(beat(tick), text))
-    lyric_events = sorted((LyricEvent(beat(tick), text) for tick, text in lyrics),
+    lyric_events = sorted((LyricEvent(beat(tick), text) for tick, text in lyric_pairs),
                           key=lambda e: e.beat)
     return SessionFacts(
         daw="midi", origin=name,
@@ -240,6 +245,21 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
         title=title or path.stem, key=key, smpte_offset_s=smpte, notes=tuple(notes),
         tempo_known=bool(tempo), meter_known=bool(meters), resolution_beats=Fraction(1, ppq),
     )
+
+
+def _lead_lyrics(lyrics: list[tuple[int, int, str]], notes: list[str]) -> list[tuple[int, str]]:
+    """The lyric events of one track: the one with the most of them (the lead vocal) when
+    several tracks carry lyrics (harmony or backing parts would interleave with it)."""
+    by_track: dict[int, list[tuple[int, str]]] = {}
+    for track, tick, text in lyrics:
+        by_track.setdefault(track, []).append((tick, text))
+    if len(by_track) <= 1:
+        return [(tick, text) for _, tick, text in lyrics]
+    lead = max(by_track, key=lambda t: (len(by_track[t]), -t))
+    others = sorted(t + 1 for t in by_track if t != lead)
+    notes.append(f"{len(by_track)} tracks carry lyrics: track {lead + 1} ({len(by_track[lead])} "
+                 f"events) is sung, track(s) {', '.join(map(str, others))} are ignored")
+    return by_track[lead]
 
 
 def _karaoke_lyrics(texts: list[_Text]) -> list[tuple[int, str]]:

@@ -28,7 +28,8 @@ RAMP0 = DATA / "csvmidi_format0_ramp.mid"
 TEXT_MARKERS = DATA / "csvmidi_text_markers.mid"
 SMPTE = DATA / "csvmidi_smpte.mid"
 TYPE2 = DATA / "csvmidi_type2.mid"
-READABLE = (LILYPOND, ABC_KAR, RAMP0, TEXT_MARKERS)
+TWO_VOICES = DATA / "lilypond_two_voices.mid"
+READABLE = (LILYPOND, ABC_KAR, RAMP0, TEXT_MARKERS, TWO_VOICES)
 WIDE = {**os.environ, "COLUMNS": "1000"}  # rich: one log record per line
 
 
@@ -155,7 +156,10 @@ def test_facts_match_the_independent_reader(path):
     if raw_markers:
         assert [(m.beat, m.name) for m in facts.markers] == raw_markers
     # Lyrics (lyric meta events; the karaoke file is checked separately).
-    raw_lyrics = sorted((Fraction(t, ppq), _text(d)) for _, t, d in smf.meta(0x05))
+    lyric_tracks = {tr for tr, _, _ in smf.meta(0x05)}
+    lead = max(lyric_tracks, key=lambda tr: (sum(1 for x in smf.meta(0x05) if x[0] == tr), -tr),
+               default=None)
+    raw_lyrics = sorted((Fraction(t, ppq), _text(d)) for tr, t, d in smf.meta(0x05) if tr == lead)
     if raw_lyrics:
         assert [(e.beat, e.text) for e in facts.lyrics] == raw_lyrics
     assert facts.length_beats == Fraction(max(smf.track_ends), ppq)
@@ -207,6 +211,25 @@ def test_text_events_that_name_sections_are_markers_and_no_tempo_is_120():
     assert song.spec.tempo_map == ((1, 120.0),)
 
 
+def test_lyrics_of_several_tracks_the_lead_is_sung():
+    smf = read_smf(TWO_VOICES)
+    assert len({tr for tr, _, _ in smf.meta(0x05)}) == 2
+    facts = read_midi_facts(TWO_VOICES)
+    assert [e.text for e in facts.lyrics][:3] == ["Hel", "lo", "my"]
+    assert not any(e.text == "Ooh" for e in facts.lyrics)
+    assert any("track 3 (9 events) is sung, track(s) 5 are ignored" in n for n in facts.notes)
+    song = spec_from_midi(TWO_VOICES, preset="pop")  # no End marker: the file's end
+    assert [(s.name, s.bars) for s in song.spec.sections] == [("Verse", 2), ("Chorus", 2)]
+
+
+def test_riff_midi_wrapper_is_read(tmp_path):
+    smf = LILYPOND.read_bytes()
+    body = b"RMID" + b"data" + len(smf).to_bytes(4, "little") + smf
+    rmi = tmp_path / "session.rmi"
+    rmi.write_bytes(b"RIFF" + len(body).to_bytes(4, "little") + body)
+    assert read_midi_facts(rmi).markers == read_midi_facts(LILYPOND).markers
+
+
 # -- bad files: one clear SpecError each ---------------------------------------------------
 
 def test_smpte_division_is_refused():
@@ -245,7 +268,7 @@ def test_tempo_out_of_range_names_track_and_tick(tmp_path):
     slow.write_bytes(bytes(data))
     with pytest.raises(SpecError, match="tempo in the MIDI file is out of range") as e:
         read_midi_facts(slow)
-    assert "track 0 tick 0" in str(e.value) and "3.576 bpm" in str(e.value)
+    assert "track 1 tick 0" in str(e.value) and "3.576 bpm" in str(e.value)
 
 
 # -- from file to spec ------------------------------------------------------------------------
