@@ -33,7 +33,21 @@ def _quiet(ctx: click.Context) -> bool:
 
 def _adapter_options(daw: str, host: str | None, port: int | None, reaper_command: str | None,
                      timeout_s: float | None) -> dict:
-    """Connection options for :func:`daw_bridge.adapter.make_adapter` (only those given)."""
+    """Connection options for :func:`daw_bridge.adapter.make_adapter` (only those given).
+
+    :raises BridgeError: connection options without a DAW, ``--reaper-command`` for another.
+    """
+    from ainur_cli.errors import BridgeError
+
+    given = [flag for flag, v in (("--host", host), ("--port", port),
+                                  ("--reaper-command", reaper_command),
+                                  ("--timeout-s", timeout_s)) if v is not None]
+    if daw == "none" and given:
+        raise BridgeError("DAW connection options need a DAW", field=given[0], value="--daw none",
+                          allowed="--daw reaper, ableton or ardour")
+    if reaper_command is not None and daw != "reaper":
+        raise BridgeError("--reaper-command is for REAPER", field="--reaper-command", value=daw,
+                          allowed="--daw reaper")
     opts: dict = {}
     if host:
         opts["host"] = host
@@ -41,7 +55,7 @@ def _adapter_options(daw: str, host: str | None, port: int | None, reaper_comman
         opts["timeout_s"] = timeout_s
     if port is not None:
         opts["web_port" if daw == "reaper" else "port"] = port
-    if daw == "reaper" and reaper_command:
+    if reaper_command:
         opts["command_id"] = reaper_command
     return opts
 
@@ -78,6 +92,7 @@ def place_command(ctx: click.Context, render_dir: Path, daw: str, at_bar, at_bea
     """Put the stems of RENDER_DIR (a finished `ainur render` folder) in a DAW session."""
     from daw_bridge.placement import load_manifest, placement_from_manifest
 
+    options = _adapter_options(daw, host, port, reaper_command, timeout_s)
     manifest = load_manifest(render_dir)
     positioned = any(v is not None for v in (at_bar, at_beat, at_s))
     adapter = None
@@ -90,7 +105,7 @@ def place_command(ctx: click.Context, render_dir: Path, daw: str, at_bar, at_bea
         if daw != "none":
             from daw_bridge.adapter import make_adapter
 
-            adapter = make_adapter(daw, **_adapter_options(daw, host, port, reaper_command, timeout_s))
+            adapter = make_adapter(daw, **options)
             if session is None and positioned:
                 session = adapter.read_session()
         p = placement_from_manifest(manifest, render_dir, at_bar=at_bar, session_start_beat=at_beat,

@@ -108,8 +108,10 @@ def test_existing_project_files_are_never_replaced_silently(render):
     (["--at-bar", "3", "--at-s", "1"], "give the song position once"),
     (["--at-bar", "0"], "--at-bar: the song position must be a bar number"),
     (["--at-beat", "-2"], "--at-beat: the song position must be a number >= 0"),
+    (["--port", "8080"], "--port: DAW connection options need a DAW"),
+    (["--daw", "ableton", "--reaper-command", "_RS1"], "--reaper-command is for REAPER"),
 ])
-def test_bad_positions(render, args, message):
+def test_bad_positions_and_options(render, args, message):
     r = ainur("place", str(render), *args)
     assert r.exit_code == 2 and message in r.output
     assert not list(render.glob("*.RPP")) and not list(render.glob("*.dawproject"))
