@@ -150,6 +150,10 @@ def render(ctx: click.Context, spec: Path | None, from_midi: Path | None, lyrics
                                          presets_dirs=presets_dir, soundfont=soundfont,
                                          workers=jobs, progress=progress),
     )
+    if from_midi is not None and session.start_bar > 1:
+        log.warning("the stems start at bar %d of the session: `ainur place %s --session-midi %s "
+                    "--at-bar %d` writes REAPER/DAWproject files that put them there",
+                    session.start_bar, result.out_dir, from_midi, session.start_bar)
     page = None
     if write_html:
         from ainur_cli.report import write_report

@@ -321,6 +321,7 @@ def test_render_from_midi_end_to_end(tmp_path):
     assert got == [(n, sample(a), sample(b)) for (_, n), a, b in zip(song_ticks, bounds, bounds[1:])]
     assert manifest["duration_samples"] == sample(end_tick)
     assert "bar 2 of the session" in proc.stderr  # where the stems belong
+    assert f"ainur place {out} --session-midi {LILYPOND} --at-bar 2" in proc.stderr
 
 
 def test_cli_bad_midi_is_one_line_exit_2_and_writes_nothing(tmp_path):
