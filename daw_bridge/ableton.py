@@ -28,6 +28,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
+from collections import Counter
 from fractions import Fraction
 
 from ainur_cli.errors import BridgeError
@@ -99,39 +100,74 @@ class AbletonAdapter(DawAdapter):
 
         :raises BridgeError: no reply after the retries, or a ``/live/error`` about it.
         """
+        return self.query_many([(address, args)], timeout_s=timeout_s)[0]
+
+    def query_many(self, requests: list[tuple[str, tuple]], timeout_s: float | None = None
+                   ) -> list[tuple]:
+        """Send every ``(address, args)`` at once and return their replies in order.
+
+        AbletonOSC handles every datagram queued since its last ~100 ms tick, in order, so a
+        batch costs one tick instead of one per request. Replies are matched by address, and
+        by their first argument (the track index AbletonOSC echoes) when an address repeats.
+        A ``/live/error`` naming an address of the batch fails at once; one that names none
+        (a handler's exception) fails the requests still unanswered a moment later (Live
+        ends its tick on an error and handles the rest on the next).
+
+        :raises BridgeError: a request unanswered after the retries, or answered by an error.
+        """
         timeout = self.timeout_s if timeout_s is None else float(timeout_s)
-        self.peer.take([address])  # stale answers to an earlier, timed-out request
+        count = Counter(address for address, _ in requests)
+        results: list[tuple | None] = [None] * len(requests)
+        pending = list(range(len(requests)))
+
+        def answers(m: OscMsg, i: int) -> bool:
+            address, args = requests[i]
+            return m.address == address and (count[address] == 1 or m.args[:1] == args[:1])
+
+        self.peer.take(count)  # stale answers to an earlier, timed-out request
         error: str | None = None
         for _ in range(self.retries + 1):
-            self.peer.send(address, *args)
+            for i in pending:
+                self.peer.send(requests[i][0], *requests[i][1])
             until = time.monotonic() + timeout
-            while True:
-                left = until - time.monotonic()
-                reply = self.peer.wait(lambda m: m.address in (address, ERROR_ADDRESS),
-                                       max(left, 0.0))
+            while pending:
+                reply = self.peer.wait(lambda m: m.address == ERROR_ADDRESS
+                                       or any(answers(m, i) for i in pending),
+                                       max(until - time.monotonic(), 0.0))
                 if reply is None:
                     break
-                if reply.address == address:
-                    if error is not None:
-                        self.errors.append(error)  # it was about an earlier request
-                    return reply.args
+                if reply.address != ERROR_ADDRESS:
+                    i = next(i for i in pending if answers(reply, i))
+                    results[i] = reply.args
+                    pending.remove(i)
+                    continue
                 text = " ".join(str(a) for a in reply.args) or "(no message)"
-                if text.startswith("Unknown OSC address") and not text.endswith(address):
+                if text.startswith("Unknown OSC address"):
+                    named = text.rsplit(" ", 1)[-1]
+                    if any(requests[i][0] == named for i in pending):
+                        raise BridgeError(f"Ableton Live answered {named} with an error: "
+                                          f"{text}", field=named)
                     self.errors.append(text)  # about another request
                     continue
                 error = text
-                if text.endswith(address):
-                    break
-                # Not named: give the reply a moment (Live ends the tick on an error).
                 until = min(until, time.monotonic() + ERROR_GRACE_S)
+            if not pending:
+                if error is not None:
+                    self.errors.append(error)  # it was about an earlier request
+                return [r for r in results if r is not None]
             if error is not None:
+                address = requests[pending[0]][0]
                 raise BridgeError(f"Ableton Live answered {address} with an error: {error}",
                                   field=address)
+        address = requests[pending[0]][0]
         raise BridgeError(f"Ableton Live does not answer {address} at {self._where()}; "
                           f"waited {timeout:g} s x {self.retries + 1}", allowed=CHECK)
 
     def _number(self, address: str, *args) -> float:
-        reply = self.query(address, *args)
+        return self._as_number(address, self.query(address, *args))
+
+    @staticmethod
+    def _as_number(address: str, reply: tuple) -> float:
         if not reply or not _is_number(reply[0]):
             raise BridgeError("Ableton Live answered with something that is not a number",
                               field=address, value=reply)
@@ -156,10 +192,13 @@ class AbletonAdapter(DawAdapter):
 
     # -- reading --------------------------------------------------------------------------
     def read_session(self) -> SessionFacts:
-        tempo = self._number("/live/song/get/tempo")
-        num = self._number("/live/song/get/signature_numerator")
-        den = self._number("/live/song/get/signature_denominator")
-        length = self._number("/live/song/get/song_length")
+        numbers = ("/live/song/get/tempo", "/live/song/get/signature_numerator",
+                   "/live/song/get/signature_denominator", "/live/song/get/song_length")
+        replies = self.query_many([(a, ()) for a in numbers]
+                                  + [("/live/song/get/cue_points", ()),
+                                     ("/live/song/get/track_names", ())])
+        tempo, num, den, length = (self._as_number(a, r) for a, r in zip(numbers, replies))
+        flat, names = replies[4], replies[5]
         for address, value, ok, allowed in (
                 ("/live/song/get/tempo", tempo, 0 < tempo <= 999, "20..999 bpm"),
                 ("/live/song/get/signature_numerator", num, num == int(num) and 1 <= num <= 99,
@@ -169,7 +208,6 @@ class AbletonAdapter(DawAdapter):
             if not ok:
                 raise BridgeError("Ableton Live reported an impossible value", field=address,
                                   value=value, allowed=allowed)
-        flat = self.query("/live/song/get/cue_points")
         if len(flat) % 2:
             raise BridgeError("Ableton Live sent cue points that are not name/beat pairs",
                               field="/live/song/get/cue_points", value=flat)
@@ -179,7 +217,6 @@ class AbletonAdapter(DawAdapter):
                 raise BridgeError("a cue point is not a (name, beat) pair",
                                   field="/live/song/get/cue_points", value=(name, beat))
             pairs.append((name, live_number(beat)))
-        names = self.query("/live/song/get/track_names")
         if not all(isinstance(n, str) for n in names):
             raise BridgeError("Ableton Live sent track names that are not text",
                               field="/live/song/get/track_names", value=names)
@@ -203,9 +240,11 @@ class AbletonAdapter(DawAdapter):
             raise BridgeError("a stem would start outside Live's arrangement",
                               field="session_start_beat", value=bad[0],
                               allowed=f"0..{MAX_CLIP_START_BEATS:g} beats")
-        num = int(self._number("/live/song/get/signature_numerator"))
-        den = int(self._number("/live/song/get/signature_denominator"))
-        first = self._create_tracks(len(stems))
+        asked = ("/live/song/get/signature_numerator", "/live/song/get/signature_denominator",
+                 "/live/song/get/num_tracks")
+        num, den, before = (int(self._as_number(a, r))
+                            for a, r in zip(asked, self.query_many([(a, ()) for a in asked])))
+        first = self._create_tracks(before, len(stems))
         names = [f"{self.prefix}{s.part}" for s in stems]
         for i, name in enumerate(names):
             self.peer.send("/live/track/set/name", first + i, name)
@@ -229,9 +268,9 @@ class AbletonAdapter(DawAdapter):
                           "AbletonOSC patched by daw_bridge/scripts/ableton_create_audio_clip"
                           ".py can. Until then: " + "; ".join(lines)))
 
-    def _create_tracks(self, count: int) -> int:
-        """Append ``count`` audio tracks; returns the index of the first."""
-        before = int(self._number("/live/song/get/num_tracks"))
+    def _create_tracks(self, before: int, count: int) -> int:
+        """Append ``count`` audio tracks to the ``before`` there are; returns the index of
+        the first new one."""
         for _ in range(count):
             self.peer.send("/live/song/create_audio_track", -1)
         now = before
@@ -251,16 +290,17 @@ class AbletonAdapter(DawAdapter):
         for i, (stem, beat) in enumerate(zip(p.stems, beats)):
             self.peer.send("/live/track/create_audio_clip", first + i, str(stem.path),
                            float(beat))
-            try:
-                starts = self.query("/live/track/get/arrangement_clips/start_time", first + i)
-            except BridgeError as e:
-                return e.message
-            errors = self.drain_errors()
-            if errors:
-                log.info("Live did not create the clip on track %d: %s", first + i, errors)
-                return errors[-1]
-            if starts[:1] != (first + i,) or not any(
-                    _is_number(s) and abs(s - beat) < 1e-3 for s in starts[1:]):
+        address = "/live/track/get/arrangement_clips/start_time"
+        try:
+            replies = self.query_many([(address, (first + i,)) for i in range(len(beats))])
+        except BridgeError as e:
+            return e.message
+        errors = self.drain_errors()
+        if errors:
+            log.info("Live did not create every clip: %s", errors)
+            return errors[-1]
+        for i, (starts, beat) in enumerate(zip(replies, beats)):
+            if not any(_is_number(s) and abs(s - beat) < 1e-3 for s in starts[1:]):
                 return f"no clip at beat {beat:g} on track {first + i}"
         return None
 

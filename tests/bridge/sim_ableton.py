@@ -119,6 +119,7 @@ class AbletonOscSim:
         self.tap = tap
         self.received: list[tuple[str, tuple]] = []
         self.errors_sent: list[str] = []
+        self.busy_ticks = 0   # ticks that handled at least one datagram
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.setblocking(False)
@@ -237,13 +238,14 @@ class AbletonOscSim:
             self._tick()
 
     def _tick(self) -> None:
+        handled = 0
         while True:
             try:
                 data, sender = self.sock.recvfrom(65536)
-            except (BlockingIOError, InterruptedError):
+            except (BlockingIOError, InterruptedError, OSError):
+                self.busy_ticks += handled > 0
                 return
-            except OSError:
-                return
+            handled += 1
             self._remote = (sender[0], self.reply_port)
             if self.tap:
                 self.sock.sendto(data, self.tap)  # every request, verbatim, to a listener
@@ -251,6 +253,7 @@ class AbletonOscSim:
                 self._datagram(data, sender)
             except Exception as e:  # Live's script logs it and ends this tick
                 self._error(f"Error handling OSC message: {e}")
+                self.busy_ticks += 1
                 return
 
     def _datagram(self, data: bytes, sender: tuple[str, int]) -> None:

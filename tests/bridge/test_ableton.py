@@ -74,8 +74,9 @@ def test_nothing_listening_is_not_a_crash(adapter):
 
 
 def test_session_facts(adapter):
-    with sim_for(adapter):
+    with sim_for(adapter) as sim:
         facts = adapter.read_session()
+        assert sim.busy_ticks == 1         # the six queries go in one batch, one Live tick
     assert facts.daw == "ableton"
     assert [(t.beat, t.tempo_bpm) for t in facts.tempo] == [(0, Fraction(1173, 10))]
     assert [(m.beat, m.numerator, m.denominator) for m in facts.meters] == [(0, 7, 8)]
