@@ -189,14 +189,17 @@ class Placement:
 
 
 def _dedupe(points: list) -> list:
-    """Drop points that repeat the one before (same tempo, or same meter)."""
+    """Drop points that repeat the one before: the same tempo, or the same meter on one of
+    its bar lines (a meter restated off the bar grid starts a new bar there: it stays)."""
     out: list = []
     for p in points:
-        key = p.tempo_bpm if isinstance(p, TempoPoint) else (p.numerator, p.denominator)
         if out:
             prev = out[-1]
-            prev_key = prev.tempo_bpm if isinstance(prev, TempoPoint) else (prev.numerator, prev.denominator)
-            if key == prev_key:
+            if isinstance(p, TempoPoint):
+                if p.tempo_bpm == prev.tempo_bpm:
+                    continue
+            elif ((p.numerator, p.denominator) == (prev.numerator, prev.denominator)
+                  and (p.beat - prev.beat) % prev.bar_beats == 0):
                 continue
         out.append(p)
     return out

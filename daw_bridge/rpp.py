@@ -4,10 +4,12 @@ RPP is REAPER's plain-text project format: nested ``<BLOCK ... >`` chunks of lin
 double quotes (or single/back quotes when the text holds double quotes). This writer emits:
 
 * ``SAMPLERATE rate 1 0`` (the project sample rate, enforced) and ``TEMPO bpm num den``;
-* a ``<TEMPOENVEX`` envelope with one ``PT seconds bpm 1 [sig]`` point at every tempo or
-  meter change of the project (the session's map before the song, then the song's): shape 1 =
-  square (an instant change); ``sig`` = 65536 * denominator + numerator on the points where
-  the meter changes;
+* a ``<TEMPOENVEX`` envelope with one point at every tempo or meter change of the project
+  (the session's map before the song, then the song's): ``PT seconds bpm 1`` where only the
+  tempo changes (shape 1 = square, an instant change), ``PT seconds bpm 1 sig 0 flags`` where
+  the meter changes: ``sig`` = 65536 * denominator + numerator, 0 = not selected, ``flags`` &1
+  = "set time signature", &4 = "allow a partial measure before this marker" (set when the
+  change is not on a bar line of the meter before it);
 * ``MARKER index seconds "name" 0`` per section, on the sample where the section's audio starts;
 * ``<TRACK`` per stem (``NAME`` = the part) with one ``<ITEM`` at ``POSITION`` seconds, exact
   ``LENGTH`` (the file's frames / rate), ``<SOURCE WAVE`` or ``<SOURCE FLAC`` with ``FILE`` relative
@@ -53,15 +55,26 @@ def time_signature_code(numerator: int, denominator: int) -> int:
     return denominator * 65536 + numerator
 
 
-def tempo_points(p: Placement) -> list[tuple[Fraction, Fraction, tuple[int, int] | None]]:
-    """``(session seconds, bpm, (num, den) where the meter changes, else None)`` at every
-    tempo or meter change of the project, the first at 0."""
+SET_TIME_SIGNATURE = 1
+ALLOW_PARTIAL_MEASURE = 4
+
+
+def tempo_points(p: Placement) -> list[tuple[Fraction, Fraction, tuple[int, int] | None, int]]:
+    """``(session seconds, bpm, (num, den) where the meter changes else None, flags)`` at
+    every tempo or meter change of the project, the first at 0 (flags: see the module doc)."""
     proj = p.project
-    meters = {m.beat: (m.numerator, m.denominator) for m in proj.meters}
-    tempos = {t.beat: t.tempo_bpm for t in proj.tempo}
+    meters = {m.beat: m for m in proj.meters}
+    flags = {}
+    for prev, m in zip(proj.meters, proj.meters[1:]):
+        partial = (m.beat - prev.beat) % prev.bar_beats != 0
+        flags[m.beat] = SET_TIME_SIGNATURE | (ALLOW_PARTIAL_MEASURE if partial else 0)
+    tempos = {t.beat for t in proj.tempo}
     out = []
-    for beat in sorted(set(meters) | set(tempos)):
-        out.append((proj.beat_to_seconds(beat), proj.tempo_at(beat), meters.get(beat)))
+    for beat in sorted(set(meters) | tempos):
+        m = meters.get(beat)
+        out.append((proj.beat_to_seconds(beat), proj.tempo_at(beat),
+                    (m.numerator, m.denominator) if m else None,
+                    flags.get(beat, SET_TIME_SIGNATURE) if m else 0))
     return out
 
 
@@ -97,7 +110,7 @@ def rpp_text(p: Placement, *, project_dir: Path | None = None, with_mix: bool = 
     folder) when inside it, else absolute. ``with_mix``: the mix on its own muted track."""
     base = Path(project_dir or p.render_dir)
     points = tempo_points(p)
-    _, bpm0, sig0 = points[0]
+    _, bpm0, sig0, _ = points[0]
     sig0 = sig0 or (4, 4)
     lines = ['<REAPER_PROJECT 0.1 "6.0/ainur" 0',
              "  RIPPLE 0",
@@ -108,8 +121,8 @@ def rpp_text(p: Placement, *, project_dir: Path | None = None, with_mix: bool = 
              "    ACT 1 -1",
              "    VIS 1 0 1",
              "    DEFSHAPE 1 -1 -1"]
-    for seconds, bpm, sig in points:
-        tail = f" {time_signature_code(*sig)}" if sig else ""
+    for seconds, bpm, sig, flags in points:
+        tail = f" {time_signature_code(*sig)} 0 {flags}" if sig else ""
         lines.append(f"    PT {num(seconds)} {num(bpm)} 1{tail}")
     lines.append("  >")
     for i, s in enumerate(p.sections, start=1):

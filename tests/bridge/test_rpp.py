@@ -77,8 +77,8 @@ def test_project_header_and_tempo_map(project, grid):
         assert pt[3] == "1"  # square: an instant change
         if sig is None:
             assert len(pt) == 4  # no time signature where the meter does not change
-        else:
-            assert int(pt[4]) == 65536 * sig[1] + sig[0]
+        else:  # packed signature, not selected, "set time signature" (on a bar line)
+            assert pt[4:] == [str(65536 * sig[1] + sig[0]), "0", "1"]
 
 
 def test_markers_on_the_section_samples(project, grid):
@@ -137,6 +137,16 @@ def test_offset_stems_and_flac_sources(tmp_path):
     # the song's own tempo change (beat 8, 90 bpm) lands 2 s + 4 s into the project
     pts = root.find("TEMPOENVEX").findall("PT")
     assert [(float(x[1]), float(x[2])) for x in pts] == [(0.0, 120.0), (6.0, 90.0)]
+
+
+def test_a_meter_change_off_the_bar_grid_allows_a_partial_measure(tmp_path):
+    """A song placed at beat 6 of a 4/4 session: its meter starts mid-bar (1.5 bars in)."""
+    render = write_offset_render(tmp_path / "offsets")
+    p = placement_from_manifest(load_manifest(render), render, session_start_beat=6,
+                                session=session_facts())
+    pts = rpp.loads(rpp_text(p)).find("TEMPOENVEX").findall("PT")
+    assert [x[4:] for x in pts] == [["262148", "0", "1"], ["262148", "0", "5"], []]
+    assert float(pts[1][1]) == 6 * 60 / 100  # the session's 100 bpm before the song
 
 
 def test_names_with_quotes_round_trip_through_the_rpp_reader():
