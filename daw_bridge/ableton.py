@@ -226,7 +226,8 @@ class AbletonAdapter(DawAdapter):
             track_names=tuple(names),
             notes=("Live reports one tempo and one time signature over OSC: tempo and meter "
                    "automation are not read (export a MIDI file from another DAW if you need "
-                   "a tempo map)",))
+                   "a tempo map)",
+                   "Live has no lyrics to read: they come from a lyrics file or the spec"))
 
     # -- placing --------------------------------------------------------------------------
     def place(self, placement: Placement) -> PlaceResult:

@@ -30,15 +30,11 @@ interface (``web_port=None``) tempo, markers and regions come from OSC feedback 
 
 from __future__ import annotations
 
-import base64
 import itertools
 import logging
 import os
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from fractions import Fraction
 from pathlib import Path
 
@@ -57,10 +53,10 @@ from daw_bridge.facts import (
 )
 from daw_bridge.oscio import OscMsg, OscPeer
 from daw_bridge.placement import Placement, job_field, parse_ack, reaper_import_job
+from daw_bridge.reaper_web import WEB_CHECK, ReaperWeb, decimal, unescape
 
 log = logging.getLogger(__name__)
 
-EXT_SECTION = "ainur"
 REFRESH_SURFACES_ACTION = 41743
 SCRIPT_PATH = Path(__file__).resolve().parent / "scripts" / "ainur_import.lua"
 MAX_LYRIC_TRACKS = 64
@@ -68,35 +64,9 @@ OSC_BANK = 512          # markers/regions asked for over OSC
 FEEDBACK_SETTLE_S = 0.25
 _job_ids = itertools.count(1)
 
-WEB_CHECK = ("REAPER running with Preferences > Control/OSC/web > Web browser interface "
-             "enabled on this port")
 OSC_CHECK = ("an OSC device in REAPER (Preferences > Control/OSC/web > Add > OSC, pattern "
              "Default) whose local listen port is the OSC port and whose device port is the "
              "feedback port")
-
-
-def unescape(field: str) -> str:
-    """Web-interface strings encode newline, tab and backslash as ``\\n``, ``\\t``, ``\\\\``."""
-    out, i = [], 0
-    while i < len(field):
-        c = field[i]
-        if c == "\\" and i + 1 < len(field):
-            out.append({"n": "\n", "t": "\t", "\\": "\\"}.get(field[i + 1], field[i + 1]))
-            i += 2
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
-
-
-def decimal(text: str, what: str) -> Fraction:
-    """An exact fraction from REAPER's decimal text. :raises BridgeError: not a number."""
-    try:
-        x = Fraction(text.strip())
-    except (ValueError, ZeroDivisionError, AttributeError):
-        raise BridgeError("REAPER sent something that is not a number", field=what,
-                          value=text) from None
-    return x
 
 
 def full_beats_to_qn(full: Fraction, meters: tuple[MeterPoint, ...]) -> Fraction:
@@ -109,56 +79,6 @@ def full_beats_to_qn(full: Fraction, meters: tuple[MeterPoint, ...]) -> Fraction
             return m.beat + (full - counted) * 4 / m.denominator
         counted += span
     raise ValueError("no meters")
-
-
-class ReaperWeb:
-    """REAPER's web interface at ``http://host:port`` (optional ``user:password``)."""
-
-    def __init__(self, host: str = "127.0.0.1", port: int = 8080, timeout_s: float = 2.0,
-                 auth: str | None = None) -> None:
-        self.base = f"http://{host}:{int(port)}"
-        self.timeout_s = float(timeout_s)
-        self.auth = auth
-
-    def request(self, *commands: str) -> list[list[str]]:
-        """Run ``commands`` (``;``-joined in one request); the answer's lines split at TABs.
-
-        :raises BridgeError: REAPER does not answer, refuses the login, or answers non-text.
-        """
-        url = f"{self.base}/_/" + ";".join(commands)
-        req = urllib.request.Request(url)
-        if self.auth:
-            req.add_header("Authorization",
-                           "Basic " + base64.b64encode(self.auth.encode()).decode("ascii"))
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout_s) as r:
-                body = r.read(4 * 1024 * 1024).decode("utf-8", errors="replace")
-        except urllib.error.HTTPError as e:
-            if e.code == 401:
-                raise BridgeError(f"REAPER's web interface at {self.base} wants a login",
-                                  field="--reaper-web-auth",
-                                  allowed="user:password as set in REAPER's web interface "
-                                          "settings") from None
-            raise BridgeError(f"REAPER's web interface at {self.base} answered HTTP {e.code}",
-                              allowed=WEB_CHECK) from None
-        except (urllib.error.URLError, OSError, ValueError) as e:
-            reason = getattr(e, "reason", e)
-            raise BridgeError(f"REAPER's web interface does not answer at {self.base} "
-                              f"(waited up to {self.timeout_s:g} s: {reason})",
-                              allowed=WEB_CHECK) from None
-        return [line.split("\t") for line in body.splitlines() if line]
-
-    def set_ext_state(self, key: str, value: str) -> None:
-        q = urllib.parse.quote
-        self.request(f"SET/EXTSTATE/{q(EXT_SECTION, safe='')}/{q(key, safe='')}/"
-                     f"{q(value, safe='')}")
-
-    def get_ext_state(self, key: str) -> str:
-        q = urllib.parse.quote
-        for tok in self.request(f"GET/EXTSTATE/{q(EXT_SECTION, safe='')}/{q(key, safe='')}"):
-            if tok[0] == "EXTSTATE" and len(tok) >= 4 and unescape(tok[2]) == key:
-                return unescape("\t".join(tok[3:]))
-        return ""
 
 
 class ReaperAdapter(DawAdapter):

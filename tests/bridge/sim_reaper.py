@@ -38,7 +38,6 @@ import os
 import shutil
 import socket
 import threading
-import time
 import urllib.parse
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -614,12 +613,3 @@ def _tonumber(tok: list[str]) -> float | None:
         return float(tok[0])
     except (IndexError, ValueError):
         return None
-
-
-def wait_for(cond: Callable[[], bool], timeout_s: float = 3.0) -> bool:
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return cond()

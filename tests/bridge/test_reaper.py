@@ -14,8 +14,7 @@ from daw_bridge.placement import load_manifest, placement_from_manifest
 from daw_bridge.reaper import ReaperAdapter, full_beats_to_qn, parse_session_export
 from daw_bridge.facts import MeterPoint
 from daw_bridge.session_spec import song_from_facts
-from tests.bridge.sim_reaper import (ReaperProject, ReaperSim, RTrack, TempoMarker,
-                                     lua_missing, wait_for)
+from tests.bridge.sim_reaper import ReaperProject, ReaperSim, RTrack, TempoMarker, lua_missing
 from tests.bridge.test_adapter import write_render
 
 
@@ -230,4 +229,3 @@ def test_full_beats_to_quarter_notes():
     meters = (MeterPoint(Fraction(0), 4, 4), MeterPoint(Fraction(8), 6, 8))
     assert full_beats_to_qn(Fraction(8), meters) == 8
     assert full_beats_to_qn(Fraction(14), meters) == 11     # 6 eighths after beat 8
-    assert wait_for(lambda: True)
