@@ -101,6 +101,7 @@ class SessionFacts:
     meter_known: bool = True
     resolution_beats: Fraction | None = None
     _starts_s: tuple = field(default=(), init=False, repr=False, compare=False)
+    _tempo_beats: tuple = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.tempo or self.tempo[0].beat != 0:
@@ -111,28 +112,35 @@ class SessionFacts:
         for a, b in zip(self.tempo, self.tempo[1:]):
             starts.append(starts[-1] + (b.beat - a.beat) * 60 / a.tempo_bpm)
         object.__setattr__(self, "_starts_s", tuple(starts))
+        object.__setattr__(self, "_tempo_beats", tuple(t.beat for t in self.tempo))
 
     @property
     def grid_tolerance_beats(self) -> Fraction:
         """How far from a bar line a position may be and still count as on it."""
         return max(ON_GRID_BEATS, self.resolution_beats or Fraction(0))
 
+    def tempo_points_between(self, start_beat: Number, end_beat: Number) -> tuple[TempoPoint, ...]:
+        """Tempo points strictly inside ``(start_beat, end_beat)``."""
+        lo = bisect.bisect_right(self._tempo_beats, as_fraction(start_beat))
+        hi = bisect.bisect_left(self._tempo_beats, as_fraction(end_beat))
+        return self.tempo[lo:hi]
+
     # -- conversions ----------------------------------------------------------------------
     def tempo_at(self, beat: Number) -> Fraction:
-        i = max(bisect.bisect_right([t.beat for t in self.tempo], as_fraction(beat)) - 1, 0)
+        i = max(bisect.bisect_right(self._tempo_beats, as_fraction(beat)) - 1, 0)
         return self.tempo[i].tempo_bpm
 
     def beat_to_seconds(self, beat: Number) -> Fraction:
         """Exact session seconds at ``beat``."""
         beat = as_fraction(beat)
-        i = max(bisect.bisect_right([t.beat for t in self.tempo], beat) - 1, 0)
+        i = max(bisect.bisect_right(self._tempo_beats, beat) - 1, 0)
         t = self.tempo[i]
         return self._starts_s[i] + (beat - t.beat) * 60 / t.tempo_bpm
 
     def seconds_to_beat(self, seconds: Number) -> Fraction:
         """Inverse of :meth:`beat_to_seconds`."""
         seconds = as_fraction(seconds)
-        i = max(bisect.bisect_right(list(self._starts_s), seconds) - 1, 0)
+        i = max(bisect.bisect_right(self._starts_s, seconds) - 1, 0)
         t = self.tempo[i]
         return t.beat + (seconds - self._starts_s[i]) * t.tempo_bpm / 60
 

@@ -25,6 +25,7 @@ lines and lines starting with ``#`` are skipped::
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -117,7 +118,10 @@ def assign_lyrics(events: Sequence[LyricEvent],
     An event belongs to the section whose span holds its beat, so a line that crosses a
     section boundary is split there.
     """
-    return [events_to_timed_lines([e for e in events if start <= e.beat < end])
+    events = sorted(events, key=lambda e: e.beat)
+    beats = [e.beat for e in events]
+    return [events_to_timed_lines(events[bisect.bisect_left(beats, start):
+                                         bisect.bisect_left(beats, end)])
             for start, end in spans]
 
 

@@ -475,7 +475,7 @@ def _tempo_map(facts: SessionFacts, bars: Sequence[Bar], notes: list[str]) -> li
     for n, b in enumerate(bars):
         t0, t1 = facts.beat_to_seconds(b.start_beat), facts.beat_to_seconds(b.end_beat)
         bpm = b.beats * 60 / (t1 - t0)
-        inner = [t for t in facts.tempo if b.start_beat < t.beat < b.end_beat]
+        inner = facts.tempo_points_between(b.start_beat, b.end_beat)
         if inner:
             drift = max(abs(facts.beat_to_seconds(t.beat) - (t0 + (t.beat - b.start_beat) * 60 / bpm))
                         for t in inner)
