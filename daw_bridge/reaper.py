@@ -58,6 +58,7 @@ from daw_bridge.reaper_web import WEB_CHECK, ReaperWeb, decimal, unescape
 log = logging.getLogger(__name__)
 
 REFRESH_SURFACES_ACTION = 41743
+ACK_PENDING = "-"       # what ExtState ainur/ack holds while a job runs
 SCRIPT_PATH = Path(__file__).resolve().parent / "scripts" / "ainur_import.lua"
 MAX_LYRIC_TRACKS = 64
 OSC_BANK = 512          # markers/regions asked for over OSC
@@ -305,13 +306,13 @@ class ReaperAdapter(DawAdapter):
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)   # the script never sees half a job
         try:
-            self.web.set_ext_state("ack", "")
+            self.web.set_ext_state("ack", ACK_PENDING)  # not "": an old error ack has no ID
             self.web.set_ext_state("job", str(path))
             self.web.request(self.command_id)
             deadline = time.monotonic() + self.script_timeout_s
             while True:
                 ack = self.web.get_ext_state("ack")
-                if ack:
+                if ack not in ("", ACK_PENDING):
                     ack_id, ok, message = parse_ack(ack)
                     if ack_id in (job_id, ""):
                         if ok:

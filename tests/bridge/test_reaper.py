@@ -107,6 +107,20 @@ def test_read_without_script_one_tempo_meter_lyrics():
     assert any("without the Ainur script" in n for n in facts.notes)
 
 
+def test_names_with_tabs_newlines_and_unicode(tmp_path):
+    p = ReaperProject(tracks=[RTrack("Vox\tlead \\ ä")])
+    p.add_marker(2.0, "Verse\t2\nlong – ü")
+    with ReaperSim(p, feedback_port=free_port()) as s:
+        facts = adapter_for(s).read_session()
+    assert [(m.name, m.beat) for m in facts.markers] == [("Verse\t2\nlong – ü", 4)]
+    assert facts.track_names == ("Vox\tlead \\ ä",)
+
+
+def test_an_old_error_ack_is_not_taken_for_this_job(sim, scripted):
+    sim.ext_state[("ainur", "ack")] = "\terror\tno job: ExtState ainur/job is empty"
+    assert scripted.read_session().tempo[0].tempo_bpm == 120
+
+
 def test_read_with_script_has_the_tempo_map(sim, scripted):
     facts = scripted.read_session()
     assert [(t.beat, t.tempo_bpm) for t in facts.tempo] == [(0, 120), (16, 90)]
