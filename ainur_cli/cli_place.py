@@ -134,6 +134,10 @@ def place_command(ctx: click.Context, render_dir: Path, daw: str, at_bar, at_bea
         if adapter is not None:
             adapter.close()
     out = _summary(p, daw, files, result)
+    if session is not None:
+        from daw_bridge.placement import session_notes
+
+        out["notes"] = session_notes(p, session)
     if as_json:
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))
     elif not _quiet(ctx):
@@ -191,3 +195,5 @@ def _print(out: dict) -> None:
             con.print(escape(placed["instructions"]))
     if not out["project_files"] and not placed:
         con.print("nothing to do")
+    for note in out.get("notes", []):
+        _console().print(f"[yellow]note:[/] {escape(note)}")

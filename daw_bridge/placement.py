@@ -188,6 +188,36 @@ class Placement:
         return self.stems + ((self.mix,) if with_mix and self.mix is not None else ())
 
 
+def session_notes(p: Placement, session: SessionFacts) -> list[str]:
+    """What differs between ``session``'s own tempo map and meters and the song's where the
+    song plays (the stems follow the song's; a DAW keeps its own map): one line each."""
+    end = p.start_beat + p.song.seconds_to_beat(Fraction(p.duration_samples, p.sample_rate))
+    notes = []
+    for what, theirs, ours, key in (
+            ("tempo", session.tempo, p.song_tempo, lambda t: f"{float(t.tempo_bpm):g} bpm"),
+            ("time signature", session.meters, p.song_meters,
+             lambda m: f"{m.numerator}/{m.denominator}")):
+        def changes(points, offset):
+            inside = [(x.beat + offset, key(x)) for x in points if x.beat + offset < end]
+            before = [c for c in inside if c[0] <= p.start_beat][-1:]
+            return [(p.start_beat, v) for _, v in before] + [c for c in inside if c[0] > p.start_beat]
+        a, b = changes(theirs, 0), changes(ours, p.start_beat)
+        if [(x[0], x[1]) for x in _squash(a)] != [(x[0], x[1]) for x in _squash(b)]:
+            shown = ", ".join(f"{v} at beat {float(t):g}" for t, v in _squash(a)[:4])
+            mine = ", ".join(f"{v} at beat {float(t):g}" for t, v in _squash(b)[:4])
+            notes.append(f"the session's {what} where the song plays ({shown}) differs from the "
+                         f"song's ({mine}); the stems follow the song's")
+    return notes
+
+
+def _squash(changes: list) -> list:
+    out: list = []
+    for c in changes:
+        if not out or out[-1][1] != c[1]:
+            out.append(c)
+    return out
+
+
 def _dedupe(points: list) -> list:
     """Drop points that repeat the one before: the same tempo, or the same meter on one of
     its bar lines (a meter restated off the bar grid starts a new bar there: it stays)."""

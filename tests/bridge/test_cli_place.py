@@ -69,7 +69,7 @@ def test_place_writes_both_project_files_and_reports_positions(render):
     items, markers = _rpp_positions(rpp_file, sr)
     assert items == [to_sample(start_s, sr)] * (len(stems) + 1)  # + the muted mix
     assert markers == [to_sample(start_s, sr) + to_sample(s, sr) for _, _, s in grid["sections"]]
-    assert "placed" not in out
+    assert "placed" not in out and "notes" not in out
 
 
 def test_session_tempo_map_from_a_daw_exported_midi_file(render, tmp_path):
@@ -89,6 +89,10 @@ def test_session_tempo_map_from_a_daw_exported_midi_file(render, tmp_path):
     tempo = rpp.loads((render / "song.RPP").read_text()).find("TEMPOENVEX").findall("PT")
     assert [(round(float(p[1]), 6), round(float(p[2]), 3)) for p in tempo[:2]] == [
         (0.0, 100.0), (19.2, 140.0)]
+    # the session goes on at 140 bpm 6/8 where the song plays 120 bpm 4/4: said, not hidden
+    assert len(out["notes"]) == 2
+    assert "tempo" in out["notes"][0] and "140 bpm at beat 56" in out["notes"][0]
+    assert "time signature" in out["notes"][1] and "6/8 at beat 56" in out["notes"][1]
 
 
 def test_existing_project_files_are_never_replaced_silently(render):

@@ -227,3 +227,13 @@ def test_a_section_render_is_placed_at_its_place_in_the_song(tmp_path):
     (render / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(BridgeError, match="bad song_position block"):
         placement_from_manifest(load_manifest(render), render)
+
+
+def test_session_notes_say_where_the_sessions_map_differs_from_the_songs(render):
+    from daw_bridge.placement import session_notes
+
+    p = placement_from_manifest(load_manifest(render), render, at_bar=SONG_BAR,
+                                session=session_facts())
+    notes = session_notes(p, session_facts())
+    assert len(notes) == 2 and "140 bpm at beat 56" in notes[0] and "6/8 at beat 56" in notes[1]
+    assert session_notes(p, p.project) == []  # a session whose map is the song's own
