@@ -39,8 +39,17 @@ log = logging.getLogger("ainur_cli.serve")
               help="Processes for instrument rendering (same output for any value).")
 @click.option("--max-queued", type=click.IntRange(1, 1000), default=16, show_default=True,
               help="Waiting renders beyond this are refused.")
+@click.option("--daw-host", help="The DAW's host (default 127.0.0.1).")
+@click.option("--daw-port", type=click.IntRange(1, 65535),
+              help="The DAW's port: REAPER's web interface, AbletonOSC's or Ardour's OSC port.")
+@click.option("--reaper-command", metavar="_RS...",
+              help="Command ID of the registered ainur_import.lua (REAPER).")
+@click.option("--daw-timeout-s", type=click.FloatRange(0.05, 60.0),
+              help="Per-request DAW timeout in seconds.")
 def serve_command(root: Path, host: str, allow_remote: bool, port: int, reply_port: int | None,
-                  daw: str, default_preset: str, presets_dir, jobs: int, max_queued: int) -> None:
+                  daw: str, default_preset: str, presets_dir, jobs: int, max_queued: int,
+                  daw_host: str | None, daw_port: int | None, reaper_command: str | None,
+                  daw_timeout_s: float | None) -> None:
     """Serve the /ainur/... OSC address space: render, render a section again, read the DAW
     session, place stems, cancel, status. Stop with Ctrl-C or SIGTERM."""
     from ainur_cli.errors import BridgeError
@@ -52,8 +61,9 @@ def serve_command(root: Path, host: str, allow_remote: bool, port: int, reply_po
     if not root.is_dir():
         raise BridgeError("the served folder does not exist", field="--root", value=str(root),
                           allowed="an existing folder")
+    options = daw_options(daw, daw_host, daw_port, reaper_command, daw_timeout_s)
     try:
-        adapter = make_adapter(daw)
+        adapter = make_adapter(daw, **options)
     except ImportError as e:
         raise BridgeError(f"the {daw} adapter is not available in this installation ({e.name})",
                           field="--daw", value=daw, allowed="ableton, reaper, ardour or none"
@@ -66,6 +76,8 @@ def serve_command(root: Path, host: str, allow_remote: bool, port: int, reply_po
     got: list[int] = []
 
     def on_signal(signum, _frame) -> None:
+        if not got:
+            log.warning("stopping (a running render is cancelled at its next stage)")
         got.append(signum)
         server.request_stop()
 
@@ -81,3 +93,32 @@ def serve_command(root: Path, host: str, allow_remote: bool, port: int, reply_po
     click.echo("ainur serve: stopped", err=True)
     if got and got[0] == signal.SIGINT:
         raise SystemExit(130)
+
+
+def daw_options(daw: str, host: str | None, port: int | None, reaper_command: str | None,
+                timeout_s: float | None) -> dict:
+    """Connection keywords of ``make_adapter`` for the flags given (the adapters' defaults
+    for the others)."""
+    from ainur_cli.errors import BridgeError
+
+    given = {"--daw-host": host, "--daw-port": port, "--reaper-command": reaper_command,
+             "--daw-timeout-s": timeout_s}
+    if daw == "none":
+        extra = [flag for flag, v in given.items() if v is not None]
+        if extra:
+            raise BridgeError("DAW connection options need a DAW", field=extra[0], value="--daw none",
+                              allowed="--daw ableton, reaper or ardour")
+        return {}
+    if reaper_command is not None and daw != "reaper":
+        raise BridgeError("--reaper-command is for REAPER", field="--reaper-command",
+                          value=daw, allowed="--daw reaper")
+    opts: dict = {}
+    if host is not None:
+        opts["host"] = host
+    if port is not None:
+        opts["web_port" if daw == "reaper" else "port"] = port
+    if reaper_command is not None:
+        opts["command_id"] = reaper_command
+    if timeout_s is not None:
+        opts["timeout_s"] = timeout_s
+    return opts

@@ -36,6 +36,8 @@ DEFAULT_PORT = 9321
 MAX_PACKET_BYTES = 8192          # requests are short; larger datagrams are refused unread
 ERROR_REPLIES_PER_S = 20.0       # /ainur/error replies to bad packets (all senders together)
 ERROR_BURST = 20
+ANSWERS_PER_S = 2000.0           # ping/status/presets/health answers (a reply can be larger
+ANSWER_BURST = 500               # than its request: no amplifier for spoofed floods)
 MAX_SEED = 2**32 - 1
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -118,6 +120,7 @@ class BridgeServer:
         self.presets_dirs = tuple(presets_dirs)
         self.reply_port = reply_port
         self.errors = TokenBucket(ERROR_REPLIES_PER_S, ERROR_BURST)
+        self.answers = TokenBucket(ANSWERS_PER_S, ANSWER_BURST)
         self.jobs = JobQueue(run_job, self, max_queued=max_queued)
         self.stats = {"packets": 0, "bad_packets": 0, "requests": 0}
         self._stop = threading.Event()
@@ -228,6 +231,11 @@ class BridgeServer:
         except OSError as e:
             log.debug("cannot reply to %s:%d: %s", *target, e)
 
+    def answer(self, sender: tuple[str, int], address: str, *args: Any) -> None:
+        """A reply to a query (not about a job), rate-limited; dropped beyond the limit."""
+        if self.answers.allow():
+            self.send(self.reply_target(sender), address, *args)
+
     def _bad(self, sender: tuple[str, int], message: str) -> None:
         """A request error: ``/ainur/error message 0``, rate-limited."""
         self.stats["bad_packets"] += 1
@@ -258,16 +266,16 @@ class BridgeServer:
     def _ping(self, route: Route, args: tuple, sender) -> None:
         _arity(route, args, 0, 1)
         echo = [a for a in args if isinstance(a, (int, float, str)) and not isinstance(a, bool)]
-        self.send(self.reply_target(sender), "/ainur/pong", __version__, *echo[:1])
+        self.answer(sender, "/ainur/pong", __version__, *echo[:1])
 
     def _status(self, route: Route, args: tuple, sender) -> None:
         _arity(route, args, 0, 0)
         running, queued = self.jobs.snapshot()
         state = "busy" if running is not None else "idle"
-        self.send(self.reply_target(sender), "/ainur/status", state,
-                  running.id if running else 0, running.stage if running else "",
-                  float(running.fraction) if running else 0.0, len(queued),
-                  *[j.id for j in queued])
+        self.answer(sender, "/ainur/status", state, running.id if running else 0,
+                    running.stage if running else "",
+                    float(running.fraction) if running else 0.0, len(queued),
+                    *[j.id for j in queued])
 
     def _health(self, route: Route, args: tuple, sender) -> None:
         _arity(route, args, 0, 0)
@@ -294,7 +302,7 @@ class BridgeServer:
 
             names = list(list_presets(self.presets_dirs))[:200]
             self._presets_cache = (time.monotonic(), names)
-        self.send(self.reply_target(sender), "/ainur/presets", *names)
+        self.answer(sender, "/ainur/presets", *names)
 
     def _queue(self, sender, kind: str, args: dict) -> None:
         target = self.reply_target(sender)
