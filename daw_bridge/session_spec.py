@@ -194,19 +194,31 @@ def _line_of(bars: Sequence[Bar], i: int) -> Fraction:
 
 
 def _base_doc_spec(raw: dict, src: Source, preset: str | None,
-                   overrides: Mapping[str, Any] | None) -> SongSpec:
-    """Validate the spec's own fields (it may leave out ``title`` and ``sections``)."""
+                   overrides: Mapping[str, Any] | None) -> tuple[SongSpec, list[int]]:
+    """Validate the spec's own fields; it may leave out ``title``, ``sections`` and the
+    sections' ``bars`` (the session's markers give them). Returns the spec and the indices of
+    the sections that give no ``bars``."""
     trial = dict(raw)
     trial.setdefault("title", "session")
     if preset:
         trial["preset"] = preset
+    no_bars: list[int] = []
+    if isinstance(trial.get("sections"), list):
+        sections = []
+        for i, sec in enumerate(trial["sections"]):
+            if isinstance(sec, dict) and sec.get("bars") is None:
+                sec = {**sec, "bars": 1}
+                no_bars.append(i)
+            sections.append(sec)
+        trial["sections"] = sections
     if not trial.get("sections"):
         trial["sections"] = [{"name": "Song", "bars": 1}]
         for k in ("tempo_map", "time_signature"):  # bar numbers need the real sections
             if isinstance(trial.get(k), list):
                 trial.pop(k)
-    return parse_spec(trial, src, {k: v for k, v in (overrides or {}).items()
+    spec = parse_spec(trial, src, {k: v for k, v in (overrides or {}).items()
                                    if k not in ("tempo_bpm",)})
+    return spec, no_bars
 
 
 def song_from_facts(
@@ -248,16 +260,14 @@ def song_from_facts(
                             allowed="preset: NAME in the spec, or --preset NAME")
         raw = dict(raw_doc)
         has_sections = bool(raw.get("sections"))
-        base = _base_doc_spec(raw, src, preset, overrides)
+        base, no_bars = _base_doc_spec(raw, src, preset, overrides)
     elif base is not None:
-        raw = _base_raw(base)
-        src = Source(file=origin)
-        has_sections = True
+        raw, src, has_sections, no_bars = _base_raw(base), Source(file=origin), True, []
     else:
         if not preset:
             raise SpecError("a style is needed: give a preset or a song.yaml with one",
                             file=origin, field="preset", allowed="--preset NAME or a spec file")
-        raw, src, has_sections = {}, Source(file=origin), False
+        raw, src, has_sections, no_bars = {}, Source(file=origin), False, []
     if preset:
         raw["preset"] = preset
 
@@ -345,6 +355,10 @@ def song_from_facts(
                              f"{stop - b} bars (add an 'End' marker to choose)")
             sections_raw.append(_section_raw(name, stop - b, base_sections))
     elif has_sections and base is not None:
+        if no_bars:
+            raise src.error(("sections", no_bars[0], "bars"), "is required: the session has no "
+                            "markers that could give the section's length",
+                            allowed="an integer >= 1 and <= 256, or markers in the session")
         for s in base.sections:
             sections_raw.append({"name": s.name, "bars": s.bars, "type": s.kind,
                                  "energy": s.energy})

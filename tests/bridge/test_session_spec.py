@@ -172,7 +172,6 @@ sections:
   - name: chorus
     energy: 0.9
     type: drop
-    bars: 1
     lyrics: |
       From the spec
 """)
@@ -192,6 +191,13 @@ sections:
     raw2 = doc("title: My Song\npreset: pop\nkey: A minor\n")
     spec2 = song_from_facts(f, base_doc=raw2).spec
     assert (spec2.title, spec2.key.name) == ("My Song", "A minor")
+
+
+def test_spec_sections_without_bars_need_markers():
+    raw = doc("preset: pop\nsections:\n  - name: Verse\n    lyrics: la la\n")
+    with pytest.raises(SpecError, match="the session has no markers") as e:
+        song_from_facts(facts([], length=16), base_doc=raw)
+    assert str(e.value).startswith("style.yaml:3: sections[0].bars: is required")
 
 
 def test_errors_in_the_spec_name_its_file_and_line():
