@@ -49,6 +49,7 @@ MAX_CLIP_START_BEATS = 1576800.0
 #: After a ``/live/error`` that does not name the query, how long its reply may still come.
 ERROR_GRACE_S = 0.35
 FLOAT_GRID = 960
+MAX_KEPT_ERRORS = 32
 
 CHECK = ("Live running with AbletonOSC selected as a Control Surface (Preferences > Link, "
          "Tempo & MIDI), nothing else using the reply port, and no firewall blocking UDP "
@@ -147,13 +148,13 @@ class AbletonAdapter(DawAdapter):
                     if any(requests[i][0] == named for i in pending):
                         raise BridgeError(f"Ableton Live answered {named} with an error: "
                                           f"{text}", field=named)
-                    self.errors.append(text)  # about another request
+                    self._keep_error(text)  # about another request
                     continue
                 error = text
                 until = min(until, time.monotonic() + ERROR_GRACE_S)
             if not pending:
                 if error is not None:
-                    self.errors.append(error)  # it was about an earlier request
+                    self._keep_error(error)  # it was about an earlier request
                 return [r for r in results if r is not None]
             if error is not None:
                 address = requests[pending[0]][0]
@@ -172,6 +173,9 @@ class AbletonAdapter(DawAdapter):
             raise BridgeError("Ableton Live answered with something that is not a number",
                               field=address, value=reply)
         return float(reply[0])
+
+    def _keep_error(self, text: str) -> None:
+        self.errors = self.errors[-(MAX_KEPT_ERRORS - 1):] + [text]
 
     def drain_errors(self) -> list[str]:
         """``/live/error`` messages received so far (and forgets them)."""
@@ -200,7 +204,7 @@ class AbletonAdapter(DawAdapter):
         tempo, num, den, length = (self._as_number(a, r) for a, r in zip(numbers, replies))
         flat, names = replies[4], replies[5]
         for address, value, ok, allowed in (
-                ("/live/song/get/tempo", tempo, 0 < tempo <= 999, "20..999 bpm"),
+                ("/live/song/get/tempo", tempo, 20 <= tempo <= 999, "20..999 bpm (Live's range)"),
                 ("/live/song/get/signature_numerator", num, num == int(num) and 1 <= num <= 99,
                  "a whole number 1..99"),
                 ("/live/song/get/signature_denominator", den, den in (1, 2, 4, 8, 16),
@@ -253,21 +257,22 @@ class AbletonAdapter(DawAdapter):
         if tuple(got) != tuple(names):
             raise BridgeError("Ableton Live did not take the new track names",
                               field="/live/track/set/name", value=got)
-        clip_error = self._create_clips(placement, first, beats)
+        missing, reason = self._create_clips(placement, first, beats)
         files = tuple(str(s.path) for s in stems)
         details = {"first_track": first, "start_beats": beats}
-        if clip_error is None:
+        if not missing:
             return PlaceResult("ableton", True, "create_audio_clip", tracks=tuple(names),
                                files=files, details=details)
-        lines = [f"drop {s.path} on track '{n}' at {bar_text(b, num, den)}"
-                 for s, n, b in zip(stems, names, beats)]
-        details["reason"] = clip_error
+        lines = [f"drop {stems[i].path} on track '{names[i]}' at {bar_text(beats[i], num, den)}"
+                 for i in missing]
+        details.update(reason=reason, missing=[stems[i].part for i in missing])
+        done = len(stems) - len(missing)
         return PlaceResult(
             "ableton", False, "tracks+instructions", tracks=tuple(names), files=files,
             details=details,
-            instructions=(f"Live could not create the clips ({clip_error}); Live 12 with "
+            instructions=(f"Live created {done} of {len(stems)} clips ({reason}); Live 12 with "
                           "AbletonOSC patched by daw_bridge/scripts/ableton_create_audio_clip"
-                          ".py can. Until then: " + "; ".join(lines)))
+                          ".py creates them all. Until then: " + "; ".join(lines)))
 
     def _create_tracks(self, before: int, count: int) -> int:
         """Append ``count`` audio tracks to the ``before`` there are; returns the index of
@@ -285,8 +290,10 @@ class AbletonAdapter(DawAdapter):
                               f"({errors})", field="/live/song/create_audio_track")
         return before
 
-    def _create_clips(self, p: Placement, first: int, beats: list[float]) -> str | None:
-        """None when every clip is on the arrangement, else why not."""
+    def _create_clips(self, p: Placement, first: int, beats: list[float]
+                      ) -> tuple[list[int], str]:
+        """Ask Live for every clip, then read each new track's clip start times back:
+        ``(indices of the stems whose clip is not there, why)``."""
         self.drain_errors()
         for i, (stem, beat) in enumerate(zip(p.stems, beats)):
             self.peer.send("/live/track/create_audio_clip", first + i, str(stem.path),
@@ -295,15 +302,14 @@ class AbletonAdapter(DawAdapter):
         try:
             replies = self.query_many([(address, (first + i,)) for i in range(len(beats))])
         except BridgeError as e:
-            return e.message
+            return list(range(len(beats))), e.message
+        missing = [i for i, (starts, beat) in enumerate(zip(replies, beats))
+                   if not any(_is_number(s) and abs(s - beat) < 1e-3 for s in starts[1:])]
         errors = self.drain_errors()
-        if errors:
-            log.info("Live did not create every clip: %s", errors)
-            return errors[-1]
-        for i, (starts, beat) in enumerate(zip(replies, beats)):
-            if not any(_is_number(s) and abs(s - beat) < 1e-3 for s in starts[1:]):
-                return f"no clip at beat {beat:g} on track {first + i}"
-        return None
+        if missing:
+            log.info("Live did not create %d clip(s): %s", len(missing), errors)
+        reason = errors[-1] if errors else "no clip at the start beat afterwards"
+        return missing, reason
 
 
 def bar_text(beat: float, numerator: int, denominator: int) -> str:

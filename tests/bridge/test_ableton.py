@@ -145,11 +145,16 @@ def test_live_refusing_a_clip_falls_back_with_its_error(adapter, tmp_path):
     render = write_render(tmp_path / "render")
     p = load_placement(render)
     (render / "stems" / "bass.wav").unlink()   # Live refuses a missing file
-    with sim_for(adapter, create_audio_clip=True):
+    song = live_set()
+    with sim_for(adapter, song, create_audio_clip=True):
         result = adapter.place(p)
     assert not result.placed
     assert "Error handling OSC message" in result.details["reason"]
     assert "invalid file path" in result.details["reason"]
+    assert result.details["missing"] == ["bass"]
+    assert [len(t.arrangement_clips) for t in song.tracks[2:]] == [1, 0, 1]
+    assert "created 2 of 3 clips" in result.instructions
+    assert "bass.wav" in result.instructions and "drums.wav" not in result.instructions
 
 
 def test_live_error_surfaces_as_a_clear_error(adapter):
