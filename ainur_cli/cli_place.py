@@ -135,7 +135,7 @@ def place_command(ctx: click.Context, render_dir: Path, daw: str, at_bar, at_bea
             adapter.close()
     out = _summary(p, daw, files, result)
     if session is not None:
-        from daw_bridge.placement import session_notes
+        from daw_bridge.song_position import session_notes
 
         out["notes"] = session_notes(p, session)
     if as_json:

@@ -15,8 +15,9 @@ import soundfile
 
 from ainur_cli.errors import BridgeError, ExportError
 from daw_bridge.facts import MeterPoint, TempoPoint
-from daw_bridge.placement import (atomic_output, bar_to_beat, load_manifest, parse_ack,
+from daw_bridge.placement import (atomic_output, load_manifest, parse_ack,
                                   placement_from_manifest, reaper_import_job)
+from daw_bridge.song_position import bar_to_beat
 from tests.bridge.placement_fixtures import (OFFSET_STEMS, SONG_BAR, render_copy,
                                              session_facts, session_start, spec_grid, to_sample,
                                              write_offset_render)
@@ -230,7 +231,7 @@ def test_a_section_render_is_placed_at_its_place_in_the_song(tmp_path):
 
 
 def test_session_notes_say_where_the_sessions_map_differs_from_the_songs(render):
-    from daw_bridge.placement import session_notes
+    from daw_bridge.song_position import session_notes
 
     p = placement_from_manifest(load_manifest(render), render, at_bar=SONG_BAR,
                                 session=session_facts())
