@@ -25,7 +25,6 @@ the result tells the user which file to drop on which track at which bar.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import time
 from collections import Counter
@@ -33,7 +32,7 @@ from fractions import Fraction
 
 from ainur_cli.errors import BridgeError
 
-from daw_bridge.adapter import DawAdapter, Health, PlaceResult
+from daw_bridge.adapter import DawAdapter, Health, PlaceResult, is_loopback
 from daw_bridge.facts import SessionFacts, constant_facts
 from daw_bridge.oscio import OscMsg, OscPeer
 from daw_bridge.placement import Placement
@@ -65,13 +64,6 @@ def _is_number(x: object) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 class AbletonAdapter(DawAdapter):
     """Talks to AbletonOSC at ``host:port``, listening for replies on ``reply_port``
     (AbletonOSC always answers on 11001; 0 picks a free port, for simulators)."""
@@ -81,7 +73,7 @@ class AbletonAdapter(DawAdapter):
     def __init__(self, host: str = "127.0.0.1", port: int = LIVE_PORT,
                  reply_port: int = REPLY_PORT, timeout_s: float = 1.0, retries: int = 1,
                  track_prefix: str = "Ainur ") -> None:
-        bind = "127.0.0.1" if _loopback(host) else "0.0.0.0"
+        bind = "127.0.0.1" if is_loopback(host) else "0.0.0.0"
         self.peer = OscPeer(host, port, reply_port, bind_host=bind,
                             daw="Ableton Live (AbletonOSC)")
         self.timeout_s, self.retries, self.prefix = float(timeout_s), int(retries), track_prefix

@@ -10,6 +10,7 @@ something over its remote API, the adapter says so in the result (``method`` and
 from __future__ import annotations
 
 import abc
+import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,6 +138,15 @@ class NoDaw(DawAdapter):
                            instructions="open the .RPP in REAPER or the .dawproject in Bitwig, "
                                         "Studio One or Cubase; every stem also carries its song "
                                         "position as a BWF time reference")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine's loopback (then replies are awaited on 127.0.0.1,
+    else on every interface, since the DAW answers to the address it sees)."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def make_adapter(daw: str, **options: Any) -> DawAdapter:

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from ainur_cli.errors import BridgeError
 
-from daw_bridge.adapter import DawAdapter, Health, PlaceResult
+from daw_bridge.adapter import DawAdapter, Health, PlaceResult, is_loopback
 from daw_bridge.facts import (
     LyricEvent,
     Marker,
@@ -205,7 +205,9 @@ class ReaperAdapter(DawAdapter):
                               field="--reaper-osc-port/--reaper-feedback-port",
                               allowed="REAPER's OSC listen port and device port, or "
                                       "--reaper-command")
-        with OscPeer(self.host, self.osc_port, self.feedback_port, daw="REAPER") as peer:
+        bind = "127.0.0.1" if is_loopback(self.host) else "0.0.0.0"  # feedback comes from there
+        with OscPeer(self.host, self.osc_port, self.feedback_port, bind_host=bind,
+                     daw="REAPER") as peer:
             peer.send("/device/marker/count", OSC_BANK if markers else 0)
             peer.send("/device/region/count", OSC_BANK if markers else 0)
             peer.send("/action", REFRESH_SURFACES_ACTION)

@@ -102,3 +102,10 @@ def test_connection_options_match_the_adapters():
         for o in OPTIONS[daw]:
             assert o.flag.startswith("--") and o.help
             assert params[o.keyword].default == o.default, (daw, o.flag)
+
+
+def test_replies_are_awaited_where_the_daw_sends_them():
+    from daw_bridge.adapter import is_loopback
+
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("192.168.1.20") and not is_loopback("studio-mac.local")
