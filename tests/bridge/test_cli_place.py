@@ -140,6 +140,15 @@ def test_not_a_render_exits_2_with_one_line_and_no_traceback(tmp_path):
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
+def test_the_command_is_registered():
+    r = ainur("--help")
+    assert r.exit_code == 0 and "place" in r.output
+    r = ainur("place", "--help")
+    assert r.exit_code == 0
+    for flag in ("--daw", "--at-bar", "--at-beat", "--at-s", "--rpp", "--dawproject", "--json"):
+        assert flag in r.output
+
+
 def test_importing_the_command_module_stays_light():
     code = ("import sys, ainur_cli.cli_place; "
             "print(sorted(m for m in ('numpy', 'torch', 'lxml', 'soundfile') if m in sys.modules))")

@@ -55,6 +55,11 @@ def test_stems_sections_and_maps_come_from_the_manifest(render, grid):
         assert p.song.beat_to_seconds(s.start_beat) == seconds
     # a new project: the song at the session start
     assert (p.start_beat, p.start_s, p.start_sample) == (0, 0, 0)
+    # every WAV's Broadcast-WAV time reference (read from its bytes) says the same position
+    from ainur_cli.export.audio import read_bext
+
+    for f in p.files(with_mix=True):
+        assert read_bext(f.path)["time_reference"] == f.start_sample
 
 
 def test_song_at_bar_17_after_the_sessions_own_tempo_changes(render, grid):
