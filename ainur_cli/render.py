@@ -7,9 +7,11 @@ imports it only when a render starts.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import resource
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -18,7 +20,6 @@ import numpy as np
 from ainur_cli import __version__
 from ainur_cli.api import Cancelled, RenderResult, ResolvedSong, manifest_json
 from ainur_cli.compose import compose_song
-from ainur_cli.engines.embedded.render import render_parts
 from ainur_cli.engines.embedded.soundfont import describe_soundfont, resolve_soundfont
 from ainur_cli.export.audio import write_audio
 from ainur_cli.export.midi import write_midi_files
@@ -26,6 +27,11 @@ from ainur_cli.mix.loudness import integrated_lufs, true_peak_dbtp
 from ainur_cli.mix.master import linked_master
 from ainur_cli.mix.mixer import mix_stems
 from ainur_cli.outdir import MANIFEST, choose_target, staged_output
+from ainur_cli.engines.embedded.render import fork_is_safe, load_soundfont, render_part, shared_array
+from ainur_cli.mix.mixer import process_stem, stem_cost
+from ainur_cli.mix.reverb import prepare_reverb
+from ainur_cli.mix.settings import MixSettings
+from ainur_cli.timeline import Timeline
 from ainur_cli.vocals import VOCALS, render_vocals, vocal_settings, wants_vocals, with_vocal_chain
 
 log = logging.getLogger(__name__)
@@ -80,43 +86,43 @@ def run_pipeline(
 
     t = time.perf_counter()
     stage("render", 0.15)
-    total = plan.total_samples
-    instrument_parts = [p for p in wanted if p != "vocals"]
-    stems = render_parts(composition, plan.timeline, sf_path, total_samples=total,
-                         parts=instrument_parts, workers=workers)
-    timings["render"] = time.perf_counter() - t
-    if sing:
-        t = time.perf_counter()
-        stage("vocals", 0.35)
-        stems[VOCALS] = render_vocals(composition, plan.timeline, voice, seed=spec.seed,
-                                      total_samples=total)
-        timings["vocals"] = time.perf_counter() - t
-
-    if spec.restyle is not None:
-        t = time.perf_counter()
-        stage("restyle", 0.4)
-        stems = _restyle(spec, stems, plan.sample_rate)
-        timings["restyle"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    stage("mix", 0.5)
     tempo_bpm = float(plan.timeline.tempo_changes[0].tempo_bpm)
     mix_settings = with_vocal_chain(plan.style.mix)
-    # The master EQ is linear: folded into every strip (exactly the same stems, one pass less).
-    processed = mix_stems(stems, mix_settings, plan.sample_rate, tempo_bpm, consume=True,
-                          inplace=True, post_eq=mix_settings.master.eq)
-    del stems
-    timings["mix"] = time.perf_counter() - t
+    batch = StemBatch(composition=composition, timeline=plan.timeline, soundfont=str(sf_path),
+                      voice=voice, seed=spec.seed, total_samples=plan.total_samples,
+                      mix=mix_settings, tempo_bpm=tempo_bpm)
+    if spec.restyle is None:
+        # Every stem is rendered and mixed in one job (vocals alongside the instruments).
+        processed, cpu = produce_stems(batch, wanted, workers=workers)
+    else:
+        # The neural restyle works on the dry stems: render all, restyle, then mix.
+        processed, cpu = produce_stems(batch, wanted, workers=workers, mix=False)
+        timings["render"] = time.perf_counter() - t
+        t = time.perf_counter()
+        stage("restyle", 0.4)
+        processed = _restyle(spec, processed, plan.sample_rate)
+        timings["restyle"] = time.perf_counter() - t
+        t = time.perf_counter()
+        c = time.process_time()
+        # The master EQ is linear: folded into every strip (the same stems, one pass less).
+        processed = mix_stems(processed, mix_settings, plan.sample_rate, tempo_bpm,
+                              consume=True, inplace=True, post_eq=mix_settings.master.eq)
+        cpu["mix"] = time.process_time() - c
+    timings["stems"] = time.perf_counter() - t
+    timings.update({f"cpu_{k}": v for k, v in cpu.items()})
 
     t = time.perf_counter()
+    c = time.process_time()
     stage("master", 0.65)
     mastered = linked_master(processed, plan.sample_rate, target_lufs=out.target_lufs,
                              true_peak_dbtp=out.true_peak_dbtp,
                              settings=replace(mix_settings.master, eq=()), inplace=True)
     del processed
     timings["master"] = time.perf_counter() - t
+    timings["cpu_master"] = time.process_time() - c
 
     t = time.perf_counter()
+    c = time.process_time()
     stage("export", 0.8)
     with staged_output(final) as tmp:
         ext = _ext(out.format)
@@ -143,10 +149,127 @@ def run_pipeline(
         (tmp / MANIFEST).write_text(manifest_json(manifest), encoding="utf-8")
         stage("export", 1.0)
     timings["export"] = time.perf_counter() - t
+    timings["cpu_export"] = time.process_time() - c
     timings["total"] = time.perf_counter() - t0
     log.info("rendered %s in %.2f s", final, timings["total"])
     return RenderResult(final, manifest, timings)
 
+
+
+# -- stems: render + strip, every stem one job, in worker processes ---------------------------
+
+@dataclass(frozen=True, eq=False)
+class StemBatch:
+    """What every stem job needs (picklable; forked workers inherit it instead)."""
+
+    composition: object
+    timeline: Timeline
+    soundfont: str
+    voice: dict
+    seed: int
+    total_samples: int
+    mix: MixSettings
+    tempo_bpm: float
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process and its waited-for children (user + system)."""
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+
+def make_stem(batch: StemBatch, name: str, out: np.ndarray | None = None, *,
+              mix: bool = True) -> tuple[np.ndarray, dict[str, float]]:
+    """Render stem ``name`` (an instrument part or the vocals) and, if ``mix``, run its strip
+    (with the master EQ folded in) in place.
+
+    :param out: optional C-contiguous (2, total_samples) float32 array to render into.
+    :returns: ((2, total_samples) float32 — ``out`` when given, {stage: CPU seconds}).
+    """
+    c0 = _cpu_s()
+    if name == VOCALS:
+        audio = render_vocals(batch.composition, batch.timeline, batch.voice, seed=batch.seed,
+                              total_samples=batch.total_samples)
+        if out is not None:
+            out[...] = audio
+            audio = out
+    else:
+        audio = render_part(batch.composition.part(name), batch.timeline, batch.soundfont,
+                            total_samples=batch.total_samples, out=out)
+    c1 = _cpu_s()
+    cpu = {"vocals" if name == VOCALS else "render": c1 - c0}
+    if mix:
+        process_stem(audio, batch.mix.part(name), batch.mix, batch.timeline.sample_rate,
+                     batch.tempo_bpm, post_eq=batch.mix.master.eq, inplace=True)
+        cpu["mix"] = _cpu_s() - c1
+    return audio, cpu
+
+
+# Batches that forked workers inherit: {token: (batch, {name: shared output array}, mix)}.
+_FORKED: dict[int, tuple] = {}
+
+
+def _forked_job(token: int, name: str) -> dict[str, float]:
+    batch, outputs, mix = _FORKED[token]
+    return make_stem(batch, name, outputs[name], mix=mix)[1]
+
+
+def _pickled_job(batch: StemBatch, name: str, mix: bool) -> tuple[np.ndarray, dict[str, float]]:
+    return make_stem(batch, name, mix=mix)
+
+
+def produce_stems(batch: StemBatch, names: list[str], *, workers: int = 2,
+                  mix: bool = True) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Every stem of ``names``, rendered and (if ``mix``) through its strip.
+
+    With ``workers > 1`` the stems are jobs in a process pool, the costliest first (the
+    vocals, then the strips with reverb/compression): on Linux the workers are forked and
+    write straight into shared memory; elsewhere, or while other threads run, the stems come
+    back pickled. The result does not depend on ``workers``.
+
+    :returns: ({name: (2, total_samples) float32} in ``names`` order, {stage: CPU seconds
+        summed over the jobs}).
+    """
+    cpu: dict[str, float] = {}
+
+    def add(c: dict[str, float]) -> None:
+        for k, v in c.items():
+            cpu[k] = cpu.get(k, 0.0) + v
+
+    workers = max(1, min(int(workers), len(names)))
+    if workers > 1 and multiprocessing.current_process().daemon:
+        workers = 1
+    if mix:
+        prepare_reverb(batch.mix.reverb, batch.timeline.sample_rate, batch.total_samples)
+    if workers == 1 or batch.total_samples == 0:
+        stems = {}
+        for name in names:
+            stems[name], c = make_stem(batch, name, mix=mix)
+            add(c)
+        return stems, cpu
+    order = sorted(names, key=lambda k: (k != VOCALS, -stem_cost(batch.mix.part(k))))
+    if fork_is_safe():
+        load_soundfont(batch.soundfont)  # parsed once here; the children share its pages
+        token = id(batch)
+        outputs = {k: shared_array(batch.total_samples) for k in names}
+        _FORKED[token] = (batch, outputs, mix)
+        try:
+            with ProcessPoolExecutor(max_workers=workers,
+                                     mp_context=multiprocessing.get_context("fork")) as pool:
+                for c in [pool.submit(_forked_job, token, k) for k in order]:
+                    add(c.result())
+        finally:
+            del _FORKED[token]
+        return outputs, cpu
+    context = multiprocessing.get_context(
+        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {k: pool.submit(_pickled_job, batch, k, mix) for k in order}
+        stems = {}
+        for k in names:
+            stems[k], c = futures[k].result()
+            add(c)
+    return stems, cpu
 
 def _restyle(spec, stems: dict, sample_rate: int) -> dict:
     """Neural audio-to-audio over the stems named in ``restyle.prompts`` (same lengths)."""

@@ -215,7 +215,7 @@ def _add_delay(out: np.ndarray, send: np.ndarray, level: float, bus: DelayBus, p
         out[1, s:e] += y * gr
 
 
-def _cost(part: PartMix) -> float:
+def stem_cost(part: PartMix) -> float:
     """Rough relative CPU cost of a strip (for scheduling the longest jobs first)."""
     return 1.0 + 2.5 * (part.reverb_send > 0) + 0.5 * (part.delay_send > 0) \
         + 2.0 * (part.compressor is not None) + 0.1 * len(part.eq)
@@ -247,7 +247,7 @@ def mix_stems(stems: dict[str, np.ndarray], settings: MixSettings, sample_rate: 
     if len(lengths) > 1:
         raise ValueError(f"stems must all have one length; got {sorted(lengths)}")
     names = list(stems)
-    order = sorted(names, key=lambda k: -_cost(settings.part(k)))
+    order = sorted(names, key=lambda k: -stem_cost(settings.part(k)))
 
     def run(name: str) -> np.ndarray:
         audio = stems[name]

@@ -114,6 +114,13 @@ def ir_spectrum(bus: ReverbBus, sample_rate: int, size: int) -> np.ndarray:
     return sfft.rfft(impulse_response(bus, sample_rate), size, axis=1).astype(np.complex64)
 
 
+def prepare_reverb(bus: ReverbBus, sample_rate: int, signal_samples: int) -> None:
+    """Build (and cache) the IR and its spectrum for signals of ``signal_samples``: call it
+    before forking workers, so that they share the result instead of each building it."""
+    size = fft_size(impulse_response(bus, sample_rate).shape[1], signal_samples)
+    ir_spectrum(bus, sample_rate, size)
+
+
 def add_reverb(out: np.ndarray, send: np.ndarray, gain: float, bus: ReverbBus,
                sample_rate: int) -> None:
     """``out += gain · (send ⊛ IR)`` delayed by the pre-delay, cut at the end of ``out``.

@@ -186,7 +186,7 @@ def _render_job(job: tuple) -> np.ndarray:
 _SHARED_OUT: dict[int, list[np.ndarray]] = {}
 
 
-def _shared_array(total_samples: int) -> np.ndarray:
+def shared_array(total_samples: int) -> np.ndarray:
     """A ``(2, total_samples)`` float32 array in an anonymous ``MAP_SHARED`` mapping: a child
     forked after its creation writes into the very same memory (no pickling, no copy)."""
     buf = mmap.mmap(-1, 2 * total_samples * 4)
@@ -197,6 +197,13 @@ def _render_shared_job(job: tuple) -> None:
     token, k, part, timeline, soundfont, total_samples, gain_db = job
     render_part(part, timeline, soundfont, total_samples=total_samples, gain_db=gain_db,
                 out=_SHARED_OUT[token][k])
+
+
+def fork_is_safe() -> bool:
+    """Whether worker processes may be forked here: Linux, and no other thread running
+    (see :func:`_pool_context`)."""
+    return (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+            and threading.active_count() == 1)
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -210,7 +217,7 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     ``forkserver`` (or ``spawn`` on macOS/Windows) is used and the stems come back pickled.
     """
     methods = multiprocessing.get_all_start_methods()
-    if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
+    if fork_is_safe():
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
@@ -253,7 +260,7 @@ def render_parts(composition: Composition, timeline: Timeline, soundfont: str | 
     if context.get_start_method() == "fork":
         load_soundfont(soundfont)  # parsed once here; the children share its pages (copy-on-write)
         token = id(chosen)
-        _SHARED_OUT[token] = [_shared_array(total_samples) for _ in chosen]
+        _SHARED_OUT[token] = [shared_array(total_samples) for _ in chosen]
         try:
             jobs = [(token, k, p, timeline, soundfont, total_samples, gain_db) for k, p in enumerate(chosen)]
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
