@@ -45,17 +45,26 @@ from ainur_cli.spec import (
     parse_spec,
     section_kind,
 )
-from ainur_cli.timeline import ALLOWED_DENOMINATORS
 
-from daw_bridge.facts import Marker, MeterPoint, SessionFacts, TempoPoint
+from daw_bridge.facts import Marker, MeterPoint, SessionFacts
+from daw_bridge.session_bars import (
+    Bar,
+    bar_beat_text,
+    bar_grid,
+    ceil_bar,
+    grow_bars,
+    line_of,
+    meters_per_bar,
+    nearest_bar,
+    section_spans,
+    tempo_map_per_bar,
+)
 from daw_bridge.lyrics import TimedLine, assign_lyrics, normalize_name
 
 log = logging.getLogger(__name__)
 
 END_MARKER_NAMES = ("end", "song end", "end of song", "the end", "fine", "stop")
 DEFAULT_LAST_SECTION_BARS = 8
-MAX_SESSION_BARS = 100_000
-DRIFT_NOTE_S = Fraction(1, 1000)
 _NUMBERING = re.compile(r"^\s*(?:[#(\[]?\s*\d+\s*[).:\]-]?\s*[-–:]?\s*)+(?=[^\W\d_])")
 
 
@@ -69,24 +78,6 @@ def section_type(name: str) -> str:
 def is_end_marker(name: str) -> bool:
     """Whether a marker named ``name`` ends the song ("End", "SONG END", "Fine")."""
     return normalize_name(name).strip(" .!") in END_MARKER_NAMES
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One bar of the session: 0-based ``index``, ``start_beat``, its meter."""
-
-    index: int
-    start_beat: Fraction
-    numerator: int
-    denominator: int
-
-    @property
-    def beats(self) -> Fraction:
-        return Fraction(self.numerator * 4, self.denominator)
-
-    @property
-    def end_beat(self) -> Fraction:
-        return self.start_beat + self.beats
 
 
 @dataclass(frozen=True)
@@ -113,84 +104,6 @@ class SessionSong:
     info: tuple[str, ...] = ()
     lyric_lines: tuple[tuple[int, TimedLine], ...] = ()
     lyric_sources: tuple[str, ...] = ()
-
-
-def _short_meter(length: Fraction, *prefer: int) -> tuple[int, int] | None:
-    """A meter n/d whose bar lasts ``length`` beats, trying the denominators in ``prefer``
-    (the meters around it) first, then every allowed one."""
-    for den in dict.fromkeys((*prefer, *ALLOWED_DENOMINATORS)):
-        num = length * den / 4
-        if num.denominator == 1 and 1 <= num <= 32:
-            return int(num), den
-    return None
-
-
-def bar_grid(facts: SessionFacts, end_beat: Fraction, notes: list[str]) -> list[Bar]:
-    """Every bar from beat 0 until ``end_beat`` is covered (the last bar may end after it)."""
-    tol = facts.grid_tolerance_beats
-    bars: list[Bar] = []
-    meters = list(facts.meters)
-    mi = 0
-    beat = Fraction(0)
-    while beat < end_beat or not bars:
-        while mi + 1 < len(meters) and meters[mi + 1].beat <= beat + tol:
-            mi += 1
-        m = meters[mi]
-        length = m.bar_beats
-        nxt = meters[mi + 1].beat if mi + 1 < len(meters) else None
-        num, den = m.numerator, m.denominator
-        if nxt is not None and beat < nxt < beat + length - tol:
-            short = _short_meter(nxt - beat, m.denominator, meters[mi + 1].denominator)
-            change = f"{meters[mi + 1].numerator}/{meters[mi + 1].denominator}"
-            if short is not None:
-                num, den = short
-                length = nxt - beat
-                notes.append(f"the time signature change to {change} at beat {float(nxt):g} is "
-                             f"not on a bar line: bar {len(bars) + 1} becomes a {num}/{den} bar")
-            else:
-                notes.append(f"the time signature change to {change} at beat {float(nxt):g} is "
-                             f"not on a bar line and no meter fits the short bar; it starts at "
-                             f"bar {len(bars) + 2}")
-        bars.append(Bar(len(bars), beat, num, den))
-        beat += length
-        if len(bars) > MAX_SESSION_BARS:
-            raise SpecError("the session is too long", file=facts.origin, field="length",
-                            value=f"{float(end_beat):g} beats",
-                            allowed=f"at most {MAX_SESSION_BARS} bars")
-    return bars
-
-
-def _grow(facts: SessionFacts, bars: list[Bar], count: int) -> None:
-    """Extend ``bars`` in place until it has at least ``count`` bars."""
-    if len(bars) < count:
-        more = bar_grid(facts, bars[-1].end_beat + 32 * (count - len(bars)), [])
-        bars.extend(more[len(bars):count])
-
-
-def _nearest_bar(bars: Sequence[Bar], beat: Fraction) -> int:
-    """Index of the bar line nearest to ``beat`` (the earlier one on a tie); may be len(bars)."""
-    best, best_d = 0, None
-    for i in range(len(bars) + 1):
-        line = bars[i].start_beat if i < len(bars) else bars[-1].end_beat
-        d = abs(line - beat)
-        if best_d is None or d < best_d:
-            best, best_d = i, d
-        if line > beat:
-            break
-    return best
-
-
-def bar_beat_text(bars: Sequence[Bar], beat: Fraction) -> str:
-    """``bar 5 beat 2.5`` as a DAW shows it (1-based; beats in the meter's note value)."""
-    for b in bars:
-        if b.start_beat <= beat < b.end_beat:
-            in_bar = (beat - b.start_beat) * b.denominator / 4 + 1
-            return f"bar {b.index + 1} beat {float(in_bar):g}"
-    return f"beat {float(beat):g}"
-
-
-def _line_of(bars: Sequence[Bar], i: int) -> Fraction:
-    return bars[i].start_beat if i < len(bars) else bars[-1].end_beat
 
 
 def _base_doc_spec(raw: dict, src: Source, preset: str | None,
@@ -283,7 +196,7 @@ def song_from_facts(
         bars0 = bar_grid(facts, Fraction(0), [])
         points = []
         for bar, num, den in base.meters:
-            _grow(facts, bars0, bar)
+            grow_bars(facts, bars0, bar)
             points.append(MeterPoint(bars0[bar - 1].start_beat, num, den))
         facts = replace(facts, meters=tuple(points), meter_known=True)
         info.append("the session has no time signature: the spec's is used, counted from bar 1")
@@ -306,8 +219,8 @@ def song_from_facts(
     tol = facts.grid_tolerance_beats
 
     def snap(beat: Fraction, what: str) -> int:
-        i = _nearest_bar(bars, beat)
-        if abs(_line_of(bars, i) - beat) > tol:
+        i = nearest_bar(bars, beat)
+        if abs(line_of(bars, i) - beat) > tol:
             notes.append(f"{what} at {bar_beat_text(bars, beat)} is not on a bar line: "
                          f"moved to bar {i + 1}")
         return i
@@ -330,7 +243,7 @@ def song_from_facts(
     elif region_ends:
         end_bar = max(region_ends)
     elif facts.length_beats is not None and facts.length_beats > start:
-        end_bar = _ceil_bar(bars, facts.length_beats, tol)
+        end_bar = ceil_bar(bars, facts.length_beats, tol)
 
     # -- sections -----------------------------------------------------------------------------
     base_sections = {normalize_name(s.name): s for s in (base.sections if base and has_sections
@@ -379,7 +292,7 @@ def song_from_facts(
             info.append("the spec's sections " + ", ".join(repr(n) for n in unused)
                         + " name no marker of the session and are not used")
     total_bars = sum(s["bars"] for s in sections_raw)
-    _grow(facts, bars, start_bar + total_bars)
+    grow_bars(facts, bars, start_bar + total_bars)
     song_bars = bars[start_bar:start_bar + total_bars]
     if start_bar > 0:
         notes.append(f"the song starts at the first marker, bar {start_bar + 1} of the session "
@@ -387,7 +300,41 @@ def song_from_facts(
                      f"the stems there (bars before it are not rendered)")
 
     # -- lyrics ---------------------------------------------------------------------------
-    spans = _section_spans(sections_raw, song_bars)
+    song_start = song_bars[0].start_beat
+    sources, timed = _lyrics_into(sections_raw, section_spans(sections_raw, song_bars), facts,
+                                  base_sections, lyrics_file, song_start, notes, info)
+
+    # -- tempo, meters, the rest of the spec ---------------------------------------------
+    for k in ("tempo_bpm", "tempo_map", "time_signature", "sections"):
+        raw.pop(k, None)
+    if spec_tempo is not None:
+        raw["tempo_map"] = [{"bar": b, "bpm": bpm} for b, bpm in spec_tempo if b <= total_bars]
+        start_s = song_start * 60 / bpm_fraction(spec_tempo[0][1])
+    else:
+        raw["tempo_map"] = tempo_map_per_bar(facts, song_bars, notes)
+        start_s = facts.beat_to_seconds(song_start)
+    raw["time_signature"] = meters_per_bar(song_bars)
+    raw["sections"] = sections_raw
+    if not raw.get("title"):
+        raw["title"] = (title or facts.title or "Untitled session")[:200]
+    if raw.get("key") is None and facts.key:
+        raw["key"] = facts.key
+    if base_doc is not None:  # errors in what the session gave name the session
+        for path in (("tempo_map",), ("time_signature",), ("sections",)):
+            src.origins.setdefault(path, origin)
+    for n in notes:
+        log.debug("%s: %s", origin, n)
+    spec = parse_spec(raw, src, overrides)
+    return SessionSong(spec, song_start, song_bars[-1].end_beat, start_s, tuple(notes),
+                       start_bar + 1, tuple(info), tuple(timed), tuple(sources))
+
+
+def _lyrics_into(sections_raw: list[dict], spans: list[tuple[Fraction, Fraction]],
+                 facts: SessionFacts, base_sections: Mapping[str, Any], lyrics_file: Path | None,
+                 song_start: Fraction, notes: list[str], info: list[str],
+                 ) -> tuple[list[str], list[tuple[int, TimedLine]]]:
+    """Put each section's lyrics into ``sections_raw`` (lyrics file > spec > DAW events);
+    returns the source per section and the DAW lines used, timed from ``song_start``."""
     file_blocks: dict[str, list[str]] = {}
     if lyrics_file is not None:
         from daw_bridge.lyrics import read_lyrics_file
@@ -401,7 +348,6 @@ def song_from_facts(
     daw_lines = assign_lyrics(song_events, spans) if song_events else [[] for _ in spans]
     sources: list[str] = []
     timed: list[tuple[int, TimedLine]] = []
-    song_start = song_bars[0].start_beat
     for i, s in enumerate(sections_raw):
         key = normalize_name(s["name"])
         prior = base_sections.get(key)
@@ -418,30 +364,7 @@ def song_from_facts(
         if daw_lines[i] and src_name in ("file", "spec"):
             info.append(f"section {s['name']!r}: the {src_name}'s lyrics are used instead of "
                         f"the session's lyric events")
-
-    # -- tempo, meters, the rest of the spec ---------------------------------------------
-    for k in ("tempo_bpm", "tempo_map", "time_signature", "sections"):
-        raw.pop(k, None)
-    if spec_tempo is not None:
-        raw["tempo_map"] = [{"bar": b, "bpm": bpm} for b, bpm in spec_tempo if b <= total_bars]
-        start_s = song_start * 60 / bpm_fraction(spec_tempo[0][1])
-    else:
-        raw["tempo_map"] = _tempo_map(facts, song_bars, notes)
-        start_s = facts.beat_to_seconds(song_start)
-    raw["time_signature"] = _meters(song_bars)
-    raw["sections"] = sections_raw
-    if not raw.get("title"):
-        raw["title"] = (title or facts.title or "Untitled session")[:200]
-    if raw.get("key") is None and facts.key:
-        raw["key"] = facts.key
-    if base_doc is not None:  # errors in what the session gave name the session
-        for path in (("tempo_map",), ("time_signature",), ("sections",)):
-            src.origins.setdefault(path, origin)
-    for n in notes:
-        log.debug("%s: %s", origin, n)
-    spec = parse_spec(raw, src, overrides)
-    return SessionSong(spec, song_start, song_bars[-1].end_beat, start_s, tuple(notes),
-                       start_bar + 1, tuple(info), tuple(timed), tuple(sources))
+    return sources, timed
 
 
 def _section_raw(name: str, bars: int, base_sections: Mapping[str, Any]) -> dict[str, Any]:
@@ -463,58 +386,6 @@ def _check_sections(sections: list[dict], origin: str) -> None:
             raise SpecError(f"section {s['name']!r} is longer than a section may be", file=origin,
                             field="markers", value=f"{s['bars']} bars",
                             allowed=f"at most {MAX_SECTION_BARS} bars between two markers")
-
-
-def _ceil_bar(bars: Sequence[Bar], beat: Fraction, tol: Fraction) -> int:
-    """The first bar line at or after ``beat`` (within ``tol``)."""
-    for b in bars:
-        if b.start_beat >= beat - tol:
-            return b.index
-    return len(bars)
-
-
-def _section_spans(sections: list[dict], bars: Sequence[Bar]) -> list[tuple[Fraction, Fraction]]:
-    spans, i = [], 0
-    for s in sections:
-        spans.append((bars[i].start_beat, bars[i + s["bars"] - 1].end_beat))
-        i += s["bars"]
-    return spans
-
-
-def _tempo_map(facts: SessionFacts, bars: Sequence[Bar], notes: list[str]) -> list[dict]:
-    """One tempo per bar (1-based bars of the song): the tempo that gives the bar its exact
-    length in seconds; bars with changes inside are summed up in one note."""
-    out: list[dict] = []
-    drifting: list[tuple[int, Fraction]] = []
-    for n, b in enumerate(bars):
-        t0, t1 = facts.beat_to_seconds(b.start_beat), facts.beat_to_seconds(b.end_beat)
-        bpm = b.beats * 60 / (t1 - t0)
-        inner = facts.tempo_points_between(b.start_beat, b.end_beat)
-        if inner:
-            drift = max(abs(facts.beat_to_seconds(t.beat) - (t0 + (t.beat - b.start_beat) * 60 / bpm))
-                        for t in inner)
-            if drift >= DRIFT_NOTE_S:
-                drifting.append((n + 1, drift))
-        value = float(bpm)
-        if not out or out[-1]["bpm"] != value:
-            out.append({"bar": n + 1, "bpm": value})
-    if drifting:
-        worst = max(drifting, key=lambda x: x[1])
-        shown = ", ".join(str(b) for b, _ in drifting[:8]) + (", ..." if len(drifting) > 8 else "")
-        notes.append(f"{len(drifting)} bar(s) of the song have tempo changes inside them (song "
-                     f"bar {shown}): each plays at the one tempo that keeps its bar lines exact; "
-                     f"the largest drift inside a bar is {float(worst[1]) * 1000:.1f} ms "
-                     f"(song bar {worst[0]})")
-    return out
-
-
-def _meters(bars: Sequence[Bar]) -> list[dict]:
-    out: list[dict] = []
-    for n, b in enumerate(bars):
-        sig = f"{b.numerator}/{b.denominator}"
-        if not out or out[-1]["signature"] != sig:
-            out.append({"bar": n + 1, "signature": sig})
-    return out
 
 
 def _base_raw(base: SongSpec) -> dict:
@@ -554,5 +425,5 @@ def kind_of(name: str) -> str:
     return section_type(name)
 
 
-__all__ = ["Bar", "SessionSong", "TempoPoint", "bar_grid", "is_end_marker", "kind_of",
+__all__ = ["Bar", "SessionSong", "bar_grid", "is_end_marker", "kind_of",
            "markers_from_names", "section_type", "song_from_facts"]
