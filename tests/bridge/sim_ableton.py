@@ -20,7 +20,8 @@ Written from AbletonOSC's documented addresses and from how its server behaves
 * ``/live/track/create_audio_clip i s f`` exists only when ``create_audio_clip=True``: the
   Live 12 ``Track.create_audio_clip(file_path, start_time)`` call exposed the way the open
   AbletonOSC pull requests (#168, #196, #206) and ``daw_bridge/scripts`` do it (no reply;
-  Live refuses non-audio tracks, missing files and start times outside [0, 1576800]).
+  Live refuses non-audio tracks, missing files and start times outside [0, 1576800];
+  ``live_version=11`` has no such Track method, as in Live 11).
 
 Faults for tests: ``silent`` (bound, never answers), ``garbage_before_reply`` (a burst of
 junk datagrams to the reply port before every answer) and ``override`` (address → the
@@ -109,7 +110,7 @@ class AbletonOscSim:
                  tick_s: float = 0.1, create_audio_clip: bool = False, silent: bool = False,
                  garbage_before_reply: bool = False,
                  override: dict[str, tuple] | None = None,
-                 tap: tuple[str, int] | None = None) -> None:
+                 tap: tuple[str, int] | None = None, live_version: int = 12) -> None:
         self.song = song or LiveSong()
         self.reply_port = int(reply_port)
         self.tick_s = float(tick_s)
@@ -117,6 +118,7 @@ class AbletonOscSim:
         self.garbage_before_reply = garbage_before_reply
         self.override = dict(override or {})
         self.tap = tap
+        self.live_version = live_version
         self.received: list[tuple[str, tuple]] = []
         self.errors_sent: list[str] = []
         self.busy_ticks = 0   # ticks that handled at least one datagram
@@ -199,6 +201,8 @@ class AbletonOscSim:
 
     def _create_audio_clip(self, track: Track, args: tuple) -> None:
         """Live 12's ``Track.create_audio_clip(file_path, start_time)``."""
+        if self.live_version < 12:  # a patched AbletonOSC on Live 11: no such Track method
+            raise AttributeError("'Track' object has no attribute 'create_audio_clip'")
         path, start = args[0], float(args[1])
         if not track.audio:
             raise RuntimeError("Track.create_audio_clip: not an audio track")

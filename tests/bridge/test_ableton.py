@@ -157,6 +157,16 @@ def test_live_refusing_a_clip_falls_back_with_its_error(adapter, tmp_path):
     assert "bass.wav" in result.instructions and "drums.wav" not in result.instructions
 
 
+def test_patched_abletonosc_on_live_11_falls_back(adapter, tmp_path):
+    p = load_placement(write_render(tmp_path / "render"))
+    song = live_set()
+    with sim_for(adapter, song, create_audio_clip=True, live_version=11):
+        result = adapter.place(p)
+    assert not result.placed and result.details["missing"] == ["drums", "bass", "vocals"]
+    assert "has no attribute 'create_audio_clip'" in result.details["reason"]
+    assert [t.name for t in song.tracks[2:]] == ["Ainur drums", "Ainur bass", "Ainur vocals"]
+
+
 def test_live_error_surfaces_as_a_clear_error(adapter):
     with sim_for(adapter) as sim:
         with pytest.raises(BridgeError) as e:
