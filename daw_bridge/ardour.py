@@ -95,6 +95,12 @@ class ArdourAdapter(DawAdapter):
         self._reply_to_sender = False
 
     def close(self) -> None:
+        if self._surface:  # stop the feedback to this socket before it goes away
+            try:
+                self.peer.send("/set_surface/feedback", 0)
+            except BridgeError:
+                pass
+            self._surface = False
         self.peer.close()
 
     # -- OSC ------------------------------------------------------------------------------
@@ -156,10 +162,15 @@ class ArdourAdapter(DawAdapter):
             if (want is None or pos == want) and pos != not_at:
                 return pos
 
-    def osc_markers(self, max_markers: int = 1000) -> list[tuple[int, str | None]]:
+    def osc_markers(self, expected: int = 0, max_markers: int = 1000) -> list[tuple[int, str | None]]:
         """``(sample, label)`` of every marker, by locating to each (``/marker i``) and reading
         the feedback; ``label`` is None where Ardour's feedback does not name it (a marker on
         the session start or end). The playhead is put back where it was.
+
+        Ardour does not answer ``/marker i`` when there is no marker i, so the walk ends when
+        the playhead does not move: within ``timeout_s`` for the first ``expected`` markers
+        (the saved file's count), else within ``end_wait_s`` or three times the slowest locate
+        seen so far, whichever is longer.
 
         :raises BridgeError: when Ardour does not answer or does not move the playhead.
         """
@@ -168,13 +179,14 @@ class ArdourAdapter(DawAdapter):
             raise BridgeError(f"Ardour does not answer OSC at {self.origin}", allowed=ENABLE_OSC)
         self._register(renew=True)
         out: list[tuple[int, str | None]] = []
+        slowest = 0.0
         try:
             for i in range(1, max_markers + 1):
                 self.peer.take(["/position/samples", "/marker"])
                 if not self._locate(SENTINEL_SAMPLE):
                     raise BridgeError(f"Ardour at {self.origin} does not move its playhead "
                                       f"(/locate)", field="/locate")
-                if self._wait_position(1.0, want=SENTINEL_SAMPLE) is None:
+                if self._wait_position(max(self.timeout_s, 1.0), want=SENTINEL_SAMPLE) is None:
                     raise BridgeError(f"Ardour at {self.origin} sends no position feedback "
                                       "(/set_surface feedback)", field="/set_surface")
                 # The label at the sentinel follows its position (unless it did not change):
@@ -182,9 +194,13 @@ class ArdourAdapter(DawAdapter):
                 self.peer.wait(lambda m: m.address == "/marker", 0.3)
                 self.peer.take(["/marker"])
                 self.peer.send("/marker", i)
-                pos = self._wait_position(self.end_wait_s, not_at=SENTINEL_SAMPLE)
+                sent = time.monotonic()
+                wait = max(self.timeout_s, 1.0) if i <= expected else max(self.end_wait_s,
+                                                                           3 * slowest)
+                pos = self._wait_position(wait, not_at=SENTINEL_SAMPLE)
                 if pos is None:
                     break  # no marker i: Ardour stays put
+                slowest = max(slowest, time.monotonic() - sent)
                 label = self.peer.wait(lambda m: m.address == "/marker", 0.5)
                 text = str(label.args[0]) if label is not None and label.args else ""
                 named = text and text not in _UNNAMED_LABELS and " <-" not in text \
@@ -240,8 +256,9 @@ class ArdourAdapter(DawAdapter):
                               file=str(file), field="sample-rate", value=rate,
                               allowed=f"the file's {saved.sample_rate} Hz: give the open "
                                       "session's .ardour file (option session)")
+        live_markers = self.osc_markers(expected=len(saved.markers))
         markers = tuple(Marker(saved.sample_to_beat(sample), name)
-                        for sample, name in self._merge_markers(saved, self.osc_markers(), notes))
+                        for sample, name in self._merge_markers(saved, live_markers, notes))
         facts = saved.facts(self.origin)
         length = saved.sample_to_beat(end) if end else facts.length_beats
         return replace(facts, markers=markers, track_names=names, length_beats=length,
@@ -287,8 +304,9 @@ class ArdourAdapter(DawAdapter):
                               value="osc", allowed=ENABLE_OSC)
         return self._place_offline(placement)
 
-    def _live_markers(self, saved: ArdourSession | None) -> set[tuple[int, str]]:
-        return set(self._merge_markers(saved, self.osc_markers(), []))
+    def _live_markers(self, saved: ArdourSession | None, added: int = 0) -> set[tuple[int, str]]:
+        count = (len(saved.markers) if saved is not None else 0) + added
+        return set(self._merge_markers(saved, self.osc_markers(expected=count), []))
 
     def _place_live(self, p: Placement) -> PlaceResult:
         file = self.session_file()
@@ -307,7 +325,7 @@ class ArdourAdapter(DawAdapter):
             self.peer.send("/add_marker", s.name)
             added.append((s.name, sample))
         if added:
-            now = self._live_markers(saved)
+            now = self._live_markers(saved, len(added))
             missing = [(n, s) for n, s in added if (s, n) not in now]
             if missing:
                 raise BridgeError("Ardour did not add the section markers sent with /add_marker",

@@ -131,6 +131,8 @@ def test_silent_port_gives_a_clear_unhealthy_answer(tmp_path, monkeypatch):
             a.read_session()
         with pytest.raises(BridgeError, match="no such Ardour session"):
             ArdourAdapter(port=a.peer.port, session=tmp_path / "missing").read_session()
+        with pytest.raises(BridgeError, match="place_mode.*allowed: auto, osc, offline"):
+            ArdourAdapter(port=a.peer.port, place_mode="import")
     finally:
         a.close()
 
@@ -197,6 +199,15 @@ def test_render_from_ardour_facts_and_mark_sections_over_osc(ardour, adapter, re
         == sorted([(ardour.samples[b], n) for n, b in MARKERS] + [(smp, n) for n, smp in expect])
     assert adapter._frame() == later.start_sample     # playhead left at the song start
     assert "Import" in res.instructions and str(later.stems[0].path) in res.instructions
+    # Importing into the file while Ardour has the session open is refused, file untouched.
+    before = ardour.session_file.read_bytes()
+    offline = ArdourAdapter(port=ardour.port, session=ardour.session_file, place_mode="offline")
+    try:
+        with pytest.raises(BridgeError, match="Ardour is running with a session open"):
+            offline.place(at_song)
+    finally:
+        offline.close()
+    assert ardour.session_file.read_bytes() == before
 
 
 def test_offline_import_puts_the_stems_on_tracks_at_their_samples(ardour, rendered):
@@ -228,3 +239,94 @@ def test_offline_import_puts_the_stems_on_tracks_at_their_samples(ardour, render
         assert placed[region.track]["peak"] == pytest.approx(float(np.abs(audio).max()), abs=1e-4)
     assert {(m.name, m.start_sample) for m in back.markers} == saved_markers
     assert TRACK in back.tracks and Path(res.details["backup"]).is_file()
+
+
+# -- the session file reader/writer on hand-made files (no Ardour needed) -------------------
+
+SC = 282_240_000 // RATE  # superclock ticks per sample at 48 kHz
+
+
+def _session_xml(tempos: str, locations: str, extra: str = "") -> str:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Session version="7002" name="hand" sample-rate="{RATE}" id-counter="500">
+  <Sources/><Regions/>
+  <Locations>{locations}</Locations>
+  <Routes>
+    <Route id="28" name="Master"><PresentationInfo order="0" flags="MasterOut,OrderSet"/></Route>
+    <Route id="40" name="Keys" audio-playlist="41"><PresentationInfo order="1" flags="AudioTrack"/></Route>
+  </Routes>
+  <Playlists><Playlist id="41" name="Keys" orig-track-id="40">
+    <Region name="k.1" start="a0" length="a{48000 * SC}@a{96000 * SC}" id="77" source-0="70"/>
+  </Playlist></Playlists>
+  <TempoMap superclocks-per-second="282240000"><Tempos>{tempos}</Tempos>
+    <Meters><Meter note-value="8" divisions-per-bar="6" sclock="0" quarters="0:0" bbt="1|1|0"/></Meters>
+  </TempoMap>{extra}
+</Session>
+"""
+
+
+def test_session_file_units_ramps_beat_time_markers_and_regions(tmp_path):
+    folder = tmp_path / "hand"
+    folder.mkdir()
+    tempos = ('<Tempo npm="240" enpm="240" note-type="8" type="Tempo::Constant" sclock="0" quarters="0:0"/>'
+              '<Tempo npm="120" enpm="80" note-type="4" type="Tempo::Ramped" quarters="8:0"/>'
+              '<Tempo npm="80" enpm="80" note-type="4" type="Tempo::Constant" quarters="12:960"/>')
+    locations = (f'<Location name="Verse" start="a{120000 * SC}" end="a{120000 * SC}" flags="IsMark"/>'
+                 f'<Location name="Drop" start="b{4 * 1920}" end="b{4 * 1920}" flags="IsMark"/>'
+                 f'<Location name="session" start="a0" end="a{480000 * SC}" flags="IsSessionRange"/>')
+    (folder / "hand.ardour").write_text(_session_xml(tempos, locations), encoding="utf-8")
+    s = read_session_file(folder)
+    assert s.tempo[0] == TempoPoint(Fraction(0), Fraction(120))          # 240 eighths = 120 quarters
+    assert [float(t.beat) for t in s.tempo[1:6]] == [8, 9, 10, 11, 12]    # ramp: one tempo per beat
+    assert s.tempo[1].tempo_bpm == 120 + (80 - 120) * Fraction(1, 2) / 5 and s.tempo[-1] == \
+        TempoPoint(Fraction(12) + Fraction(1, 2), Fraction(80))
+    assert s.meters == (MeterPoint(Fraction(0), 6, 8),)
+    # A marker in music time: beat 4 at 120 bpm = 2 s = sample 96000.
+    assert [(m.name, m.start_sample) for m in s.markers] == [("Drop", 96000), ("Verse", 120000)]
+    facts = s.facts()
+    assert [(m.name, m.beat) for m in facts.markers] == [("Drop", 4), ("Verse", 5)]
+    assert facts.length_beats == s.sample_to_beat(480000) and "ramp" in facts.notes[0]
+    assert s.tracks == ("Keys",)
+    assert [(r.track, r.position_sample, r.length_samples) for r in s.regions] == [("Keys", 96000, 48000)]
+
+
+def test_session_file_discovery_and_errors(tmp_path):
+    folder = tmp_path / "two"
+    folder.mkdir()
+    for name in ("a", "b"):
+        (folder / f"{name}.ardour").write_text(_session_xml("", "").replace('name="hand"', f'name="{name}"'),
+                                               encoding="utf-8")
+    with pytest.raises(BridgeError, match="which snapshot"):
+        read_session_file(folder)
+    (folder / "instant.xml").write_text('<instant><LastUsedSnapshot name="b"/></instant>')
+    assert read_session_file(folder).name == "b"
+    (folder / "a.ardour").write_text("<Session><oops", encoding="utf-8")
+    with pytest.raises(BridgeError, match="cannot read the Ardour session file") as e:
+        read_session_file(folder / "a.ardour")
+    assert str(folder / "a.ardour") in str(e.value)
+    bad = tmp_path / "bad.ardour"
+    bad.write_text(_session_xml('<Tempo npm="0" note-type="4" quarters="0:0"/>', ""), encoding="utf-8")
+    with pytest.raises(BridgeError, match=r"TempoMap.Tempos\[0\]: the Ardour tempo map has a tempo <= 0"):
+        read_session_file(bad)
+
+
+def test_session_edit_ids_markers_and_sources(tmp_path):
+    from daw_bridge.ardour_session import SessionEdit, StemSource
+
+    file = tmp_path / "hand.ardour"
+    file.write_text(_session_xml("", ""), encoding="utf-8")
+    edit = SessionEdit(file)
+    assert edit.add_marker("Intro", 48000) and not edit.add_marker("Intro", 48000)
+    region = edit.add_stem(StemSource(tmp_path / "drums.wav", "drums", 2, 96000, 48000))
+    edit.save()
+    s = read_session_file(file)
+    assert [(m.name, m.start_sample) for m in s.markers] == [("Intro", 48000)]
+    assert sorted(s.sources) == ["502", "503"] and set(s.sources.values()) == {str(tmp_path / "drums.wav")}
+    assert region == "504"
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(file).getroot()
+    assert int(root.get("id-counter")) == 504          # Ardour's next id is 505: no clash
+    whole = root.find("Regions/Region")
+    assert (whole.get("source-0"), whole.get("source-1"), whole.get("whole-file")) == ("502", "503", "1")
+    assert whole.get("length") == f"a{96000 * SC}@a0"
