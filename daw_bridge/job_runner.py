@@ -6,9 +6,10 @@ renders never replace a finished render (a new ``-takeN`` folder is written inst
 
 A **section render** (``/ainur/render_section``) renders just that section's bars, with the
 tempo and meter in force there, as a song of its own, and is placed at the section's first
-sample of the full song: the manifest gets a ``song_position`` block (start sample and beat)
-and every WAV file's Broadcast-WAV time reference is set to that sample before the folder
-is renamed into place. The section's bar lines are the full song's bar lines shifted by that
+sample of the full song: the manifest gets a ``song_position`` block (start sample and beat,
+the full song's tempo map and meters) and every WAV file's Broadcast-WAV time reference is
+set to that sample before the folder is renamed into place. Placing uses the full song's map
+as the session before the section, so project files show the song's bars and tempo there. The section's bar lines are the full song's bar lines shifted by that
 sample whenever the section starts on a whole sample (any tempo whose beat lasts a whole
 number of samples, e.g. 60/90/120/150 bpm at 44.1 or 48 kHz); otherwise a bar line can land
 one sample off (the sub-render rounds from its own start), which the manifest records.
@@ -28,6 +29,7 @@ from typing import Any, Sequence
 from ainur_cli.errors import BridgeError, ExportError
 
 from daw_bridge.adapter import DawAdapter, PlaceResult
+from daw_bridge.facts import MeterPoint, SessionFacts, TempoPoint, as_fraction
 from daw_bridge.jobs import Job, JobResult, Progress
 from daw_bridge.paths import inside
 from daw_bridge.placement import MANIFEST, load_manifest, placement_from_manifest
@@ -58,11 +60,9 @@ class JobRunner:
         if job.kind == "place":
             render_dir = Path(a["render"])
             manifest = load_manifest(render_dir)
-            beat, sample = _song_position(manifest)
+            beat, sample, song = _song_position(manifest)
             progress("place", 0.0)
-            sr = int(manifest.get("sample_rate") or 48000)
-            return JobResult(render_dir, self.place(render_dir, manifest, beat, Fraction(sample, sr)),
-                             sample)
+            return JobResult(render_dir, self.place(render_dir, manifest, beat, 0, song), sample)
         if job.kind == "render":
             progress("spec", 0.0)
             spec = self._load(a["spec"], a.get("preset"), a.get("seed"))
@@ -146,11 +146,16 @@ class JobRunner:
             result = self._render(sub, staging / "render", job, progress, new_take=False)
             manifest = dict(result.manifest)
             span = sec.end_sample - sec.start_sample
+            song = song_facts(plan)
             manifest[SONG_POSITION] = {
                 "song_title": spec.title, "section": sec.name, "section_index": sec.index + 1,
                 "start_sample": sec.start_sample, "end_sample": sec.end_sample,
                 "start_beat": float(sec.start_beat), "song_duration_samples": plan.total_samples,
                 "aligned": int(manifest["duration_samples"]) == span,
+                "song_tempo_map": [{"beat": float(t.beat), "tempo_bpm": float(t.tempo_bpm)}
+                                   for t in song.tempo],
+                "song_time_signatures": [{"beat": float(m.beat), "numerator": m.numerator,
+                                          "denominator": m.denominator} for m in song.meters],
             }
             if not manifest[SONG_POSITION]["aligned"]:
                 log.warning("section %r: the render is %d samples, the section spans %d in the "
@@ -165,8 +170,9 @@ class JobRunner:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         progress("place", 1.0)
-        start_s = Fraction(sec.start_sample, plan.sample_rate)
-        return JobResult(final, self.place(final, manifest, sec.start_beat, start_s),
+        # The full song's map is the "session" before the section: bars and tempo there are
+        # the song's, and the section starts at its exact second (its first sample).
+        return JobResult(final, self.place(final, manifest, sec.start_beat, None, song),
                          sec.start_sample)
 
     # -- placing --------------------------------------------------------------------------
@@ -223,16 +229,33 @@ def section_spec(spec, plan, sec, seed: int | None):
                                title=f"{spec.title} - {section.name}"[:200])
 
 
-def _song_position(manifest: dict) -> tuple[float, int]:
-    """``(start beat, start sample)`` of a render in its song (a section render's block)."""
+def song_facts(plan) -> SessionFacts:
+    """The full song's tempo map and meters as session facts (song beats from 0)."""
+    tl = plan.timeline
+    return SessionFacts("song", plan.spec.file or "<song>",
+                        tuple(TempoPoint(t.beat, t.tempo_bpm) for t in tl.tempo_changes),
+                        tuple(MeterPoint(tl.bar_to_beat(m.bar), m.numerator, m.denominator)
+                              for m in tl.meter_changes))
+
+
+def _song_position(manifest: dict) -> tuple[Fraction, int, SessionFacts | None]:
+    """``(start beat, start sample, the full song's map)`` of a section render (from its
+    ``song_position`` block); ``(0, 0, None)`` for a whole song."""
     pos = manifest.get(SONG_POSITION)
-    if isinstance(pos, dict):
-        try:
-            return float(pos["start_beat"]), int(pos["start_sample"])
-        except (KeyError, TypeError, ValueError):
-            raise BridgeError(f"manifest.json has a bad {SONG_POSITION} block",
-                              field=SONG_POSITION, value=pos) from None
-    return 0.0, 0
+    if pos is None:
+        return Fraction(0), 0, None
+    try:
+        song = SessionFacts(
+            "song", str(pos.get("song_title", "")),
+            tuple(TempoPoint(as_fraction(t["beat"]), as_fraction(t["tempo_bpm"]))
+                  for t in pos["song_tempo_map"]),
+            tuple(MeterPoint(as_fraction(m["beat"]), int(m["numerator"]), int(m["denominator"]))
+                  for m in pos["song_time_signatures"]))
+        return as_fraction(pos["start_beat"]), int(pos["start_sample"]), song
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise BridgeError(f"manifest.json has a bad {SONG_POSITION} block",
+                          field=SONG_POSITION, value=pos,
+                          allowed="the block a section render writes") from None
 
 
 def set_time_reference(path: Path, samples: int) -> None:

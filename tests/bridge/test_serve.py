@@ -92,6 +92,12 @@ def test_section_render_lines_up_with_the_full_render(client, served_root):
     rpp = (sec_dir / "song-chorus.RPP").read_text()
     positions = {float(x) for x in re.findall(r"POSITION ([0-9.]+)", rpp)}
     assert positions == {8.0}
+    # ... in a project whose tempo map and meters before it are the full song's (bar 4 is
+    # where 120 bpm 4/4 becomes 90 bpm 3/4, at 6 s), with the section's marker at 8 s.
+    points = [tuple(float(v) for v in line.split()[1:3])
+              for line in rpp.splitlines() if line.strip().startswith("PT ")]
+    assert points[:2] == [(0.0, 120.0), (6.0, 90.0)]
+    assert re.search(r'MARKER \d+ 8 "Chorus"', rpp)
     # /ainur/place of the section render places it at the same position again: the project
     # files come back identical.
     (sec_dir / "song-chorus.RPP").unlink()
@@ -307,18 +313,19 @@ def test_readme_documents_every_address():
 
 def test_a_flood_of_valid_queries_is_answered_at_a_bounded_rate(client, server):
     """Answers can be larger than queries (e.g. /ainur/presets): beyond the answer bucket's
-    burst and rate they are dropped, so a spoofed flood cannot use the server as an amplifier."""
-    from daw_bridge.server import ANSWER_BURST, ANSWERS_PER_S
+    burst and rate they are dropped, so a spoofed flood cannot use the server as an amplifier.
+    (The server's bucket is set to 50/s, burst 20, so the test does not depend on speed.)"""
+    from daw_bridge.server import TokenBucket
 
+    server.answers = TokenBucket(50.0, 20)
     t0 = time.monotonic()
-    n = 3 * ANSWER_BURST
+    n = 300
     for i in range(n):
         client.send("/ainur/ping", i)
     elapsed = time.monotonic() - t0
     pongs = [r for r in client.drain(0.5) if r[0] == "/ainur/pong"]
-    assert 200 <= len(pongs) <= ANSWER_BURST + ANSWERS_PER_S * (elapsed + 0.6)
-    # (UDP may lose some of the burst on the way in or out; none is answered twice.)
+    assert 20 <= len(pongs) <= 20 + 50 * (elapsed + 0.6)
     assert server.answers.dropped > 0 and len(pongs) + server.answers.dropped <= n
-    time.sleep(0.3)  # the bucket refills: a later ping is answered again
+    time.sleep(0.1)  # the bucket refills: a later ping is answered again
     client.send("/ainur/ping", "again")
     assert client.wait("/ainur/pong")[1] == "again"
