@@ -32,7 +32,7 @@ def _quiet(ctx: click.Context) -> bool:
 
 
 def _adapter_options(daw: str, host: str | None, port: int | None, reaper_command: str | None,
-                     timeout_s: float | None) -> dict:
+                     timeout_s: float | None, reply_port: int | None = None) -> dict:
     """Connection options for :func:`daw_bridge.adapter.make_adapter` (only those given).
 
     :raises BridgeError: connection options without a DAW, ``--reaper-command`` for another.
@@ -41,13 +41,17 @@ def _adapter_options(daw: str, host: str | None, port: int | None, reaper_comman
 
     given = [flag for flag, v in (("--host", host), ("--port", port),
                                   ("--reaper-command", reaper_command),
-                                  ("--timeout-s", timeout_s)) if v is not None]
+                                  ("--timeout-s", timeout_s),
+                                  ("--ableton-reply-port", reply_port)) if v is not None]
     if daw == "none" and given:
         raise BridgeError("DAW connection options need a DAW", field=given[0], value="--daw none",
                           allowed="--daw reaper, ableton or ardour")
     if reaper_command is not None and daw != "reaper":
         raise BridgeError("--reaper-command is for REAPER", field="--reaper-command", value=daw,
                           allowed="--daw reaper")
+    if reply_port is not None and daw != "ableton":
+        raise BridgeError("--ableton-reply-port is for Ableton Live", field="--ableton-reply-port",
+                          value=daw, allowed="--daw ableton")
     opts: dict = {}
     if host:
         opts["host"] = host
@@ -57,6 +61,8 @@ def _adapter_options(daw: str, host: str | None, port: int | None, reaper_comman
         opts["web_port" if daw == "reaper" else "port"] = port
     if reaper_command:
         opts["command_id"] = reaper_command
+    if reply_port is not None:
+        opts["reply_port"] = reply_port
     return opts
 
 
@@ -83,16 +89,18 @@ def _adapter_options(daw: str, host: str | None, port: int | None, reaper_comman
               help="The DAW's port: REAPER's web interface, AbletonOSC's or Ardour's OSC port.")
 @click.option("--reaper-command", metavar="_RS...",
               help="Command ID of the registered ainur_import.lua (REAPER).")
+@click.option("--ableton-reply-port", type=click.IntRange(0, 65535),
+              help="UDP port AbletonOSC answers on (11001 in AbletonOSC).")
 @click.option("--timeout-s", type=click.FloatRange(0.05, 60.0), help="Per-request DAW timeout.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON on stdout.")
 @click.pass_context
 def place_command(ctx: click.Context, render_dir: Path, daw: str, at_bar, at_beat, at_s,
                   session_midi, want_rpp, want_dawproject, no_mix, reference_audio, force, host,
-                  port, reaper_command, timeout_s, as_json) -> None:
+                  port, reaper_command, ableton_reply_port, timeout_s, as_json) -> None:
     """Put the stems of RENDER_DIR (a finished `ainur render` folder) in a DAW session."""
     from daw_bridge.placement import load_manifest, placement_from_manifest
 
-    options = _adapter_options(daw, host, port, reaper_command, timeout_s)
+    options = _adapter_options(daw, host, port, reaper_command, timeout_s, ableton_reply_port)
     manifest = load_manifest(render_dir)
     positioned = any(v is not None for v in (at_bar, at_beat, at_s))
     adapter = None

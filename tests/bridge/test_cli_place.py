@@ -186,3 +186,35 @@ def test_place_into_reaper_through_the_web_interface_and_the_lua_importer(render
             assert f["part"] in t.name and len(t.items) == 1
             assert round(t.items[0].position_s * sr) == to_sample(seconds, sr) + f["start_sample"]
             assert Path(t.items[0].path) == (render / f["path"]).resolve()
+
+
+def test_place_into_ableton_live_through_abletonosc(render):
+    """--daw ableton against the AbletonOSC simulator (real UDP) with Live 12's
+    create_audio_clip: one named audio track and one arrangement clip per stem, at the song's
+    beat (bar 17 of Live's one tempo and 4/4 = beat 64)."""
+    import socket
+
+    from tests.bridge.sim_ableton import AbletonOscSim, LiveSong, Track
+
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    reply_port = s.getsockname()[1]
+    s.close()
+    song = LiveSong(tempo=100.0, tracks=[Track("Drums take")])
+    with AbletonOscSim(song, reply_port=reply_port, create_audio_clip=True, tick_s=0.02) as sim:
+        r = ainur("place", str(render), "--daw", "ableton", "--port", str(sim.port),
+                  "--ableton-reply-port", str(reply_port), "--timeout-s", "2",
+                  "--at-bar", str(SONG_BAR), "--json")
+        assert r.exit_code == 0, r.output
+        out = json.loads(r.output)
+        assert out["song_start"]["beat"] == 64.0 and out["song_start"]["seconds"] == 38.4
+        assert out["placed"]["placed"] is True and out["placed"]["method"] == "create_audio_clip"
+        manifest = json.loads((render / "manifest.json").read_text())
+        stems = [f for f in manifest["files"] if f["part"] != "mix"]
+        tracks = sim.song.tracks
+        assert tracks[0].name == "Drums take" and len(tracks) == 1 + len(stems)
+        for t, f in zip(tracks[1:], stems):
+            assert f["part"] in t.name and len(t.arrangement_clips) == 1
+            clip = t.arrangement_clips[0]
+            assert clip.start_time == pytest.approx(64.0, abs=1e-6)
+            assert Path(clip.file_path).resolve() == (render / f["path"]).resolve()
