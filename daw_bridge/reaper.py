@@ -62,7 +62,7 @@ ACK_PENDING = "-"       # what ExtState ainur/ack holds while a job runs
 SCRIPT_PATH = Path(__file__).resolve().parent / "scripts" / "ainur_import.lua"
 MAX_LYRIC_TRACKS = 64
 OSC_BANK = 512          # markers/regions asked for over OSC
-FEEDBACK_SETTLE_S = 0.25
+FEEDBACK_QUIET_S = 0.15     # marker feedback is over after this long without a packet
 _job_ids = itertools.count(1)
 
 OSC_CHECK = ("an OSC device in REAPER (Preferences > Control/OSC/web > Add > OSC, pattern "
@@ -218,7 +218,13 @@ class ReaperAdapter(DawAdapter):
                                   f"{self.timeout_s:g} s after asking udp://{self.host}:"
                                   f"{self.osc_port}", field="--reaper-feedback-port",
                                   allowed=OSC_CHECK)
-            rest = peer.collect(FEEDBACK_SETTLE_S if markers else 0.0)
+            rest = peer.collect(0.0)
+            deadline = time.monotonic() + self.timeout_s
+            while markers and time.monotonic() < deadline:  # until the feedback goes quiet
+                more = peer.collect(FEEDBACK_QUIET_S)
+                if not more:
+                    break
+                rest += more
         out = {"tempo_bpm": Fraction(m.args[0]).limit_denominator(1000), "time_s": 0.0,
                "markers": {}, "regions": {}}
         for msg in rest:

@@ -38,6 +38,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -50,6 +51,7 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 REFRESH_ALL_SURFACES = 41743
+FEEDBACK_BUNDLE = 32
 HERE = Path(__file__).resolve().parent
 LUA_API_SIM = HERE / "reaper_api_sim.lua"
 LUA_IMPORTER = HERE.parents[1] / "daw_bridge" / "scripts" / "ainur_import.lua"
@@ -548,20 +550,25 @@ class ReaperSim:
         return msgs
 
     def send_feedback(self) -> None:
-        """What REAPER sends its OSC device after "refresh all surfaces" (one bundle)."""
+        """What REAPER sends its OSC device after "refresh all surfaces": bundles of up to
+        ``FEEDBACK_BUNDLE`` messages, a few milliseconds apart."""
         if self.osc_sock is None or not self.feedback_port:
             return
         target = ("127.0.0.1", self.feedback_port)
         if self.garbage_feedback:
             for junk in (b"\x00garbage", os.urandom(23), b"/tempo/raw\x00\x00,s\x00\x00fast\x00"):
                 self.osc_sock.sendto(junk, target)
-        bundle = OscBundleBuilder(IMMEDIATELY)
-        for address, args in self.feedback_messages():
-            b = OscMessageBuilder(address)
-            for a in args:
-                b.add_arg(a)
-            bundle.add_content(b.build())
-        self.osc_sock.sendto(bundle.build().dgram, target)
+        msgs = self.feedback_messages()
+        for i in range(0, len(msgs), FEEDBACK_BUNDLE):
+            if i:
+                time.sleep(0.02)
+            bundle = OscBundleBuilder(IMMEDIATELY)
+            for address, args in msgs[i:i + FEEDBACK_BUNDLE]:
+                b = OscMessageBuilder(address)
+                for a in args:
+                    b.add_arg(a)
+                bundle.add_content(b.build())
+            self.osc_sock.sendto(bundle.build().dgram, target)
 
     # -- the real Lua script under lua5.4, through the ReaScript API simulator ------------
     def _ainur_script_lua(self) -> None:

@@ -207,6 +207,16 @@ def test_osc_only(sim):
     assert adapter_for(sim, web_port=None).health().ok
 
 
+def test_osc_only_reads_every_marker_of_a_long_feedback_burst():
+    p = ReaperProject(tempo=[TempoMarker(0.0, 100.0, 4, 4)])
+    for k in range(60):
+        p.add_marker(k * 2.4, f"Part {k + 1}")              # one marker per bar at 100 bpm
+    with ReaperSim(p, feedback_port=free_port()) as s:
+        facts = adapter_for(s, web_port=None).read_session()
+    assert [(m.name, m.beat) for m in facts.markers] == [(f"Part {k + 1}", 4 * k)
+                                                         for k in range(60)]
+
+
 def test_garbage_from_reaper_is_a_bridge_error_not_a_crash():
     with ReaperSim(mapped_project(), feedback_port=free_port(), http_garbage=True) as s:
         with pytest.raises(BridgeError):
