@@ -132,6 +132,27 @@ def test_job_lines_without_length_take_the_files_own_length(tmp_path, placement)
     assert out["undo_blocks"][0]["description"] == "Ainur: import stems"
 
 
+def test_flac_and_rf64_headers_give_the_item_length(tmp_path, placement):
+    """Without a length field the item is as long as REAPER reads the file: FLAC (STREAMINFO)
+    and RF64 WAV headers, written here by libsndfile."""
+    import numpy as np
+
+    rate = 48000
+    audio = np.zeros((rate + 123, 2), dtype=np.float32)
+    flac, rf64 = tmp_path / "a.flac", tmp_path / "b.wav"
+    soundfile.write(str(flac), audio, rate, subtype="PCM_24")
+    soundfile.write(str(rf64), audio, rate, subtype="PCM_16", format="RF64")
+    job = tmp_path / "job.txt"
+    job.write_text(f"AINUR_JOB\t1\nID\tj6\nACTION\timport\nTRACK\t2\tF\t{flac}\n"
+                   f"TRACK\t3\tR\t{rf64}\n", encoding="utf-8")
+    out = run_script(tmp_path, {"ext": {"ainur/job": str(job)}})
+    assert parse_ack(out["ext"]["ainur/ack"]) == ("j6", True, "2 tracks, 0 markers")
+    for t, pos in zip(out["tracks"], (2, 3)):
+        item = t["items"][0]
+        assert item["position"] == pos
+        assert item["length"] * rate == pytest.approx(rate + 123, abs=1e-6)
+
+
 @pytest.mark.parametrize("job_text, message", [
     (None, "ExtState ainur/job is empty"),
     ("", "the job file is empty"),
