@@ -193,11 +193,12 @@ def song_from_facts(
             notes = [n for n in notes if "no tempo" not in n]
             info.append("the MIDI file has no tempo: the spec's tempo is used")
     if not facts.meter_known and base is not None and base.meters is not None:
-        bars0 = bar_grid(facts, Fraction(0), [])
-        points = []
-        for bar, num, den in base.meters:
-            grow_bars(facts, bars0, bar)
-            points.append(MeterPoint(bars0[bar - 1].start_beat, num, den))
+        points, beat, prev = [], Fraction(0), None
+        for bar, num, den in base.meters:  # spec bars count from the session's bar 1
+            if prev is not None:
+                beat += (bar - prev[0]) * Fraction(prev[1] * 4, prev[2])
+            points.append(MeterPoint(beat, num, den))
+            prev = (bar, num, den)
         facts = replace(facts, meters=tuple(points), meter_known=True)
         info.append("the session has no time signature: the spec's is used, counted from bar 1")
 

@@ -221,6 +221,12 @@ def test_without_session_meter_the_specs_meter_is_used():
     song = song_from_facts(f, base_doc=doc("preset: pop\ntime_signature: '3/4'\n"))
     assert song.spec.meters == ((1, 3, 4),)
     assert [s.bars for s in song.spec.sections] == [2, 2]
+    g = facts([(0, "Intro"), (6, "Verse"), (10, "End")], meter_known=False)
+    raw = doc("preset: pop\nsections: [{name: Intro, bars: 2}, {name: Verse, bars: 2}]\n"
+              "time_signature: [{bar: 1, signature: '3/4'}, {bar: 3, signature: '2/4'}]\n")
+    song = song_from_facts(g, base_doc=raw)  # 2 bars of 3/4 (beats 0-6), then 2/4 bars
+    assert [(s.name, s.bars) for s in song.spec.sections] == [("Intro", 2), ("Verse", 2)]
+    assert song.spec.meters == ((1, 3, 4), (3, 2, 4))
 
 
 def test_lyrics_precedence_file_then_spec_then_daw(tmp_path):
