@@ -110,13 +110,15 @@ class ArdourAdapter(DawAdapter):
             # Ardour's default port mode ("Manual", replies to port 8000): have it answer the
             # port this request comes from instead (port 0 = "Auto" for this host).
             self.peer.send("/set_surface/port", 0)
-            self._reply_to_sender = True
         self.peer.take(["/transport_frame"])
         self.peer.send("/transport_frame")
         reply = self.peer.wait(lambda m: m.address == "/transport_frame",
                                self.timeout_s if timeout_s is None else timeout_s)
         if reply is None or not reply.args or not isinstance(reply.args[0], int):
+            # Silent (not running, or restarted and so without our settings): set up again.
+            self._reply_to_sender = self._surface = False
             return None
+        self._reply_to_sender = True
         return int(reply.args[0])
 
     def health(self) -> Health:
@@ -256,6 +258,10 @@ class ArdourAdapter(DawAdapter):
                               file=str(file), field="sample-rate", value=rate,
                               allowed=f"the file's {saved.sample_rate} Hz: give the open "
                                       "session's .ardour file (option session)")
+        if set(names) != set(saved.tracks):
+            notes.append(f"Ardour's tracks ({', '.join(names) or 'none'}) are not the saved "
+                         f"file's ({', '.join(saved.tracks) or 'none'}): save the session, or "
+                         f"check that {file} is the session open in Ardour")
         live_markers = self.osc_markers(expected=len(saved.markers))
         markers = tuple(Marker(saved.sample_to_beat(sample), name)
                         for sample, name in self._merge_markers(saved, live_markers, notes))
