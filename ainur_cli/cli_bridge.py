@@ -106,8 +106,8 @@ def daw_options(daw: str, host: str | None, port: int | None, reaper_command: st
     if daw == "none":
         extra = [flag for flag, v in given.items() if v is not None]
         if extra:
-            raise BridgeError("DAW connection options need a DAW", field=extra[0], value="--daw none",
-                              allowed="--daw ableton, reaper or ardour")
+            raise BridgeError("DAW connection options need a DAW", field=extra[0],
+                              value="--daw none", allowed="--daw ableton, reaper or ardour")
         return {}
     if reaper_command is not None and daw != "reaper":
         raise BridgeError("--reaper-command is for REAPER", field="--reaper-command",

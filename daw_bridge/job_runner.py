@@ -9,7 +9,8 @@ tempo and meter in force there, as a song of its own, and is placed at the secti
 sample of the full song: the manifest gets a ``song_position`` block (start sample and beat,
 the full song's tempo map and meters) and every WAV file's Broadcast-WAV time reference is
 set to that sample before the folder is renamed into place. Placing uses the full song's map
-as the session before the section, so project files show the song's bars and tempo there. The section's bar lines are the full song's bar lines shifted by that
+as the session before the section, so project files show the song's bars and tempo there.
+The section's bar lines are the full song's bar lines shifted by that
 sample whenever the section starts on a whole sample (any tempo whose beat lasts a whole
 number of samples, e.g. 60/90/120/150 bpm at 44.1 or 48 kHz); otherwise a bar line can land
 one sample off (the sub-render rounds from its own start), which the manifest records.
@@ -73,7 +74,8 @@ class JobRunner:
             return self._session(job, progress)
         if job.kind == "section":
             return self._section(job, progress)
-        raise BridgeError("unknown job kind", value=job.kind, allowed="render, session, section, place")
+        raise BridgeError("unknown job kind", value=job.kind,
+                          allowed="render, session, section, place")
 
     # -- building specs -------------------------------------------------------------------
     def _load(self, path: Path, preset: str | None, seed: int | None):
@@ -185,7 +187,8 @@ class JobRunner:
             p = placement_from_manifest(manifest, render_dir, session=session,
                                         session_start_beat=Fraction(start_beat))
         else:
-            p = placement_from_manifest(manifest, render_dir, session_start_beat=Fraction(start_beat),
+            p = placement_from_manifest(manifest, render_dir,
+                                        session_start_beat=Fraction(start_beat),
                                         session_start_s=Fraction(start_s))
         for stem in p.stems:
             if not inside(self.root, stem.path):
@@ -197,8 +200,9 @@ class JobRunner:
 def find_section(plan, which: str | int, spec_file: str | None):
     """The plan's section named ``which`` (case-insensitive) or at 1-based index ``which``."""
     names = ", ".join(f"{i + 1}={s.name}" for i, s in enumerate(plan.sections))
-    if isinstance(which, int) or (isinstance(which, str) and which.strip().isdigit()
-                                  and not any(s.name.strip() == which.strip() for s in plan.sections)):
+    by_number = isinstance(which, str) and which.strip().isdigit() and not any(
+        s.name.strip() == which.strip() for s in plan.sections)
+    if isinstance(which, int) or by_number:
         n = int(which)
         if 1 <= n <= len(plan.sections):
             return plan.sections[n - 1]
@@ -273,7 +277,8 @@ def set_time_reference(path: Path, samples: int) -> None:
                 raise ExportError("no bext chunk before the audio data", file=str(path))
             size = int.from_bytes(ck[4:8], "little")
             if ck[:4] == b"bext":
-                f.seek(pos + 8 + 338)  # description 256, originator 32, reference 32, date 10, time 8
+                # description 256, originator 32, reference 32, date 10, time 8 bytes
+                f.seek(pos + 8 + 338)
                 f.write(int(samples).to_bytes(8, "little"))
                 return
             pos += 8 + size + (size & 1)

@@ -24,7 +24,7 @@ from typing import Any, Callable, Protocol
 
 from ainur_cli.errors import AinurError, BridgeError
 
-from daw_bridge.adapter import DawAdapter, PlaceResult
+from daw_bridge.adapter import PlaceResult
 
 log = logging.getLogger(__name__)
 

@@ -28,6 +28,7 @@ from ainur_cli.errors import AinurError, BridgeError
 from daw_bridge.adapter import DawAdapter
 from daw_bridge.jobs import Job, JobQueue, JobResult, describe_error
 from daw_bridge.oscio import encode, try_decode
+from daw_bridge import request_args as checks
 from daw_bridge.paths import confine
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,6 @@ ERROR_REPLIES_PER_S = 20.0       # /ainur/error replies to bad packets (all send
 ERROR_BURST = 20
 ANSWERS_PER_S = 2000.0           # ping/status/presets/health answers (a reply can be larger
 ANSWER_BURST = 500               # than its request: no amplifier for spoofed floods)
-MAX_SEED = 2**32 - 1
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -100,7 +100,8 @@ class BridgeServer:
     half-written is left) and closes everything.
 
     :param root: the folder every request path must stay inside.
-    :param run_job: ``run(job, progress) -> JobResult`` (a :class:`~daw_bridge.job_runner.JobRunner`).
+    :param run_job: ``run(job, progress) -> JobResult``
+        (a :class:`~daw_bridge.job_runner.JobRunner`).
     :param reply_port: send replies to the sender's host at this port instead of its port.
     """
 
@@ -135,8 +136,8 @@ class BridgeServer:
             self.sock.close()
             raise BridgeError(f"cannot listen on udp://{host}:{port}: "
                               f"{getattr(e, 'strerror', None) or e}", field="--port", value=port,
-                              allowed="a free UDP port 1024..65535 (is another ainur serve running?)"
-                              ) from None
+                              allowed="a free UDP port 1024..65535 "
+                                      "(is another ainur serve running?)") from None
         self.sock.settimeout(0.2)
         self.address = self.sock.getsockname()[:2]
 
@@ -264,12 +265,12 @@ class BridgeServer:
 
     # -- handlers (one per route; ``args`` are the decoded OSC arguments) -----------------
     def _ping(self, route: Route, args: tuple, sender) -> None:
-        _arity(route, args, 0, 1)
+        checks.arity(route, args, 0, 1)
         echo = [a for a in args if isinstance(a, (int, float, str)) and not isinstance(a, bool)]
         self.answer(sender, "/ainur/pong", __version__, *echo[:1])
 
     def _status(self, route: Route, args: tuple, sender) -> None:
-        _arity(route, args, 0, 0)
+        checks.arity(route, args, 0, 0)
         running, queued = self.jobs.snapshot()
         state = "busy" if running is not None else "idle"
         self.answer(sender, "/ainur/status", state, running.id if running else 0,
@@ -278,7 +279,7 @@ class BridgeServer:
                     *[j.id for j in queued])
 
     def _health(self, route: Route, args: tuple, sender) -> None:
-        _arity(route, args, 0, 0)
+        checks.arity(route, args, 0, 0)
         if not self._health_busy.acquire(blocking=False):
             raise BridgeError("a DAW health check is already running; ask again in a moment")
         target = self.reply_target(sender)
@@ -295,7 +296,7 @@ class BridgeServer:
         threading.Thread(target=check, name="ainur-health", daemon=True).start()
 
     def _presets(self, route: Route, args: tuple, sender) -> None:
-        _arity(route, args, 0, 0)
+        checks.arity(route, args, 0, 0)
         stamp, names = self._presets_cache
         if time.monotonic() - stamp > 5.0:
             from ainur_cli.presets import list_presets
@@ -310,35 +311,36 @@ class BridgeServer:
         self.send(target, "/ainur/queued", job.id, job.describe()[:500])
 
     def _render(self, route: Route, args: tuple, sender) -> None:
-        _arity(route, args, 1, 3)
-        text = _text(route, args, 0, "spec", required=True)
+        checks.arity(route, args, 1, 3)
+        text = checks.text(route, args, 0, "spec", required=True)
         spec = self._existing(text, "spec path", file=True)
         self._queue(sender, "render", {"spec": spec, "spec_text": text,
-                                       "preset": _preset(route, args, 1),
-                                       "seed": _seed(route, args, 2)})
+                                       "preset": checks.preset(route, args, 1),
+                                       "seed": checks.seed(route, args, 2)})
 
     def _render_session(self, route: Route, args: tuple, sender) -> None:
-        _arity(route, args, 0, 3)
-        title = _text(route, args, 2, "title")
-        self._queue(sender, "session", {"preset": _preset(route, args, 0),
-                                        "seed": _seed(route, args, 1),
+        checks.arity(route, args, 0, 3)
+        title = checks.text(route, args, 2, "title")
+        self._queue(sender, "session", {"preset": checks.preset(route, args, 0),
+                                        "seed": checks.seed(route, args, 1),
                                         "title": title[:200] if title else None})
 
     def _render_section(self, route: Route, args: tuple, sender) -> None:
-        _arity(route, args, 2, 3)
-        text = _text(route, args, 0, "spec", required=True)
+        checks.arity(route, args, 2, 3)
+        text = checks.text(route, args, 0, "spec", required=True)
         spec = self._existing(text, "spec path", file=True)
         section = args[1]
         if isinstance(section, bool) or not isinstance(section, (int, str)) or section == "":
             raise BridgeError(f"{route.address}: the section is a name or a 1-based number",
                               field="section", value=section, allowed=route.args)
-        self._queue(sender, "section", {"spec": spec, "spec_text": text,
-                                        "section": section if isinstance(section, int)
-                                        else section[:200], "seed": _seed(route, args, 2)})
+        if isinstance(section, str):
+            section = section[:200]
+        self._queue(sender, "section", {"spec": spec, "spec_text": text, "section": section,
+                                        "seed": checks.seed(route, args, 2)})
 
     def _place(self, route: Route, args: tuple, sender) -> None:
-        _arity(route, args, 1, 1)
-        text = _text(route, args, 0, "render_dir", required=True)
+        checks.arity(route, args, 1, 1)
+        text = checks.text(route, args, 0, "render_dir", required=True)
         folder = self._existing(text, "render folder", file=False)
         if not (folder / "manifest.json").is_file():
             raise BridgeError("not a finished render (no manifest.json)", field="render_dir",
@@ -346,7 +348,7 @@ class BridgeServer:
         self._queue(sender, "place", {"render": folder, "render_text": text})
 
     def _cancel(self, route: Route, args: tuple, sender) -> None:
-        _arity(route, args, 0, 1)
+        checks.arity(route, args, 0, 1)
         target = self.reply_target(sender)
         which = args[0] if args else None
         if which == "all":
@@ -375,51 +377,3 @@ class BridgeServer:
                               field=what, value=text,
                               allowed=f"a {'file' if file else 'folder'} inside {self.root}")
         return path
-
-
-# -- argument checks ----------------------------------------------------------------------
-
-def _arity(route: Route, args: tuple, lo: int, hi: int) -> None:
-    if not lo <= len(args) <= hi:
-        count = f"{lo}" if lo == hi else f"{lo} to {hi}"
-        raise BridgeError(f"{route.address} takes {count} arguments", field=route.address,
-                          value=len(args), allowed=route.args or "no arguments")
-
-
-def _text(route: Route, args: tuple, i: int, name: str, *, required: bool = False) -> str | None:
-    """String argument ``i`` (None when absent or empty, unless ``required``)."""
-    if i >= len(args):
-        return None
-    v = args[i]
-    if not isinstance(v, str):
-        raise BridgeError(f"{route.address}: the {name} must be a string", field=name,
-                          value=v, allowed=route.args)
-    if not v and required:
-        raise BridgeError(f"{route.address}: the {name} is empty", field=name, value=v,
-                          allowed=route.args)
-    return v or None
-
-
-def _preset(route: Route, args: tuple, i: int) -> str | None:
-    import re
-
-    name = _text(route, args, i, "preset")
-    if name is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", name):
-        raise BridgeError(f"{route.address}: not a preset name", field="preset", value=name,
-                          allowed="a name like 'pop' or 'lofi-hiphop' (/ainur/presets lists them)")
-    return name
-
-
-def _seed(route: Route, args: tuple, i: int) -> int | None:
-    """Seed argument ``i``: an int, an integral float or a string of digits; "" = none."""
-    if i >= len(args) or args[i] == "":
-        return None
-    v = args[i]
-    if isinstance(v, str) and v.strip().isdigit():
-        v = int(v)
-    elif isinstance(v, float) and v.is_integer():
-        v = int(v)
-    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_SEED:
-        raise BridgeError(f"{route.address}: bad seed", field="seed", value=v,
-                          allowed=f"an integer 0..{MAX_SEED} (or '' for the spec's seed)")
-    return v

@@ -143,6 +143,12 @@ def test_paths_that_escape_the_root_are_refused(client, served_root, tmp_path):
     assert address == "/ainur/error" and failed_job == job
     assert "output.dir is outside the served folder" in message
     assert not (outside / "out").exists()
+    # The renders folder itself a link out of the root: refused too.
+    os.symlink(outside, served_root / "renders")
+    client.send("/ainur/render", "song.yaml")
+    job, _ = client.wait("/ainur/queued")
+    address, (message, _), _ = client.until_finished(job)
+    assert address == "/ainur/error" and "outside the served folder" in message
     assert list(outside.iterdir()) == [outside / "evil.yaml"]
 
 
