@@ -32,7 +32,7 @@ from fractions import Fraction
 
 from ainur_cli.errors import BridgeError
 
-from daw_bridge.adapter import DawAdapter, Health, PlaceResult, is_loopback
+from daw_bridge.adapter import DawAdapter, Health, PlaceResult, is_loopback, serialized
 from daw_bridge.facts import SessionFacts, constant_facts
 from daw_bridge.oscio import OscMsg, OscPeer
 from daw_bridge.placement import Placement
@@ -95,6 +95,7 @@ class AbletonAdapter(DawAdapter):
         """
         return self.query_many([(address, args)], timeout_s=timeout_s)[0]
 
+    @serialized
     def query_many(self, requests: list[tuple[str, tuple]], timeout_s: float | None = None
                    ) -> list[tuple]:
         """Send every ``(address, args)`` at once and return their replies in order.
@@ -176,6 +177,7 @@ class AbletonAdapter(DawAdapter):
         return out
 
     # -- health ---------------------------------------------------------------------------
+    @serialized
     def health(self) -> Health:
         try:
             args = self.query("/live/test")
@@ -187,6 +189,7 @@ class AbletonAdapter(DawAdapter):
         return Health(True, f"AbletonOSC answered at {self._where()}")
 
     # -- reading --------------------------------------------------------------------------
+    @serialized
     def read_session(self) -> SessionFacts:
         numbers = ("/live/song/get/tempo", "/live/song/get/signature_numerator",
                    "/live/song/get/signature_denominator", "/live/song/get/song_length")
@@ -226,6 +229,7 @@ class AbletonAdapter(DawAdapter):
                    "Live has no lyrics to read: they come from a lyrics file or the spec"))
 
     # -- placing --------------------------------------------------------------------------
+    @serialized
     def place(self, placement: Placement) -> PlaceResult:
         stems = placement.stems
         if not stems:

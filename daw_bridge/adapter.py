@@ -10,9 +10,11 @@ something over its remote API, the adapter says so in the result (``method`` and
 from __future__ import annotations
 
 import abc
+import functools
 import ipaddress
+import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from ainur_cli.errors import BridgeError
 
@@ -84,10 +86,36 @@ class PlaceResult:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+_LOCK_GUARD = threading.Lock()
+
+
+def serialized(method: _F) -> _F:
+    """Run ``method`` holding the adapter's :attr:`DawAdapter.lock`: one conversation with
+    the DAW at a time (``ainur serve`` checks health on one thread while a job reads the
+    session or places stems on another; replies must not be taken by the wrong one)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 class DawAdapter(abc.ABC):
     """Base class of the DAW adapters."""
 
     name: str = "daw"
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The adapter's conversation lock (see :func:`serialized`)."""
+        with _LOCK_GUARD:
+            lock = self.__dict__.get("_conversation_lock")
+            if lock is None:
+                lock = self.__dict__["_conversation_lock"] = threading.RLock()
+        return lock
 
     @abc.abstractmethod
     def health(self) -> Health:

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from ainur_cli.errors import BridgeError
 
-from daw_bridge.adapter import DawAdapter, Health, PlaceResult, is_loopback
+from daw_bridge.adapter import DawAdapter, Health, PlaceResult, is_loopback, serialized
 from daw_bridge.facts import (
     LyricEvent,
     Marker,
@@ -103,6 +103,7 @@ class ReaperAdapter(DawAdapter):
         self.origin = f"reaper://{host} (web {web_port}, osc {osc_port})"
 
     # -- health ---------------------------------------------------------------------------
+    @serialized
     def health(self) -> Health:
         if self.web is None:
             try:
@@ -123,6 +124,7 @@ class ReaperAdapter(DawAdapter):
         return Health(True, f"REAPER's web interface answered at {self.web.base} ({script})")
 
     # -- reading --------------------------------------------------------------------------
+    @serialized
     def read_session(self) -> SessionFacts:
         if self.web is None:
             return self._read_osc_only()
@@ -291,6 +293,7 @@ class ReaperAdapter(DawAdapter):
     def _new_job_id(self) -> str:
         return f"{os.getpid()}-{next(_job_ids)}-{time.time_ns() % 10**9}"
 
+    @serialized
     def run_job(self, action: str, records: list[str], *, text: str | None = None,
                 job_id: str | None = None) -> str:
         """Write a job file (``records`` after the header, or the whole ``text``), hand it to
@@ -338,6 +341,7 @@ class ReaperAdapter(DawAdapter):
                                   "Action List")
 
     # -- placing --------------------------------------------------------------------------
+    @serialized
     def place(self, placement: Placement) -> PlaceResult:
         from daw_bridge.rpp import write_rpp
 

@@ -217,6 +217,28 @@ def test_osc_only_reads_every_marker_of_a_long_feedback_burst():
                                                          for k in range(60)]
 
 
+def test_threads_sharing_the_adapter_take_turns(sim):
+    """ainur serve checks health on one thread while a job reads the session on another:
+    the feedback port can be bound by one conversation at a time."""
+    import threading
+
+    a = adapter_for(sim)
+    results: list = []
+
+    def read():
+        try:
+            results.append(len(a.read_session().markers))
+        except BridgeError as e:
+            results.append(e.format())
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert results == [5, 5, 5]
+
+
 def test_garbage_from_reaper_is_a_bridge_error_not_a_crash():
     with ReaperSim(mapped_project(), feedback_port=free_port(), http_garbage=True) as s:
         with pytest.raises(BridgeError):
