@@ -50,8 +50,12 @@ def serve_command(root: Path, host: str, allow_remote: bool, port: int, reply_po
                   daw: str, default_preset: str, presets_dir, jobs: int, max_queued: int,
                   daw_host: str | None, daw_port: int | None, reaper_command: str | None,
                   daw_timeout_s: float | None) -> None:
-    """Serve the /ainur/... OSC address space: render, render a section again, read the DAW
-    session, place stems, cancel, status. Stop with Ctrl-C or SIGTERM."""
+    """OSC server for DAWs: render songs, sections and the DAW session, place the stems.
+
+    Requests arrive on the /ainur/ OSC addresses (render, render_section, render_session,
+    place, cancel, status, presets, health, ping; see README). Every path stays inside
+    --root. Stop with Ctrl-C or SIGTERM: the running render is cancelled, nothing is left
+    half-written."""
     from ainur_cli.errors import BridgeError
     from daw_bridge.adapter import make_adapter
     from daw_bridge.job_runner import JobRunner
