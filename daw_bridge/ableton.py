@@ -32,7 +32,8 @@ from fractions import Fraction
 
 from ainur_cli.errors import BridgeError
 
-from daw_bridge.adapter import DawAdapter, Health, PlaceResult, is_loopback, serialized
+from daw_bridge.adapter import (DawAdapter, Health, PlaceResult, health_check, is_loopback,
+                                serialized)
 from daw_bridge.facts import SessionFacts, constant_facts
 from daw_bridge.oscio import OscMsg, OscPeer
 from daw_bridge.placement import Placement
@@ -177,7 +178,7 @@ class AbletonAdapter(DawAdapter):
         return out
 
     # -- health ---------------------------------------------------------------------------
-    @serialized
+    @health_check
     def health(self) -> Health:
         try:
             args = self.query("/live/test")

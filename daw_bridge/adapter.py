@@ -88,6 +88,7 @@ class PlaceResult:
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _LOCK_GUARD = threading.Lock()
+HEALTH_WAIT_S = 0.5
 
 
 def serialized(method: _F) -> _F:
@@ -101,6 +102,24 @@ def serialized(method: _F) -> _F:
             return method(self, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def health_check(method: Callable[..., "Health"]) -> Callable[..., "Health"]:
+    """Like :func:`serialized` for ``health()``, but never waits long: while another thread
+    talks to the DAW (a job reading or placing, which can take the script's whole timeout),
+    the answer is that it is busy, without asking the DAW again."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if not self.lock.acquire(timeout=HEALTH_WAIT_S):
+            return Health(True, f"{self.name}: busy with a request (reading the session or "
+                                f"placing stems); it answered that conversation")
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self.lock.release()
+
+    return wrapper
 
 
 class DawAdapter(abc.ABC):

@@ -40,7 +40,8 @@ from pathlib import Path
 
 from ainur_cli.errors import BridgeError
 
-from daw_bridge.adapter import DawAdapter, Health, PlaceResult, is_loopback, serialized
+from daw_bridge.adapter import (DawAdapter, Health, PlaceResult, health_check, is_loopback,
+                                serialized)
 from daw_bridge.facts import (
     LyricEvent,
     Marker,
@@ -103,7 +104,7 @@ class ReaperAdapter(DawAdapter):
         self.origin = f"reaper://{host} (web {web_port}, osc {osc_port})"
 
     # -- health ---------------------------------------------------------------------------
-    @serialized
+    @health_check
     def health(self) -> Health:
         if self.web is None:
             try:

@@ -239,6 +239,21 @@ def test_threads_sharing_the_adapter_take_turns(sim):
     assert results == [5, 5, 5]
 
 
+def test_health_does_not_wait_for_a_slow_script(sim, tmp_path):
+    import threading
+
+    sim.action_delay_s = 1.5                                    # REAPER busy running the script
+    a = adapter_for(sim, command_id=sim.register_script(), job_dir=tmp_path)
+    reader = threading.Thread(target=a.read_session)
+    reader.start()
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    h = a.health()
+    took = time.monotonic() - t0
+    reader.join(10)
+    assert h.ok and "busy" in h.message and took < 1.2
+
+
 def test_garbage_from_reaper_is_a_bridge_error_not_a_crash():
     with ReaperSim(mapped_project(), feedback_port=free_port(), http_garbage=True) as s:
         with pytest.raises(BridgeError):
