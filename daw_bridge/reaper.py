@@ -120,9 +120,17 @@ class ReaperAdapter(DawAdapter):
         if not any(t[0] == "TRANSPORT" for t in lines):
             return Health(False, f"{self.web.base} answered, but not like REAPER's web "
                                  f"interface (no TRANSPORT line)")
-        script = (f"script {self.command_id}" if self.command_id
-                  else "no script registered: reading one tempo over OSC")
-        return Health(True, f"REAPER's web interface answered at {self.web.base} ({script})")
+        if self.command_id:
+            return Health(True, f"REAPER's web interface answered at {self.web.base} (script "
+                                f"{self.command_id})")
+        try:  # without the script the tempo comes from OSC feedback
+            tempo = self._osc_feedback(markers=False)["tempo_bpm"]
+        except BridgeError as e:
+            return Health(False, f"REAPER's web interface answered at {self.web.base}, but "
+                                 f"{e.message} — check: {e.allowed}")
+        return Health(True, f"REAPER's web interface answered at {self.web.base} and its OSC "
+                            f"surface at udp://{self.host}:{self.osc_port} ({float(tempo):g} "
+                            f"bpm; no script registered: one tempo is read)")
 
     # -- reading --------------------------------------------------------------------------
     @serialized

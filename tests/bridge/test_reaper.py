@@ -67,6 +67,10 @@ def scripted(request, sim, tmp_path):
 def test_health(sim):
     h = adapter_for(sim).health()
     assert h.ok and str(sim.web_port) in h.message and "no script" in h.message
+    assert "120 bpm" in h.message
+    h = adapter_for(sim, feedback_port=free_port(), timeout_s=0.3).health()  # OSC is silent
+    assert not h.ok and "answered at" in h.message and "/tempo/raw" in h.message
+    assert "device port" in h.message
 
 
 def test_no_reaper_gives_a_clear_health_message_fast():
