@@ -10,9 +10,9 @@ from fractions import Fraction
 import pytest
 
 from ainur_cli.errors import BridgeError
+from daw_bridge.facts import MeterPoint
 from daw_bridge.placement import load_manifest, placement_from_manifest
 from daw_bridge.reaper import ReaperAdapter, full_beats_to_qn, parse_session_export
-from daw_bridge.facts import MeterPoint
 from daw_bridge.session_spec import song_from_facts
 from tests.bridge.sim_reaper import ReaperProject, ReaperSim, RTrack, TempoMarker, lua_missing
 from tests.bridge.test_adapter import write_render
