@@ -13,7 +13,8 @@ position in samples is ``round(seconds * sample_rate)`` with halves up, as in th
 * The song starts at session beat ``start_beat`` = session second ``start_s``. Before it the
   session has its own tempo map and meters (``session_tempo`` / ``session_meters``, read from
   the DAW or a DAW-exported MIDI file); without a session they are the song's first tempo and
-  meter (a new project with empty bars before the song).
+  meter (a new project with empty bars before the song). The bar/beat/seconds maths is in
+  :mod:`daw_bridge.song_position`.
 * Audio is placed on whole samples: a file whose song position is ``start_sample`` starts at
   session sample ``Placement.start_sample + start_sample``; section markers likewise, so a marker
   sits on the sample where its section's audio starts. Tempo points keep their exact times.
