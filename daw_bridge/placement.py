@@ -294,8 +294,11 @@ def placement_from_manifest(manifest: dict[str, Any], render_dir: Path | str, *,
     if at_bar is None and session_start_beat is None and session_start_s is None:
         section = _section_position(manifest, sr, render_dir)
         if section is not None:
-            session_start_beat = section[0]
-            session_start_s = section[1] if session is None else None
+            session_start_beat, seconds, song_map = section
+            if session is None and song_map is not None:
+                session = song_map          # the full song's bars and tempo before the section
+            elif session is None:
+                session_start_s = seconds
     start_beat, start_s, s_tempo, s_meters = song_start(
         tempo[0].tempo_bpm, meters[0], at_bar, session_start_beat, session_start_s, session)
     stems = tuple(f for f in files if f.part != "mix")
@@ -307,15 +310,25 @@ def placement_from_manifest(manifest: dict[str, Any], render_dir: Path | str, *,
     return p
 
 
-def _section_position(manifest: dict, sr: int, render_dir: Path) -> tuple[Fraction, Fraction] | None:
-    """``(beat, seconds)`` of a section render in its full song (its ``song_position``
-    block, written by ``ainur serve``), or None for a whole song."""
+def _section_position(manifest: dict, sr: int, render_dir: Path
+                      ) -> tuple[Fraction, Fraction, SessionFacts | None] | None:
+    """``(beat, seconds, the full song's map or None)`` of a section render in its full song
+    (its ``song_position`` block, written by ``ainur serve``), or None for a whole song."""
     pos = manifest.get(SONG_POSITION)
     if pos is None:
         return None
     try:
-        return as_fraction(float(pos["start_beat"])), Fraction(int(pos["start_sample"]), sr)
-    except (KeyError, TypeError, ValueError):
+        song = None
+        if "song_tempo_map" in pos and "song_time_signatures" in pos:
+            song = SessionFacts(
+                "song", str(pos.get("song_title", "")),
+                tuple(TempoPoint(as_fraction(float(t["beat"])), Fraction(repr(float(t["tempo_bpm"]))))
+                      for t in pos["song_tempo_map"]),
+                tuple(MeterPoint(as_fraction(float(m["beat"])), int(m["numerator"]),
+                                 int(m["denominator"])) for m in pos["song_time_signatures"]))
+        return (as_fraction(float(pos["start_beat"])), Fraction(int(pos["start_sample"]), sr),
+                song)
+    except (KeyError, TypeError, ValueError, AttributeError):
         raise BridgeError(f"manifest.json has a bad {SONG_POSITION} block",
                           file=str(render_dir / MANIFEST), field=SONG_POSITION, value=pos,
                           allowed="start_beat and start_sample of the section in its song") from None

@@ -229,6 +229,15 @@ def test_a_section_render_is_placed_at_its_place_in_the_song(tmp_path):
     assert (p.start_beat, p.start_s, p.start_sample) == (24, 12, 12 * 22050)
     # an explicit position wins
     assert placement_from_manifest(load_manifest(render), render, at_bar=1).start_s == 0
+    # with the full song's map in the block (as `ainur serve` writes it): the song's bars
+    # and tempo before the section (8 beats at 120 bpm, then 90 bpm: beat 24 = 4 + 16*60/90 s)
+    m["song_position"].update(song_tempo_map=[{"beat": 0.0, "tempo_bpm": 120.0},
+                                              {"beat": 8.0, "tempo_bpm": 90.0}],
+                              song_time_signatures=[{"beat": 0.0, "numerator": 4, "denominator": 4}])
+    (render / "manifest.json").write_text(json.dumps(m))
+    q = placement_from_manifest(load_manifest(render), render)
+    assert q.start_beat == 24 and q.start_s == 4 + Fraction(16 * 60, 90)
+    assert [(t.beat, t.tempo_bpm) for t in q.project.tempo] == [(0, 120), (8, 90), (24, 120), (32, 90)]
     m["song_position"] = {"start_beat": "soon"}
     (render / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(BridgeError, match="bad song_position block"):
