@@ -46,10 +46,13 @@ log = logging.getLogger("ainur_cli.serve")
               help="Command ID of the registered ainur_import.lua (REAPER).")
 @click.option("--daw-timeout-s", type=click.FloatRange(0.05, 60.0),
               help="Per-request DAW timeout in seconds.")
+@click.option("--ardour-session", type=click.Path(path_type=Path),
+              help="Ardour's session file or folder (its tempo map; default: Ardour's most "
+                   "recent session).")
 def serve_command(root: Path, host: str, allow_remote: bool, port: int, reply_port: int | None,
                   daw: str, default_preset: str, presets_dir, jobs: int, max_queued: int,
                   daw_host: str | None, daw_port: int | None, reaper_command: str | None,
-                  daw_timeout_s: float | None) -> None:
+                  daw_timeout_s: float | None, ardour_session: Path | None) -> None:
     """OSC server for DAWs: render songs, sections and the DAW session, place the stems.
 
     Requests arrive on the /ainur/ OSC addresses (render, render_section, render_session,
@@ -65,7 +68,8 @@ def serve_command(root: Path, host: str, allow_remote: bool, port: int, reply_po
     if not root.is_dir():
         raise BridgeError("the served folder does not exist", field="--root", value=str(root),
                           allowed="an existing folder")
-    options = daw_options(daw, daw_host, daw_port, reaper_command, daw_timeout_s)
+    options = daw_options(daw, daw_host, daw_port, reaper_command, daw_timeout_s,
+                          ardour_session)
     try:
         adapter = make_adapter(daw, **options)
     except ImportError as e:
@@ -100,13 +104,13 @@ def serve_command(root: Path, host: str, allow_remote: bool, port: int, reply_po
 
 
 def daw_options(daw: str, host: str | None, port: int | None, reaper_command: str | None,
-                timeout_s: float | None) -> dict:
+                timeout_s: float | None, ardour_session: Path | None = None) -> dict:
     """Connection keywords of ``make_adapter`` for the flags given (the adapters' defaults
     for the others)."""
     from ainur_cli.errors import BridgeError
 
     given = {"--daw-host": host, "--daw-port": port, "--reaper-command": reaper_command,
-             "--daw-timeout-s": timeout_s}
+             "--daw-timeout-s": timeout_s, "--ardour-session": ardour_session}
     if daw == "none":
         extra = [flag for flag, v in given.items() if v is not None]
         if extra:
@@ -116,7 +120,12 @@ def daw_options(daw: str, host: str | None, port: int | None, reaper_command: st
     if reaper_command is not None and daw != "reaper":
         raise BridgeError("--reaper-command is for REAPER", field="--reaper-command",
                           value=daw, allowed="--daw reaper")
+    if ardour_session is not None and daw != "ardour":
+        raise BridgeError("--ardour-session is for Ardour", field="--ardour-session",
+                          value=daw, allowed="--daw ardour")
     opts: dict = {}
+    if ardour_session is not None:
+        opts["session"] = ardour_session
     if host is not None:
         opts["host"] = host
     if port is not None:
