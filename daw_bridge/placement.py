@@ -55,10 +55,10 @@ from typing import Any, Iterator
 from ainur_cli.errors import BridgeError, ExportError
 
 from daw_bridge.facts import MeterPoint, SessionFacts, TempoPoint, as_fraction
-from daw_bridge.song_position import dedupe, meters_from_bars, song_start
+from daw_bridge.song_position import (SONG_POSITION, dedupe, meters_from_bars, section_position,
+                                      song_start)
 
 MANIFEST = "manifest.json"
-SONG_POSITION = "song_position"  # manifest block of a section render (where it sits in its song)
 JOB_VERSION = "1"
 
 
@@ -292,7 +292,7 @@ def placement_from_manifest(manifest: dict[str, Any], render_dir: Path | str, *,
         raise BridgeError(f"manifest.json is missing or has a bad field: {e}",
                           file=str(render_dir / MANIFEST)) from None
     if at_bar is None and session_start_beat is None and session_start_s is None:
-        section = _section_position(manifest, sr, render_dir)
+        section = section_position(manifest, sr, render_dir / MANIFEST)
         if section is not None:
             session_start_beat, seconds, song_map = section
             if session is None and song_map is not None:
@@ -308,30 +308,6 @@ def placement_from_manifest(manifest: dict[str, Any], render_dir: Path | str, *,
     if verify_files:
         check_files(p)
     return p
-
-
-def _section_position(manifest: dict, sr: int, render_dir: Path
-                      ) -> tuple[Fraction, Fraction, SessionFacts | None] | None:
-    """``(beat, seconds, the full song's map or None)`` of a section render in its full song
-    (its ``song_position`` block, written by ``ainur serve``), or None for a whole song."""
-    pos = manifest.get(SONG_POSITION)
-    if pos is None:
-        return None
-    try:
-        song = None
-        if "song_tempo_map" in pos and "song_time_signatures" in pos:
-            song = SessionFacts(
-                "song", str(pos.get("song_title", "")),
-                tuple(TempoPoint(as_fraction(float(t["beat"])), Fraction(repr(float(t["tempo_bpm"]))))
-                      for t in pos["song_tempo_map"]),
-                tuple(MeterPoint(as_fraction(float(m["beat"])), int(m["numerator"]),
-                                 int(m["denominator"])) for m in pos["song_time_signatures"]))
-        return (as_fraction(float(pos["start_beat"])), Fraction(int(pos["start_sample"]), sr),
-                song)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        raise BridgeError(f"manifest.json has a bad {SONG_POSITION} block",
-                          file=str(render_dir / MANIFEST), field=SONG_POSITION, value=pos,
-                          allowed="start_beat and start_sample of the section in its song") from None
 
 
 # -- writing project files ---------------------------------------------------------------

@@ -17,7 +17,11 @@ from ainur_cli.errors import BridgeError
 from daw_bridge.facts import MeterPoint, SessionFacts, TempoPoint, as_fraction
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from daw_bridge.placement import Placement
+
+SONG_POSITION = "song_position"  # manifest block of a section render (where it sits in its song)
 
 
 def session_notes(p: Placement, session: SessionFacts) -> list[str]:
@@ -140,3 +144,27 @@ def song_start(bpm0: Fraction, meter0: MeterPoint, at_bar, at_beat, at_s,
     else:
         beat, s = Fraction(0), Fraction(0)
     return beat, s, tuple(tempo), tuple(meters)
+
+
+def section_position(manifest: dict, sr: int, manifest_file: Path
+                     ) -> tuple[Fraction, Fraction, SessionFacts | None] | None:
+    """``(beat, seconds, the full song's map or None)`` of a section render in its full song
+    (its ``song_position`` block, written by ``ainur serve``), or None for a whole song."""
+    pos = manifest.get(SONG_POSITION)
+    if pos is None:
+        return None
+    try:
+        song = None
+        if "song_tempo_map" in pos and "song_time_signatures" in pos:
+            song = SessionFacts(
+                "song", str(pos.get("song_title", "")),
+                tuple(TempoPoint(as_fraction(float(t["beat"])), Fraction(repr(float(t["tempo_bpm"]))))
+                      for t in pos["song_tempo_map"]),
+                tuple(MeterPoint(as_fraction(float(m["beat"])), int(m["numerator"]),
+                                 int(m["denominator"])) for m in pos["song_time_signatures"]))
+        return (as_fraction(float(pos["start_beat"])), Fraction(int(pos["start_sample"]), sr),
+                song)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise BridgeError(f"manifest.json has a bad {SONG_POSITION} block",
+                          file=str(manifest_file), field=SONG_POSITION, value=pos,
+                          allowed="start_beat and start_sample of the section in its song") from None
