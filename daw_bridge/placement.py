@@ -55,8 +55,7 @@ from typing import Any, Iterator
 from ainur_cli.errors import BridgeError, ExportError
 
 from daw_bridge.facts import MeterPoint, SessionFacts, TempoPoint, as_fraction
-from daw_bridge.song_position import (SONG_POSITION, dedupe, meters_from_bars, section_position,
-                                      song_start)
+from daw_bridge.song_position import dedupe, meters_from_bars, section_position, song_start
 
 MANIFEST = "manifest.json"
 JOB_VERSION = "1"
