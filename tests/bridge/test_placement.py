@@ -14,7 +14,7 @@ import pytest
 import soundfile
 
 from ainur_cli.errors import BridgeError, ExportError
-from daw_bridge.facts import MeterPoint, TempoPoint
+from daw_bridge.facts import MeterPoint
 from daw_bridge.placement import (atomic_output, load_manifest, parse_ack,
                                   placement_from_manifest, reaper_import_job)
 from daw_bridge.song_position import bar_to_beat
