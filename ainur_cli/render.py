@@ -30,7 +30,9 @@ from ainur_cli.outdir import MANIFEST, choose_target, staged_output
 from ainur_cli.engines.embedded.render import fork_is_safe, load_soundfont, render_part, shared_array
 from ainur_cli.mix.mixer import process_stem, stem_cost
 from ainur_cli.mix.reverb import prepare_reverb
+from ainur_cli.mix.dynamics import block_size_for
 from ainur_cli.mix.settings import MixSettings
+from ainur_cli.mix.stems import MixSum
 from ainur_cli.timeline import Timeline
 from ainur_cli.vocals import VOCALS, render_vocals, vocal_settings, wants_vocals, with_vocal_chain
 
@@ -91,9 +93,12 @@ def run_pipeline(
     batch = StemBatch(composition=composition, timeline=plan.timeline, soundfont=str(sf_path),
                       voice=voice, seed=spec.seed, total_samples=plan.total_samples,
                       mix=mix_settings, tempo_bpm=tempo_bpm)
+    summed = MixSum((2, plan.total_samples), block_size_for(plan.sample_rate))
     if spec.restyle is None:
-        # Every stem is rendered and mixed in one job (vocals alongside the instruments).
-        processed, cpu = produce_stems(batch, wanted, workers=workers)
+        # Every stem is rendered and mixed in one job (vocals alongside the instruments);
+        # this process sums the finished stems meanwhile.
+        processed, cpu = produce_stems(batch, wanted, workers=workers,
+                                       on_ready=lambda name, audio: summed.add(audio))
     else:
         # The neural restyle works on the dry stems: render all, restyle, then mix.
         processed, cpu = produce_stems(batch, wanted, workers=workers, mix=False)
@@ -107,6 +112,8 @@ def run_pipeline(
         # The master EQ is linear: folded into every strip (the same stems, one pass less).
         processed = mix_stems(processed, mix_settings, plan.sample_rate, tempo_bpm,
                               consume=True, inplace=True, post_eq=mix_settings.master.eq)
+        for audio in processed.values():
+            summed.add(audio)
         cpu["mix"] = time.process_time() - c
     timings["stems"] = time.perf_counter() - t
     timings.update({f"cpu_{k}": v for k, v in cpu.items()})
@@ -116,7 +123,9 @@ def run_pipeline(
     stage("master", 0.65)
     mastered = linked_master(processed, plan.sample_rate, target_lufs=out.target_lufs,
                              true_peak_dbtp=out.true_peak_dbtp,
-                             settings=replace(mix_settings.master, eq=()), inplace=True)
+                             settings=replace(mix_settings.master, eq=()), inplace=True,
+                             premixed=summed)
+    del summed
     del processed
     timings["master"] = time.perf_counter() - t
     timings["cpu_master"] = time.process_time() - c
@@ -218,14 +227,19 @@ def _pickled_job(batch: StemBatch, name: str, mix: bool) -> tuple[np.ndarray, di
     return make_stem(batch, name, mix=mix)
 
 
-def produce_stems(batch: StemBatch, names: list[str], *, workers: int = 2,
-                  mix: bool = True) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+def produce_stems(batch: StemBatch, names: list[str], *, workers: int = 2, mix: bool = True,
+                  on_ready: Callable[[str, np.ndarray], None] | None = None
+                  ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """Every stem of ``names``, rendered and (if ``mix``) through its strip.
 
     With ``workers > 1`` the stems are jobs in a process pool, the costliest first (the
     vocals, then the strips with reverb/compression): on Linux the workers are forked and
     write straight into shared memory; elsewhere, or while other threads run, the stems come
     back pickled. The result does not depend on ``workers``.
+
+    :param on_ready: called in this process as ``on_ready(name, stem)`` for every stem in
+        ``names`` order, each as soon as it and all before it are done (while later ones may
+        still be rendering).
 
     :returns: ({name: (2, total_samples) float32} in ``names`` order, {stage: CPU seconds
         summed over the jobs}).
@@ -241,11 +255,16 @@ def produce_stems(batch: StemBatch, names: list[str], *, workers: int = 2,
         workers = 1
     if mix:
         prepare_reverb(batch.mix.reverb, batch.timeline.sample_rate, batch.total_samples)
+    def ready(name: str, audio: np.ndarray) -> None:
+        if on_ready is not None:
+            on_ready(name, audio)
+
     if workers == 1 or batch.total_samples == 0:
         stems = {}
         for name in names:
             stems[name], c = make_stem(batch, name, mix=mix)
             add(c)
+            ready(name, stems[name])
         return stems, cpu
     order = sorted(names, key=lambda k: (k != VOCALS, -stem_cost(batch.mix.part(k))))
     if fork_is_safe():
@@ -256,8 +275,10 @@ def produce_stems(batch: StemBatch, names: list[str], *, workers: int = 2,
         try:
             with ProcessPoolExecutor(max_workers=workers,
                                      mp_context=multiprocessing.get_context("fork")) as pool:
-                for c in [pool.submit(_forked_job, token, k) for k in order]:
-                    add(c.result())
+                futures = {k: pool.submit(_forked_job, token, k) for k in order}
+                for k in names:
+                    add(futures[k].result())
+                    ready(k, outputs[k])
         finally:
             del _FORKED[token]
         return outputs, cpu
@@ -269,6 +290,7 @@ def produce_stems(batch: StemBatch, names: list[str], *, workers: int = 2,
         for k in names:
             stems[k], c = futures[k].result()
             add(c)
+            ready(k, stems[k])
     return stems, cpu
 
 def _restyle(spec, stems: dict, sample_rate: int) -> dict:

@@ -79,20 +79,39 @@ def k_power_prefix(audio: np.ndarray, sample_rate: int, cuts: np.ndarray, *,
     edges = edges[edges < n]
     seg = np.zeros(edges.size, dtype=np.float64)
     sos = k_weighting_sos(int(sample_rate)).astype(np.float32)
+    # A stereo pair is filtered as one complex signal L + iR: the biquads' coefficients are
+    # real, so the real and imaginary parts are exactly the two channels filtered on their
+    # own — in one pass (about 30 % faster) — and |y|² is their summed power.
+    paired = x.shape[0] == 2
+    if paired:
+        sos_c = sos.astype(np.complex64)
+        pair_state = np.zeros((sos.shape[0], 2), dtype=np.complex64)
+        pair = np.empty(min(CHUNK, n), dtype=np.complex64)
     state = [np.zeros((sos.shape[0], 2), dtype=np.float32) for _ in range(x.shape[0])]
     for s in range(0, n, CHUNK):
         e = min(s + CHUNK, n)
         g = gain(s, e) if gain is not None else None
-        power = np.zeros(e - s, dtype=np.float32)
-        for ch in range(x.shape[0]):
-            c = np.asarray(x[ch, s:e], dtype=np.float32)
-            if g is not None:
-                c = c * g
-            y, state[ch] = ss.sosfilt(sos, c, zi=state[ch])
-            np.multiply(y, y, out=y)
-            if _CHANNEL_WEIGHTS[ch] != 1.0:
-                y *= np.float32(_CHANNEL_WEIGHTS[ch])
-            power += y
+        if paired:
+            z = pair[: e - s]
+            if g is None:
+                z.real, z.imag = x[0, s:e], x[1, s:e]
+            else:
+                z.real = np.multiply(x[0, s:e], g, dtype=np.float32)
+                z.imag = np.multiply(x[1, s:e], g, dtype=np.float32)
+            y, pair_state = ss.sosfilt(sos_c, z, zi=pair_state)
+            power = y.real * y.real
+            power += y.imag * y.imag
+        else:
+            power = np.zeros(e - s, dtype=np.float32)
+            for ch in range(x.shape[0]):
+                c = np.asarray(x[ch, s:e], dtype=np.float32)
+                if g is not None:
+                    c = c * g
+                y, state[ch] = ss.sosfilt(sos, c, zi=state[ch])
+                np.multiply(y, y, out=y)
+                if _CHANNEL_WEIGHTS[ch] != 1.0:
+                    y *= np.float32(_CHANNEL_WEIGHTS[ch])
+                power += y
         i0, i1 = np.searchsorted(edges, [s, e])
         seg[i0:i1] = np.add.reduceat(power, edges[i0:i1] - s, dtype=np.float64)
     prefix = np.concatenate(([0.0], np.cumsum(seg)))

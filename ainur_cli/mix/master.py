@@ -53,7 +53,7 @@ from ainur_cli.mix.truepeak import (
     true_peak_linear,
 )
 from ainur_cli.mix.settings import MasterSettings
-from ainur_cli.mix.stems import apply_curve, eq_sum_peaks
+from ainur_cli.mix.stems import MixSum, apply_curve, eq_sum_peaks
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +194,7 @@ def linked_master(
     true_peak_dbtp: float = -1.0,
     settings: MasterSettings = MasterSettings(),
     inplace: bool = False,
+    premixed: MixSum | None = None,
 ) -> MasterResult:
     """Master ``stems`` to ``target_lufs`` under a ``true_peak_dbtp`` ceiling, linked.
 
@@ -206,6 +207,9 @@ def linked_master(
     :param settings: master EQ and dynamics.
     :param inplace: allow overwriting the input arrays (saves a copy of every stem; the
         caller must not use ``stems`` afterwards). The result is the same either way.
+    :param premixed: the stems already summed (in ``stems`` order) with their block peaks
+        (:class:`ainur_cli.mix.stems.MixSum`, block :func:`dynamics.block_size_for`); only
+        without a master EQ (fold it into the strips). Its ``mix`` becomes the result's.
     :returns: :class:`MasterResult`; deterministic for the same input.
     :raises ValueError: empty ``stems``, mismatched shapes or non-finite targets
         (programming errors; user settings are validated earlier).
@@ -226,7 +230,13 @@ def linked_master(
     owned = inplace or sos is not None
     block = dyn.block_size_for(sample_rate)
     n_blocks = -(-n // block)
-    work, mix, stem_peaks = eq_sum_peaks(stems, sos, block, inplace)
+    if premixed is not None:
+        if sos is not None or premixed.block != block or premixed.mix.shape != shape \
+                or premixed.count != len(stems):
+            raise ValueError("premixed needs every stem summed, the master's block and no master EQ")
+        work, mix, stem_peaks = stems, premixed.mix, premixed.stem_peaks
+    else:
+        work, mix, stem_peaks = eq_sum_peaks(stems, sos, block, inplace)
 
     # 1. K-weighted energy per block and per gating block, in one pass over the mix.
     lo, hi = block_bounds(n, sample_rate)
@@ -272,7 +282,7 @@ def linked_master(
         total_db, lim_db = solver.curve_db(gain_db, ceiling)
         curve = 10.0 ** (total_db / 20.0)
         lufs = integrated_lufs(mix, sample_rate,
-                               gain=lambda s, e: dyn.curve_at(np.arange(s, e), curve, block))
+                               gain=lambda s, e: dyn.curve_span(curve, block, s, e))
         tp_db = curve_true_peak(mix, curve, block, env, local, true_peak_dbtp,
                                 tolerance_db=REPORT_TOLERANCE_DB, oversample=OVERSAMPLE)
         estimate = solver.loudness(total_db)

@@ -22,8 +22,9 @@ How the IR is built (all settings from ``mix.reverb``):
   (``return_db`` = 0 dB ≈ the return as loud as its send, as documented);
 * ``predelay_ms`` shifts the return (it is not part of the IR).
 
-Convolution is overlap-save with power-of-two FFTs (scipy.fft, float32), block by block, and
-skips blocks whose input window is silent (a reverb of silence is silence).
+Convolution is overlap-save with power-of-two FFTs (scipy.fft, float32) of at least twice the
+IR length, several blocks per transform call, and skips blocks whose input window is silent
+(a reverb of silence is silence).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ COMB_PASS_S = 1378 / 44100   # mean Freeverb comb delay: one pass of the decay m
 TAIL_DB = 70.0               # the IR ends when its slowest band has decayed this much
 ONSET_S = 0.006
 MAX_IR_S = 15.0
+BATCH = 8                    # overlap-save blocks transformed together
 IR_SEED = 0x41696E75         # "Ainu": the tail's noise (fixed: same settings → same IR)
 
 
@@ -100,10 +102,9 @@ def _pow2(x: int) -> int:
 
 
 def fft_size(ir_samples: int, signal_samples: int) -> int:
-    """Power-of-two FFT length for overlap-save: ≥ 4x the IR (≤ 1.33 overhead per output
-    sample), ≥ 2^15, but no longer than one block covering the whole signal needs (and
-    always ≥ 2x the IR)."""
-    size = min(_pow2(max(1 << 15, 4 * ir_samples)),
+    """Power-of-two FFT length for overlap-save: ≥ 2x the IR and ≥ 2^15, but no longer than
+    one block covering the whole signal needs."""
+    size = min(_pow2(max(1 << 15, 2 * ir_samples)),
                _pow2(max(1 << 15, signal_samples + ir_samples - 1)))
     return max(size, _pow2(2 * ir_samples))
 
@@ -125,30 +126,45 @@ def add_reverb(out: np.ndarray, send: np.ndarray, gain: float, bus: ReverbBus,
                sample_rate: int) -> None:
     """``out += gain · (send ⊛ IR)`` delayed by the pre-delay, cut at the end of ``out``.
 
+    Overlap-save: block ``j`` of the return needs the send from ``j·hop − (IR − 1)`` to
+    ``(j + 1)·hop``. Blocks whose window is silent are skipped; the others are transformed
+    :data:`BATCH` at a time (pocketfft vectorises across the rows of a batch: about twice
+    as fast as one transform at a time).
+
     :param out: (2, samples) float32, modified in place.
     :param send: (samples,) float32 mono send (not modified).
     :param gain: linear gain of the return (send level x return level).
     """
     n = out.shape[1]
     pre = int(round(bus.predelay_ms * 1e-3 * sample_rate))
-    if gain == 0.0 or pre >= n:
+    produced = n - pre               # return samples that land inside the song
+    if gain == 0.0 or produced <= 0:
         return
     ir_len = impulse_response(bus, sample_rate).shape[1]
     size = fft_size(ir_len, n)
     spectrum = ir_spectrum(bus, sample_rate, size) * np.complex64(gain)
     hop = size - ir_len + 1          # new output samples per block
     history = ir_len - 1
-    window = np.zeros(size, dtype=np.float32)
-    produced = n - pre               # return samples that land inside the song
-    for s in range(0, produced, hop):
-        lo = s - history
-        a = max(lo, 0)
-        b = min(s + hop, n)
-        seg = send[a:b]
-        if not seg.any():
-            continue
-        window[:] = 0.0
-        window[a - lo: a - lo + seg.size] = seg
-        wet = sfft.irfft(sfft.rfft(window)[None, :] * spectrum, size, axis=1)
-        m = min(hop, produced - s)
-        out[:, pre + s: pre + s + m] += wet[:, history: history + m]
+    starts = np.arange(0, produced, hop)
+    # Silent windows: a prefix count of non-silent 1024-sample pieces of the send.
+    piece = 1024
+    m = -(-n // piece) * piece
+    flags = np.zeros(m, dtype=bool)
+    flags[:n] = send != 0
+    sounding = np.concatenate(([0], np.cumsum(flags.reshape(-1, piece).any(axis=1))))
+    lo = np.clip(starts - history, 0, n) // piece
+    hi = -(-np.clip(starts + hop, 0, n) // piece)
+    active = starts[sounding[hi] > sounding[lo]]
+    for b0 in range(0, active.size, BATCH):
+        group = active[b0: b0 + BATCH]
+        windows = np.zeros((group.size, size), dtype=np.float32)
+        for r, s in enumerate(group):
+            a, b = max(int(s) - history, 0), min(int(s) + hop, n)
+            windows[r, a - (int(s) - history): b - (int(s) - history)] = send[a:b]
+        spec = sfft.rfft(windows, axis=1)
+        del windows
+        wet = sfft.irfft(spec[:, None, :] * spectrum[None, :, :], size, axis=2,
+                         overwrite_x=True)
+        for r, s in enumerate(group):
+            k = min(hop, produced - int(s))
+            out[:, pre + s: pre + s + k] += wet[r, :, history: history + k]

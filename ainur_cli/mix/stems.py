@@ -24,7 +24,7 @@ def apply_curve(curve: np.ndarray, block: int, src: dict[str, np.ndarray], dst: 
     n = mix.shape[1]
     for s in range(0, n, CHUNK):
         e = min(s + CHUNK, n)
-        g = dyn.curve_at(np.arange(s, e), curve, block)
+        g = dyn.curve_span(curve, block, s, e)
         first = True
         for k, v in src.items():
             np.multiply(v[:, s:e], g, out=dst[k][:, s:e])
@@ -83,3 +83,38 @@ def eq_sum_peaks(stems: dict[str, np.ndarray], sos: np.ndarray | None, block: in
     if groups[1]:
         mix += sums[1]
     return out, mix, np.maximum(peaks[0], peaks[1])
+
+
+class MixSum:
+    """The mix built one stem at a time — in a fixed order — with the stems' block peaks.
+
+    The render adds each stem as soon as it (and every stem before it in the song's part
+    order) is ready, while other stems are still being rendered, so the master can start
+    from a finished sum. ``mix`` is ``((s0 + s1) + s2) + …`` in float32, whatever the
+    number of workers.
+
+    :param shape: (channels, samples) of every stem.
+    :param block: the master's control-rate block (samples).
+    """
+
+    def __init__(self, shape: tuple[int, int], block: int):
+        self.mix = np.zeros(shape, dtype=np.float32)
+        self.stem_peaks = np.zeros(-(-shape[1] // block))
+        self.block = block
+        self.count = 0
+
+    def add(self, stem: np.ndarray) -> None:
+        """``mix += stem`` and the per-block peaks, chunk by chunk. :param stem: (channels,
+        samples) float32 of the shape given."""
+        n = self.mix.shape[1]
+        for s in range(0, n, CHUNK):  # CHUNK is a multiple of block
+            e = min(s + CHUNK, n)
+            chunk = stem[:, s:e]
+            if self.count:
+                self.mix[:, s:e] += chunk
+            else:
+                self.mix[:, s:e] = chunk
+            p = block_abs_max(chunk, self.block)
+            b0 = s // self.block
+            np.maximum(self.stem_peaks[b0: b0 + p.size], p, out=self.stem_peaks[b0: b0 + p.size])
+        self.count += 1
