@@ -171,8 +171,8 @@ class ArdourAdapter(DawAdapter):
 
         Ardour does not answer ``/marker i`` when there is no marker i, so the walk ends when
         the playhead does not move: within ``timeout_s`` for the first ``expected`` markers
-        (the saved file's count), else within ``end_wait_s`` or three times the slowest locate
-        seen so far, whichever is longer.
+        (the saved file's count), else within ``end_wait_s`` or three times the slowest
+        locate-and-feedback seen in this walk, whichever is longer.
 
         :raises BridgeError: when Ardour does not answer or does not move the playhead.
         """
@@ -185,12 +185,14 @@ class ArdourAdapter(DawAdapter):
         try:
             for i in range(1, max_markers + 1):
                 self.peer.take(["/position/samples", "/marker"])
+                moved = time.monotonic()
                 if not self._locate(SENTINEL_SAMPLE):
                     raise BridgeError(f"Ardour at {self.origin} does not move its playhead "
                                       f"(/locate)", field="/locate")
                 if self._wait_position(max(self.timeout_s, 1.0), want=SENTINEL_SAMPLE) is None:
                     raise BridgeError(f"Ardour at {self.origin} sends no position feedback "
                                       "(/set_surface feedback)", field="/set_surface")
+                slowest = max(slowest, time.monotonic() - moved)  # locate + feedback, now
                 # The label at the sentinel follows its position (unless it did not change):
                 # let it arrive so that it is not taken for the next marker's name.
                 self.peer.wait(lambda m: m.address == "/marker", 0.3)

@@ -111,11 +111,12 @@ def ardour(tmp_path_factory):
         yield host
     finally:
         host.kill()
+        print("headless Ardour's output (tail):\n" + host.output()[-1500:])
 
 
 @pytest.fixture
 def adapter(ardour):
-    a = ArdourAdapter(port=ardour.port, session=ardour.session_file, timeout_s=1.0)
+    a = ArdourAdapter(port=ardour.port, session=ardour.session_file, timeout_s=2.0)
     yield a
     a.close()
 
@@ -163,7 +164,7 @@ def test_reads_markers_over_osc_and_the_session_through_the_adapter(ardour, adap
 @pytest.fixture(scope="module")
 def rendered(ardour, tmp_path_factory):
     """A tiny song rendered from the facts the adapter read from Ardour."""
-    a = ArdourAdapter(port=ardour.port, session=ardour.session_file)
+    a = ArdourAdapter(port=ardour.port, session=ardour.session_file, timeout_s=2.0)
     try:
         facts = a.read_session()
     finally:
