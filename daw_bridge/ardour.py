@@ -347,9 +347,11 @@ class ArdourAdapter(DawAdapter):
             instructions=(f"{len(added)} section markers added and the playhead is at the song "
                           f"start (sample {song_start}); Ardour's OSC cannot import audio: "
                           "Session > Import (Ctrl+I), select the stems, 'Add files: as new "
-                          "tracks', 'Insert at: playhead', 'one track per file' — or close the "
-                          "session and place again, then Ainur imports them with ardour7-lua. "
-                          "Files: " + "; ".join(lines)),
+                          "tracks', 'Insert at: playhead', 'one track per file' (the files' "
+                          "Broadcast-WAV time stamps are song positions, so 'Insert at: file "
+                          "timestamp' is right only for a song at the session start) — or close "
+                          "the session and place again, then Ainur imports them with "
+                          "ardour7-lua. Files: " + "; ".join(lines)),
             details={"markers_added": added, "song_start_sample": song_start,
                      "sample_rate": rate})
 

@@ -149,11 +149,20 @@ def test_session_file_tempo_map_agrees_with_ardour(ardour):
     assert saved.tracks == (TRACK,)
 
 
-def test_reads_markers_over_osc_and_the_session_through_the_adapter(ardour, adapter):
+@pytest.fixture(scope="module")
+def facts(ardour):
+    """The session as the adapter reads it from the running Ardour (OSC + session file)."""
+    a = ArdourAdapter(port=ardour.port, session=ardour.session_file, timeout_s=2.0)
+    try:
+        return a.read_session()
+    finally:
+        a.close()
+
+
+def test_reads_markers_over_osc_and_the_session_through_the_adapter(ardour, adapter, facts):
     assert adapter.health().ok
     live = adapter.osc_markers()
     assert live == [(ardour.samples[b], name) for name, b in MARKERS]
-    facts = adapter.read_session()
     assert [(m.name, m.beat) for m in facts.markers] == [(n, Fraction(b)) for n, b in MARKERS]
     assert facts.tempo[1] == TempoPoint(Fraction(16), Fraction(90))
     assert facts.meters[1] == MeterPoint(Fraction(16), 3, 4)
@@ -162,13 +171,8 @@ def test_reads_markers_over_osc_and_the_session_through_the_adapter(ardour, adap
 
 
 @pytest.fixture(scope="module")
-def rendered(ardour, tmp_path_factory):
+def rendered(facts, tmp_path_factory):
     """A tiny song rendered from the facts the adapter read from Ardour."""
-    a = ArdourAdapter(port=ardour.port, session=ardour.session_file, timeout_s=2.0)
-    try:
-        facts = a.read_session()
-    finally:
-        a.close()
     song = song_from_facts(facts, base=parse_spec_text(BASE_SPEC))
     out = tmp_path_factory.mktemp("render") / "song"
     result = render_song(song.spec, out_dir=out)
