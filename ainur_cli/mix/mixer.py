@@ -45,7 +45,7 @@ from ainur_cli.mix.settings import DelayBus, EqBand, MixSettings, PartMix
 log = logging.getLogger(__name__)
 
 MAX_DELAY_S = 30.0  # longest echo time
-_CHUNK = 1 << 16    # samples per work unit (cache-sized; no full-length temporaries)
+_CHUNK = 1 << 17    # samples per work unit (cache-sized; no full-length temporaries)
 
 
 def _db(gain_db: float) -> float:
@@ -96,6 +96,10 @@ class _Filter:
     def __call__(self, x: np.ndarray, out: np.ndarray) -> None:
         out[...], self.zi = ss.sosfilt(self.sos, x, axis=-1, zi=self.zi)
 
+    def idle(self) -> bool:
+        """At rest (zero state): a silent input then gives an exactly silent output."""
+        return not self.zi.any()
+
 
 def process_stem(audio: np.ndarray, part: PartMix, settings: MixSettings, sample_rate: int,
                  tempo_bpm: float, *, post_eq: tuple[EqBand, ...] = (),
@@ -141,14 +145,23 @@ def process_stem(audio: np.ndarray, part: PartMix, settings: MixSettings, sample
         if src.shape[0] == 1:
             src = np.repeat(src, 2, axis=0)
         dst = out[:, s:e]
-        if pre is not None:
+        # Silence in, filters at rest → silence out, exactly: those chunks skip the work.
+        silent = not src.any()
+        if pre is not None and not (silent and pre.idle()):
             pre(src, dst)
+            silent = silent and not dst.any()
         elif not inplace:
             dst[...] = src
         if comp is not None:
-            dst[...] = comp.process(dst, sample_rate, reset=False)
-        if after is not None:
+            dst[...] = comp.process(dst, sample_rate, reset=False)  # keeps its envelope going
+            silent = silent and not dst.any()
+        if after is not None and not (silent and after.idle()):
             after(dst, dst)
+            silent = silent and not dst.any()
+        if silent:
+            if send is not None:
+                send[s:e] = 0.0
+            continue
         l, r = dst[0], dst[1]
         if send is None and part.width == 1.0:
             if gl != 1.0:
