@@ -387,7 +387,7 @@ class ArdourAdapter(DawAdapter):
                                               f.duration_samples, pos))
             name = " ".join(f"{self.prefix}{f.part}".replace("\t", " ").split())
             jobs.append(f"REGION\t{region}\t{name}\t{pos}\t{f.channels}")
-        backup = file.with_name(file.name + ".ainur-backup")
+        backup = _free_path(file.with_name(file.name + ".ainur-backup"))
         shutil.copy2(file, backup)
         with tempfile.TemporaryDirectory(prefix="ainur-ardour-") as tmp:
             job = Path(tmp) / "job.txt"
@@ -423,14 +423,28 @@ class ArdourAdapter(DawAdapter):
         lines = run.stdout.splitlines()
         errors = [ln.split("\t", 1)[-1] for ln in lines if ln.startswith("AINUR-ERROR")]
         if errors or not any(ln.startswith("AINUR-DONE") for ln in lines):
-            tail = " | ".join((errors or (run.stdout + run.stderr).strip().splitlines()[-3:]))
-            raise BridgeError(f"Ardour could not import the stems: {tail}", file=str(file))
+            said = [ln[len("[ERROR]: "):] for ln in lines if ln.startswith("[ERROR]: ")][:2]
+            tail = " | ".join(errors + said or (run.stdout + run.stderr).strip().splitlines()[-3:])
+            raise BridgeError(f"Ardour could not import the stems (the session file is left "
+                              f"as it was): {tail}", file=str(file),
+                              allowed="the render's stems: WAV files Ardour reads, at the "
+                                      "session's sample rate")
         placed = []
         for ln in lines:
             if ln.startswith("AINUR-PLACED\t"):
                 _, track, pos, length, peak = ln.split("\t")
                 placed.append((track, int(pos), int(length), float(peak)))
         return placed
+
+
+def _free_path(path: Path) -> Path:
+    """``path``, or ``path-2``, ``path-3``… : the first that does not exist (never overwrite
+    an earlier backup)."""
+    n, candidate = 1, path
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}-{n}")
+    return candidate
 
 
 def recent_session(config_home: str | Path | None = None) -> Path | None:

@@ -32,14 +32,14 @@ local function read_job(path)
   local jobs = {}
   local f = io.open(path, "r")
   if not f then
-    error("cannot read the job file " .. tostring(path))
+    error("cannot read the job file " .. tostring(path), 0)
   end
   for line in f:lines() do
     if line ~= "" then
       local r = split(line)
       if r[1] ~= "REGION" or #r ~= 5 or not tonumber(r[4]) or not tonumber(r[5]) then
         f:close()
-        error("bad job line: " .. line)
+        error("bad job line: " .. line, 0)
       end
       jobs[#jobs + 1] = { id = r[2], track = r[3], pos = math.floor(tonumber(r[4])),
                           channels = math.floor(tonumber(r[5])) }
@@ -54,13 +54,14 @@ local function place(jobs)
   for _, job in ipairs(jobs) do
     local whole = ARDOUR.RegionFactory.region_by_id(PBD.ID(job.id))
     if whole:isnil() then
-      error("the session has no region " .. job.id .. " for track " .. job.track)
+      error("Ardour did not load the audio for track " .. job.track .. " (whole-file region "
+            .. job.id .. "): its file is missing or not audio Ardour can read", 0)
     end
     local tracks = Session:new_audio_track(job.channels, 2, nil, 1, job.track,
                                            ARDOUR.PresentationInfo.max_order,
                                            ARDOUR.TrackMode.Normal, true)
     if tracks:size() ~= 1 then
-      error("Ardour did not create the track " .. job.track)
+      error("Ardour did not create the track " .. job.track, 0)
     end
     local track = tracks:front()
     local region = ARDOUR.RegionFactory.clone_region(whole, true, false)

@@ -11,6 +11,7 @@ when ``AINUR_REQUIRE_ARDOUR=1``); the silent-port test needs no Ardour.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -215,7 +216,7 @@ def test_render_from_ardour_facts_and_mark_sections_over_osc(ardour, adapter, re
     assert ardour.session_file.read_bytes() == before
 
 
-def test_offline_import_puts_the_stems_on_tracks_at_their_samples(ardour, rendered):
+def test_offline_import_puts_the_stems_on_tracks_at_their_samples(ardour, rendered, tmp_path):
     facts, song, out = rendered
     ardour.stop(save=True)                            # the session is closed now
     saved_markers = {(m.name, m.start_sample) for m in read_session_file(ardour.session_file).markers}
@@ -224,6 +225,18 @@ def test_offline_import_puts_the_stems_on_tracks_at_their_samples(ardour, render
     a = ArdourAdapter(port=ardour.port, session=ardour.session_file, timeout_s=0.3,
                       place_mode="offline")
     try:
+        # A stem Ardour cannot read (garbage bytes): Ardour's import fails, and the session
+        # file is left exactly as it was.
+        broken = tmp_path / "broken"
+        shutil.copytree(out, broken)
+        (broken / p.stems[0].rel_path).write_bytes(b"this is not a WAV file" * 100)
+        bad = placement_from_manifest(load_manifest(broken), broken, session=facts,
+                                      session_start_beat=song.start_beat, verify_files=False)
+        before = ardour.session_file.read_bytes()
+        with pytest.raises(BridgeError, match="Ardour could not import the stems") as e:
+            a.place(bad)
+        print(f"\nArdour refused the broken stem: {e.value}")
+        assert ardour.session_file.read_bytes() == before
         t0 = time.monotonic()
         res = a.place(p)
         print(f"\nardour7-lua import of {len(p.stems)} stems: {time.monotonic() - t0:.1f} s")
