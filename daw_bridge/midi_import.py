@@ -143,6 +143,7 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
     end_tick = 0
     first_content: int | None = None  # first note, marker or lyric: what the music starts with
     notes: list[str] = []
+    note_tracks: set[int] = set()
 
     def content(tick: int) -> None:
         nonlocal first_content
@@ -197,6 +198,8 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
                 smpte = (msg.hours * 3600 + msg.minutes * 60 + msg.seconds
                          + (msg.frames + msg.sub_frames / 100) / fps)
         end_tick = max(end_tick, tick)
+        if seen_note:
+            note_tracks.add(ti)
 
     # Conductor events written just after the start (abc2midi: tick 1) belong to beat 0.
     start_limit = min(first_content if first_content is not None else ppq, ppq - 1)
@@ -213,7 +216,7 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
         if lyric_pairs:
             notes.append("lyrics read from the karaoke (.kar) text events")
     if not markers and not is_kar:
-        markers = _text_markers(texts)
+        markers = _text_markers(texts, note_tracks)
         if markers:
             notes.append(f"no marker events: {len(markers)} text events that name sections "
                          f"are used as markers")
@@ -278,15 +281,23 @@ def _karaoke_lyrics(texts: list[_Text]) -> list[tuple[int, str]]:
     return [(x.tick, x.text) for x in words]
 
 
-def _text_markers(texts: list[_Text]) -> list[tuple[int, str]]:
-    """Text events used as markers: those whose text names a section type or the song end."""
+def _text_markers(texts: list[_Text], note_tracks: set[int]) -> list[tuple[int, str]]:
+    """Text events used as markers: those whose text names a section type or the song end,
+    in tracks without notes (a conductor or marker track). In a track with notes (a type 0
+    file) only when every text event after the start names a section, since lyrics written
+    as text events contain words like "Drop" or "Fine"."""
     from daw_bridge.session_spec import is_end_marker, section_type
 
+    def is_section(name: str) -> bool:
+        return bool(name) and len(name) <= 100 and (section_type(name) != "section"
+                                                    or is_end_marker(name))
+
     out = []
-    for x in texts:
-        name = x.text.strip()
-        if name and len(name) <= 100 and (section_type(name) != "section" or is_end_marker(name)):
-            out.append((x.tick, name))
+    for track in sorted({x.track for x in texts}):
+        own = [x for x in texts if x.track == track]
+        if track in note_tracks and not all(is_section(x.text.strip()) for x in own if x.tick > 0):
+            continue
+        out.extend((x.tick, x.text.strip()) for x in own if is_section(x.text.strip()))
     return out
 
 

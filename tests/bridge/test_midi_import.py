@@ -29,7 +29,8 @@ TEXT_MARKERS = DATA / "csvmidi_text_markers.mid"
 SMPTE = DATA / "csvmidi_smpte.mid"
 TYPE2 = DATA / "csvmidi_type2.mid"
 TWO_VOICES = DATA / "lilypond_two_voices.mid"
-READABLE = (LILYPOND, ABC_KAR, RAMP0, TEXT_MARKERS, TWO_VOICES)
+TEXT_LYRICS = DATA / "csvmidi_text_lyrics.mid"
+READABLE = (LILYPOND, ABC_KAR, RAMP0, TEXT_MARKERS, TWO_VOICES, TEXT_LYRICS)
 WIDE = {**os.environ, "COLUMNS": "1000"}  # rich: one log record per line
 
 
@@ -230,6 +231,15 @@ def test_riff_midi_wrapper_is_read(tmp_path):
     assert read_midi_facts(rmi).markers == read_midi_facts(LILYPOND).markers
 
 
+def test_text_words_beside_notes_are_not_markers():
+    smf = read_smf(TEXT_LYRICS)
+    assert smf.format == 0 and "Drop" in [_text(d) for _, _, d in smf.meta(0x01)]
+    facts = read_midi_facts(TEXT_LYRICS)
+    assert facts.markers == () and facts.lyrics == ()
+    song = spec_from_midi(TEXT_LYRICS, preset="pop")
+    assert [(s.name, s.bars) for s in song.spec.sections] == [("Song", 2)]
+
+
 # -- bad files: one clear SpecError each ---------------------------------------------------
 
 def test_smpte_division_is_refused():
@@ -322,6 +332,15 @@ def test_render_from_midi_end_to_end(tmp_path):
     assert manifest["duration_samples"] == sample(end_tick)
     assert "bar 2 of the session" in proc.stderr  # where the stems belong
     assert f"ainur place {out} --session-midi {LILYPOND} --at-bar 2" in proc.stderr
+    # Round trip: the render's own MIDI export reads back as the same song.
+    back = spec_from_midi(out / "midi" / "song.mid", preset="pop", find_lyrics=False).spec
+    assert [(s.name, s.kind, s.bars) for s in back.sections] == [
+        (s["name"], s["kind"], s["bars"]) for s in manifest["sections"]]
+    assert back.meters == tuple((m["bar"], m["numerator"], m["denominator"])
+                                for m in manifest["time_signatures"])
+    assert [bar for bar, _ in back.tempo_map] == [t["bar"] for t in manifest["tempo_map"]]
+    for (_, bpm), t in zip(back.tempo_map, manifest["tempo_map"]):
+        assert abs(bpm - t["tempo_bpm"]) < 1e-3  # MIDI stores whole microseconds per beat
 
 
 def test_cli_bad_midi_is_one_line_exit_2_and_writes_nothing(tmp_path):
