@@ -106,8 +106,11 @@ class JobQueue:
     def start(self) -> None:
         self._thread.start()
 
-    def submit(self, kind: str, args: dict[str, Any], reply_to: tuple[str, int]) -> Job:
-        """Queue a job; :raises BridgeError: when the queue is full or shutting down."""
+    def submit(self, kind: str, args: dict[str, Any], reply_to: tuple[str, int],
+               announce: Callable[[Job], None] | None = None) -> Job:
+        """Queue a job; ``announce(job)`` runs before the worker can see it (so a "queued"
+        reply always precedes the job's progress). :raises BridgeError: when the queue is
+        full or shutting down."""
         if kind not in JOB_KINDS:
             raise BridgeError("unknown job kind", value=kind, allowed=", ".join(JOB_KINDS))
         with self._cond:
@@ -119,6 +122,8 @@ class JobQueue:
                                           "wait for /ainur/done or cancel some")
             job = Job(self._next_id, kind, dict(args), reply_to)
             self._next_id += 1
+            if announce is not None:
+                announce(job)
             self._queue.append(job)
             self._cond.notify()
         return job

@@ -39,6 +39,7 @@ ERROR_REPLIES_PER_S = 20.0       # /ainur/error replies to bad packets (all send
 ERROR_BURST = 20
 ANSWERS_PER_S = 2000.0           # ping/status/presets/health answers (a reply can be larger
 ANSWER_BURST = 500               # than its request: no amplifier for spoofed floods)
+PROGRESS_INTERVAL_S = 0.05       # at most 20 /ainur/progress a second within one stage
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -128,6 +129,7 @@ class BridgeServer:
         self._threads: list[threading.Thread] = []
         self._health_busy = threading.Lock()
         self._presets_cache: tuple[float, list[str]] = (0.0, [])
+        self._last_progress: dict[int, tuple[str, float]] = {}
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
@@ -249,18 +251,28 @@ class BridgeServer:
         self.send(job.reply_to, "/ainur/progress", job.id, 0.0, "started")
 
     def progress(self, job: Job, stage: str, fraction: float) -> None:
+        """Every new stage, and within a stage at most one update per
+        :data:`PROGRESS_INTERVAL_S` (a stage's last update may be skipped)."""
+        now = time.monotonic()
+        last_stage, last_s = self._last_progress.get(job.id, ("", 0.0))
+        if stage == last_stage and now - last_s < PROGRESS_INTERVAL_S:
+            return
+        self._last_progress[job.id] = (stage, now)
         self.send(job.reply_to, "/ainur/progress", job.id, float(fraction), stage)
 
     def done(self, job: Job, result: JobResult) -> None:
+        self._last_progress.pop(job.id, None)
         p = result.place
         self.send(job.reply_to, "/ainur/done", job.id, str(result.out_dir),
                   p.method if p else "", int(bool(p and p.placed)), int(result.start_sample),
                   (p.instructions if p else "")[:1000])
 
     def failed(self, job: Job, error: BaseException) -> None:
+        self._last_progress.pop(job.id, None)
         self.send(job.reply_to, "/ainur/error", describe_error(error)[:1000], job.id)
 
     def cancelled(self, job: Job) -> None:
+        self._last_progress.pop(job.id, None)
         self.send(job.reply_to, "/ainur/cancelled", job.id)
 
     # -- handlers (one per route; ``args`` are the decoded OSC arguments) -----------------
@@ -307,8 +319,8 @@ class BridgeServer:
 
     def _queue(self, sender, kind: str, args: dict) -> None:
         target = self.reply_target(sender)
-        job = self.jobs.submit(kind, args, target)
-        self.send(target, "/ainur/queued", job.id, job.describe()[:500])
+        self.jobs.submit(kind, args, target, announce=lambda job: self.send(
+            target, "/ainur/queued", job.id, job.describe()[:500]))
 
     def _render(self, route: Route, args: tuple, sender) -> None:
         checks.arity(route, args, 1, 3)

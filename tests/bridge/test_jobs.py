@@ -231,3 +231,16 @@ output: {sample_rate: 44100}
             d = sub_tl.bar_to_sample(k) + sec.start_sample - plan.timeline.bar_to_sample(sec.start_bar + k)
             offsets.add(d)
     assert offsets <= {-1, 0, 1} and offsets != {0}
+
+
+def test_the_announcement_comes_before_the_job_can_start(queue):
+    q, rec, work = queue
+
+    def announce(j):
+        time.sleep(0.05)  # a worker that could already see the job would start meanwhile
+        rec._add("announced", j.id)
+
+    job = q.submit("render", {}, ("127.0.0.1", 1), announce=announce)
+    rec.wait_for(("started", job.id))
+    assert rec.events.index(("announced", job.id)) < rec.events.index(("started", job.id))
+    work.let_finish(job.id)

@@ -221,6 +221,10 @@ def test_a_flood_of_garbage_is_not_echoed_and_pings_still_answer(client, server)
 
 
 def test_cancel_a_queued_and_the_running_render(client, served_root):
+    from tests.bridge.conftest import TINY_SONG
+
+    # 4 x 8 bars, so the render is still running when the cancel arrives.
+    (served_root / "song.yaml").write_text(TINY_SONG.replace("bars: 2", "bars: 8"))
     client.send("/ainur/render", "song.yaml")
     first, _ = client.wait("/ainur/queued")
     client.send("/ainur/render_section", "song.yaml", "Verse 1")
@@ -241,18 +245,27 @@ def test_cancel_a_queued_and_the_running_render(client, served_root):
     assert client.wait("/ainur/status") == ["idle", 0, "", 0.0, 0]
 
 
+def _until_cancelled(job, progress):
+    """A job that runs until it is cancelled (the queue limit must not depend on speed)."""
+    from ainur_cli.api import Cancelled
+
+    progress("render", 0.1)
+    while not job.cancelled():
+        time.sleep(0.01)
+    raise Cancelled("render cancelled; nothing was written", field="render")
+
+
 def test_cancel_all_and_queue_limit(served_root):
     from daw_bridge.adapter import NoDaw
-    from daw_bridge.job_runner import JobRunner
     from daw_bridge.server import BridgeServer
 
-    adapter = NoDaw()
-    with BridgeServer(served_root, adapter, JobRunner(served_root, adapter), port=0,
-                      max_queued=2) as srv:
+    with BridgeServer(served_root, NoDaw(), _until_cancelled, port=0, max_queued=2) as srv:
         c = OscClient(srv.address)
         try:
-            ids = []
-            for _ in range(3):
+            c.send("/ainur/render", "song.yaml")
+            ids = [c.wait("/ainur/queued")[0]]
+            c.wait("/ainur/progress", job=ids[0])  # running: it no longer waits in the queue
+            for _ in range(2):
                 c.send("/ainur/render", "song.yaml")
                 ids.append(c.wait("/ainur/queued")[0])
             c.send("/ainur/render", "song.yaml")  # 1 running + 2 waiting: full
