@@ -91,6 +91,8 @@ def serve_command(root: Path, host: str, allow_remote: bool, port: int, reply_po
 
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     host_shown, port_shown = server.address
+    if ":" in host_shown:
+        host_shown = f"[{host_shown}]"
     click.echo(f"ainur serve: listening on udp://{host_shown}:{port_shown} "
                f"(root {server.root}, DAW {daw}, pid {os.getpid()})", err=True)
     try:

@@ -130,7 +130,8 @@ class BridgeServer:
         self._health_busy = threading.Lock()
         self._presets_cache: tuple[float, list[str]] = (0.0, [])
         self._last_progress: dict[int, tuple[str, float]] = {}
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
             self.sock.bind(("127.0.0.1" if host == "localhost" else host, int(port)))

@@ -295,6 +295,30 @@ def test_binding_rules(served_root):
         BridgeServer(served_root / "nope", NoDaw(), lambda j, p: None, port=0)
 
 
+def test_ipv6_loopback(served_root):
+    from daw_bridge.adapter import NoDaw
+    from daw_bridge.server import BridgeServer
+
+    try:
+        srv = BridgeServer(served_root, NoDaw(), lambda j, p: None, host="::1", port=0)
+    except BridgeError as e:
+        pytest.skip(f"this machine has no IPv6 loopback, ::1 is NOT tested: {e}")
+    with srv:
+        c = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        c.settimeout(5)
+        try:
+            from pythonosc.osc_message import OscMessage
+            from pythonosc.osc_message_builder import OscMessageBuilder
+
+            b = OscMessageBuilder("/ainur/ping")
+            b.add_arg(6)
+            c.sendto(b.build().dgram, srv.address)
+            m = OscMessage(c.recvfrom(65536)[0])
+            assert (m.address, m.params[1]) == ("/ainur/pong", 6)
+        finally:
+            c.close()
+
+
 def test_replies_go_to_the_reply_port(served_root):
     from daw_bridge.adapter import NoDaw
     from daw_bridge.server import BridgeServer
