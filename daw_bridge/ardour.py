@@ -264,9 +264,12 @@ class ArdourAdapter(DawAdapter):
             notes.append(f"Ardour's tracks ({', '.join(names) or 'none'}) are not the saved "
                          f"file's ({', '.join(saved.tracks) or 'none'}): save the session, or "
                          f"check that {file} is the session open in Ardour")
-        live_markers = self.osc_markers(expected=len(saved.markers))
-        markers = tuple(Marker(saved.sample_to_beat(sample), name)
-                        for sample, name in self._merge_markers(saved, live_markers, notes))
+        live_markers = self.osc_markers(expected=sum(m.is_mark for m in saved.locations))
+        markers = tuple(sorted(
+            [Marker(saved.sample_to_beat(sample), name)
+             for sample, name in self._merge_markers(saved, live_markers, notes)]
+            + [m for m in saved.facts().markers if m.end_beat is not None],  # ranges: file only
+            key=lambda m: m.beat))
         facts = saved.facts(self.origin)
         length = saved.sample_to_beat(end) if end else facts.length_beats
         return replace(facts, markers=markers, track_names=names, length_beats=length,
@@ -280,8 +283,13 @@ class ArdourAdapter(DawAdapter):
         by_sample: dict[int, list[str]] = {}
         for m in (saved.markers if saved is not None else ()):
             by_sample.setdefault(m.start_sample, []).append(m.name)
+        others = {(m.start_sample, m.name) for m in (saved.locations if saved is not None else ())
+                  if m.is_mark and not m.is_section_mark}   # cue and xrun markers
+        other_samples = {s for s, _ in others} - set(by_sample)
         out = []
         for n, (sample, label) in enumerate(live):
+            if (sample, label) in others or (label is None and sample in other_samples):
+                continue
             if label is None:
                 names = by_sample.get(sample)
                 if names:
@@ -291,8 +299,8 @@ class ArdourAdapter(DawAdapter):
                     notes.append(f"marker {n + 1} (sample {sample}) sits on the session start or "
                                  f"end, where Ardour's OSC does not name it: called {label!r}")
             out.append((sample, label))
-        if saved is not None and len(live) != len(saved.markers):
-            notes.append(f"Ardour has {len(live)} markers, the saved session file "
+        if saved is not None and len(out) != len(saved.markers):
+            notes.append(f"Ardour has {len(out)} markers, the saved session file "
                          f"{len(saved.markers)} (save the session to keep them)")
         return out
 
@@ -313,7 +321,7 @@ class ArdourAdapter(DawAdapter):
         return self._place_offline(placement)
 
     def _live_markers(self, saved: ArdourSession | None, added: int = 0) -> set[tuple[int, str]]:
-        count = (len(saved.markers) if saved is not None else 0) + added
+        count = (sum(m.is_mark for m in saved.locations) if saved is not None else 0) + added
         return set(self._merge_markers(saved, self.osc_markers(expected=count), []))
 
     def _place_live(self, p: Placement) -> PlaceResult:

@@ -54,7 +54,19 @@ class ArdourLocation:
 
     @property
     def is_mark(self) -> bool:
+        """Every position marker (what OSC's ``/marker i`` counts), section or not."""
         return "IsMark" in self.flags
+
+    @property
+    def is_section_mark(self) -> bool:
+        """A marker that can start a section (not a clip-launch cue or an xrun mark)."""
+        return self.is_mark and not {"IsCueMarker", "IsXrun", "IsHidden"} & set(self.flags)
+
+    @property
+    def is_range(self) -> bool:
+        """A named range (Ardour's range markers): a section with an end."""
+        return "IsRangeMarker" in self.flags and not {"IsSessionRange", "IsHidden", "IsSkip",
+                                                      "IsAutoLoop", "IsAutoPunch"} & set(self.flags)
 
     @property
     def is_session_range(self) -> bool:
@@ -92,7 +104,13 @@ class ArdourSession:
 
     @property
     def markers(self) -> tuple[ArdourLocation, ...]:
-        return tuple(sorted((loc for loc in self.locations if loc.is_mark),
+        """Section markers by position (cue and xrun markers left out)."""
+        return tuple(sorted((loc for loc in self.locations if loc.is_section_mark),
+                            key=lambda loc: loc.start_sample))
+
+    @property
+    def ranges(self) -> tuple[ArdourLocation, ...]:
+        return tuple(sorted((loc for loc in self.locations if loc.is_range),
                             key=lambda loc: loc.start_sample))
 
     @property
@@ -110,7 +128,10 @@ class ArdourSession:
         """The session as :class:`SessionFacts`: markers, tempo map, meters, length, tracks."""
         notes = [f"the tempo ramp from beat {float(b):g} ({float(a):g} to {float(z):g} bpm) is "
                  f"read as one tempo per beat" for b, a, z in self.ramps]
-        markers = tuple(Marker(self.sample_to_beat(m.start_sample), m.name) for m in self.markers)
+        markers = tuple(sorted(
+            [Marker(self.sample_to_beat(m.start_sample), m.name) for m in self.markers]
+            + [Marker(self.sample_to_beat(r.start_sample), r.name, self.sample_to_beat(r.end_sample))
+               for r in self.ranges], key=lambda m: m.beat))
         rng = self.session_range
         length = self.sample_to_beat(rng.end_sample) if rng is not None else None
         return SessionFacts("ardour", origin or str(self.path), self.tempo, self.meters,

@@ -291,7 +291,11 @@ def test_session_file_units_ramps_beat_time_markers_and_regions(tmp_path):
               '<Tempo npm="80" enpm="80" note-type="4" type="Tempo::Constant" quarters="12:960"/>')
     locations = (f'<Location name="Verse" start="a{120000 * SC}" end="a{120000 * SC}" flags="IsMark"/>'
                  f'<Location name="Drop" start="b{4 * 1920}" end="b{4 * 1920}" flags="IsMark"/>'
-                 f'<Location name="session" start="a0" end="a{480000 * SC}" flags="IsSessionRange"/>')
+                 f'<Location name="session" start="a0" end="a{480000 * SC}" flags="IsSessionRange"/>'
+                 f'<Location name="cue 1" start="a{24000 * SC}" end="a{24000 * SC}" flags="IsMark,IsCueMarker" cue="0"/>'
+                 f'<Location name="xrun1" start="a{30000 * SC}" end="a{30000 * SC}" flags="IsMark,IsXrun"/>'
+                 f'<Location name="Bridge" start="a{144000 * SC}" end="a{168000 * SC}" flags="IsRangeMarker"/>'
+                 f'<Location name="Loop" start="a0" end="a{48000 * SC}" flags="IsAutoLoop,IsHidden"/>')
     (folder / "hand.ardour").write_text(_session_xml(tempos, locations), encoding="utf-8")
     s = read_session_file(folder)
     assert s.tempo[0] == TempoPoint(Fraction(0), Fraction(120))          # 240 eighths = 120 quarters
@@ -301,8 +305,10 @@ def test_session_file_units_ramps_beat_time_markers_and_regions(tmp_path):
     assert s.meters == (MeterPoint(Fraction(0), 6, 8),)
     # A marker in music time: beat 4 at 120 bpm = 2 s = sample 96000.
     assert [(m.name, m.start_sample) for m in s.markers] == [("Drop", 96000), ("Verse", 120000)]
-    facts = s.facts()
-    assert [(m.name, m.beat) for m in facts.markers] == [("Drop", 4), ("Verse", 5)]
+    assert [(r.name, r.start_sample, r.end_sample) for r in s.ranges] == [("Bridge", 144000, 168000)]
+    facts = s.facts()   # cue, xrun and loop locations are not sections; a range has an end
+    assert [(m.name, m.beat, m.end_beat) for m in facts.markers] == [
+        ("Drop", 4, None), ("Verse", 5, None), ("Bridge", 6, 7)]
     assert facts.length_beats == s.sample_to_beat(480000) and "ramp" in facts.notes[0]
     assert s.tracks == ("Keys",)
     assert [(r.track, r.position_sample, r.length_samples) for r in s.regions] == [("Keys", 96000, 48000)]
