@@ -151,13 +151,14 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
 
     for ti, track in enumerate(mid.tracks):
         tick = 0
-        seen_note = False
+        seen_channel = False  # a channel message came before (the track's name is then no title)
         for msg in track:
             tick += msg.time
             if not msg.is_meta:
                 if msg.type == "note_on" and msg.velocity > 0:
                     content(tick)
-                seen_note = True
+                    note_tracks.add(ti)
+                seen_channel = True
                 continue
             t = msg.type
             where = f"track {ti + 1} tick {tick}"  # 1-based, as midicsv and DAWs count
@@ -187,7 +188,7 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
                 content(tick)
             elif t == "text":
                 texts.append(_Text(ti, tick, _text(msg.text)))
-            elif t == "track_name" and title is None and ti == 0 and not seen_note:
+            elif t == "track_name" and title is None and ti == 0 and not seen_channel:
                 candidate = _text(msg.name).strip()
                 if candidate.lower() not in _GENERIC_TITLES:
                     title = candidate
@@ -198,8 +199,6 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
                 smpte = (msg.hours * 3600 + msg.minutes * 60 + msg.seconds
                          + (msg.frames + msg.sub_frames / 100) / fps)
         end_tick = max(end_tick, tick)
-        if seen_note:
-            note_tracks.add(ti)
 
     # Conductor events written just after the start (abc2midi: tick 1) belong to beat 0.
     start_limit = min(first_content if first_content is not None else ppq, ppq - 1)
@@ -225,8 +224,6 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
     if smpte:
         notes.append(f"the file has an SMPTE offset of {smpte:.3f} s; positions are counted "
                      f"from the file's start (beat 0)")
-    if any(t[0] % ppq for t in tempo) and len(tempo) > 1:
-        log.debug("%s: tempo changes off the beat grid", name)
 
     def beat(tick: int) -> Fraction:
         return Fraction(tick, ppq)
