@@ -136,6 +136,9 @@ def render(ctx: click.Context, spec: Path | None, from_midi: Path | None, lyrics
             log.warning("%s: %s", from_midi, note)
         for note in session.info:
             log.info("%s: %s", from_midi, note)
+        if session.lyrics_file and lyrics_file is None:
+            log.warning("lyrics from %s (found beside the MIDI file; --lyrics FILE picks another)",
+                        session.lyrics_file)
         song = session.spec
     elif spec is None:
         raise click.UsageError("give SPEC (a song.yaml), or --from-midi FILE with a SPEC or --preset")

@@ -93,6 +93,7 @@ class SessionSong:
         their beats counted from the song start; the spec keeps only the text (it has no
         pinned lyric timing), this keeps the DAW's placement for a composer that can use it.
     :param lyric_sources: per section: ``file``, ``spec``, ``daw`` or ``""`` (none).
+    :param lyrics_file: the lyrics file that was read, if any.
     """
 
     spec: SongSpec
@@ -104,6 +105,7 @@ class SessionSong:
     info: tuple[str, ...] = ()
     lyric_lines: tuple[tuple[int, TimedLine], ...] = ()
     lyric_sources: tuple[str, ...] = ()
+    lyrics_file: str | None = None
 
 
 def _base_doc_spec(raw: dict, src: Source, preset: str | None,
@@ -327,7 +329,8 @@ def song_from_facts(
         log.debug("%s: %s", origin, n)
     spec = parse_spec(raw, src, overrides)
     return SessionSong(spec, song_start, song_bars[-1].end_beat, start_s, tuple(notes),
-                       start_bar + 1, tuple(info), tuple(timed), tuple(sources))
+                       start_bar + 1, tuple(info), tuple(timed), tuple(sources),
+                       str(lyrics_file) if lyrics_file is not None else None)
 
 
 def _lyrics_into(sections_raw: list[dict], spans: list[tuple[Fraction, Fraction]],

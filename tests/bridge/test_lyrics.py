@@ -116,6 +116,7 @@ def test_lyrics_file_beside_a_real_midi_file_wins_over_its_lyric_events(tmp_path
     assert lyrics["Chorus"] == ("Loud tonight we go",)
     assert lyrics["Intro"] == ("Ca fé na ïve schön",)  # not in the file: the MIDI's events
     assert song.lyric_sources == ("daw", "file", "daw", "file")
+    assert song.lyrics_file == str(tmp_path / "lilypond_session.lyrics.txt")
     assert spec_from_midi(mid, preset="pop", find_lyrics=False).lyric_sources == ("daw",) * 4
 
 
