@@ -122,7 +122,10 @@ class ArdourAdapter(DawAdapter):
         return int(reply.args[0])
 
     def health(self) -> Health:
-        frame = self._frame()
+        try:
+            frame = self._frame()
+        except BridgeError as e:  # e.g. a host name that does not resolve
+            return Health(False, e.message)
         if frame is None:
             return Health(False, f"Ardour does not answer OSC at {self.origin} (waited "
                                  f"{self.timeout_s:g} s) — {ENABLE_OSC}")
