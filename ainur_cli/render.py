@@ -282,8 +282,13 @@ def produce_stems(batch: StemBatch, names: list[str], *, workers: int = 2, mix: 
         finally:
             del _FORKED[token]
         return outputs, cpu
-    context = multiprocessing.get_context(
-        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        # The fork server imports the render stack once; its workers inherit it (no numpy /
+        # scipy / pedalboard import per worker). No effect if the server already runs.
+        context.set_forkserver_preload([__name__])
+    else:
+        context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {k: pool.submit(_pickled_job, batch, k, mix) for k in order}
         stems = {}
