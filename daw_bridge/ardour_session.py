@@ -275,6 +275,12 @@ def read_session_file(path: str | Path) -> ArdourSession:
     """
     file = find_session_file(path)
     root = _parse(file).getroot()
+    version_text = root.get("version", "")
+    version = int(version_text) if version_text.isdigit() else 0
+    if version < 7000:
+        raise BridgeError("an Ardour session older than Ardour 7 (its tempo map is in another "
+                          "format)", file=str(file), field="Session.version", value=version_text,
+                          allowed="a session saved by Ardour 7 or 8 (open and save it there once)")
     sr = _number(root, "sample-rate", file, "0")
     if sr.denominator != 1 or sr <= 0:
         raise BridgeError("the Ardour session has no sample rate", file=str(file),
@@ -317,7 +323,6 @@ def read_session_file(path: str | Path) -> ArdourSession:
     sources = {s.get("id", ""): (s.get("origin") if os.path.isabs(s.get("origin") or "")
                                  else s.get("name", ""))
                for s in root.iterfind("Sources/Source")}
-    version = int(root.get("version", "0") or 0) if (root.get("version") or "0").isdigit() else 0
     return ArdourSession(file, root.get("name", file.stem), int(sr), scps, tempo, ramps, meters,
                          tuple(locations), tuple(routes.values()), tuple(regions), sources, version)
 

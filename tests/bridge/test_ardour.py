@@ -332,6 +332,9 @@ def test_session_file_discovery_and_errors(tmp_path):
     bad.write_text(_session_xml('<Tempo npm="0" note-type="4" quarters="0:0"/>', ""), encoding="utf-8")
     with pytest.raises(BridgeError, match=r"TempoMap.Tempos\[0\]: the Ardour tempo map has a tempo <= 0"):
         read_session_file(bad)
+    bad.write_text(_session_xml("", "").replace('version="7002"', 'version="6000"'), encoding="utf-8")
+    with pytest.raises(BridgeError, match="older than Ardour 7.*got '6000'.*open and save it"):
+        read_session_file(bad)
 
 
 def test_session_edit_ids_markers_and_sources(tmp_path):
