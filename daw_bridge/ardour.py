@@ -15,33 +15,27 @@
   entry of Ardour's ``recent`` list) gives the tempo map, meters and the marker names as last
   saved (:mod:`daw_bridge.ardour_session`).
 * **Placing**: with the session open, section markers go in over OSC and the user imports the
-  files (there is no import over OSC); with the session closed, Ainur adds the stems to the
-  session file and ``ardour7-lua`` runs ``scripts/ardour_import.lua``: Ardour itself creates
-  one track per stem, places the regions at their samples and saves.
+  files (there is no import over OSC); with the session closed, :mod:`daw_bridge.ardour_import`
+  adds the stems to the session file and has Ardour (``ardour7-lua``) put them on tracks.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import os
-import shutil
-import subprocess
-import tempfile
 import time
 from dataclasses import replace
-from fractions import Fraction
 from pathlib import Path
 
 from ainur_cli.errors import BridgeError
 
 from daw_bridge.adapter import DawAdapter, Health, PlaceResult
+from daw_bridge.ardour_import import import_into_session
 from daw_bridge.ardour_session import (
     ArdourSession,
-    SessionEdit,
-    StemSource,
     find_session_file,
     read_session_file,
+    session_sample,
 )
 from daw_bridge.facts import Marker, SessionFacts
 from daw_bridge.oscio import OscPeer
@@ -53,16 +47,10 @@ OSC_PORT = 3819
 STRIP_TYPES = 1 | 2 | 4 | 8 | 16                 # audio/MIDI tracks and buses, VCAs
 FEEDBACK = 16 | 32 | 1024 | 16384                 # global, BBT + samples, "/reply" replies
 SENTINEL_SAMPLE = 2**31 - 2                        # a playhead position no marker uses
-LUA_COMMANDS = ("ardour8-lua", "ardour7-lua", "ardour-lua")
-IMPORT_SCRIPT = Path(__file__).resolve().parent / "scripts" / "ardour_import.lua"
 PLACE_MODES = ("auto", "osc", "offline")
 _UNNAMED_LABELS = ("start", "end", "No Marks")
 ENABLE_OSC = ("in Ardour: Edit > Preferences > Control Surfaces, enable 'Open Sound Control "
               "(OSC)' (it listens on UDP 3819)")
-
-
-def _session_samples(seconds: Fraction | float, sample_rate: int) -> int:
-    return math.floor(Fraction(seconds) * sample_rate + Fraction(1, 2))
 
 
 class ArdourAdapter(DawAdapter):
@@ -323,6 +311,14 @@ class ArdourAdapter(DawAdapter):
                               value="osc", allowed=ENABLE_OSC)
         return self._place_offline(placement)
 
+    def _place_offline(self, p: Placement) -> PlaceResult:
+        file = self.session_file()
+        if file is None:
+            raise BridgeError("no Ardour session file to import into", field="session",
+                              allowed="the path of the .ardour file (or session folder)")
+        return import_into_session(p, file, lua_command=self.lua_command,
+                                   track_prefix=self.prefix, timeout_s=self.lua_timeout_s)
+
     def _live_markers(self, saved: ArdourSession | None, added: int = 0) -> set[tuple[int, str]]:
         count = (sum(m.is_mark for m in saved.locations) if saved is not None else 0) + added
         return set(self._merge_markers(saved, self.osc_markers(expected=count), []))
@@ -335,7 +331,7 @@ class ArdourAdapter(DawAdapter):
         existing = self._live_markers(saved)
         added = []
         for s in p.sections:
-            sample = _session_samples(p.section_position_s(s), rate)
+            sample = session_sample(p.section_position_s(s), rate)
             if (sample, s.name) in existing:
                 continue
             if not self._locate(sample):
@@ -349,9 +345,9 @@ class ArdourAdapter(DawAdapter):
             if missing:
                 raise BridgeError("Ardour did not add the section markers sent with /add_marker",
                                   field="/add_marker", value=missing)
-        song_start = _session_samples(p.start_s, rate)
+        song_start = session_sample(p.start_s, rate)
         self._locate(song_start)
-        lines = [f"{f.path} at sample {_session_samples(p.stem_position_s(f), rate)}"
+        lines = [f"{f.path} at sample {session_sample(p.stem_position_s(f), rate)}"
                  for f in p.stems]
         return PlaceResult(
             "ardour", False, "markers+files", files=tuple(str(f.path) for f in p.stems),
@@ -365,97 +361,6 @@ class ArdourAdapter(DawAdapter):
                           "ardour7-lua. Files: " + "; ".join(lines)),
             details={"markers_added": added, "song_start_sample": song_start,
                      "sample_rate": rate})
-
-    def _lua(self) -> str:
-        for cmd in ((self.lua_command,) if self.lua_command else LUA_COMMANDS):
-            found = shutil.which(cmd)
-            if found:
-                return found
-        raise BridgeError("Ardour's Lua session tool is not installed", field="lua_command",
-                          value=self.lua_command or ", ".join(LUA_COMMANDS),
-                          allowed="ardour7-lua (Debian/Ubuntu package 'ardour')")
-
-    def _place_offline(self, p: Placement) -> PlaceResult:
-        file = self.session_file()
-        if file is None:
-            raise BridgeError("no Ardour session file to import into", field="session",
-                              allowed="the path of the .ardour file (or session folder)")
-        lua = self._lua()
-        edit = SessionEdit(file)
-        rate = edit.clock.sr
-        wrong = [f for f in p.stems if f.sample_rate != rate]
-        if wrong:
-            raise BridgeError("the stems' sample rate is not the Ardour session's (Ardour plays "
-                              "embedded files without converting them)", file=str(wrong[0].path),
-                              value=wrong[0].sample_rate,
-                              allowed=f"a render at {rate} Hz (output.sample_rate: {rate})")
-        markers = [(s.name, _session_samples(p.section_position_s(s), rate)) for s in p.sections]
-        added = [m for m in markers if edit.add_marker(*m)]
-        jobs = []
-        for f in p.stems:
-            pos = _session_samples(p.stem_position_s(f), rate)
-            region = edit.add_stem(StemSource(f.path.resolve(), f.part, f.channels,
-                                              f.duration_samples, pos))
-            name = " ".join(f"{self.prefix}{f.part}".replace("\t", " ").split())
-            jobs.append(f"REGION\t{region}\t{name}\t{pos}\t{f.channels}")
-        backup = _free_path(file.with_name(file.name + ".ainur-backup"))
-        shutil.copy2(file, backup)
-        with tempfile.TemporaryDirectory(prefix="ainur-ardour-") as tmp:
-            job = Path(tmp) / "job.txt"
-            job.write_text("\n".join(jobs) + "\n", encoding="utf-8")
-            edit.save()
-            try:
-                placed = self._run_import(lua, file, job)
-            except BaseException:
-                os.replace(backup, file)  # leave the session as it was
-                raise
-        tracks = tuple(t for t, _, _, _ in placed)
-        return PlaceResult(
-            "ardour", True, "ardour-lua", tracks=tracks, files=tuple(str(f.path) for f in p.stems),
-            instructions=f"open {file} in Ardour: {len(tracks)} tracks with the stems and "
-                         f"{len(added)} new section markers",
-            details={"session": str(file), "backup": str(backup), "markers_added": added,
-                     "regions": [{"track": t, "position_sample": pos, "length_samples": n,
-                                  "peak": peak} for t, pos, n, peak in placed],
-                     "sample_rate": rate})
-
-    def _run_import(self, lua: str, file: Path, job: Path) -> list[tuple[str, int, int, float]]:
-        """Run the import script; ``(track, position sample, length samples, peak)`` per stem
-        as Ardour reports them (the peak is read from the audio Ardour loaded)."""
-        cmd = [lua, str(IMPORT_SCRIPT), str(file.parent), file.stem, str(job)]
-        try:
-            run = subprocess.run(cmd, capture_output=True, text=True, timeout=self.lua_timeout_s,
-                                 stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            raise BridgeError(f"ardour7-lua did not finish the import within "
-                              f"{self.lua_timeout_s:g} s", file=str(file)) from None
-        except OSError as e:
-            raise BridgeError(f"cannot run {lua}: {e.strerror or e}", field="lua_command") from None
-        lines = run.stdout.splitlines()
-        errors = [ln.split("\t", 1)[-1] for ln in lines if ln.startswith("AINUR-ERROR")]
-        if errors or not any(ln.startswith("AINUR-DONE") for ln in lines):
-            said = [ln[len("[ERROR]: "):] for ln in lines if ln.startswith("[ERROR]: ")][:2]
-            tail = " | ".join(errors + said or (run.stdout + run.stderr).strip().splitlines()[-3:])
-            raise BridgeError(f"Ardour could not import the stems (the session file is left "
-                              f"as it was): {tail}", file=str(file),
-                              allowed="the render's stems: WAV files Ardour reads, at the "
-                                      "session's sample rate")
-        placed = []
-        for ln in lines:
-            if ln.startswith("AINUR-PLACED\t"):
-                _, track, pos, length, peak = ln.split("\t")
-                placed.append((track, int(pos), int(length), float(peak)))
-        return placed
-
-
-def _free_path(path: Path) -> Path:
-    """``path``, or ``path-2``, ``path-3``… : the first that does not exist (never overwrite
-    an earlier backup)."""
-    n, candidate = 1, path
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.name}-{n}")
-    return candidate
 
 
 def recent_session(config_home: str | Path | None = None) -> Path | None:

@@ -139,6 +139,11 @@ class ArdourSession:
                             title=self.name, notes=tuple(notes))
 
 
+def session_sample(seconds: Fraction | float, sample_rate: int) -> int:
+    """The session sample at ``seconds``: ``round(seconds * sample_rate)``, halves up."""
+    return math.floor(Fraction(seconds) * sample_rate + Fraction(1, 2))
+
+
 # -- reading -------------------------------------------------------------------------------
 
 def find_session_file(path: str | Path) -> Path:
@@ -253,8 +258,9 @@ def _tempo_map(root: ET.Element, file: Path):
         if ramped and nxt is not None and nxt > beat:
             ramps.append((beat, bpm, end_bpm))
             steps = math.ceil(nxt - beat)
-            for k in range(steps):   # one tempo per beat, linear in beats
-                points.append(TempoPoint(beat + k, bpm + (end_bpm - bpm) * (Fraction(k) + Fraction(1, 2)) / steps))
+            for k in range(steps):   # one tempo per beat, linear in beats (beat middles)
+                middle = (Fraction(k) + Fraction(1, 2)) / steps
+                points.append(TempoPoint(beat + k, bpm + (end_bpm - bpm) * middle))
         else:
             points.append(TempoPoint(beat, bpm))
     for n, m in enumerate(tm.iter("Meter")):

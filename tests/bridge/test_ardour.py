@@ -25,7 +25,7 @@ from ainur_cli.errors import BridgeError
 from ainur_cli.spec import parse_spec_text
 
 from daw_bridge.adapter import make_adapter
-from daw_bridge.ardour import ArdourAdapter, recent_session
+from daw_bridge.ardour import ArdourAdapter
 from daw_bridge.ardour_session import read_session_file
 from daw_bridge.facts import MeterPoint, TempoPoint
 from daw_bridge.oscio import OscPeer
@@ -283,19 +283,24 @@ def _session_xml(tempos: str, locations: str, extra: str = "") -> str:
 """
 
 
+def _loc(name: str, start: str, end: str, flags: str) -> str:
+    return f'<Location name="{name}" start="{start}" end="{end}" flags="{flags}"/>'
+
+
 def test_session_file_units_ramps_beat_time_markers_and_regions(tmp_path):
     folder = tmp_path / "hand"
     folder.mkdir()
     tempos = ('<Tempo npm="240" enpm="240" note-type="8" type="Tempo::Constant" sclock="0" quarters="0:0"/>'
               '<Tempo npm="120" enpm="80" note-type="4" type="Tempo::Ramped" quarters="8:0"/>'
               '<Tempo npm="80" enpm="80" note-type="4" type="Tempo::Constant" quarters="12:960"/>')
-    locations = (f'<Location name="Verse" start="a{120000 * SC}" end="a{120000 * SC}" flags="IsMark"/>'
-                 f'<Location name="Drop" start="b{4 * 1920}" end="b{4 * 1920}" flags="IsMark"/>'
-                 f'<Location name="session" start="a0" end="a{480000 * SC}" flags="IsSessionRange"/>'
-                 f'<Location name="cue 1" start="a{24000 * SC}" end="a{24000 * SC}" flags="IsMark,IsCueMarker" cue="0"/>'
-                 f'<Location name="xrun1" start="a{30000 * SC}" end="a{30000 * SC}" flags="IsMark,IsXrun"/>'
-                 f'<Location name="Bridge" start="a{144000 * SC}" end="a{168000 * SC}" flags="IsRangeMarker"/>'
-                 f'<Location name="Loop" start="a0" end="a{48000 * SC}" flags="IsAutoLoop,IsHidden"/>')
+    locations = "".join([
+        _loc("Verse", f"a{120000 * SC}", f"a{120000 * SC}", "IsMark"),
+        _loc("Drop", f"b{4 * 1920}", f"b{4 * 1920}", "IsMark"),            # music time
+        _loc("session", "a0", f"a{480000 * SC}", "IsSessionRange"),
+        _loc("cue 1", f"a{24000 * SC}", f"a{24000 * SC}", "IsMark,IsCueMarker"),
+        _loc("xrun1", f"a{30000 * SC}", f"a{30000 * SC}", "IsMark,IsXrun"),
+        _loc("Bridge", f"a{144000 * SC}", f"a{168000 * SC}", "IsRangeMarker"),
+        _loc("Loop", "a0", f"a{48000 * SC}", "IsAutoLoop,IsHidden")])
     (folder / "hand.ardour").write_text(_session_xml(tempos, locations), encoding="utf-8")
     s = read_session_file(folder)
     assert s.tempo[0] == TempoPoint(Fraction(0), Fraction(120))          # 240 eighths = 120 quarters
