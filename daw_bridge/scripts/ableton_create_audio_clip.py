@@ -10,7 +10,8 @@ already dispatches, so ``/live/track/create_audio_clip <track> <path> <beat>`` c
 
 Usage (Live may be running; quit it or reload the script afterwards)::
 
-    python ableton_create_audio_clip.py "<User Library>/Remote Scripts/AbletonOSC"
+    python -m daw_bridge.scripts.ableton_create_audio_clip "<User Library>/Remote Scripts/AbletonOSC"
+    (or: python daw_bridge/scripts/ableton_create_audio_clip.py "<...>/AbletonOSC")
 
 The script edits ``abletonosc/track.py`` in that folder in place, once (running it again
 changes nothing), after saving the original as ``track.py.before-ainur``. Then restart Live,

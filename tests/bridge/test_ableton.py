@@ -228,9 +228,10 @@ class TrackHandler:
 '''
 
 
-def run_patcher(folder: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(PATCHER), str(folder)], capture_output=True,
-                          text=True, timeout=60)
+def run_patcher(folder: Path, as_module: bool = False) -> subprocess.CompletedProcess:
+    how = ["-m", "daw_bridge.scripts.ableton_create_audio_clip"] if as_module else [str(PATCHER)]
+    return subprocess.run([sys.executable, *how, str(folder)], capture_output=True, text=True,
+                          timeout=60, cwd=PATCHER.parents[2])
 
 
 def test_abletonosc_patch(tmp_path):
@@ -246,7 +247,7 @@ def test_abletonosc_patch(tmp_path):
     assert handler.methods == ["create_audio_clip", "delete_device", "stop_all_clips"]
     assert (tmp_path / "abletonosc" / "track.py.before-ainur").read_text() == TRACK_PY
     patched = track_py.read_text(encoding="utf-8")
-    r = run_patcher(tmp_path)                                   # a second run changes nothing
+    r = run_patcher(tmp_path, as_module=True)                   # a second run changes nothing
     assert r.returncode == 0 and "nothing to do" in r.stdout
     assert track_py.read_text(encoding="utf-8") == patched
 
