@@ -110,6 +110,48 @@ def glue_reduction_db(block_power: np.ndarray, *, offset_db: float, threshold_db
     return smooth(held, coefficient(attack_ms, block, sample_rate))
 
 
+def compressor_gain_db(peak_db: np.ndarray, *, threshold_db: float, ratio: float,
+                       attack_ms: float, release_ms: float, block: int,
+                       sample_rate: int) -> np.ndarray:
+    """Gain (dB, ≤ 0, one per block) of a feed-forward peak compressor with a hard knee.
+
+    The level detector follows each block's peak instantly and falls at the rate of an
+    exponential release of the linear envelope (a straight line in dB:
+    ``8.69 dB`` per release time constant) — a closed form:
+    ``env[b] = max_k (peak[k] − r·(b − k))``; a one-pole attack then smooths that envelope
+    (linear domain), and the gain computer turns it into the reduction. Time constants follow
+    JUCE's convention (``time_ms / 2π``), as the strips' former ``pedalboard.Compressor`` did.
+
+    :param peak_db: per block, the largest |sample| in dBFS (−inf for silence).
+    """
+    if ratio <= 1.0 or peak_db.size == 0:
+        return np.zeros(peak_db.size)
+    d = np.nan_to_num(np.asarray(peak_db, dtype=np.float64), neginf=-400.0)
+    fall_db = 20.0 / math.log(10.0) * block / max(release_ms / (2.0 * math.pi) * 1e-3 * sample_rate, 1e-9)
+    k = np.arange(d.size, dtype=np.float64) * fall_db
+    held = np.maximum.accumulate(d + k) - k
+    # Attack: a one-pole on the linear envelope (rises take ~attack; falls are the release).
+    env = smooth(10.0 ** (held / 20.0), coefficient(attack_ms / (2.0 * math.pi), block, sample_rate))
+    with np.errstate(divide="ignore"):
+        env_db = 20.0 * np.log10(np.maximum(env, 1e-20))
+    return -np.maximum(env_db - threshold_db, 0.0) * (1.0 - 1.0 / ratio)
+
+
+def block_ramp(gain_lin: np.ndarray, block: int, start: int, stop: int) -> np.ndarray:
+    """Per-sample gain for samples ``start … stop − 1`` (``start`` a multiple of ``block``):
+    ramps linearly from each block's value at its first sample to the next block's, float32.
+
+    :param gain_lin: (blocks,) linear gains; the last one is held.
+    """
+    b0, b1 = start // block, -(-stop // block)
+    g = np.asarray(gain_lin[b0: b1 + 1], dtype=np.float32)
+    if g.size < b1 - b0 + 1:
+        g = np.append(g, g[-1:])
+    ramp = np.arange(block, dtype=np.float32) / np.float32(block)
+    out = g[:-1, None] + (g[1:] - g[:-1])[:, None] * ramp[None, :]
+    return out.reshape(-1)[: stop - start]
+
+
 def limiter_gain_db(required_db: np.ndarray, *, lookahead_blocks: int, release_coeff: float) -> np.ndarray:
     """Look-ahead limiter gain (dB, ≤ 0, one per block) that never exceeds ``required_db``.
 

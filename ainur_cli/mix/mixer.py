@@ -8,7 +8,10 @@ pre-master mix; :func:`ainur_cli.mix.master.linked_master` keeps it that way.
 Strip, in signal order (all settings in :class:`ainur_cli.mix.settings.PartMix`)::
 
     high-pass → low-pass → EQ bands        one cascade of biquads (scipy sosfilt)
-    → compressor                           pedalboard.Compressor (per channel)
+    → compressor                           per channel, feed-forward, hard knee: gain per
+                                           32-sample block from its peak, attack/release
+                                           ballistics (:func:`dynamics.compressor_gain_db`),
+                                           ramped linearly between blocks
     [→ post EQ]                            the master EQ, when the caller folds it in here
     → width (mid/side) → fader → constant-power pan
     send = fader · (L + R)/2 (post-fader, pre-pan, mono)
@@ -35,9 +38,9 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import pedalboard as pb
 import scipy.signal as ss
 
+from ainur_cli.mix import dynamics as dyn
 from ainur_cli.mix.eq import biquad
 from ainur_cli.mix.reverb import add_reverb
 from ainur_cli.mix.settings import DelayBus, EqBand, MixSettings, PartMix
@@ -46,6 +49,7 @@ log = logging.getLogger(__name__)
 
 MAX_DELAY_S = 30.0  # longest echo time
 _CHUNK = 1 << 17    # samples per work unit (cache-sized; no full-length temporaries)
+COMP_BLOCK = 32     # compressor control-rate block (samples)
 
 
 def _db(gain_db: float) -> float:
@@ -127,34 +131,35 @@ def process_stem(audio: np.ndarray, part: PartMix, settings: MixSettings, sample
     pre_sections = strip_sections(part, sample_rate) + ([] if has_comp else post)
     pre = _Filter(pre_sections) if pre_sections else None
     after = _Filter(post) if has_comp and post else None
-    comp = None
-    if has_comp:
-        c = part.compressor
-        comp = pb.Compressor(threshold_db=c.threshold_db, ratio=c.ratio, attack_ms=c.attack_ms,
-                             release_ms=c.release_ms)
-        comp.reset()
     fader = _db(part.gain_db)
     left, right = _pan_gains(part.pan)
     gl, gr = np.float32(fader * left), np.float32(fader * right)
     half, half_w = np.float32(0.5), np.float32(0.5 * part.width)
     wants_send = part.reverb_send > 0 or part.delay_send > 0
     send = np.empty(n, dtype=np.float32) if wants_send else None
-    for s in range(0, n, _CHUNK):
+    # Silence in, filters at rest → silence out, exactly: those chunks skip the filtering.
+    quiet = np.zeros(-(-n // _CHUNK), dtype=bool)
+    for i, s in enumerate(range(0, n, _CHUNK)):
         e = min(s + _CHUNK, n)
         src = x[:, s:e]
         if src.shape[0] == 1:
             src = np.repeat(src, 2, axis=0)
         dst = out[:, s:e]
-        # Silence in, filters at rest → silence out, exactly: those chunks skip the work.
         silent = not src.any()
         if pre is not None and not (silent and pre.idle()):
             pre(src, dst)
             silent = silent and not dst.any()
         elif not inplace:
             dst[...] = src
-        if comp is not None:
-            dst[...] = comp.process(dst, sample_rate, reset=False)  # keeps its envelope going
-            silent = silent and not dst.any()
+        quiet[i] = silent
+    gains = _compressor_gains(out, part, sample_rate) if has_comp else None
+    for i, s in enumerate(range(0, n, _CHUNK)):
+        e = min(s + _CHUNK, n)
+        dst = out[:, s:e]
+        silent = bool(quiet[i])
+        if gains is not None and not silent:
+            for ch in range(2):
+                dst[ch] *= dyn.block_ramp(gains[ch], COMP_BLOCK, s, e)
         if after is not None and not (silent and after.idle()):
             after(dst, dst)
             silent = silent and not dst.any()
@@ -186,6 +191,31 @@ def process_stem(audio: np.ndarray, part: PartMix, settings: MixSettings, sample
     if part.delay_send > 0:
         _add_delay(out, send, part.delay_send, settings.delay, part.pan, sample_rate, tempo_bpm)
     return out
+
+
+def _compressor_gains(audio: np.ndarray, part: PartMix, sample_rate: int) -> np.ndarray:
+    """The compressor's linear gain per channel and :data:`COMP_BLOCK`-sample block,
+    (2, blocks) float32, from each block's peak (see :func:`dynamics.compressor_gain_db`)."""
+    c = part.compressor
+    n = audio.shape[1]
+    peaks = np.zeros((audio.shape[0], -(-n // COMP_BLOCK)))
+    for s in range(0, n, _CHUNK):  # _CHUNK is a multiple of COMP_BLOCK
+        a = np.abs(audio[:, s: s + _CHUNK])
+        full, b0 = a.shape[1] // COMP_BLOCK, s // COMP_BLOCK
+        peaks[:, b0: b0 + full] = a[:, : full * COMP_BLOCK].reshape(a.shape[0], full, COMP_BLOCK).max(axis=2)
+        if a.shape[1] > full * COMP_BLOCK:
+            peaks[:, b0 + full] = a[:, full * COMP_BLOCK:].max(axis=1)
+    with np.errstate(divide="ignore"):
+        level_db = 20.0 * np.log10(peaks)
+    gain_db = [dyn.compressor_gain_db(level, threshold_db=c.threshold_db, ratio=c.ratio,
+                                      attack_ms=c.attack_ms, release_ms=c.release_ms,
+                                      block=COMP_BLOCK, sample_rate=sample_rate)
+               for level in level_db]
+    # Causal: block b's detector sees its whole block, so its gain takes effect from the
+    # next block on (block_ramp ramps from gain[b−1] to gain[b] across block b).
+    gain = np.ones((len(gain_db), peaks.shape[1] + 1))
+    gain[:, 1:] = 10.0 ** (np.stack(gain_db) / 20.0)
+    return gain[:, :-1].astype(np.float32)
 
 
 def _add_delay(out: np.ndarray, send: np.ndarray, level: float, bus: DelayBus, pan: float,
@@ -244,8 +274,8 @@ def mix_stems(stems: dict[str, np.ndarray], settings: MixSettings, sample_rate: 
     :param settings: the style's mix settings.
     :param sample_rate: Hz.
     :param tempo_bpm: tempo the delay bus syncs to (the song's first tempo).
-    :param workers: threads (pedalboard, sosfilt and the FFTs release the GIL); results do
-        not depend on it.
+    :param workers: threads (sosfilt and the FFTs release the GIL); results do not depend
+        on it.
     :param consume: remove each stem from ``stems`` once it is processed, so that its memory
         can be freed early (the caller's dict ends up empty).
     :param inplace: process each (2, samples) float32 stem in its own memory (the returned

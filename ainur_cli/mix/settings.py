@@ -17,7 +17,7 @@ ignored); every error names the file, line, field, bad value and the allowed ran
 :data:`MIX_FIELDS_DOC` is the field reference (Markdown) for ``docs/presets.md``.
 
 This module imports only the standard library and :mod:`ainur_cli.source`, so validating a
-preset never loads numpy or pedalboard.
+preset never loads numpy or scipy.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class EqBand:
 
 @dataclass(frozen=True)
 class Compressor:
-    """A part's compressor (pedalboard.Compressor: per channel, feed-forward)."""
+    """A part's compressor (per channel, feed-forward, hard knee; see mixer/dynamics)."""
 
     threshold_db: float = -18.0  # −60..0 dBFS
     ratio: float = 3.0           # 1..30 (1 = no compression)
@@ -69,7 +69,7 @@ class PartMix:
 
 @dataclass(frozen=True)
 class ReverbBus:
-    """The reverb bus (pedalboard.Reverb, 100 % wet), run on each part's send."""
+    """The reverb bus (a seeded stereo IR, FFT convolution, 100 % wet), run on each part's send."""
 
     room_size: float = 0.5     # 0..1
     damping: float = 0.5       # 0..1 (high-frequency absorption)
@@ -81,7 +81,7 @@ class ReverbBus:
 
 @dataclass(frozen=True)
 class DelayBus:
-    """The echo bus (pedalboard.Delay, 100 % wet), tempo-synced, run on each part's send."""
+    """The echo bus (feedback delay, 100 % wet), tempo-synced, run on each part's send."""
 
     time_beats: float = 0.75    # 1/16..4 beats (quarter notes); 0.75 = dotted eighth
     feedback: float = 0.3       # 0..0.95
