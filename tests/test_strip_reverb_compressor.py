@@ -1,0 +1,128 @@
+"""The strip's own effects: the seeded FFT reverb and the block-rate part compressor.
+
+Measured on synthesised signals with independent references: the reverb's decay (Schroeder
+backward integration of its impulse response) against the documented T60 model, its level
+against its send, its stereo width, pre-delay and linearity; the compressor's steady-state
+gain reduction against the static curve, its attack and release, and that quiet signals pass
+bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.signal as ss
+
+from ainur_cli.mix.mixer import process_stem
+from ainur_cli.mix.reverb import add_reverb, impulse_response, t60_s
+from ainur_cli.mix.settings import Compressor, MixSettings, PartMix, ReverbBus
+
+SR = 48000
+
+
+def _edc_t60(ir: np.ndarray, sample_rate: int) -> float:
+    """T60 from the −5 … −35 dB slope of the energy decay curve (Schroeder)."""
+    e = np.cumsum((ir.astype(np.float64) ** 2)[::-1])[::-1]
+    edc = 10 * np.log10(e / e[0])
+    i5, i35 = np.argmax(edc < -5), np.argmax(edc < -35)
+    return 2.0 * (i35 - i5) / sample_rate
+
+
+@pytest.mark.parametrize("room, damping", [(0.3, 0.5), (0.55, 0.45), (0.8, 0.2)])
+def test_reverb_decay_follows_the_model(room, damping):
+    bus = ReverbBus(room_size=room, damping=damping, highpass_hz=20.0)
+    ir = impulse_response(bus, SR)
+    # Broadband decay sits between the model's T60 at 4 kHz and at 100 Hz.
+    lo, hi = t60_s(bus, np.array([4000.0, 100.0]))
+    measured = _edc_t60(ir[0], SR)
+    assert 0.7 * lo <= measured <= 1.1 * hi, (measured, lo, hi)
+    # Damping: the top octave dies faster than the low mids.
+    bands = {f: ss.sosfilt(ss.butter(4, f, "bandpass", fs=SR, output="sos"), ir[0])
+             for f in [(400, 800), (8000, 16000)]}
+    assert _edc_t60(bands[(8000, 16000)], SR) < _edc_t60(bands[(400, 800)], SR)
+
+
+def test_reverb_level_width_predelay_and_determinism():
+    bus = ReverbBus(room_size=0.55, damping=0.45, width=1.0, predelay_ms=20.0, highpass_hz=150.0)
+    ir = impulse_response(bus, SR)
+    assert np.allclose(np.sum(ir.astype(np.float64) ** 2, axis=1), 1.0, rtol=1e-4)
+    assert abs(np.corrcoef(ir[0], ir[1])[0, 1]) < 0.1          # width 1: uncorrelated sides
+    mono = impulse_response(ReverbBus(room_size=0.55, damping=0.45, width=0.0), SR)
+    assert np.array_equal(mono[0], mono[1])                      # width 0: one tail
+    assert np.array_equal(ir, impulse_response(ReverbBus(0.55, 0.45, 1.0, -6.0, 20.0, 150.0), SR))
+
+    noise = np.random.default_rng(3).standard_normal(SR * 6).astype(np.float32)
+    out = np.zeros((2, noise.size), np.float32)
+    add_reverb(out, noise, 1.0, bus, SR)
+    # 0 dB return ≈ as loud as a white send (the send's high-pass removes a little).
+    gain_db = 10 * math.log10(np.mean(out[:, SR * 2:] ** 2) / np.mean(noise ** 2))
+    assert -1.0 < gain_db < 0.5
+    click = np.zeros(SR, np.float32)
+    click[1000] = 1.0
+    out = np.zeros((2, SR), np.float32)
+    add_reverb(out, click, 1.0, bus, SR)
+    first = int(np.flatnonzero(np.abs(out[0]) > 1e-6)[0])
+    assert first >= 1000 + int(0.020 * SR)                       # nothing before the pre-delay
+
+
+def test_reverb_is_linear_and_skips_nothing_audible():
+    bus = ReverbBus()
+    rng = np.random.default_rng(4)
+    a = np.zeros(SR * 20, np.float32)
+    b = np.zeros(SR * 20, np.float32)
+    a[SR: 2 * SR] = rng.standard_normal(SR)
+    b[15 * SR: 16 * SR] = rng.standard_normal(SR)    # silent blocks in between are skipped
+    ya, yb, yab = (np.zeros((2, a.size), np.float32) for _ in range(3))
+    add_reverb(ya, a, 0.5, bus, SR)
+    add_reverb(yb, b, 0.5, bus, SR)
+    add_reverb(yab, a + b, 0.5, bus, SR)
+    assert np.max(np.abs(yab - ya - yb)) < 1e-5 * np.max(np.abs(yab))
+    # The direct convolution of a stretch agrees with the block convolution.
+    ir = impulse_response(bus, SR)
+    pre = int(round(bus.predelay_ms * 1e-3 * SR))
+    ref = np.convolve(a[: 3 * SR], ir[0])[: 3 * SR - pre] * 0.5
+    assert np.max(np.abs(ya[0, pre: 3 * SR] - ref)) < 1e-5
+
+
+def _tone(level_db: float, seconds: float, freq: float = 220.0) -> np.ndarray:
+    t = np.arange(int(seconds * SR)) / SR
+    x = (10 ** (level_db / 20) * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+    return np.stack([x, x])
+
+
+def test_compressor_static_curve_attack_and_release():
+    comp = Compressor(threshold_db=-20.0, ratio=4.0, attack_ms=10.0, release_ms=200.0)
+    part = PartMix(compressor=comp)
+    loud = _tone(-8.0, 2.0)
+    quiet = _tone(-30.0, 2.0)
+    x = np.concatenate([quiet, loud, quiet], axis=1)
+    y = process_stem(x, part, MixSettings(), SR, 120.0)
+
+    def level_db(a, t0, t1):
+        seg = a[0, int(t0 * SR): int(t1 * SR)]
+        return 20 * math.log10(np.max(np.abs(seg)))
+
+    # Below threshold: untouched, bit for bit.
+    assert np.array_equal(y[:, : SR], x[:, : SR])
+    # Settled above threshold: −8 dBFS peaks over a −20 dB threshold at 4:1 → −17 dBFS.
+    settled = level_db(y, 3.0, 3.9)
+    assert abs(settled - (-20.0 + 12.0 / 4.0)) < 1.0, settled
+    # Attack: the onset passes louder than the settled level, and settles within ~50 ms.
+    assert level_db(y, 2.0, 2.003) > settled + 3.0
+    assert abs(level_db(y, 2.05, 2.1) - settled) < 1.0
+    # Release: right after the loud part the quiet tone is still turned down, later it is not.
+    assert level_db(y, 4.0, 4.02) < -30.0 - 3.0
+    assert abs(level_db(y, 5.5, 6.0) - (-30.0)) < 0.1
+
+
+def test_compressor_is_per_channel_and_deterministic():
+    comp = Compressor(threshold_db=-24.0, ratio=3.0, attack_ms=5.0, release_ms=100.0)
+    left = _tone(-6.0, 1.0)[0]
+    right = _tone(-40.0, 1.0)[1]
+    x = np.stack([left, right])
+    y = process_stem(x, PartMix(compressor=comp), MixSettings(), SR, 120.0)
+    assert np.max(np.abs(y[0])) < 0.6 * np.max(np.abs(x[0]))   # the loud side is reduced
+    assert np.array_equal(y[1], x[1])                            # the quiet side is not
+    assert np.array_equal(y, process_stem(x, PartMix(compressor=comp), MixSettings(), SR, 120.0))
