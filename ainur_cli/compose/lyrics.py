@@ -13,7 +13,9 @@
   its vowel groups (checked against pyphen's en_US hyphenation) and gets no phones (``()``)
   and stress 1 on its first syllable;
 * each syllable carries the orthographic piece of the word it covers ("hap" + "py"); the
-  pieces of a word always join back to the word as written.
+  pieces of a word always join back to the word as written;
+* a token ``@BAR.BEAT[+FRACTION]`` before a word pins that word (and, before the first word,
+  the line) to a song position; pins are not sung (``LyricLine.pins``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Iterable
 
 from ainur_cli.compose.numbers import number_words
 from ainur_cli.compose.pronounce import pronounce, split_syllables
+from ainur_cli.spec import LyricPin, pin_segments
 
 
 @dataclass(frozen=True)
@@ -48,10 +51,18 @@ class Word:
 
 @dataclass(frozen=True)
 class LyricLine:
-    """One lyric line as written and its words (empty when nothing in it can be sung)."""
+    """One lyric line as written (without its pins) and its words (empty when nothing in it
+    can be sung). ``pins``: ``(word index, LyricPin)`` for each pinned word, in order; word 0
+    pinned means the line is pinned (see :func:`ainur_cli.spec.pin_segments`)."""
 
     text: str
     words: tuple[Word, ...]
+    pins: tuple[tuple[int, LyricPin], ...] = ()
+
+    @property
+    def line_pin(self) -> LyricPin | None:
+        """The pin of the line's first word, if any."""
+        return self.pins[0][1] if self.pins and self.pins[0][0] == 0 else None
 
     @property
     def syllables(self) -> tuple[Syllable, ...]:
@@ -219,8 +230,24 @@ def syllabify_word(word: str) -> Word:
 
 
 def parse_line(line: str) -> LyricLine:
-    """One lyric line → its words and syllables."""
-    return LyricLine(line, tuple(syllabify_word(w) for w in words_of(line)))
+    """One lyric line → its words and syllables; ``@5.3`` pins before words are read into
+    ``pins`` and left out of ``text`` (:func:`ainur_cli.spec.pin_segments`).
+
+    :raises ValueError: a token that starts like a pin but is none (the spec refuses those).
+    """
+    if "@" not in line:
+        return LyricLine(line, tuple(syllabify_word(w) for w in words_of(line)))
+    words: list[str] = []
+    pins: list[tuple[int, LyricPin]] = []
+    texts: list[str] = []
+    for pin, text in pin_segments(line):
+        if pin is not None and (not pins or pins[-1][0] != len(words)):
+            pins.append((len(words), pin))
+        words += words_of(text)
+        if text:
+            texts.append(text)
+    pins = [(k, p) for k, p in pins if k < len(words)]
+    return LyricLine(" ".join(texts), tuple(syllabify_word(w) for w in words), tuple(pins))
 
 
 def parse_lyrics(text_or_lines: str | Iterable[str]) -> tuple[LyricLine, ...]:

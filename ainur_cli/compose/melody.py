@@ -23,18 +23,21 @@ The singer's range follows ``parts.lead.octave``: octave 4 → A3..E5, octave 3 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
 from ainur_cli.compose.context import Context, velocity
 from ainur_cli.compose.lyrics import LyricLine, parse_lyrics
-from ainur_cli.compose.meter import EPS
+from ainur_cli.compose.meter import EPS, swing_time
 from ainur_cli.compose.pitch import choose_pitches, clashes, nearest_allowed
-from ainur_cli.compose.rhythm import durations, place_syllables, slot_grid
+from ainur_cli.compose.rhythm import durations, place_syllables, slot_grid, with_points
 from ainur_cli.compose.seeds import rng_for
 from ainur_cli.compose.types import Note
 from ainur_cli.errors import SpecError
+from ainur_cli.spec import PIN_SYNTAX, LyricPin
 
 BREATH_BEATS = 0.5
 STEPS = (0.5, 0.25)
@@ -76,16 +79,25 @@ class MelodyComposer:
         for s in self.ctx.sections:
             if not s.lyrics:
                 continue
-            lines = parse_lyrics(s.lyrics)
+            try:
+                lines = parse_lyrics(s.lyrics)
+            except ValueError as e:  # a bad pin (the spec refuses them; sections built in code)
+                raise SpecError(f"section '{s.name}': the lyric pin {e.args[1]}",
+                                file=self.spec_file, field=f"sections[{s.index}].lyrics",
+                                value=e.args[0], allowed=PIN_SYNTAX) from None
             for j, line in enumerate(lines):
                 if not line.syllables:
                     raise SpecError(
                         f"section '{s.name}', lyric line {j + 1} has nothing singable (no letters or numbers)",
                         file=self.spec_file, field=f"sections[{s.index}].lyrics", value=line.text,
                         allowed="words, letters or numbers")
-            slots = self._slots(s, lines)
+            if any(ln.pins for ln in lines):
+                slots, forced = self._pinned_slots(s, lines)
+            else:
+                slots, forced = self._slots(s, lines), [{} for _ in lines]
             for j, (line, (a, b)) in enumerate(zip(lines, slots)):
-                notes, meta = self._sing(s, j, line, a, b, line_index, final=j == len(lines) - 1)
+                notes, meta = self._sing(s, j, line, a, b, line_index, final=j == len(lines) - 1,
+                                         forced=forced[j])
                 out.notes += notes
                 out.lines.append(meta)
                 if meta.get("warning"):
@@ -103,15 +115,89 @@ class MelodyComposer:
         shared equally, or by syllable count when that makes fewer lines crowded."""
         bars = self.ctx.section_bars(s)
         count = len(lines)
-        syllables = [len(ln.syllables) for ln in lines]
         groups = [(b.start + o, b.start + o + g) for b in bars for o, g in b.groups]
         if count > len(groups):
             raise SpecError(
                 f"section '{s.name}' has {count} lyric lines but only {len(groups)} beats to sing them in",
                 file=self.spec_file, field=f"sections[{s.index}].lyrics", value=count,
                 allowed=f"at most {len(groups)} lines here; add bars or split the section")
+        return self._share(lines, [(b.start, b.end) for b in bars], groups)
+
+    def _pin_beat(self, s, j: int, pin: LyricPin) -> float:
+        """The song beat of a pin of line ``j`` of section ``s`` (checked against its meter)."""
+        first, last = s.start_bar + 1, s.start_bar + s.bars
+        if not first <= pin.bar <= last:
+            raise SpecError(f"section '{s.name}', lyric line {j + 1}: the pin {pin.text()} is "
+                            f"outside the section", file=self.spec_file,
+                            field=f"sections[{s.index}].lyrics", value=pin.text(),
+                            allowed=f"bars {first}..{last} (song bars, counted from 1)")
+        bar = self.ctx.bars[pin.bar - 1]
+        if pin.beat > bar.numerator:
+            raise SpecError(f"section '{s.name}', lyric line {j + 1}: the pin {pin.text()} names "
+                            f"beat {pin.beat} of a {bar.numerator}/{bar.denominator} bar",
+                            file=self.spec_file, field=f"sections[{s.index}].lyrics",
+                            value=pin.text(), allowed=f"beats 1..{bar.numerator}")
+        return bar.start + float((pin.beat - 1 + pin.offset) * Fraction(4, bar.denominator))
+
+    def _pinned_slots(self, s, lines: tuple[LyricLine, ...]) -> tuple[list, list[dict]]:
+        """Slots when lines or words are pinned: a pinned line's slot starts at its pin; the
+        unpinned lines after it (or before the first pin) share the room up to the next
+        pinned line (or the section's end) as :meth:`_slots` shares a section. Also returns,
+        per line, ``{syllable index: beat}`` of its pinned syllables."""
+        beats = [[(k, self._pin_beat(s, j, p)) for k, p in ln.pins] for j, ln in enumerate(lines)]
+        for j, pins in enumerate(beats):
+            for (_, x), (_, y) in zip(pins, pins[1:]):
+                if y <= x + EPS:  # e.g. "@5.5" and "@6.1" in a 4/4 bar... refused by the spec
+                    raise self._pin_error(s, j, lines[j], "its pins are not in increasing order",
+                                          "pins in song order")
+        starts = [pins[0][1] if pins and pins[0][0] == 0 else None for pins in beats]
+        heads = [j for j in range(len(lines)) if j == 0 or starts[j] is not None]
+        bars = self.ctx.section_bars(s)
+        section_start, section_end = float(s.start_beat), float(s.end_beat)
+        slots: list[tuple[float, float]] = []
+        for h, head in enumerate(heads):
+            group = lines[head: heads[h + 1] if h + 1 < len(heads) else len(lines)]
+            a = starts[head] if starts[head] is not None else section_start
+            b = starts[heads[h + 1]] if h + 1 < len(heads) else section_end
+            if b <= a + EPS:
+                raise self._pin_error(s, head, lines[head], "the next pin leaves it no room",
+                                      "move the next line's pin later or drop it")
+            if len(group) == 1:
+                slots.append((a, b))
+                continue
+            units = [(max(x.start, a), min(x.end, b)) for x in bars if x.end > a + EPS and x.start < b - EPS]
+            groups = [(max(x.start + o, a), min(x.start + o + g, b)) for x in bars for o, g in x.groups
+                      if x.start + o + g > a + EPS and x.start + o < b - EPS]
+            if len(group) > len(groups):
+                raise self._pin_error(s, head, lines[head], f"it and the {len(group) - 1} unpinned "
+                                      f"line(s) after it have only {len(groups)} beats before the "
+                                      f"next pin", "pin the lines after it, or move the next pin later")
+            slots += self._share(group, units if len(group) <= len(units) else [], groups)
+        forced: list[dict] = []
+        for j, (pins, (a, b)) in enumerate(zip(beats, slots)):
+            first = [sum(len(w.syllables) for w in lines[j].words[:k]) for k, _ in pins]
+            out = {}
+            for i, (k, x) in zip(first, pins):
+                if not a - EPS <= x < b - EPS:
+                    raise self._pin_error(s, j, lines[j], f"the pin {lines[j].pins[len(out)][1].text()} "
+                                          f"is outside the line's place (beats {a:g}..{b:g})",
+                                          "pin the line's first word too, or move the pin")
+                out[i] = x
+            forced.append(out)
+        return slots, forced
+
+    def _pin_error(self, s, j: int, line: LyricLine, why: str, allowed: str) -> SpecError:
+        pins = " ".join(p.text() for _, p in line.pins) or "(none)"
+        return SpecError(f"section '{s.name}', lyric line {j + 1} (pins {pins}): {why}",
+                         file=self.spec_file, field=f"sections[{s.index}].lyrics",
+                         value=line.text, allowed=allowed)
+
+    def _share(self, lines, bar_units: list, groups: list) -> list[tuple[float, float]]:
+        """Share whole bars (when there are enough) or beat groups among ``lines``."""
+        count = len(lines)
+        syllables = [len(ln.syllables) for ln in lines]
         options = []
-        for units in ([(b.start, b.end) for b in bars] if count <= len(bars) else [], groups):
+        for units in (bar_units if count <= len(bar_units) else [], groups):
             if not units:
                 continue
             equal = [len(units) // count + (1 if j < len(units) % count else 0) for j in range(count)]
@@ -140,17 +226,29 @@ class MelodyComposer:
 
     # -- one line -------------------------------------------------------------------------
     def _sing(self, s, j: int, line: LyricLine, a: float, b: float, line_index: int,
-              final: bool) -> tuple[list[Note], dict]:
+              final: bool, forced: dict | None = None) -> tuple[list[Note], dict]:
         syl = line.syllables
         n = len(syl)
         warning = None
+        onsets = None
         for step, breath in ((STEPS[0], _breath(b - a)), (STEPS[1], _breath(b - a)), (STEPS[1], 0.0)):
             grid = slot_grid(self.ctx.bars, a, b, step)
             span_end = b - breath
-            if n <= int(np.count_nonzero(grid.positions < span_end - EPS)):
+            if forced:
+                grid = with_points(grid, list(forced.values()))
+                onsets = self._forced_rhythm(line, grid, a, span_end, forced)
+                if onsets is not None:
+                    break
+            elif n <= int(np.count_nonzero(grid.positions < span_end - EPS)):
                 break
         else:
             most = int(np.count_nonzero(grid.positions < b - EPS))
+            if forced:
+                raise self._pin_error(
+                    s, j, line, f"its {n} syllables do not fit between its pins and the end of "
+                    f"its place (beats {a:g}..{b:g}) even in sixteenth notes",
+                    f"at most {most} syllables there: move the next pin later, this pin earlier, "
+                    f"spread the pins, or shorten the line")
             raise SpecError(
                 f"section '{s.name}', lyric line {j + 1} has {n} syllables: too many to sing in its "
                 f"{b - a:g} beats even in sixteenth notes", file=self.spec_file,
@@ -161,7 +259,8 @@ class MelodyComposer:
             warning = (f"section '{s.name}', lyric line {j + 1} ({n} syllables in {b - a:g} beats) is "
                        f"sung in sixteenth notes{'' if breath else ' without a breath'}; add bars or "
                        f"shorten the line to sing it comfortably")
-        onsets = self._rhythm(line, grid, a, span_end)
+        if onsets is None:
+            onsets = self._rhythm(line, grid, a, span_end)
         lengths = durations(onsets, span_end, step)
         pitches = self._pitches_for(s, line, onsets, grid, a, final)
         ctx = self.ctx
@@ -179,9 +278,64 @@ class MelodyComposer:
         meta = {"section": s.index, "section_name": s.name, "line": j, "line_index": line_index,
                 "text": line.text, "syllables": n, "start_beat": a, "end_beat": b,
                 "grid_beats": step, "compressed": warning is not None}
+        if forced:
+            meta["pins"] = [p.text() for _, p in line.pins]
+            meta["pinned_beats"] = sorted(forced.values())
         if warning:
             meta["warning"] = warning
         return notes, meta
+
+    def _forced_rhythm(self, line: LyricLine, grid, a: float, span_end: float,
+                       forced: dict) -> list[float] | None:
+        """Onsets with the pinned syllables exactly on their beats, or None when they do not
+        fit on this grid."""
+        stresses, emphasis, word_final = self._stress_pattern(line)
+        at = {i: int(np.argmin(np.abs(grid.positions - x))) for i, x in forced.items()}
+        key = (tuple(stresses), tuple(emphasis), tuple(word_final), grid.key(a),
+               round(span_end - a, 4), tuple(sorted(at.items())))
+        if key not in self._rhythms:
+            rng = rng_for(self.ctx.seed, "rhythm", key[:3], round(span_end - a, 4), grid.step)
+            try:
+                idx = place_syllables(key[0], key[1], key[2], grid, span_end, rng, forced=at)
+            except ValueError:
+                return None
+            self._rhythms[key] = [float(grid.positions[i]) - a for i in idx]
+        onsets = [a + o for o in self._rhythms[key]]
+        for i, x in forced.items():
+            onsets[i] = self._unswung(x)  # exactly the pin (not a + offset, which may round)
+            if (i > 0 and onsets[i] <= onsets[i - 1] + EPS) or \
+                    (i + 1 < len(onsets) and onsets[i] >= onsets[i + 1] - EPS):
+                onsets[i] = x  # a neighbour swings past it: keep the order, swing it too
+        return onsets
+
+    def _unswung(self, beat: float) -> float:
+        """The position that the style's swing (applied to the melody after composing, see
+        :func:`ainur_cli.compose.feel.apply_feel`) moves onto ``beat``: pinned syllables land
+        exactly on their pins, swung or not."""
+        swing = self.ctx.style.swing
+        bar = self.ctx.bars.at(beat)
+        if swing <= 0 or bar.compound:
+            return beat
+        unit = 0.5 if self.ctx.style.swing_unit == 8 else 0.25
+        pair = 2 * unit
+        k = math.floor((beat - bar.start) / pair + EPS)
+        if (k + 1) * pair > bar.length + EPS:
+            return beat
+        y = beat - bar.start - k * pair
+        x = y / (1 + swing) if y <= unit * (1 + swing) else unit + (y - unit * (1 + swing)) / (1 - swing)
+        out = bar.start + k * pair + x
+        return out if abs(swing_time(out, bar, swing, unit) - beat) < 1e-9 else beat
+
+    @staticmethod
+    def _stress_pattern(line: LyricLine) -> tuple[list, list, list]:
+        stresses, emphasis, word_final = [], [], []
+        for w in line.words:
+            poly = len(w.syllables) > 1
+            for k, sy in enumerate(w.syllables):
+                stresses.append(sy.stress)
+                emphasis.append(1.0 if poly else 0.55)
+                word_final.append(k == len(w.syllables) - 1)
+        return stresses, emphasis, word_final
 
     def _melisma_pitch(self, pitch: int, chord_pcs) -> int:
         """The second note of a held syllable: a step down in the key (or a chord tone)."""
@@ -192,13 +346,7 @@ class MelodyComposer:
         return nearest_allowed(pitch - 3, chord_pcs, self.scale, self.low, self.high, prefer_chord=True)
 
     def _rhythm(self, line: LyricLine, grid, a: float, span_end: float) -> list[float]:
-        stresses, emphasis, word_final = [], [], []
-        for w in line.words:
-            poly = len(w.syllables) > 1
-            for k, sy in enumerate(w.syllables):
-                stresses.append(sy.stress)
-                emphasis.append(1.0 if poly else 0.55)
-                word_final.append(k == len(w.syllables) - 1)
+        stresses, emphasis, word_final = self._stress_pattern(line)
         key = (tuple(stresses), tuple(emphasis), tuple(word_final), grid.key(a), round(span_end - a, 4))
         if key not in self._rhythms:
             rng = rng_for(self.ctx.seed, "rhythm", key[:3], round(span_end - a, 4), grid.step)

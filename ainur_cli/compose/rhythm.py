@@ -63,14 +63,30 @@ def _stress_cost(stress: int, emphasis: float, weights: np.ndarray) -> np.ndarra
     return emphasis * 0.5 * np.maximum(0.0, weights - 1.0)
 
 
+def with_points(grid: Grid, beats: list[float]) -> Grid:
+    """``grid`` with the positions ``beats`` added where it lacks them (weight 0: off the
+    grid, e.g. a pinned triplet or a DAW's lyric tick), kept sorted."""
+    pos, w = list(grid.positions), list(grid.weights)
+    for b in beats:
+        if not any(abs(p - b) < EPS for p in pos):
+            k = int(np.searchsorted(np.asarray(pos), b)) if pos else 0
+            pos.insert(k, b)
+            w.insert(k, 0.0)
+    return Grid(np.asarray(pos, dtype=np.float64), np.asarray(w, dtype=np.float64), grid.step)
+
+
 def place_syllables(stresses: tuple[int, ...], emphasis: tuple[float, ...], word_final: tuple[bool, ...],
-                    grid: Grid, span_end: float, rng: np.random.Generator) -> np.ndarray:
+                    grid: Grid, span_end: float, rng: np.random.Generator,
+                    forced: dict[int, int] | None = None) -> np.ndarray:
     """Grid indices (increasing) of the syllables' onsets, all before ``span_end``.
 
     :param stresses: per syllable 1 primary, 2 secondary, 0 none.
     :param emphasis: per syllable, how much its stress matters (lower for one-syllable words).
     :param word_final: per syllable, True when it ends a word (rests may follow it).
-    :raises ValueError: when there are more syllables than grid points before ``span_end``.
+    :param forced: syllable index → the grid index it must start on (pinned lyrics); rests
+        of any length may then come before a forced syllable.
+    :raises ValueError: when there are more syllables than grid points before ``span_end``,
+        or the forced positions leave no placement.
     """
     n = len(stresses)
     pos, w = grid.positions, grid.weights
@@ -88,10 +104,15 @@ def place_syllables(stresses: tuple[int, ...], emphasis: tuple[float, ...], word
         place[i] = _stress_cost(stresses[i], emphasis[i], w)
     place += rng.uniform(0.0, 0.35, size=(n, m))
     place[:, usable:] = np.inf
+    max_k = max(1, min(usable - 1, int(math.ceil(MAX_GAP_BEATS / grid.step))))
+    for i, q in (forced or {}).items():
+        keep = place[i, q]
+        place[i] = np.inf
+        place[i, q] = keep
+        max_k = max(1, usable - 1)
     cost = np.full((n, m), np.inf)
     back = np.zeros((n, m), dtype=np.int64)
     cost[0] = place[0] + 0.3 * (pos - pos[0])
-    max_k = max(1, min(usable - 1, int(math.ceil(MAX_GAP_BEATS / grid.step))))
     gaps = [(k, pos[k:] - pos[:-k]) for k in range(1, min(max_k, m - 1) + 1)]
     idx = np.arange(m)
     for i in range(1, n):
