@@ -18,21 +18,31 @@ from ainur_cli.mix.truepeak import block_abs_max
 
 
 def apply_curve(curve: np.ndarray, block: int, src: dict[str, np.ndarray], dst: dict[str, np.ndarray],
-           mix: np.ndarray) -> None:
-    """``dst[k] = src[k]·g`` for every stem and ``mix = Σ dst[k]``, chunk by chunk (``dst``
-    may be ``src``; ``mix`` is overwritten)."""
+                mix: np.ndarray, *, workers: int = 2) -> None:
+    """``dst[k] = src[k]·g`` for every stem and ``mix = Σ dst[k]`` (in ``src`` order), chunk
+    by chunk (``dst`` may be ``src``; ``mix`` is overwritten). Two threads take alternate
+    chunks (numpy releases the GIL); every chunk is computed the same way whoever runs it."""
     n = mix.shape[1]
-    for s in range(0, n, CHUNK):
-        e = min(s + CHUNK, n)
-        g = dyn.curve_span(curve, block, s, e)
-        first = True
-        for k, v in src.items():
-            np.multiply(v[:, s:e], g, out=dst[k][:, s:e])
-            if first:
-                np.copyto(mix[:, s:e], dst[k][:, s:e])
-                first = False
-            else:
-                np.add(mix[:, s:e], dst[k][:, s:e], out=mix[:, s:e])
+
+    def run(first: int) -> None:
+        for s in range(first * CHUNK, n, CHUNK * workers):
+            e = min(s + CHUNK, n)
+            g = dyn.curve_span(curve, block, s, e)
+            done = False
+            for k, v in src.items():
+                np.multiply(v[:, s:e], g, out=dst[k][:, s:e])
+                if done:
+                    np.add(mix[:, s:e], dst[k][:, s:e], out=mix[:, s:e])
+                else:
+                    np.copyto(mix[:, s:e], dst[k][:, s:e])
+                    done = True
+
+    workers = max(1, int(workers))
+    if workers == 1:
+        run(0)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(run, range(workers)))
 
 
 def eq_sum_peaks(stems: dict[str, np.ndarray], sos: np.ndarray | None, block: int,
