@@ -43,7 +43,8 @@ COMB_PASS_S = 1378 / 44100   # mean Freeverb comb delay: one pass of the decay m
 TAIL_DB = 70.0               # the IR ends when its slowest band has decayed this much
 ONSET_S = 0.006
 MAX_IR_S = 15.0
-BATCH = 8                    # overlap-save blocks transformed together
+BATCH = 8                    # overlap-save blocks transformed together (at most)
+BATCH_SAMPLES = 1 << 21      # … and at most this many window samples per batch (memory)
 IR_SEED = 0x41696E75         # "Ainu": the tail's noise (fixed: same settings → same IR)
 
 
@@ -128,8 +129,8 @@ def add_reverb(out: np.ndarray, send: np.ndarray, gain: float, bus: ReverbBus,
 
     Overlap-save: block ``j`` of the return needs the send from ``j·hop − (IR − 1)`` to
     ``(j + 1)·hop``. Blocks whose window is silent are skipped; the others are transformed
-    :data:`BATCH` at a time (pocketfft vectorises across the rows of a batch: about twice
-    as fast as one transform at a time).
+    up to :data:`BATCH` at a time (pocketfft vectorises across the rows of a batch: about
+    twice as fast as one transform at a time).
 
     :param out: (2, samples) float32, modified in place.
     :param send: (samples,) float32 mono send (not modified).
@@ -155,8 +156,9 @@ def add_reverb(out: np.ndarray, send: np.ndarray, gain: float, bus: ReverbBus,
     lo = np.clip(starts - history, 0, n) // piece
     hi = -(-np.clip(starts + hop, 0, n) // piece)
     active = starts[sounding[hi] > sounding[lo]]
-    for b0 in range(0, active.size, BATCH):
-        group = active[b0: b0 + BATCH]
+    batch = max(1, min(BATCH, BATCH_SAMPLES // size))
+    for b0 in range(0, active.size, batch):
+        group = active[b0: b0 + batch]
         windows = np.zeros((group.size, size), dtype=np.float32)
         for r, s in enumerate(group):
             a, b = max(int(s) - history, 0), min(int(s) + hop, n)
