@@ -250,8 +250,11 @@ def test_offline_import_puts_the_stems_on_tracks_at_their_samples(ardour, render
     placed = {d["track"]: d for d in res.details["regions"]}
     for stem in p.stems:
         region = by_track[f"Ainur {stem.part}"]
-        assert region.position_sample == p.start_sample + stem.start_sample
-        assert region.length_samples == stem.duration_samples
+        at = p.start_sample + stem.start_sample
+        # Where Ardour's Lua says it put the region, and what Ardour saved.
+        assert (placed[region.track]["position_sample"], placed[region.track]["length_samples"]) \
+            == (at, stem.duration_samples)
+        assert (region.position_sample, region.length_samples) == (at, stem.duration_samples)
         assert {back.sources[i] for i in region.source_ids} == {str(stem.path)}
         audio, _ = sf.read(stem.path, dtype="float32")  # Ardour read the real file
         assert placed[region.track]["peak"] == pytest.approx(float(np.abs(audio).max()), abs=1e-4)
