@@ -156,10 +156,27 @@ def pin_segments(line: str) -> list[tuple[LyricPin | None, str]]:
     return [(pin, text.strip()) for pin, text in out]
 
 
+class LyricText(str):
+    """A lyric line whose text is what is sung (no pins) and which carries the same line as
+    pinned spec text in ``pinned`` (``@5.1 Walking @5.2 home``): how a spec built from a DAW
+    session keeps the session's lyric timing while its lines read as their words."""
+
+    pinned: str
+
+    def __new__(cls, text: str, pinned: str) -> "LyricText":
+        obj = super().__new__(cls, text)
+        obj.pinned = pinned
+        return obj
+
+    def __reduce__(self):
+        return (LyricText, (str(self), self.pinned))
+
+
 @dataclass(frozen=True)
 class SectionSpec:
     """One section as written: ``name``, ``kind``, ``bars`` >= 1, ``energy`` 0..1, lyric lines
-    (pins such as ``@5.3`` stay in a line's text; :func:`pin_segments` reads them)."""
+    (pins such as ``@5.3`` stay in a line's text, :func:`pin_segments` reads them; a line from
+    a DAW session is a :class:`LyricText` that carries its pins beside its words)."""
 
     name: str
     kind: str

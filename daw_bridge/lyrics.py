@@ -11,8 +11,9 @@ Timed events (MIDI ``lyrics`` meta events, the text events of .kar karaoke files
 * when the events carry none of these line marks, a gap of 4 beats (a 4/4 bar) or more
   between two events starts a new line.
 
-Each line keeps the beat of its first event (:class:`TimedLine`), so a composer that can pin
-lines to positions can follow the DAW's lyric placement.
+Each line keeps the beat of its first event and of each word's first event
+(:class:`TimedLine`); :func:`pinned_line` writes it with lyric pins (``@5.3+1/2 Walking``) so
+the melody composer sings it where the DAW has it.
 
 A lyrics file is UTF-8 (Latin-1 is accepted) text with ``[Section name]`` headers; blank
 lines and lines starting with ``#`` are skipped::
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Sequence
@@ -43,10 +44,13 @@ _HEADER = re.compile(r"^\s*\[(.+?)\]\s*$")
 
 @dataclass(frozen=True)
 class TimedLine:
-    """One lyric line and the beat of its first syllable (session beats, quarter notes)."""
+    """One lyric line and the beat of its first syllable (session beats, quarter notes);
+    ``words``: ``(beat of its first syllable, word)`` per word of ``text``, in order (the
+    words joined by spaces give ``text``)."""
 
     beat: Fraction
     text: str
+    words: tuple[tuple[Fraction, str], ...] = field(default=(), compare=False)
 
 
 def decode_text(raw: bytes) -> str:
@@ -69,14 +73,16 @@ def events_to_timed_lines(events: Sequence[LyricEvent]) -> list[TimedLine]:
     spaced = any(t[:1] == " " and t.strip() for t in texts)
     lines: list[TimedLine] = []
     line, line_beat, joining = "", None, False
+    words: list[list] = []  # [beat, word] per word of the line
     last_beat: Fraction | None = None
 
     def close() -> None:
-        nonlocal line, line_beat, joining
+        nonlocal line, line_beat, joining, words
         text = re.sub(r"\s+", " ", line).strip()
         if text:
-            lines.append(TimedLine(line_beat, text))
-        line, line_beat, joining = "", None, False
+            timed = tuple((b, re.sub(r"\s+", " ", w).strip()) for b, w in words if w.strip())
+            lines.append(TimedLine(line_beat, text, timed))
+        line, line_beat, joining, words = "", None, False, []
 
     for e, text in zip(events, texts):
         new_line = False
@@ -97,6 +103,10 @@ def events_to_timed_lines(events: Sequence[LyricEvent]) -> list[TimedLine]:
                 line += " "
             if line_beat is None:
                 line_beat = e.beat
+            if not words or line.endswith(" "):
+                words.append([e.beat, word])
+            else:
+                words[-1][1] += word
             line += word
             joining = continues
         last_beat = e.beat
@@ -182,3 +192,36 @@ def read_lyrics_file(path: Path | str, section_names: Sequence[str]) -> dict[str
         raise SpecError("the lyrics file has no [Section name] headers", file=str(path),
                         allowed=allowed)
     return blocks
+
+
+def pin_at(bars: Sequence, beat: Fraction) -> str:
+    """The lyric pin (``@BAR.BEAT+N/D``, 1-based bar of ``bars``) of a beat inside ``bars``
+    (``daw_bridge.session_bars.Bar``: ``start_beat``, ``numerator``, ``denominator``)."""
+    from ainur_cli.spec import LyricPin
+
+    i = max(0, bisect.bisect_right([b.start_beat for b in bars], beat) - 1)
+    bar = bars[i]
+    pos = (beat - bar.start_beat) / Fraction(4, bar.denominator)
+    whole = pos.numerator // pos.denominator
+    return LyricPin(i + 1, whole + 1, pos - whole).text()
+
+
+def pinned_line(line: TimedLine, bars: Sequence) -> str:
+    """``line`` as spec text with a pin before each word (the line's first word at least):
+    ``@5.1 Walking @5.2 home``; ``bars`` are the song's bars (bar 1 first), their beats on the
+    same scale as the line's. Words that cannot be sung get no pin; a word at or before the
+    previous pin's beat keeps none either."""
+    from ainur_cli.compose.lyrics import words_of
+
+    words = line.words or ((line.beat, line.text),)
+    tokens: list[list[str]] = []
+    last: Fraction | None = None
+    for beat, word in words:
+        pin = ""
+        if words_of(word) and (last is None or beat > last) and beat >= bars[0].start_beat:
+            pin, last = pin_at(bars, beat), beat
+        tokens.append([pin, word])
+    first = next((k for k, (pin, _) in enumerate(tokens) if pin), None)
+    if first:  # words before it cannot be sung: the line starts at its first sung word
+        tokens[0][0], tokens[first][0] = tokens[first][0], ""
+    return " ".join(f"{pin} {word}" if pin else word for pin, word in tokens)

@@ -20,7 +20,8 @@ Rules (README "From a DAW-exported MIDI file"):
   has it; a warning gives the largest drift of an inner beat (from 1 ms on).
 * **Lyrics**, per section, from the first source that has lines for it: the lyrics file
   (``[Section name]`` headers), the spec's ``lyrics:`` of the section with the same name, the
-  DAW's timed lyric events inside the section.
+  DAW's timed lyric events inside the section, each word pinned to its event's position
+  (``@BAR.BEAT+FRACTION``, song bars), so the melody sings it there.
 * **The spec** supplies style (preset, ``style:``), title, key, seed, output and restyle, and
   per section (by name) energy, type and lyrics; its tempo and time signature are used only
   when the session has none. CLI flags win over everything.
@@ -40,6 +41,7 @@ from ainur_cli.source import Source
 from ainur_cli.spec import (
     MAX_SECTION_BARS,
     MAX_SECTIONS,
+    LyricText,
     SongSpec,
     bpm_fraction,
     parse_spec,
@@ -59,7 +61,7 @@ from daw_bridge.session_bars import (
     section_spans,
     tempo_map_per_bar,
 )
-from daw_bridge.lyrics import TimedLine, assign_lyrics, normalize_name
+from daw_bridge.lyrics import TimedLine, assign_lyrics, normalize_name, pinned_line
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +92,8 @@ class SessionSong:
     :param notes: warnings for the user (what was adjusted or assumed).
     :param info: what the user may like to know (sources used), not a problem.
     :param lyric_lines: ``(section index, line)`` for the DAW lyric lines that were used, with
-        their beats counted from the song start; the spec keeps only the text (it has no
-        pinned lyric timing), this keeps the DAW's placement for a composer that can use it.
+        their (and their words') beats counted from the song start; the spec's lyrics hold
+        the same lines with lyric pins (``@5.3 Walking @5.4 home``) at those positions.
     :param lyric_sources: per section: ``file``, ``spec``, ``daw`` or ``""`` (none).
     :param lyrics_file: the lyrics file that was read, if any.
     """
@@ -124,6 +126,9 @@ def _base_doc_spec(raw: dict, src: Source, preset: str | None,
             if isinstance(sec, dict) and sec.get("bars") is None:
                 sec = {**sec, "bars": 1}
                 no_bars.append(i)
+            if isinstance(sec, dict) and sec.get("lyrics") is not None:
+                # lyric pins count the session's song bars: checked once the markers give them
+                sec = {**sec, "lyrics": _without_pins(sec["lyrics"])}
             sections.append(sec)
         trial["sections"] = sections
     if not trial.get("sections"):
@@ -134,6 +139,29 @@ def _base_doc_spec(raw: dict, src: Source, preset: str | None,
     spec = parse_spec(trial, src, {k: v for k, v in (overrides or {}).items()
                                    if k not in ("tempo_bpm",)})
     return spec, no_bars
+
+
+_PIN_TOKEN = re.compile(r"(?<!\S)@\d\S*\s*")
+
+
+def _without_pins(value: Any) -> Any:
+    """A raw ``lyrics:`` value with its lyric pins taken out (malformed values unchanged)."""
+    if isinstance(value, str):
+        return "\n".join(_PIN_TOKEN.sub("", ln) for ln in value.split("\n"))
+    if isinstance(value, list):
+        return [_without_pins(v) if isinstance(v, str) else
+                ({"text": _without_pins(v["text"])} if isinstance(v, dict) and set(v) <= {"at", "text"}
+                 and isinstance(v.get("text"), str) else v) for v in value]
+    return value
+
+
+def _raw_lyrics(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """``{normalized section name: raw lyrics value}`` of a raw spec's sections (pins kept)."""
+    out: dict[str, Any] = {}
+    for sec in raw.get("sections") or ():
+        if isinstance(sec, dict) and isinstance(sec.get("name"), str) and sec.get("lyrics"):
+            out.setdefault(normalize_name(sec["name"]), sec["lyrics"])
+    return out
 
 
 def song_from_facts(
@@ -159,6 +187,7 @@ def song_from_facts(
     """
     notes: list[str] = list(facts.notes)
     info: list[str] = []
+    spec_lyrics: dict[str, Any] = {}  # the spec's lyrics as written (pins kept), by section
     origin = origin_file or facts.origin
     overrides = dict(overrides or {})
     preset = overrides.get("preset") or preset
@@ -176,6 +205,7 @@ def song_from_facts(
         raw = dict(raw_doc)
         has_sections = bool(raw.get("sections"))
         base, no_bars = _base_doc_spec(raw, src, preset, overrides)
+        spec_lyrics = _raw_lyrics(raw)
     elif base is not None:
         raw, src, has_sections, no_bars = _base_raw(base), Source(file=origin), True, []
     else:
@@ -305,7 +335,8 @@ def song_from_facts(
     # -- lyrics ---------------------------------------------------------------------------
     song_start = song_bars[0].start_beat
     sources, timed = _lyrics_into(sections_raw, section_spans(sections_raw, song_bars), facts,
-                                  base_sections, lyrics_file, song_start, notes, info)
+                                  base_sections, spec_lyrics, lyrics_file, song_bars, notes,
+                                  info)
 
     # -- tempo, meters, the rest of the spec ---------------------------------------------
     for k in ("tempo_bpm", "tempo_map", "time_signature", "sections"):
@@ -327,18 +358,22 @@ def song_from_facts(
             src.origins.setdefault(path, origin)
     for n in notes:
         log.debug("%s: %s", origin, n)
-    spec = parse_spec(raw, src, overrides)
+    spec = parse_spec(raw, src, overrides)  # checks the DAW lines' pins too
+    spec = _with_timed_lines(spec, timed, song_bars)
     return SessionSong(spec, song_start, song_bars[-1].end_beat, start_s, tuple(notes),
                        start_bar + 1, tuple(info), tuple(timed), tuple(sources),
                        str(lyrics_file) if lyrics_file is not None else None)
 
 
 def _lyrics_into(sections_raw: list[dict], spans: list[tuple[Fraction, Fraction]],
-                 facts: SessionFacts, base_sections: Mapping[str, Any], lyrics_file: Path | None,
-                 song_start: Fraction, notes: list[str], info: list[str],
+                 facts: SessionFacts, base_sections: Mapping[str, Any],
+                 spec_lyrics: Mapping[str, Any], lyrics_file: Path | None,
+                 song_bars: Sequence[Bar], notes: list[str], info: list[str],
                  ) -> tuple[list[str], list[tuple[int, TimedLine]]]:
-    """Put each section's lyrics into ``sections_raw`` (lyrics file > spec > DAW events);
-    returns the source per section and the DAW lines used, timed from ``song_start``."""
+    """Put each section's lyrics into ``sections_raw`` (lyrics file > spec > DAW events; the
+    DAW's lines pinned where the session has them, see :func:`daw_bridge.lyrics.pinned_line`);
+    returns the source per section and the DAW lines used, timed from the song start."""
+    song_start = song_bars[0].start_beat
     file_blocks: dict[str, list[str]] = {}
     if lyrics_file is not None:
         from daw_bridge.lyrics import read_lyrics_file
@@ -358,10 +393,14 @@ def _lyrics_into(sections_raw: list[dict], spans: list[tuple[Fraction, Fraction]
         if file_blocks.get(key):
             s["lyrics"], src_name = "\n".join(file_blocks[key]), "file"
         elif prior is not None and prior.lyrics:
-            s["lyrics"], src_name = "\n".join(prior.lyrics), "spec"
+            s["lyrics"] = spec_lyrics.get(key, "\n".join(prior.lyrics))
+            src_name = "spec"
         elif daw_lines[i]:
-            s["lyrics"], src_name = "\n".join(ln.text for ln in daw_lines[i]), "daw"
-            timed.extend((i, TimedLine(ln.beat - song_start, ln.text)) for ln in daw_lines[i])
+            s["lyrics"] = "\n".join(pinned_line(ln, song_bars) for ln in daw_lines[i])
+            src_name = "daw"
+            timed.extend((i, TimedLine(ln.beat - song_start, ln.text,
+                                       tuple((b - song_start, w) for b, w in ln.words)))
+                         for ln in daw_lines[i])
         else:
             src_name = ""
         sources.append(src_name)
@@ -369,6 +408,25 @@ def _lyrics_into(sections_raw: list[dict], spans: list[tuple[Fraction, Fraction]
             info.append(f"section {s['name']!r}: the {src_name}'s lyrics are used instead of "
                         f"the session's lyric events")
     return sources, timed
+
+
+def _with_timed_lines(spec: SongSpec, timed: Sequence[tuple[int, TimedLine]],
+                      song_bars: Sequence[Bar]) -> SongSpec:
+    """The spec with each DAW lyric line as a :class:`~ainur_cli.spec.LyricText`: its words
+    as the line's text, its pins (from the session's positions) carried beside them."""
+    if not timed:
+        return spec
+    start = song_bars[0].start_beat
+    by_section: dict[int, list[TimedLine]] = {}
+    for i, ln in timed:
+        by_section.setdefault(i, []).append(
+            TimedLine(ln.beat + start, ln.text, tuple((b + start, w) for b, w in ln.words)))
+    sections = list(spec.sections)
+    for i, lines in by_section.items():
+        if len(lines) == len(sections[i].lyrics):
+            sections[i] = replace(sections[i], lyrics=tuple(
+                LyricText(ln.text, pinned_line(ln, song_bars)) for ln in lines))
+    return replace(spec, sections=tuple(sections))
 
 
 def _section_raw(name: str, bars: int, base_sections: Mapping[str, Any]) -> dict[str, Any]:

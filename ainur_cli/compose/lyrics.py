@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Iterable
 
@@ -58,6 +58,9 @@ class LyricLine:
     text: str
     words: tuple[Word, ...]
     pins: tuple[tuple[int, LyricPin], ...] = ()
+    #: True for a DAW session's line (:class:`ainur_cli.spec.LyricText`): when its word pins
+    #: leave no room, the melody keeps only the line's pin (with a warning) instead of failing.
+    soft_pins: bool = False
 
     @property
     def line_pin(self) -> LyricPin | None:
@@ -235,6 +238,7 @@ def parse_line(line: str) -> LyricLine:
 
     :raises ValueError: a token that starts like a pin but is none (the spec refuses those).
     """
+    line = getattr(line, "pinned", line)  # a LyricText from a DAW session: its pinned form
     if "@" not in line:
         return LyricLine(line, tuple(syllabify_word(w) for w in words_of(line)))
     words: list[str] = []
@@ -253,4 +257,10 @@ def parse_line(line: str) -> LyricLine:
 def parse_lyrics(text_or_lines: str | Iterable[str]) -> tuple[LyricLine, ...]:
     """Lyrics (a text block, or lines) → one :class:`LyricLine` per non-blank line."""
     lines = text_or_lines.splitlines() if isinstance(text_or_lines, str) else list(text_or_lines)
-    return tuple(parse_line(ln.strip()) for ln in lines if ln and ln.strip())
+    out = []
+    for ln in lines:
+        if ln and ln.strip():
+            pinned = getattr(ln, "pinned", None)
+            line = parse_line(pinned or ln.strip())
+            out.append(replace(line, soft_pins=True) if pinned and line.pins else line)
+    return tuple(out)

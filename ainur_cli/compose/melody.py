@@ -243,6 +243,12 @@ class MelodyComposer:
                 break
         else:
             most = int(np.count_nonzero(grid.positions < b - EPS))
+            if forced and line.soft_pins and line.line_pin is not None and len(forced) > 1:
+                notes, meta = self._sing(s, j, line, a, b, line_index, final, {0: forced[0]})
+                meta["warning"] = (f"section '{s.name}', lyric line {j + 1}: its {n} syllables do "
+                                   f"not fit the session's word positions; only the line's start "
+                                   f"({line.line_pin.text()}) is kept")
+                return notes, meta
             if forced:
                 raise self._pin_error(
                     s, j, line, f"its {n} syllables do not fit between its pins and the end of "
