@@ -30,7 +30,8 @@ SMPTE = DATA / "csvmidi_smpte.mid"
 TYPE2 = DATA / "csvmidi_type2.mid"
 TWO_VOICES = DATA / "lilypond_two_voices.mid"
 TEXT_LYRICS = DATA / "csvmidi_text_lyrics.mid"
-READABLE = (LILYPOND, ABC_KAR, RAMP0, TEXT_MARKERS, TWO_VOICES, TEXT_LYRICS)
+PINNED = DATA / "csvmidi_pinned_lyrics.mid"
+READABLE = (LILYPOND, ABC_KAR, RAMP0, TEXT_MARKERS, TWO_VOICES, TEXT_LYRICS, PINNED)
 WIDE = {**os.environ, "COLUMNS": "1000"}  # rich: one log record per line
 
 
@@ -293,6 +294,7 @@ def test_lilypond_session_to_spec_bars_meters_and_exact_bar_lines():
     assert spec.meters == ((1, 4, 4), (5, 3, 4), (7, 6, 8))
     assert spec.title == "Café Session"
     assert spec.sections[1].lyrics == ("Wal king through the 夜 の 街",)
+    assert spec.sections[1].lyrics[0].pinned == "@3.1 Wal @3.2 king @3.3 through @3.4 the @4.1 夜 @4.3 の @4.4 街"
     assert song.lyric_sources == ("daw",) * 4
     assert any("song bar 4" in n and "ms" in n for n in song.notes)  # the mid-bar change
     assert any("bar 2 of the session" in n for n in song.notes)
@@ -341,6 +343,34 @@ def test_render_from_midi_end_to_end(tmp_path):
     assert [bar for bar, _ in back.tempo_map] == [t["bar"] for t in manifest["tempo_map"]]
     for (_, bpm), t in zip(back.tempo_map, manifest["tempo_map"]):
         assert abs(bpm - t["tempo_bpm"]) < 1e-3  # MIDI stores whole microseconds per beat
+
+
+def test_render_from_midi_sings_the_lyrics_where_the_midi_file_has_them(tmp_path):
+    """The fixture's words start off the beat (1/2, triplets, 1/3) in 4/4 and after a change to
+    7/8 and 90 bpm, after a count-in bar: the render's MIDI export has each word's lyric event
+    at the fixture's tick (read with the independent reader, rescaled to 960 PPQ and counted
+    from the first marker)."""
+    out = tmp_path / "render"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ainur_cli", "render", "--from-midi", str(PINNED), "--preset", "pop",
+         "--parts", "lead", "--sample-rate", "44100", "--out", str(out), "--json"],
+        capture_output=True, text=True, timeout=300, env=WIDE)
+    assert proc.returncode == 0, proc.stderr
+    src = read_smf(PINNED)
+    start = sorted(t for _, t, _ in src.meta(0x06))[0]
+    events = sorted((t, _text(d).strip()) for _, t, d in src.meta(0x05))
+    word_starts = [t for k, (t, _) in enumerate(events) if k == 0 or not events[k - 1][1].endswith("-")]
+    assert len(word_starts) == 12
+    back = read_smf(out / "midi" / "lead.mid")
+    assert back.division == 960
+    sung = {t: _text(d) for _, t, d in back.meta(0x05)}
+    for t in word_starts:
+        tick = Fraction(t - start, src.division) * 960
+        assert tick.denominator == 1 and int(tick) in sung, (t, tick, sorted(sung))
+    assert len(sung) == len(events)  # the file's 18 syllables, each sung once
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert json.loads(proc.stdout)["sections"] == manifest["sections"]
+    assert not any("do not fit" in w for w in manifest.get("warnings", []))
 
 
 def test_cli_bad_midi_is_one_line_exit_2_and_writes_nothing(tmp_path):

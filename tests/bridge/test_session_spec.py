@@ -279,3 +279,61 @@ def test_same_facts_same_spec():
     a = song_from_facts(f, preset="pop")
     b = song_from_facts(f, preset="pop")
     assert a.spec == b.spec and a.notes == b.notes
+
+
+# -- pinned lyric timing --------------------------------------------------------------------
+
+def _compose(spec):
+    from ainur_cli.compose import compose_song
+
+    plan = resolve_song(spec).plan
+    return compose_song(key=plan.spec.key, seed=plan.spec.seed, style=plan.style,
+                        timeline=plan.timeline, sections=plan.sections, spec_file=None)
+
+
+def test_daw_lyric_words_are_pinned_where_the_session_has_them():
+    """A count-in bar (the song starts at the Verse marker, beat 4), then 4/4 → 3/4 at beat 12:
+    each word is pinned at its first event, counted in song bars; the melody sings it there."""
+    lyr = [(F(9, 2), "Walk-"), (5, "ing"), (F(17, 3), "home\n"),  # song bar 1 beat 1+1/2...
+           (12, "un-"), (13, "der"), (F(27, 2), "the"), (15, "stars\n")]  # 3/4 bars from beat 12
+    f = facts([(4, "Verse"), (12, "Chorus"), (18, "End")], meters=((0, 4, 4), (12, 3, 4)),
+              lyrics=lyr)
+    song = song_from_facts(f, preset="pop")
+    verse, chorus = song.spec.sections
+    assert verse.lyrics == ("Walking home",) and chorus.lyrics == ("under the stars",)
+    # song bar 1 = session beats 4..8, bar 2 = 8..12, bar 3 = 12..15 (3/4), bar 4 = 15..18
+    assert verse.lyrics[0].pinned == "@1.1+1/2 Walking @1.2+2/3 home"
+    assert chorus.lyrics[0].pinned == "@3.1 under @3.2+1/2 the @4.1 stars"
+    assert [(i, ln.beat, ln.words) for i, ln in song.lyric_lines] == [
+        (0, F(1, 2), ((F(1, 2), "Walking"), (F(5, 3), "home"))),
+        (1, 8, ((8, "under"), (F(19, 2), "the"), (11, "stars")))]
+    sung = {n.lyric: n.start_beat for n in _compose(song.spec).part("lead").notes if n.lyric}
+    for word, beat in (("Wal", F(9, 2)), ("home", F(17, 3)), ("un", 12), ("the", F(27, 2)),
+                       ("stars", 15)):
+        assert sung[word] == pytest.approx(float(beat - 4), abs=1e-9)  # song beats
+
+
+def test_spec_lyric_pins_count_the_sessions_song_bars():
+    f = facts([(4, "Intro"), (12, "Verse"), (20, "End")])  # the song starts at session bar 2
+    raw = doc("preset: pop\nsections:\n  - name: Verse\n    lyrics: |\n      @3.3 Hello there\n")
+    song = song_from_facts(f, base_doc=raw)  # Verse = song bars 3-4, its bars from the markers
+    assert song.spec.sections[1].lyrics == ("@3.3 Hello there",)
+    notes = [n for n in _compose(song.spec).part("lead").notes if n.lyric]
+    assert notes[0].lyric == "Hel" and notes[0].start_beat == 8 + 2
+    with pytest.raises(SpecError) as e:
+        song_from_facts(f, base_doc=doc("preset: pop\nsections:\n  - name: Verse\n    lyrics: |\n"
+                                        "      @1.3 Hello there\n"))
+    assert "the pin @1.3 is outside section 'Verse'" in str(e.value) and "bars 3..4" in str(e.value)
+
+
+def test_daw_words_too_close_to_sing_keep_the_lines_start_with_a_warning():
+    lyr = [(0, "Extraordinary"), (F(1, 4), "yes"), (F(1, 2), "indeed\n")]
+    song = song_from_facts(facts([(0, "Verse"), (8, "End")], lyrics=lyr), preset="pop")
+    comp = _compose(song.spec)
+    notes = [n for n in comp.part("lead").notes if n.lyric]
+    assert notes[0].lyric == "Ex" and notes[0].start_beat == 0
+    from ainur_cli.compose.lyrics import parse_line
+
+    assert [n.lyric for n in notes] == [sy.text for sy in parse_line(song.spec.sections[0].lyrics[0]).syllables]
+    assert any("do not fit the session's word positions" in w and "@1.1" in w
+               for w in comp.metadata["warnings"])
