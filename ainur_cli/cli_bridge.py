@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 from pathlib import Path
 
 import click
@@ -82,8 +83,13 @@ def serve_command(root: Path, host: str, allow_remote: bool, port: int, reply_po
                           presets_dirs=presets_dir, allow_remote=allow_remote,
                           max_queued=max_queued)
     got: list[int] = []
+    server_pid = os.getpid()
 
     def on_signal(signum, _frame) -> None:
+        if os.getpid() != server_pid:  # a forked worker inherited this handler: just die
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
         if not got:
             log.warning("stopping (a running render is cancelled at its next stage)")
         got.append(signum)
@@ -96,10 +102,15 @@ def serve_command(root: Path, host: str, allow_remote: bool, port: int, reply_po
     click.echo(f"ainur serve: listening on udp://{host_shown}:{port_shown} "
                f"(root {server.root}, DAW {daw}, pid {os.getpid()})", err=True)
     try:
-        server.serve_forever()
+        stopped = server.serve_forever()
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+    if not stopped:
+        click.echo("ainur serve: the running render did not stop in time; exiting without it "
+                   "(its hidden .tmp folder may be left beside the render folder)", err=True)
+        sys.stderr.flush()
+        os._exit(1)  # the worker thread (and any pool it waits on) would block the exit
     click.echo("ainur serve: stopped", err=True)
     if got and got[0] == signal.SIGINT:
         raise SystemExit(130)

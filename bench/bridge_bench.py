@@ -202,11 +202,13 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1, help="ainur serve -j")
     a = ap.parse_args()
 
+    # A SIGTERM (e.g. from `timeout`) still runs the clean-up below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     root = Path(tempfile.mkdtemp(prefix="ainur-bridge-bench-"))
     (root / "tiny.yaml").write_text(TINY)
     (root / "song.yaml").write_text(three_minute_spec("pop"))
     port = free_port()
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONFAULTHANDLER="1")
     proc = subprocess.Popen([sys.executable, "-m", "ainur_cli", "serve", "--root", str(root),
                              "--port", str(port), "-j", str(a.jobs), "--max-queued", "64"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
@@ -236,7 +238,7 @@ def main() -> None:
         if not a.quick:
             t = c.send("/ainur/render", "song.yaml")
             _, (job, _) = c.wait("/ainur/queued")
-            td, args = c.wait("/ainur/done", job=job)
+            td, args = c.wait("/ainur/done", job=job, timeout_s=300)
             print(f"trigger-to-stems-placed, 3:00 song (pop, 48 kHz/24-bit, vocals, "
                   f"--daw none → .RPP + .dawproject): {td - t:.2f} s ({180 / (td - t):.1f}x "
                   f"real time); method {args[2]}")
@@ -253,10 +255,12 @@ def main() -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(60)
+            proc.wait(90)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        if proc.returncode:
+            print(f"ainur serve exited with {proc.returncode}: {proc.stderr.read()[-3000:]}")
         import shutil
 
         shutil.rmtree(root, ignore_errors=True)

@@ -1,4 +1,5 @@
-"""What one ``ainur serve`` job does: build the spec, render through the public API, place.
+"""What one ``ainur serve`` job does: build the spec, render (``api.render_song`` in the
+render process, :mod:`daw_bridge.render_process`), place through the DAW adapter.
 
 Every path a job reads or writes is inside the served root: request paths were confined by
 the server (:func:`daw_bridge.paths.confine`), a spec's ``output.dir`` is checked here, and
@@ -34,6 +35,7 @@ from daw_bridge.facts import MeterPoint, SessionFacts, TempoPoint, as_fraction
 from daw_bridge.jobs import Job, JobResult, Progress
 from daw_bridge.paths import inside
 from daw_bridge.placement import MANIFEST, load_manifest, placement_from_manifest
+from daw_bridge.render_process import RenderProcess
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +50,21 @@ class JobRunner:
     """
 
     def __init__(self, root: Path, adapter: DawAdapter, *, presets_dirs: Sequence[Path] = (),
-                 default_preset: str = "pop", workers: int = 1) -> None:
+                 default_preset: str = "pop", workers: int = 1,
+                 renderer: RenderProcess | None = None) -> None:
         self.root = Path(root).resolve()
         self.adapter = adapter
         self.presets_dirs = tuple(presets_dirs)
         self.default_preset = default_preset
         self.workers = int(workers)
+        self.renderer = renderer or RenderProcess()
+
+    def start(self) -> None:
+        """Start the render process (it loads the render stack while requests arrive)."""
+        self.renderer.start()
+
+    def close(self) -> None:
+        self.renderer.close()
 
     def __call__(self, job: Job, progress: Progress) -> JobResult:
         """Run ``job``; raises AinurError (``api.Cancelled`` included) on failure."""
@@ -97,11 +108,9 @@ class JobRunner:
         return d.resolve()
 
     def _render(self, spec, target: Path, job: Job, progress: Progress, *, new_take: bool = True):
-        from ainur_cli import api
-
-        return api.render_song(spec, out_dir=target, new_take=new_take,
-                               presets_dirs=self.presets_dirs, workers=self.workers,
-                               progress=progress, cancel=job.cancelled)
+        """``api.render_song`` in the render process (see daw_bridge.render_process)."""
+        return self.renderer.render(spec, target, progress, job.cancelled, new_take=new_take,
+                                    presets_dirs=self.presets_dirs, workers=self.workers)
 
     def _session(self, job: Job, progress: Progress) -> JobResult:
         from ainur_cli.api import Cancelled, slug

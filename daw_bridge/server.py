@@ -123,6 +123,7 @@ class BridgeServer:
         self.reply_port = reply_port
         self.errors = TokenBucket(ERROR_REPLIES_PER_S, ERROR_BURST)
         self.answers = TokenBucket(ANSWERS_PER_S, ANSWER_BURST)
+        self._run_job = run_job
         self.jobs = JobQueue(run_job, self, max_queued=max_queued)
         self.stats = {"packets": 0, "bad_packets": 0, "requests": 0}
         self._stop = threading.Event()
@@ -147,19 +148,23 @@ class BridgeServer:
     # -- life cycle -----------------------------------------------------------------------
     def start(self) -> "BridgeServer":
         """Start the worker and the receive loop on background threads."""
+        self._start_runner()
         self.jobs.start()
         t = threading.Thread(target=self._loop, name="ainur-osc", daemon=True)
         t.start()
         self._threads.append(t)
         return self
 
-    def serve_forever(self) -> None:
-        """The receive loop in this thread, until :meth:`request_stop`; then :meth:`stop`."""
+    def serve_forever(self, stop_timeout_s: float = 60.0) -> bool:
+        """The receive loop in this thread, until :meth:`request_stop`; then :meth:`stop`.
+        Returns whether the render worker stopped within ``stop_timeout_s``."""
+        self._start_runner()
         self.jobs.start()
         try:
             self._loop()
         finally:
-            self.stop()
+            stopped = self.stop(stop_timeout_s)
+        return stopped
 
     def request_stop(self) -> None:
         """Ask the receive loop to end (safe from a signal handler)."""
@@ -174,9 +179,17 @@ class BridgeServer:
         stopped = self.jobs.stop(timeout_s)
         try:
             self.sock.close()
+            close = getattr(self._run_job, "close", None)
+            if close is not None:
+                close()
         finally:
             self.adapter.close()
         return stopped
+
+    def _start_runner(self) -> None:
+        start = getattr(self._run_job, "start", None)
+        if start is not None:
+            start()
 
     def __enter__(self) -> "BridgeServer":
         return self.start()

@@ -238,7 +238,7 @@ def test_cancel_a_queued_and_the_running_render(client, served_root):
     client.send("/ainur/cancel")
     assert client.wait("/ainur/cancelling") == [first]
     address, args, _ = client.until_finished(first)
-    assert address == "/ainur/cancelled"
+    assert address == "/ainur/cancelled", args
     renders = served_root / "renders"
     assert not renders.exists() or list(renders.iterdir()) == []
     client.send("/ainur/status")
