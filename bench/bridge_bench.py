@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pythonosc.osc_message import OscMessage  # noqa: E402
 from pythonosc.osc_message_builder import OscMessageBuilder  # noqa: E402
 
-from song_bench import three_minute_spec  # noqa: E402
+from song_bench import CHILD, three_minute_spec  # noqa: E402
 
 TINY = """title: Tiny
 preset: pop
@@ -242,6 +242,16 @@ def main() -> None:
             print(f"trigger-to-stems-placed, 3:00 song (pop, 48 kHz/24-bit, vocals, "
                   f"--daw none → .RPP + .dawproject): {td - t:.2f} s ({180 / (td - t):.1f}x "
                   f"real time); method {args[2]}")
+            # The same render without the bridge (bench/song_bench.py's child: a fresh
+            # process, imports included), right after, for the bridge's overhead.
+            import json
+
+            direct = subprocess.run([sys.executable, "-c", CHILD, str(root / "song.yaml"),
+                                     str(root / "direct"), str(a.jobs)], capture_output=True,
+                                    text=True, check=True)
+            wall = json.loads(direct.stdout.strip().splitlines()[-1])["wall_s"]
+            print(f"the same song rendered directly (api.render_file in a new process, "
+                  f"-j {a.jobs}): {wall:.2f} s")
         show_flood("flood, idle server", flood(server, a.flood, a.rate, a.ping_ms))
         if not a.quick:
             c.send("/ainur/render", "song.yaml")
