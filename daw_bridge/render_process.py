@@ -12,7 +12,8 @@ forked worker blocked for ever. So the server renders in a child process
   sets the flag the pipeline polls between stages (it stops with nothing written);
 * the child imports the render stack once, at start, so later renders begin at once; it
   ignores SIGINT (a Ctrl-C in the terminal reaches the whole process group: the server
-  cancels the render instead); it is restarted if it dies.
+  cancels the render instead), takes SIGTERM as "cancel, then quit" (so a render stopped
+  that way removes its staging folder too), and is restarted if it dies.
 """
 
 from __future__ import annotations
@@ -84,8 +85,19 @@ def child_main() -> None:
     inp = sys.stdin.fileno()
     cancelled = threading.Event()
     send_lock = threading.Lock()
+    busy = [False]
+
+    def on_term(*_: object) -> None:
+        # SIGTERM (e.g. to the whole process group): stop the render at its next stage, so
+        # its staging folder is removed, then quit; idle, quit at once.
+        cancelled.set()
+        if not busy[0]:
+            raise SystemExit(0)
+        busy.append("quit")
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGUSR1, lambda *_: cancelled.set())
+    signal.signal(signal.SIGTERM, on_term)
     from ainur_cli import api
     import ainur_cli.render  # noqa: F401  (the numeric stack, once, before the first render)
 
@@ -100,6 +112,7 @@ def child_main() -> None:
             return
         _, spec, out_dir, kwargs = request
         cancelled.clear()
+        busy[0] = True
         try:
             result = api.render_song(
                 spec, out_dir=out_dir, cancel=cancelled.is_set,
@@ -108,6 +121,10 @@ def child_main() -> None:
             send(("done", result))
         except BaseException as e:  # noqa: BLE001 - everything goes back to the server
             send(("error", _portable(e)))
+        finally:
+            busy[0] = False
+        if "quit" in busy:
+            return
 
 
 class RenderProcess:

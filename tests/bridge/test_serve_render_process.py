@@ -83,3 +83,24 @@ def test_the_child_ignores_sigint_and_is_cancelled_by_the_server(served_root):
     finally:
         rp.close()
     assert rp._proc is None
+
+
+def test_sigterm_to_the_child_cancels_its_render_cleanly(served_root):
+    from ainur_cli.api import Cancelled
+    from ainur_cli.spec import load_spec
+    from daw_bridge.render_process import RenderProcess
+
+    (served_root / "song.yaml").write_text(TINY_SONG.replace("bars: 2", "bars: 8"))
+    spec = load_spec(served_root / "song.yaml")
+    rp = RenderProcess().start()
+    try:
+        def progress(stage, fraction):
+            if stage == "compose":
+                os.kill(rp._proc.pid, signal.SIGTERM)   # e.g. the whole group is stopped
+
+        with pytest.raises(Cancelled):
+            rp.render(spec, served_root / "out", progress, lambda: False)
+        assert rp._proc.wait(10) == 0                    # it quit after cancelling
+        assert not (served_root / "out").exists() and leftovers(served_root) == []
+    finally:
+        rp.close()
