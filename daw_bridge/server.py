@@ -247,6 +247,8 @@ class BridgeServer:
             self.sock.sendto(encode(address, *args), target)
         except OSError as e:
             log.debug("cannot reply to %s:%d: %s", *target, e)
+        except Exception:  # noqa: BLE001 - e.g. a file name that is not UTF-8
+            log.exception("cannot encode the reply %s to %s:%d", address, *target)
 
     def answer(self, sender: tuple[str, int], address: str, *args: Any) -> None:
         """A reply to a query (not about a job), rate-limited; dropped beyond the limit."""
