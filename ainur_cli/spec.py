@@ -13,7 +13,9 @@ Field reference (also in README.md):
 ``tempo_bpm``      quarter notes per minute, 4..400 (or use ``tempo_map``)
 ``tempo_map``      list of ``{bar: N, bpm: X}``; 1-based bars; the first entry is bar 1
 ``time_signature`` ``"4/4"`` or a list of ``{bar: N, signature: "3/4"}`` (first at bar 1)
-``sections``       list of ``{name, bars, lyrics?, energy?, type?}`` in song order
+``sections``       list of ``{name, bars, lyrics?, energy?, type?}`` in song order; a lyric
+                   line or word may be pinned: ``@5.3 Walking @6.1+1/2 home`` (song bar,
+                   beat in the meter's unit, fraction of a beat), or ``{at: "5.3", text: ...}``
 ``style``          overrides merged over the preset (same fields as a preset)
 ``output``         ``{dir, sample_rate, bit_depth, format, target_lufs, true_peak_dbtp,
                    parts, soundfont}``
@@ -33,6 +35,7 @@ from typing import Any, Mapping
 
 from ainur_cli.errors import SpecError
 from ainur_cli.key import ALLOWED_KEYS_TEXT, Key, parse_key
+from ainur_cli.spec_lyrics import check_pin_beats, parse_lyrics_field
 from ainur_cli.source import (
     Source,
     check_keys,
@@ -91,92 +94,11 @@ def section_kind(name: str) -> str:
     return "section"
 
 
-@dataclass(frozen=True, order=True)
-class LyricPin:
-    """Where a pinned lyric line or word starts: ``bar`` (1-based song bar, as ``tempo_map``
-    counts), ``beat`` (1-based, in the bar's meter unit: 6/8 has beats 1..6) and ``offset``
-    (a fraction of that beat, 0 <= offset < 1). Pins order as positions when their beats
-    fit their bars."""
-
-    bar: int
-    beat: int = 1
-    offset: Fraction = Fraction(0)
-
-    def text(self) -> str:
-        """The pin as a producer writes it: ``@5.3`` or ``@5.3+1/2``."""
-        tail = f"+{self.offset.numerator}/{self.offset.denominator}" if self.offset else ""
-        return f"@{self.bar}.{self.beat}{tail}"
-
-
-PIN_SYNTAX = ("@BAR, @BAR.BEAT or @BAR.BEAT+FRACTION before a word (1-based song bar, 1-based "
-              "beat in the meter's unit, fraction of a beat like +1/2 or +0.25), e.g. @5.3 or @9.1+1/3")
-_PIN_RE = re.compile(r"@(\d{1,6})(?:\.(\d{1,3}))?(?:\+(\d{1,6}/\d{1,6}|\d{0,6}\.\d{1,9}))?")
-
-
-def parse_pin(token: str) -> LyricPin:
-    """``"@5.3+1/2"`` → ``LyricPin(5, 3, 1/2)``; :class:`ValueError` (saying why) otherwise."""
-    m = _PIN_RE.fullmatch(token)
-    if not m:
-        raise ValueError("is not a lyric pin")
-    bar, beat = int(m[1]), int(m[2] or 1)
-    offset = Fraction(m[3]) if m[3] and "/" not in m[3] else Fraction(0)
-    if m[3] and "/" in m[3]:
-        num, den = (int(x) for x in m[3].split("/"))
-        if den == 0:
-            raise ValueError("has a fraction with denominator 0")
-        offset = Fraction(num, den)
-    if bar < 1 or beat < 1:
-        raise ValueError("counts bars and beats from 1")
-    if offset >= 1:
-        raise ValueError("has a fraction of a beat that is not below 1 (write the next beat)")
-    return LyricPin(bar, beat, offset)
-
-
-def pin_segments(line: str) -> list[tuple[LyricPin | None, str]]:
-    """A lyric line split at its pins: ``(pin or None, text after it)``, in order. A pin is
-    a whitespace-separated token ``@`` + digit...; the first segment has no pin unless the
-    line starts with one. Text without pins gives ``[(None, line)]``.
-
-    :raises ValueError: ``(token, reason)`` for a token that starts like a pin but is none.
-    """
-    if "@" not in line:
-        return [(None, line)]
-    out: list[tuple[LyricPin | None, str]] = [(None, "")]
-    for tok in re.split(r"(\s+)", line):
-        if tok.startswith("@") and tok[1:2].isdigit():
-            try:
-                out.append((parse_pin(tok), ""))
-            except ValueError as e:
-                raise ValueError(tok, str(e)) from None
-        else:
-            pin, text = out[-1]
-            out[-1] = (pin, text + tok)
-    if out[0] == (None, "") and len(out) > 1:
-        out.pop(0)
-    return [(pin, text.strip()) for pin, text in out]
-
-
-class LyricText(str):
-    """A lyric line whose text is what is sung (no pins) and which carries the same line as
-    pinned spec text in ``pinned`` (``@5.1 Walking @5.2 home``): how a spec built from a DAW
-    session keeps the session's lyric timing while its lines read as their words."""
-
-    pinned: str
-
-    def __new__(cls, text: str, pinned: str) -> "LyricText":
-        obj = super().__new__(cls, text)
-        obj.pinned = pinned
-        return obj
-
-    def __reduce__(self):
-        return (LyricText, (str(self), self.pinned))
-
-
 @dataclass(frozen=True)
 class SectionSpec:
     """One section as written: ``name``, ``kind``, ``bars`` >= 1, ``energy`` 0..1, lyric lines
-    (pins such as ``@5.3`` stay in a line's text, :func:`pin_segments` reads them; a line from
-    a DAW session is a :class:`LyricText` that carries its pins beside its words)."""
+    (pins such as ``@5.3`` stay in a line's text; a line from a DAW session is a
+    :class:`ainur_cli.spec_lyrics.LyricText` that carries its pins beside its words)."""
 
     name: str
     kind: str
@@ -348,114 +270,11 @@ def _parse_sections(raw: dict, src: Source) -> list[SectionSpec]:
         energy = get_number(item, "energy", src, path, default=DEFAULT_ENERGY[kind], lo=0, hi=1)
         lyrics: tuple[str, ...] = ()
         if item.get("lyrics") is not None:
-            lyrics = _parse_lyrics(item["lyrics"], src, path + ("lyrics",), name, start_bar, bars)
+            lyrics = parse_lyrics_field(item["lyrics"], src, path + ("lyrics",), name, start_bar,
+                                        bars)
         out.append(SectionSpec(name, kind, bars, energy, lyrics))
         start_bar += bars
     return out
-
-
-_LYRICS_ALLOWED = ("a YAML block (lyrics: |) with one line per line, or a list of lines and "
-                   "{at: '5.3', text: ...} items")
-
-
-def _parse_lyrics(value: Any, src: Source, path: tuple, name: str, start_bar: int,
-                  bars: int) -> tuple[str, ...]:
-    """A section's lyric lines (pins kept in the text), their pins checked: syntax, inside
-    the section's bars (``start_bar`` 0-based), strictly increasing, each before a word."""
-    items: list[tuple[str, int | None]] = []  # (line, file line)
-    if isinstance(value, str):
-        first = src.line_of(path)
-        block = first is not None and "\n" in value  # a literal block starts on the next line
-        items = [(ln, first + 1 + k if block else first) for k, ln in enumerate(value.splitlines())]
-    elif isinstance(value, list):
-        for k, entry in enumerate(value):
-            where = src.line_of(path + (k,))
-            if isinstance(entry, str):
-                items += [(ln, where) for ln in entry.splitlines()]
-            elif isinstance(entry, dict) and set(entry) <= {"at", "text"} and "text" in entry \
-                    and isinstance(entry["text"], str) and isinstance(entry.get("at", ""), (str, int)) \
-                    and not isinstance(entry.get("at"), bool):
-                at = str(entry.get("at", "")).strip()
-                at = at if not at or at.startswith("@") else "@" + at
-                items.append((f"{at} {entry['text']}".strip(), where))
-            else:
-                raise src.error(path + (k,), "must be a lyric line or {at: 'BAR.BEAT', text: ...}",
-                                entry, _LYRICS_ALLOWED + " ('at' quoted: '5.10' is not 5.1)")
-    else:
-        raise src.error(path, "must be text (one lyric line per line)", value, _LYRICS_ALLOWED)
-    if sum(len(t) for t, _ in items) > 20_000:
-        raise src.error(path, "is too long", f"{sum(len(t) for t, _ in items)} characters",
-                        "at most 20000 characters per section")
-    lines: list[str] = []
-    last: tuple[LyricPin, str] | None = None
-    first_bar, end_bar = start_bar + 1, start_bar + bars
-    for text, line_no in items:
-        text = text.strip()
-        if not text:
-            continue
-        n = len(lines) + 1
-
-        def fail(message: str, value: Any, allowed: str) -> SpecError:
-            err = src.error(path, f"lyric line {n}: {message}", value, allowed)
-            if line_no is not None and err.line is not None:
-                err = SpecError(err.message, file=err.file, line=line_no, field=err.field,
-                                value=value, allowed=allowed)
-            return err
-
-        try:
-            segments = pin_segments(text)
-        except ValueError as e:
-            token, reason = e.args
-            raise fail(f"the pin {reason}", token, PIN_SYNTAX) from None
-        for k, (pin, words) in enumerate(segments):
-            if pin is None:
-                continue
-            if not any(c.isalnum() for c in words):
-                raise fail(f"the pin {pin.text()} is not followed by a word", text,
-                           "a pin directly before the word it pins: '@5.3 Walking home'")
-            if not first_bar <= pin.bar <= end_bar:
-                raise fail(f"the pin {pin.text()} is outside section {name!r}", pin.text(),
-                           f"bars {first_bar}..{end_bar} (song bars, counted from 1)")
-            if last is not None and pin <= last[0]:
-                raise fail(f"the pin {pin.text()} does not come after the earlier pin "
-                           f"{last[0].text()} ({last[1]!r})", pin.text(),
-                           f"a position after {last[0].text()}: pins run in song order")
-            last = (pin, words.split()[0])
-        lines.append(text)
-        if line_no is not None and src.line_of(path) is not None:
-            src.lines[path + (_LINE_KEY, len(lines))] = line_no
-    return tuple(lines)
-
-
-_LINE_KEY = "#line"  # Source.lines key of a lyric line's file line (not a field of the spec)
-
-
-def check_pin_beats(spec: "SongSpec", src: Source | None = None) -> None:
-    """Every pinned beat exists in its bar's meter (``spec.meters`` must be resolved)."""
-    if not spec.meters:
-        return
-    src = src or spec.source
-    for i, s in enumerate(spec.sections):
-        for n, line in enumerate(s.lyrics, start=1):
-            if "@" not in line:
-                continue
-            try:
-                pins = [p for p, _ in pin_segments(line) if p is not None]
-            except ValueError:
-                continue  # reported when the spec was parsed
-            for pin in pins:
-                num, den = next((nu, de) for b, nu, de in reversed(spec.meters) if b <= pin.bar)
-                if pin.beat > num:
-                    path = ("sections", i, "lyrics")
-                    err = src.error(path, f"lyric line {n}: the pin {pin.text()} names beat "
-                                    f"{pin.beat} of bar {pin.bar}, a {num}/{den} bar", pin.text(),
-                                    f"beats 1..{num} (in {_NOTE_NAMES.get(den, f'1/{den}')} notes)")
-                    err.line = src.lines.get(path + (_LINE_KEY, n), err.line)
-                    raise type(err)(err.message, file=err.file, line=err.line, field=err.field,
-                                    value=err.value, allowed=err.allowed)
-
-
-_NOTE_NAMES = {1: "whole", 2: "half", 4: "quarter", 8: "eighth", 16: "sixteenth", 32: "32nd"}
 
 
 def _bar_field(item: dict, src: Source, path: tuple, total_bars: int) -> int:

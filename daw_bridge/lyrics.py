@@ -197,7 +197,7 @@ def read_lyrics_file(path: Path | str, section_names: Sequence[str]) -> dict[str
 def pin_at(bars: Sequence, beat: Fraction) -> str:
     """The lyric pin (``@BAR.BEAT+N/D``, 1-based bar of ``bars``) of a beat inside ``bars``
     (``daw_bridge.session_bars.Bar``: ``start_beat``, ``numerator``, ``denominator``)."""
-    from ainur_cli.spec import LyricPin
+    from ainur_cli.spec_lyrics import LyricPin
 
     i = max(0, bisect.bisect_right([b.start_beat for b in bars], beat) - 1)
     bar = bars[i]

@@ -38,10 +38,10 @@ from typing import Any, Mapping, Sequence
 
 from ainur_cli.errors import SpecError
 from ainur_cli.source import Source
+from ainur_cli.spec_lyrics import LyricText
 from ainur_cli.spec import (
     MAX_SECTION_BARS,
     MAX_SECTIONS,
-    LyricText,
     SongSpec,
     bpm_fraction,
     parse_spec,

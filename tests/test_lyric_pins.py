@@ -20,7 +20,8 @@ from ainur_cli.compose import compose_song
 from ainur_cli.compose.lyrics import parse_line
 from ainur_cli.errors import SpecError
 from ainur_cli.export.midi import PPQ, write_midi_files
-from ainur_cli.spec import LyricPin, parse_spec_text, pin_segments
+from ainur_cli.spec import parse_spec_text
+from ainur_cli.spec_lyrics import LyricPin, pin_segments
 
 F = Fraction
 
@@ -245,3 +246,15 @@ def test_pinned_beat_outside_the_presets_meter_is_an_error():
     assert "the pin @3.4 names beat 4 of a 3/4 bar" in str(e.value) and "beats 1..3" in str(e.value)
     _, comp = compose(text.replace("@3.4", "@3.3"), "jazz-waltz")
     assert lyric_notes(comp)[0].start_beat == 3 * 2 + 2  # bars of 3 beats: bar 3 beat 3
+
+
+def test_word_pin_inside_an_unpinned_line():
+    _, comp = compose(HEAD + "      Walking home @4.2 tonight\n")
+    notes = lyric_notes(comp)
+    assert [n.lyric for n in notes][:3] == ["Wal", "king", "home"]
+    assert [n.start_beat for n in notes if n.lyric == "to"] == [float(expected_beat(4, 2))]
+    assert notes[0].start_beat < float(expected_beat(4, 2))
+    # a word pin that falls before the place the composer gives its (unpinned) line
+    with pytest.raises(SpecError) as e:
+        compose(HEAD + "      one two three four five six seven\n      and @3.2 then\n")
+    assert "is outside the line's place" in str(e.value) and "pin the line's first word" in str(e.value)

@@ -28,7 +28,7 @@ from typing import Iterable
 
 from ainur_cli.compose.numbers import number_words
 from ainur_cli.compose.pronounce import pronounce, split_syllables
-from ainur_cli.spec import LyricPin, pin_segments
+from ainur_cli.spec_lyrics import LyricPin, pin_segments
 
 
 @dataclass(frozen=True)

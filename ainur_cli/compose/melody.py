@@ -18,6 +18,13 @@ Per section with lyrics:
    and pitches; with the same rhythm but transposed chords it is transposed; lines with the
    same stress pattern share their rhythm (parallel phrases).
 
+**Pins** (``@BAR.BEAT+FRACTION`` before a line's or a word's first syllable, see
+:func:`ainur_cli.spec.pin_segments`): a pinned line's slot starts at its pin, the unpinned
+lines after it share the room up to the next pinned line as in step 1, and the rhythm keeps
+every pinned syllable exactly on its pin (off-grid pins join the grid; swing is undone for
+them, so they land on the pin after :func:`ainur_cli.compose.feel.apply_feel`). A section
+without pins is composed exactly as without this feature.
+
 The singer's range follows ``parts.lead.octave``: octave 4 → A3..E5, octave 3 → A2..E4.
 """
 
@@ -37,7 +44,7 @@ from ainur_cli.compose.rhythm import durations, place_syllables, slot_grid, with
 from ainur_cli.compose.seeds import rng_for
 from ainur_cli.compose.types import Note
 from ainur_cli.errors import SpecError
-from ainur_cli.spec import PIN_SYNTAX, LyricPin
+from ainur_cli.spec_lyrics import PIN_SYNTAX, LyricPin
 
 BREATH_BEATS = 0.5
 STEPS = (0.5, 0.25)
