@@ -10,6 +10,8 @@ A *path* is a tuple of keys and indices, e.g. ``("sections", 2, "bars")``; it is
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -22,14 +24,21 @@ PathT = tuple
 
 
 def path_str(path: PathT) -> str:
-    """``("sections", 2, "bars")`` → ``"sections[2].bars"``."""
+    """``("sections", 2, "bars")`` → ``"sections[2].bars"``; a key that is not a plain name
+    (spaces, dots, line breaks, ...) is shown quoted, ``style["my key"]``, so the message
+    stays one line."""
     out = ""
     for p in path:
         if isinstance(p, int):
             out += f"[{p}]"
-        else:
+        elif _PLAIN_KEY.fullmatch(str(p)):
             out += ("." if out else "") + str(p)
+        else:
+            out += "[" + json.dumps(str(p)) + "]"
     return out
+
+
+_PLAIN_KEY = re.compile(r"[^\W\d][\w-]*")
 
 
 @dataclass
