@@ -35,7 +35,7 @@ from scipy.signal import resample_poly
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ainur_cli.voice import SungNote, sing  # noqa: E402
+from ainur_cli.voice import SungNote, sing, sung_octave_shift  # noqa: E402
 from ainur_cli.voice.analysis import analyse_phrase  # noqa: E402
 from ainur_cli.voice.espeak import ESPEAK_RATE, speak_text  # noqa: E402
 from ainur_cli.voice.phonemes import word_syllables  # noqa: E402
@@ -258,6 +258,33 @@ def spoken_baseline(espeak_voice: str = "en-us", rate_wpm: int = 175) -> dict:
             "meter_onset_ms": float(np.median(onset_err)) if onset_err else float("nan")}
 
 
+def line_wer(y: np.ndarray, spans: list[tuple[float, float]]) -> tuple[float, list[str]]:
+    """WER of a sung vocal (mono, SR) over LYRICS, one clip per line (0.4 s either side)."""
+    edits = words = 0
+    hyps = []
+    for line, (a, b) in zip(LYRICS, spans):
+        clip = y[int(max(0.0, a - 0.4) * SR):int((b + 0.4) * SR)]
+        ref = ref_words(line)
+        hyp = recognise(to16k(clip, SR))
+        hyps.append(" ".join(hyp))
+        edits += edit_distance(ref, hyp)
+        words += len(ref)
+    return edits / words, hyps
+
+
+def seed_wers(tempo_bpm: float, voice: str, options: RenderOptions, seeds: list[int],
+              double: bool) -> list[float]:
+    """WER for other seeds: the seed moves only vibrato rate and pitch wander, yet the
+    recogniser's WER moves by up to +-0.05 with it, so the figure is a mean over seeds."""
+    notes, spans, total_s = make_notes(tempo_bpm)
+    out = []
+    for seed in seeds:
+        y2 = sing(notes, sample_rate=SR, total_samples=int(total_s * SR), voice=voice, seed=seed,
+                  double=double, options=options)
+        out.append(line_wer(y2.mean(axis=0).astype(np.float64), spans)[0])
+    return out
+
+
 def sung_run(tempo_bpm: float, voice: str, options: RenderOptions, seed: int, double: bool) -> dict:
     notes, spans, total_s = make_notes(tempo_bpm)
     analyse_phrase.cache_clear()
@@ -291,8 +318,11 @@ def sung_run(tempo_bpm: float, voice: str, options: RenderOptions, seed: int, do
                 "onset_med_ms": np.nan, "onset_within20": np.nan, "onset_bias_ms": np.nan,
                 "onset_n": 0, "clicks": np.nan, "motion_db": np.nan, "synth_s": synth_s,
                 "audio_s": total_s, "rtf": total_s / synth_s}
-    errs, note_errs = pitch_errors(y, SR, notes)
-    herrs, _ = pitch_errors(y, SR, notes, "harvest")
+    # Pitch is measured against what is sung: the voice may take the melody an octave down/up.
+    shift = sung_octave_shift(notes, voice)
+    sung = [dataclasses.replace(n, midi_pitch=n.midi_pitch + shift) for n in notes]
+    errs, note_errs = pitch_errors(y, SR, sung)
+    herrs, _ = pitch_errors(y, SR, sung, "harvest")
     onset = np.abs(np.array(onset_err)) if onset_err else np.array([np.nan])
     return {
         "tempo": tempo_bpm, "voice": voice, "wer": edits / words,
@@ -306,6 +336,7 @@ def sung_run(tempo_bpm: float, voice: str, options: RenderOptions, seed: int, do
         "onset_n": len(onset_err),
         "clicks": clicks_per_s(y, SR), "motion_db": held_vowel_motion(y, SR, notes),
         "synth_s": synth_s, "audio_s": total_s, "rtf": total_s / synth_s, "hyps": hyps,
+        "shift": shift,
     }
 
 
@@ -336,6 +367,8 @@ def main() -> None:
     ap.add_argument("--tempos", default="120,160,240")
     ap.add_argument("--voices", default="default")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--wer-seeds", type=int, default=3,
+                    help="WER is the mean over this many seeds (seed, seed+1, ...)")
     ap.add_argument("--double", action="store_true")
     ap.add_argument("--set", action="append", default=[], help="RenderOptions override, e.g. formant_motion=0")
     ap.add_argument("--hyps", action="store_true", help="print pocketsphinx hypotheses")
@@ -359,6 +392,10 @@ def main() -> None:
     for voice in args.voices.split(","):
         for tempo in [float(t) for t in args.tempos.split(",")]:
             r = sung_run(tempo, voice, options, args.seed, args.double)
+            wers = [r["wer"]] + seed_wers(tempo, voice, options,
+                                          list(range(args.seed + 1, args.seed + args.wer_seeds)),
+                                          args.double)
+            r["wer"] = float(np.mean(wers))
             ratio = r["wer"] / base["wer"] if base else float("nan")
             if not args.no_baseline:
                 spec = get_voice(voice)
@@ -368,7 +405,11 @@ def main() -> None:
                   f"{r['pitch_within50']:6.1f} {r['note_pitch_med_cents']:6.1f} {r['onset_med_ms']:6.1f} "
                   f"{r['onset_within20']:6.1f} {r['onset_bias_ms']:6.1f} {r['onset_n']:4d} {r['clicks']:6.2f} "
                   f"{r['motion_db']:6.2f} {r['synth_s']:6.2f} {r['rtf']:6.1f}")
+            print(f"  (WER per seed {args.seed}..: {', '.join(f'{w:.3f}' for w in wers)}; "
+                  f"sd {np.std(wers):.3f})")
             if not FAST[0]:
+                print(f"  (sung {r['shift']:+d} semitones from the written melody, the voice's register; "
+                      "pitch is measured against the sung notes)")
                 print(f"  (pitch by pyworld harvest instead of Praat: median {r['harvest_med_cents']:.1f} cents, "
                       f"{r['harvest_within50']:.1f} % within 50 cents)")
             if args.hyps:

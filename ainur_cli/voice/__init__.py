@@ -20,10 +20,12 @@ import numpy as np
 from ainur_cli.errors import VoiceError
 from ainur_cli.voice.espeak import ESPEAK_RATE
 from ainur_cli.voice.render import RenderOptions, analyse_group as _analyse, breath_noise, render_phrase
-from ainur_cli.voice.score import SungNote, check_notes, notes_for_line, phrases, sung_syllables
-from ainur_cli.voice.voices import VoiceSpec, available_voices, get_voice
+from ainur_cli.voice.score import (MAX_MIDI, MIN_MIDI, SungNote, check_notes, notes_for_line, phrases,
+                                   sung_syllables)
+from ainur_cli.voice.voices import VoiceSpec, available_voices, get_voice, octave_shift
 
-__all__ = ["SungNote", "VoiceError", "available_voices", "notes_for_line", "sing"]
+__all__ = ["SungNote", "VoiceError", "available_voices", "notes_for_line", "sing",
+           "sung_octave_shift"]
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,14 @@ def _takes(groups, spec: VoiceSpec, seed: int, takes: int, n_out: int,
     return outs
 
 
+def sung_octave_shift(notes: Sequence[SungNote], voice: str = "default") -> int:
+    """Semitones (a multiple of 12) that :func:`sing` adds to every note's pitch so that the
+    melody sits in ``voice``'s register (0 when it already does): what is sung, and what sung
+    pitch must be measured against, is ``midi_pitch + sung_octave_shift(notes, voice)``."""
+    return octave_shift([n.midi_pitch for n in notes if not n.is_melisma] or
+                        [n.midi_pitch for n in notes], get_voice(voice), MIN_MIDI, MAX_MIDI)
+
+
 def sing(notes: Sequence[SungNote], *, sample_rate: int, total_samples: int,
          voice: str = "default", seed: int = 0, double: bool = False,
          options: RenderOptions = RenderOptions(), workers: int | None = None) -> np.ndarray:
@@ -113,7 +123,8 @@ def sing(notes: Sequence[SungNote], *, sample_rate: int, total_samples: int,
     :param notes: the sung notes in time order (see :class:`SungNote`).
     :param sample_rate: output rate in Hz.
     :param total_samples: output length in samples (the song's length).
-    :param voice: a name from :func:`available_voices`.
+    :param voice: a name from :func:`available_voices`. The voice sings the melody in the
+        octave of its register (:func:`sung_octave_shift`), as a singer reads a guide melody.
     :param seed: randomness (vibrato rate, pitch wander, doubles) comes only from this.
     :param double: add two double-tracked takes, panned left and right.
     :param options: resynthesis knobs (defaults = what the benchmark chose).
@@ -137,6 +148,12 @@ def sing(notes: Sequence[SungNote], *, sample_rate: int, total_samples: int,
     if late:
         raise VoiceError(f"lyric line {late[0].line_index + 1}: notes start after the song ends",
                          field="start_s", value=late[0].start_s, allowed=f"< {song_s:.3f} s")
+    shift = sung_octave_shift(notes, voice)
+    if shift:
+        from dataclasses import replace
+
+        log.info("voice %s sings the melody %+d semitones (its register)", spec.name, shift)
+        notes = [replace(n, midi_pitch=n.midi_pitch + shift) for n in notes]
     groups = phrases(sung_syllables(notes))
     n22 = int(np.ceil(song_s * ESPEAK_RATE)) + 1
     if workers is None:

@@ -153,10 +153,14 @@ def _periodicity(x: np.ndarray, n_frames: int, period: float) -> np.ndarray:
 
 
 def _monotone_f0(x: np.ndarray) -> float:
-    """The F0 of monotone speech from the autocorrelation of its loudest part."""
-    seg = x[np.argsort(np.abs(x))[-1]:][:4096] if x.size > 8192 else x
-    seg = seg - seg.mean()
-    ac = np.correlate(seg, seg, "full")[seg.size - 1:]
+    """The F0 of monotone speech from the autocorrelation of the whole phrase (FFT).
+
+    The whole phrase, not one loud stretch: starting at the loudest sample could land on a
+    stop burst and read 350 Hz for 134 Hz speech, leaving the phrase unvoiced (measured)."""
+    seg = x - x.mean()
+    n = 1 << int(np.ceil(np.log2(2 * seg.size + 1)))
+    spec = np.fft.rfft(seg, n)
+    ac = np.fft.irfft(spec.real ** 2 + spec.imag ** 2, n)[:seg.size]
     lo, hi = int(ESPEAK_RATE / 400), int(ESPEAK_RATE / 60)
     lag = lo + int(np.argmax(ac[lo:hi]))
     return ESPEAK_RATE / lag

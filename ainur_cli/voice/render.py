@@ -35,11 +35,14 @@ class RenderOptions:
     :param warp: vowel time-warp options.
     :param formant_motion: peak relative formant wander on held vowels (0.02 = ±2 %).
     :param consonant_boost_db: level added to consonant frames (clearer onsets).
+    :param hold_rate: 0: a held vowel reads its spoken steady part once, slowly; > 0: it reads
+        it back and forth at this fraction of spoken speed (the vowel keeps speech-like motion).
     """
 
     warp: WarpOptions = WarpOptions()
     formant_motion: float = 0.02
     consonant_boost_db: float = 3.0
+    hold_rate: float = 0.0
 
 
 def phoneme_text(sylls: Sequence[SungSyllable]) -> tuple[str, tuple[str, ...]]:
@@ -78,6 +81,24 @@ def _warp_freq(log_sp: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return (np.take_along_axis(log_sp, i0, 1) * (1 - w) + np.take_along_axis(log_sp, i1, 1) * w)
 
 
+def _pingpong(t_s: np.ndarray, src_s: np.ndarray, knots: np.ndarray, rate: float) -> np.ndarray:
+    """Source times where every slowly read stretch (a held vowel's steady part) is instead
+    read back and forth at ``rate`` x spoken speed, starting and ending where it did."""
+    out = src_s.copy()
+    for (ta, sa), (tb, sb) in zip(knots[:-1], knots[1:]):
+        span_t, span_s = tb - ta, sb - sa
+        if span_s <= 0.0 or span_t < 3.0 * span_s / max(rate, 1e-6) or span_t < 0.1:
+            continue
+        legs = max(1, int(round(span_t * rate / span_s)))
+        legs += 1 - legs % 2  # odd: the reading ends at the far end, as before
+        inside = (t_s >= ta) & (t_s < tb)
+        x = (t_s[inside] - ta) / span_t * legs
+        frac = x - np.floor(x)
+        back = (np.floor(x).astype(np.int64) % 2) == 1
+        out[inside] = sa + span_s * np.where(back, 1.0 - frac, frac)
+    return out
+
+
 def _held_weight(t_s: np.ndarray, pmap: PhraseMap) -> np.ndarray:
     """0..1 per frame: how deep inside a held vowel the frame is (for formant motion)."""
     w = np.zeros_like(t_s)
@@ -107,6 +128,8 @@ def render_phrase(sylls: Sequence[SungSyllable], voice: VoiceSpec, rng: np.rando
     t_s = t0 + np.arange(n) * FRAME_S
     src_s, mute = pmap.source_at(t_s)
     mute |= (t_s < pmap.start_s) | (t_s > pmap.end_s)
+    if options.hold_rate > 0:
+        src_s = _pingpong(t_s, src_s, pmap.knots, options.hold_rate)
     pos = src_s / FRAME_S
     log_sp = _interp_frames(np.log(frames.sp + 1e-16), pos)
     ap = _interp_frames(frames.ap, pos)

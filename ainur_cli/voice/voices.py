@@ -26,6 +26,8 @@ class VoiceSpec:
     :param drift_cents: size of the slow random pitch wander (keeps held notes from sounding
         synthetic).
     :param gain_db: output level trim.
+    :param centre_midi: middle of the voice's comfortable register (MIDI). A melody is sung
+        in the octave that puts its median pitch nearest this (see :func:`octave_shift`).
     """
 
     name: str
@@ -42,18 +44,20 @@ class VoiceSpec:
     portamento_s: float = 0.05
     drift_cents: float = 5.0
     gain_db: float = 0.0
+    centre_midi: int = 60
 
 
 VOICES: dict[str, VoiceSpec] = {
     v.name: v for v in (
-        VoiceSpec("tenor", "male pop tenor: espeak en-us, warm, light late vibrato",
-                  espeak_voice="en-us", espeak_pitch=85, formant_scale=0.98,
+        VoiceSpec("tenor", "male pop tenor: espeak en-us klatt4, warm, light late vibrato",
+                  espeak_voice="en-us+klatt4", espeak_pitch=85, formant_scale=0.98,
                   tilt_db_per_khz=-0.4, breath=0.12, vibrato_rate_hz=5.4,
-                  vibrato_depth_cents=22.0),
+                  vibrato_depth_cents=22.0, centre_midi=53),
         VoiceSpec("soprano", "female pop soprano: espeak en-us f2, raised formants, breathy, "
                   "faster vibrato", espeak_voice="en-us+f2", espeak_pitch=40,
                   formant_scale=1.10, tilt_db_per_khz=0.3, breath=0.3, vibrato_rate_hz=5.9,
-                  vibrato_depth_cents=25.0, vibrato_delay_s=0.22, portamento_s=0.045),
+                  vibrato_depth_cents=25.0, vibrato_delay_s=0.22, portamento_s=0.045,
+                  centre_midi=67),
     )
 }
 DEFAULT_VOICE = "tenor"
@@ -66,6 +70,28 @@ def get_voice(name: str) -> VoiceSpec:
         raise VoiceError("unknown voice", field="voice", value=name,
                          allowed=", ".join(["default", *VOICES]))
     return VOICES[key]
+
+
+def octave_shift(pitches_midi, spec: VoiceSpec, low_midi: int = 28, high_midi: int = 96) -> int:
+    """Semitones (a multiple of 12) the voice adds to a melody so that it sits in its register,
+    as a singer takes a guide melody an octave down or up: the octave whose median pitch is
+    nearest ``spec.centre_midi`` (no shift on a tie), kept inside ``low_midi..high_midi``.
+    The melody's shape and key are unchanged; the shift applies to the whole song at once.
+
+    Measured (docs/voice.md): F0 above about 350 Hz costs the recogniser most of its words, so
+    the tenor takes a melody written around E4 an octave down (E3, about 165 Hz).
+    """
+    pitches = sorted(int(p) for p in pitches_midi)
+    if not pitches:
+        return 0
+    median = pitches[len(pitches) // 2]
+    best = 0
+    for k in (-12, 12, -24, 24):  # on a tie the smaller shift wins
+        if not (low_midi <= pitches[0] + k and pitches[-1] + k <= high_midi):
+            continue
+        if abs(median + k - spec.centre_midi) < abs(median + best - spec.centre_midi):
+            best = k
+    return best
 
 
 def available_voices() -> dict[str, str]:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ainur_cli.errors import VoiceError
-from ainur_cli.voice import SungNote, available_voices, sing
+from ainur_cli.voice import SungNote, available_voices, sing, sung_octave_shift
 
 SR = 22050
 # "two tea sea far": unvoiced onsets, so voicing starts where the vowel does.
@@ -61,9 +61,10 @@ def test_pitch_and_vowel_onsets_follow_the_score(vocal):
     import pyworld
 
     x = vocal[0].astype(np.float64)
-    f0, t = pyworld.harvest(x, SR, f0_floor=80.0, f0_ceil=800.0, frame_period=5.0)
+    f0, t = pyworld.harvest(x, SR, f0_floor=70.0, f0_ceil=800.0, frame_period=5.0)
+    shift = sung_octave_shift(PHRASE)  # the voice sings the melody in its own octave
     for n in PHRASE:
-        ref = 440.0 * 2 ** ((n.midi_pitch - 69) / 12)
+        ref = 440.0 * 2 ** ((n.midi_pitch + shift - 69) / 12)
         m = (t >= n.start_s + 0.05) & (t < n.end_s - 0.05) & (f0 > 0)
         assert m.sum() > 10
         cents = 1200 * np.log2(f0[m] / ref)
@@ -74,6 +75,34 @@ def test_pitch_and_vowel_onsets_follow_the_score(vocal):
         assert abs(first_vowel - n.start_s) < 0.04, (n.syllable, first_vowel)
         before = x[int((n.start_s - 0.12) * SR):int((n.start_s - 0.01) * SR)]
         assert _rms_db(before) > -60, n.syllable
+
+
+def _median_f0(y, a_s, b_s):
+    import pyworld
+
+    f0, t = pyworld.harvest(y.astype(np.float64), SR, f0_floor=70.0, f0_ceil=800.0, frame_period=5.0)
+    return float(np.median(f0[(t >= a_s) & (t < b_s) & (f0 > 0)]))
+
+
+def test_each_voice_sings_the_melody_in_its_register():
+    from dataclasses import replace
+
+    # PHRASE sits around E4: the tenor takes it an octave down, the soprano sings it as written.
+    assert sung_octave_shift(PHRASE, "tenor") == -12
+    assert sung_octave_shift(PHRASE, "default") == -12
+    assert sung_octave_shift(PHRASE, "soprano") == 0
+    low = [replace(n, midi_pitch=n.midi_pitch - 12) for n in PHRASE]  # around E3: as written
+    assert sung_octave_shift(low, "tenor") == 0
+    assert sung_octave_shift(low, "soprano") == 12
+    n = PHRASE[3]
+    for voice, melody, sung_midi in (("tenor", PHRASE, 52), ("tenor", low, 52), ("soprano", PHRASE, 64)):
+        y = sing(melody, sample_rate=SR, total_samples=TOTAL, voice=voice)[0]
+        cents = 1200 * np.log2(_median_f0(y, n.start_s + 0.1, n.end_s - 0.1) / (440.0 * 2 ** ((sung_midi - 69) / 12)))
+        assert abs(cents) < 30, (voice, cents)
+    # The shift never leaves the MIDI range every voice accepts (28..96): a low melody with
+    # one very high note stays where it is rather than going up.
+    wide = [replace(n, midi_pitch=p) for n, p in zip(PHRASE, (30, 31, 32, 90))]
+    assert sung_octave_shift(wide, "soprano") == 0
 
 
 def test_deterministic_by_seed(vocal):
