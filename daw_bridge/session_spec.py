@@ -412,7 +412,7 @@ def _lyrics_into(sections_raw: list[dict], spans: list[tuple[Fraction, Fraction]
 
 def _with_timed_lines(spec: SongSpec, timed: Sequence[tuple[int, TimedLine]],
                       song_bars: Sequence[Bar]) -> SongSpec:
-    """The spec with each DAW lyric line as a :class:`~ainur_cli.spec.LyricText`: its words
+    """The spec with each DAW lyric line as a :class:`~ainur_cli.spec_lyrics.LyricText`: its words
     as the line's text, its pins (from the session's positions) carried beside them."""
     if not timed:
         return spec

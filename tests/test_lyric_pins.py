@@ -210,7 +210,6 @@ def test_pins_only_move_what_they_pin():
     lyrics: |
       CHORUS
 """
-    song = song.replace("{bar: 5, signature: \"3/4\"}", "{bar: 5, signature: \"3/4\"}")
     plain, pinned = song.replace("CHORUS", "we are golden"), song.replace("CHORUS", "we @6.2 are golden")
     _, a = compose(plain)
     _, b = compose(pinned)

@@ -53,12 +53,12 @@ class Word:
 class LyricLine:
     """One lyric line as written (without its pins) and its words (empty when nothing in it
     can be sung). ``pins``: ``(word index, LyricPin)`` for each pinned word, in order; word 0
-    pinned means the line is pinned (see :func:`ainur_cli.spec.pin_segments`)."""
+    pinned means the line is pinned (see :func:`ainur_cli.spec_lyrics.pin_segments`)."""
 
     text: str
     words: tuple[Word, ...]
     pins: tuple[tuple[int, LyricPin], ...] = ()
-    #: True for a DAW session's line (:class:`ainur_cli.spec.LyricText`): when its word pins
+    #: True for a DAW session's line (:class:`ainur_cli.spec_lyrics.LyricText`): when its word pins
     #: leave no room, the melody keeps only the line's pin (with a warning) instead of failing.
     soft_pins: bool = False
 
@@ -234,7 +234,7 @@ def syllabify_word(word: str) -> Word:
 
 def parse_line(line: str) -> LyricLine:
     """One lyric line → its words and syllables; ``@5.3`` pins before words are read into
-    ``pins`` and left out of ``text`` (:func:`ainur_cli.spec.pin_segments`).
+    ``pins`` and left out of ``text`` (:func:`ainur_cli.spec_lyrics.pin_segments`).
 
     :raises ValueError: a token that starts like a pin but is none (the spec refuses those).
     """

@@ -19,7 +19,7 @@ Per section with lyrics:
    same stress pattern share their rhythm (parallel phrases).
 
 **Pins** (``@BAR.BEAT+FRACTION`` before a line's or a word's first syllable, see
-:func:`ainur_cli.spec.pin_segments`): a pinned line's slot starts at its pin, the unpinned
+:func:`ainur_cli.spec_lyrics.pin_segments`): a pinned line's slot starts at its pin, the unpinned
 lines after it share the room up to the next pinned line as in step 1, and the rhythm keeps
 every pinned syllable exactly on its pin (off-grid pins join the grid; swing is undone for
 them, so they land on the pin after :func:`ainur_cli.compose.feel.apply_feel`). A section
@@ -154,7 +154,7 @@ class MelodyComposer:
         beats = [[(k, self._pin_beat(s, j, p)) for k, p in ln.pins] for j, ln in enumerate(lines)]
         for j, pins in enumerate(beats):
             for (_, x), (_, y) in zip(pins, pins[1:]):
-                if y <= x + EPS:  # e.g. "@5.5" and "@6.1" in a 4/4 bar... refused by the spec
+                if y <= x + EPS:  # the spec refuses these; sections built in code may not
                     raise self._pin_error(s, j, lines[j], "its pins are not in increasing order",
                                           "pins in song order")
         starts = [pins[0][1] if pins and pins[0][0] == 0 else None for pins in beats]
