@@ -148,8 +148,12 @@ def run_pipeline(
             return _file_entry(path, tmp, name, audio, plan.sample_rate, out, measured)
 
         # Writing and metering release the GIL (libsndfile, scipy filters): two threads.
+        # The stems (written and metered) go first, the mix (only written: the master
+        # measured it) last, so that both threads finish together.
         with ThreadPoolExecutor(max_workers=2) as pool:
-            files = list(pool.map(export_one, jobs))
+            futures = [pool.submit(export_one, job) for job in jobs[1:] + jobs[:1]]
+            done = [f.result() for f in futures]
+        files = done[-1:] + done[:-1]
         stage("export", 0.9)
         markers = [(s.start_beat, s.name) for s in plan.sections]
         midi = write_midi_files(composition, plan.timeline, tmp / "midi", title=spec.title,
