@@ -176,12 +176,14 @@ def _with_progress(quiet: bool, run):
         return run(None)
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    # No refresh thread (auto_refresh=False, redrawn on each update): a render forks its
+    # worker pool directly only while this process runs a single thread.
     with Progress(TextColumn("[bold]{task.description:<8}"), BarColumn(), TimeElapsedColumn(),
-                  console=_console(), transient=True) as bar:
+                  console=_console(), transient=True, auto_refresh=False) as bar:
         task = bar.add_task("start", total=1.0)
 
         def progress(stage: str, fraction: float) -> None:
-            bar.update(task, description=stage, completed=fraction)
+            bar.update(task, description=stage, completed=fraction, refresh=True)
 
         return run(progress)
 
