@@ -133,7 +133,9 @@ def render_song(
     :param out_dir: target folder (default :func:`default_out_dir`).
     :param force: replace a finished render there; ``new_take``: write ``<dir>-takeN``.
     :param soundfont: a .sf2 path or ``fluidr3`` (overrides the spec's ``output.soundfont``).
-    :param workers: processes for soundfont rendering (output is identical for any value).
+    :param workers: CPU cores the render may use: processes for the stems, and two threads
+        (else one) for mastering and export. 1 keeps it on one core, as batch workers do
+        (one job per core). The files are identical for any value.
     :param progress: called with ``(stage, fraction 0..1)``.
     :param cancel: polled between stages; returning True aborts with nothing written.
     :raises AinurError: on any invalid input or unwritable output, before writing anything.

@@ -107,7 +107,7 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--force", is_flag=True, help="Replace a finished render in the output folder.")
 @click.option("--new-take", is_flag=True, help="Write <out>-takeN instead of refusing.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=min(2, os.cpu_count() or 1), show_default=True,
-              help="Processes for instrument rendering (same output for any value).")
+              help="CPU cores to use: stem processes, export threads (same output for any value).")
 @click.option("--report", "write_html", is_flag=True,
               help="Also write report.html (waveform, spectrogram, loudness, sections).")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")

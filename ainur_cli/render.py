@@ -58,6 +58,9 @@ def run_pipeline(
     spec = plan.spec
     out = spec.output
     timings: dict[str, float] = {}
+    # ``workers`` is the number of cores the render may use: processes for the stems, and
+    # two threads (else one) for the master and export passes. A batch worker passes 1.
+    threads = 1 if workers <= 1 else 2
     sf_choice = soundfont or out.soundfont
     if not soundfont and out.soundfont and spec.file and not spec.file.startswith("<"):
         # A relative output.soundfont is relative to the spec file (aliases stay as they are).
@@ -111,7 +114,8 @@ def run_pipeline(
         c = time.process_time()
         # The master EQ is linear: folded into every strip (the same stems, one pass less).
         processed = mix_stems(processed, mix_settings, plan.sample_rate, tempo_bpm,
-                              consume=True, inplace=True, post_eq=mix_settings.master.eq)
+                              consume=True, inplace=True, post_eq=mix_settings.master.eq,
+                              workers=threads)
         for audio in processed.values():
             summed.add(audio)
         cpu["mix"] = time.process_time() - c
@@ -124,7 +128,7 @@ def run_pipeline(
     mastered = linked_master(processed, plan.sample_rate, target_lufs=out.target_lufs,
                              true_peak_dbtp=out.true_peak_dbtp,
                              settings=replace(mix_settings.master, eq=()), inplace=True,
-                             premixed=summed)
+                             premixed=summed, workers=threads)
     del summed
     del processed
     timings["master"] = time.perf_counter() - t
@@ -147,10 +151,10 @@ def run_pipeline(
             measured = (mastered.integrated_lufs, mastered.true_peak_dbtp) if name == "mix" else None
             return _file_entry(path, tmp, name, audio, plan.sample_rate, out, measured)
 
-        # Writing and metering release the GIL (libsndfile, scipy filters): two threads.
-        # The stems (written and metered) go first, the mix (only written: the master
-        # measured it) last, so that both threads finish together.
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        # Writing and metering release the GIL (libsndfile, scipy filters): two threads
+        # unless the render was given one core. The stems (written and metered) go first,
+        # the mix (only written: the master measured it) last, so both threads finish together.
+        with ThreadPoolExecutor(max_workers=threads) as pool:
             futures = [pool.submit(export_one, job) for job in jobs[1:] + jobs[:1]]
             done = [f.result() for f in futures]
         files = done[-1:] + done[:-1]

@@ -195,6 +195,7 @@ def linked_master(
     settings: MasterSettings = MasterSettings(),
     inplace: bool = False,
     premixed: MixSum | None = None,
+    workers: int = 2,
 ) -> MasterResult:
     """Master ``stems`` to ``target_lufs`` under a ``true_peak_dbtp`` ceiling, linked.
 
@@ -210,6 +211,7 @@ def linked_master(
     :param premixed: the stems already summed (in ``stems`` order) with their block peaks
         (:class:`ainur_cli.mix.stems.MixSum`, block :func:`dynamics.block_size_for`); only
         without a master EQ (fold it into the strips). Its ``mix`` becomes the result's.
+    :param workers: threads for the EQ/sum and gain passes (1 or 2); the result is the same.
     :returns: :class:`MasterResult`; deterministic for the same input.
     :raises ValueError: empty ``stems``, mismatched shapes or non-finite targets
         (programming errors; user settings are validated earlier).
@@ -236,7 +238,7 @@ def linked_master(
             raise ValueError("premixed needs every stem summed, the master's block and no master EQ")
         work, mix, stem_peaks = stems, premixed.mix, premixed.stem_peaks
     else:
-        work, mix, stem_peaks = eq_sum_peaks(stems, sos, block, inplace)
+        work, mix, stem_peaks = eq_sum_peaks(stems, sos, block, inplace, workers=workers)
 
     # 1. K-weighted energy per block and per gating block, in one pass over the mix.
     lo, hi = block_bounds(n, sample_rate)
@@ -298,7 +300,7 @@ def linked_master(
 
     # 5. The same curve on every stem; the mix is their sum.
     out = work if owned else {k: np.empty(shape, dtype=np.float32) for k in work}
-    apply_curve(curve, block, work, out, mix)
+    apply_curve(curve, block, work, out, mix, workers=workers)
 
     warnings: list[str] = []
     reached = abs(lufs - target_lufs) <= 0.3

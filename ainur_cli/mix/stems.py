@@ -46,11 +46,13 @@ def apply_curve(curve: np.ndarray, block: int, src: dict[str, np.ndarray], dst: 
 
 
 def eq_sum_peaks(stems: dict[str, np.ndarray], sos: np.ndarray | None, block: int,
-                  inplace: bool) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+                 inplace: bool, *, workers: int = 2
+                 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """One pass over every stem: the master EQ (if any), the mix, and the stems' peaks.
 
-    Two threads take alternate stems (``sosfilt`` releases the GIL), each summing into its own
-    buffer; the mix is ``first half + second half`` in a fixed order, so it is deterministic.
+    Alternate stems go to two groups, each summed into its own buffer, and the mix is
+    ``first group + second group`` in a fixed order, so it is deterministic; with
+    ``workers=2`` a thread takes each group (``sosfilt`` releases the GIL).
 
     :returns: (EQ'd stems — the inputs themselves when ``inplace`` or without EQ —, the mix
         (channels, n) float32, the largest |sample| of any stem per block (float64)).
@@ -87,8 +89,13 @@ def eq_sum_peaks(stems: dict[str, np.ndarray], sos: np.ndarray | None, block: in
                 b0 = s // block
                 np.maximum(peaks[i][b0: b0 + p.size], p, out=peaks[i][b0: b0 + p.size])
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(run, [0, 1] if groups[1] else [0]))
+    todo = [0, 1] if groups[1] else [0]
+    if workers > 1 and len(todo) > 1:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(run, todo))
+    else:
+        for i in todo:
+            run(i)
     mix = sums[0]
     if groups[1]:
         mix += sums[1]
