@@ -140,7 +140,7 @@ def render_song(
     :param cancel: polled between stages; returning True aborts with nothing written.
     :raises AinurError: on any invalid input or unwritable output, before writing anything.
     """
-    from ainur_cli.render import run_pipeline  # heavy imports (numpy, pedalboard) only here
+    from ainur_cli.render import run_pipeline  # heavy imports (numpy, scipy) only here
 
     resolved = resolve_song(spec, presets_dirs=presets_dirs)
     target = Path(out_dir) if out_dir is not None else default_out_dir(resolved.spec)

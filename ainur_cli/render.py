@@ -293,7 +293,7 @@ def produce_stems(batch: StemBatch, names: list[str], *, workers: int = 2, mix: 
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         # The fork server imports the render stack once; its workers inherit it (no numpy /
-        # scipy / pedalboard import per worker). No effect if the server already runs.
+        # scipy import per worker). No effect if the server already runs.
         context.set_forkserver_preload([__name__])
     else:
         context = multiprocessing.get_context("spawn")

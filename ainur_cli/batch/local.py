@@ -3,7 +3,7 @@
 Each worker is a process with its own pipe that runs job after job, sending progress and the
 outcome back. Where the OS has ``forkserver`` (Linux, macOS), the fork server imports the
 render stack once (with single-threaded BLAS pools) and every worker is forked from it, so
-starting k workers costs one import of numpy/scipy/pedalboard instead of k; elsewhere workers
+starting k workers costs one import of numpy/scipy/soundfile instead of k; elsewhere workers
 are ``spawn``-ed and import it themselves. The parent watches every
 pipe and every process sentinel, so a worker that crashes or is killed (SIGKILL, OOM) fails
 only the job it held; a fresh worker takes its place for the jobs still waiting. (A
