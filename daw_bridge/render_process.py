@@ -77,6 +77,38 @@ def _portable(e: BaseException) -> BaseException:
     return EngineError(f"the render failed with an internal error ({type(e).__name__}: {e})")
 
 
+def install_signal_handlers(cancelled: threading.Event, busy: list) -> None:
+    """The render process's signals: SIGINT ignored, SIGUSR1 = cancel, SIGTERM = cancel and
+    quit (at once when idle, i.e. ``busy[0]`` is false).
+
+    Processes the pipeline forks (e.g. the singing voice's ``multiprocessing`` pool) inherit
+    these handlers; in them SIGTERM must still kill, or ``Pool.terminate()`` would wait for
+    ever for workers that no longer die. So a handler called in another process than the
+    one that installed it restores the default and re-sends the signal to itself.
+    """
+    owner = os.getpid()
+
+    def on_term(signum: int, _frame: object) -> None:
+        if os.getpid() != owner:  # a forked worker: die as SIGTERM means
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        # Stop the render at its next stage (its staging folder is removed), then quit;
+        # idle: quit at once.
+        cancelled.set()
+        if not busy[0]:
+            raise SystemExit(0)
+        busy.append("quit")
+
+    def on_usr1(signum: int, _frame: object) -> None:
+        if os.getpid() == owner:
+            cancelled.set()
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGUSR1, on_usr1)
+    signal.signal(signal.SIGTERM, on_term)
+
+
 def child_main() -> None:
     """The render process: ``("render", spec, out_dir, kwargs)`` requests until ``quit``."""
     out = os.dup(1)
@@ -86,18 +118,7 @@ def child_main() -> None:
     cancelled = threading.Event()
     send_lock = threading.Lock()
     busy = [False]
-
-    def on_term(*_: object) -> None:
-        # SIGTERM (e.g. to the whole process group): stop the render at its next stage, so
-        # its staging folder is removed, then quit; idle, quit at once.
-        cancelled.set()
-        if not busy[0]:
-            raise SystemExit(0)
-        busy.append("quit")
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGUSR1, lambda *_: cancelled.set())
-    signal.signal(signal.SIGTERM, on_term)
+    install_signal_handlers(cancelled, busy)
     from ainur_cli import api
     import ainur_cli.render  # noqa: F401  (the numeric stack, once, before the first render)
 

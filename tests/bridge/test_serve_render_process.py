@@ -104,3 +104,26 @@ def test_sigterm_to_the_child_cancels_its_render_cleanly(served_root):
         assert not (served_root / "out").exists() and leftovers(served_root) == []
     finally:
         rp.close()
+
+
+POOL_SCRIPT = """
+import multiprocessing, threading
+from daw_bridge.render_process import install_signal_handlers
+install_signal_handlers(threading.Event(), [True])      # as during a render
+for _ in range(5):
+    with multiprocessing.get_context("fork").Pool(2) as pool:   # like the voice's pool
+        assert pool.map(abs, [-1, -2, -3, -4]) == [1, 2, 3, 4]
+print("terminated")
+"""
+
+
+def test_pools_forked_by_a_render_still_terminate():
+    """Pool.terminate() kills its workers with SIGTERM; a worker that inherited a SIGTERM
+    handler which does not exit makes it wait for ever (the render process's handlers
+    re-send the default signal in forked processes)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", POOL_SCRIPT], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0 and "terminated" in proc.stdout, proc.stderr
