@@ -90,13 +90,21 @@ def spec_hash(spec: SongSpec, preset: LoadedPreset) -> str:
     data = {
         "title": spec.title, "preset": spec.preset, "seed": spec.seed,
         "key": spec.key.name if spec.key else None, "tempo_map": spec.tempo_map,
-        "meters": spec.meters, "sections": [asdict(s) for s in spec.sections],
+        "meters": spec.meters, "sections": [_section_key(s) for s in spec.sections],
         "output": {k: v for k, v in asdict(spec.output).items() if k != "dir"},
         "style": preset.raw,
         "restyle": asdict(spec.restyle) if spec.restyle else None,
     }
     text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=True)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _section_key(section) -> dict:
+    """A section as hashed: lyric lines in their pinned form, so that two DAW sessions whose
+    lyrics differ only in timing (``LyricText.pinned``) hash differently."""
+    d = asdict(section)
+    d["lyrics"] = [getattr(line, "pinned", line) for line in section.lyrics]
+    return d
 
 
 def default_out_dir(spec: SongSpec) -> Path:

@@ -257,3 +257,28 @@ def test_word_pin_inside_an_unpinned_line():
     with pytest.raises(SpecError) as e:
         compose(HEAD + "      one two three four five six seven\n      and @3.2 then\n")
     assert "is outside the line's place" in str(e.value) and "pin the line's first word" in str(e.value)
+
+
+def test_spec_hash_sees_the_timing_of_daw_lyric_lines():
+    """Lines from a DAW session read as their words but carry their pins: two sessions whose
+    lyrics differ only in timing must not look like the same render (batch/serve resume)."""
+    from dataclasses import replace
+
+    from ainur_cli.api import spec_hash
+    from ainur_cli.spec_lyrics import LyricText
+
+    spec = parse_spec_text(HEAD.replace("PRESET", "pop") + "      walking home\n", "pins.yaml")
+    resolved = resolve_song(spec)
+
+    def with_line(line):
+        sections = list(resolved.spec.sections)
+        sections[1] = replace(sections[1], lyrics=(line,))
+        return replace(resolved.spec, sections=tuple(sections))
+
+    plain = spec_hash(with_line("walking home"), resolved.preset)
+    early = spec_hash(with_line(LyricText("walking home", "@3.1 walking @3.4 home")), resolved.preset)
+    late = spec_hash(with_line(LyricText("walking home", "@4.1 walking @4.4 home")), resolved.preset)
+    assert plain == resolved.spec_hash          # plain specs hash as before
+    assert len({plain, early, late}) == 3
+    assert early == spec_hash(with_line(LyricText("walking home", "@3.1 walking @3.4 home")),
+                              resolved.preset)
