@@ -23,8 +23,7 @@ from functools import lru_cache
 from typing import Callable
 
 import numpy as np
-import scipy.signal as ss
-
+from ainur_cli.mix.biquads import sos_filter_rows
 from ainur_cli.mix.eq import biquad
 from ainur_cli.mix.settings import EqBand
 
@@ -85,9 +84,9 @@ def k_power_prefix(audio: np.ndarray, sample_rate: int, cuts: np.ndarray, *,
     paired = x.shape[0] == 2
     if paired:
         sos_c = sos.astype(np.complex64)
-        pair_state = np.zeros((sos.shape[0], 2), dtype=np.complex64)
+        pair_state = np.zeros((1, sos.shape[0], 2), dtype=np.complex64)
         pair = np.empty(min(CHUNK, n), dtype=np.complex64)
-    state = [np.zeros((sos.shape[0], 2), dtype=np.float32) for _ in range(x.shape[0])]
+    state = [np.zeros((1, sos.shape[0], 2), dtype=np.float32) for _ in range(x.shape[0])]
     for s in range(0, n, CHUNK):
         e = min(s + CHUNK, n)
         g = gain(s, e) if gain is not None else None
@@ -98,16 +97,16 @@ def k_power_prefix(audio: np.ndarray, sample_rate: int, cuts: np.ndarray, *,
             else:
                 z.real = np.multiply(x[0, s:e], g, dtype=np.float32)
                 z.imag = np.multiply(x[1, s:e], g, dtype=np.float32)
-            y, pair_state = ss.sosfilt(sos_c, z, zi=pair_state)
+            y = sos_filter_rows(sos_c, z[None, :], pair_state)[0]  # in place
             power = y.real * y.real
             power += y.imag * y.imag
         else:
             power = np.zeros(e - s, dtype=np.float32)
             for ch in range(x.shape[0]):
-                c = np.asarray(x[ch, s:e], dtype=np.float32)
+                y = np.array(x[ch, s:e], dtype=np.float32)  # a copy, filtered in place
                 if g is not None:
-                    c = c * g
-                y, state[ch] = ss.sosfilt(sos, c, zi=state[ch])
+                    y *= g
+                sos_filter_rows(sos, y[None, :], state[ch])
                 np.multiply(y, y, out=y)
                 if _CHANNEL_WEIGHTS[ch] != 1.0:
                     y *= np.float32(_CHANNEL_WEIGHTS[ch])

@@ -41,6 +41,7 @@ import numpy as np
 import scipy.signal as ss
 
 from ainur_cli.mix import dynamics as dyn
+from ainur_cli.mix.biquads import ChunkFilter, sos_filter_rows
 from ainur_cli.mix.eq import biquad
 from ainur_cli.mix.reverb import add_reverb
 from ainur_cli.mix.settings import DelayBus, EqBand, MixSettings, PartMix
@@ -90,19 +91,10 @@ def _cascade(sections: list[np.ndarray]) -> np.ndarray | None:
     return np.stack(sections).astype(np.float32) if sections else None
 
 
-class _Filter:
-    """A biquad cascade run chunk by chunk over (2, m) float32 with its state kept."""
-
-    def __init__(self, sections: list[np.ndarray]):
-        self.sos = _cascade(sections)
-        self.zi = None if self.sos is None else np.zeros((self.sos.shape[0], 2, 2), np.float32)
-
-    def __call__(self, x: np.ndarray, out: np.ndarray) -> None:
-        out[...], self.zi = ss.sosfilt(self.sos, x, axis=-1, zi=self.zi)
-
-    def idle(self) -> bool:
-        """At rest (zero state): a silent input then gives an exactly silent output."""
-        return not self.zi.any()
+def _Filter(sections: list[np.ndarray]) -> ChunkFilter:
+    """A biquad cascade run chunk by chunk, in place, over (2, m) float32 with its state kept
+    (bit-identical to ``sosfilt`` with ``zi``, see :mod:`ainur_cli.mix.biquads`)."""
+    return ChunkFilter(_cascade(sections), 2, np.float32)
 
 
 def process_stem(audio: np.ndarray, part: PartMix, settings: MixSettings, sample_rate: int,
@@ -238,9 +230,7 @@ def _add_delay(out: np.ndarray, send: np.ndarray, level: float, bus: DelayBus, p
     x = send[: n - period] * np.float32(level)
     if _below_nyquist(bus.highcut_hz, sample_rate):
         sos = ss.butter(1, bus.highcut_hz, "lowpass", fs=sample_rate, output="sos").astype(np.float32)
-        zi = np.zeros((1, 2), np.float32)
-        for s in range(0, x.shape[0], _CHUNK):
-            x[s: s + _CHUNK], zi = ss.sosfilt(sos, x[s: s + _CHUNK], zi=zi)
+        sos_filter_rows(sos, x[None, :], np.zeros((1, 1, 2), np.float32))  # in place
     left, right = _pan_gains(pan)
     g = _db(bus.return_db)
     gl, gr = np.float32(left * g), np.float32(right * g)
