@@ -157,16 +157,24 @@ def add_reverb(out: np.ndarray, send: np.ndarray, gain: float, bus: ReverbBus,
     hi = -(-np.clip(starts + hop, 0, n) // piece)
     active = starts[sounding[hi] > sounding[lo]]
     batch = max(1, min(BATCH, BATCH_SAMPLES // size))
+    # Work buffers made once per call and reused by every batch (fresh memory for each batch
+    # costs page faults comparable to the arithmetic).
+    window_buf = np.empty((min(batch, active.size), size), dtype=np.float32)
+    product_buf = np.empty((min(batch, active.size), 2, size // 2 + 1), dtype=np.complex64)
     for b0 in range(0, active.size, batch):
         group = active[b0: b0 + batch]
-        windows = np.zeros((group.size, size), dtype=np.float32)
+        windows = window_buf[: group.size]
         for r, s in enumerate(group):
             a, b = max(int(s) - history, 0), min(int(s) + hop, n)
-            windows[r, a - (int(s) - history): b - (int(s) - history)] = send[a:b]
+            lo_w, hi_w = a - (int(s) - history), b - (int(s) - history)
+            windows[r, :lo_w] = 0.0
+            windows[r, lo_w:hi_w] = send[a:b]
+            windows[r, hi_w:] = 0.0
         spec = sfft.rfft(windows, axis=1)
-        del windows
-        wet = sfft.irfft(spec[:, None, :] * spectrum[None, :, :], size, axis=2,
-                         overwrite_x=True)
+        product = product_buf[: group.size]
+        np.multiply(spec[:, None, :], spectrum[None, :, :], out=product)
+        del spec
+        wet = sfft.irfft(product, size, axis=2, overwrite_x=True)
         for r, s in enumerate(group):
             k = min(hop, produced - int(s))
             out[:, pre + s: pre + s + k] += wet[r, :, history: history + k]
