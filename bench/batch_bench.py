@@ -5,23 +5,29 @@
 
 Every run renders the same songs into a fresh folder through the batch runner (the same code
 path as `ainur batch`), so worker start-up (spawning processes, importing the render stack)
-is included in the wall time. Prints one line per worker count and the scaling against -j 1;
+is included in the wall time; each worker count runs in a fresh interpreter, so each pays its
+own start-up (the fork server and its import of the render stack included) and none inherits a
+warm one from the run before. Prints one line per worker count and the scaling against -j 1;
 the issue's target is throughput(k) >= 0.8 * k * throughput(1) with k workers on k cores.
-"CPU s/job" (this process + its workers) and "cores busy" (CPU s / wall s) show whether the
-machine really gave the run k cores: on a shared machine other processes take some.
+"CPU s/job" (the batch process, the fork server and every worker, read from /proc on Linux)
+and "cores busy" (CPU s / wall s) show whether the machine really gave the run k cores: on a
+shared machine other processes take some.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from ainur_cli.batch import JobFinished, make_executor, plan_jobs, run_batch
+from ainur_cli.batch import JobFinished, JobStarted, make_executor, plan_jobs, run_batch
 
 PRESETS = ("pop", "rock", "house", "lofi-hiphop", "ballad", "funk")
 SONG = """\
@@ -53,16 +59,20 @@ def write_songs(folder: Path, n: int) -> list[Path]:
 def run_once(songs: list[Path], out: Path, executor: str, workers: int) -> dict:
     jobs = plan_jobs(songs, out)
     finished_at: list[float] = []
+    procs = _ProcessCpu()
 
     def on_event(event) -> None:
+        if isinstance(event, JobStarted) and event.pid:
+            procs.watch(event.pid)
         if isinstance(event, JobFinished):
             finished_at.append(time.perf_counter())
+        procs.sample()
 
     t0 = time.perf_counter()
-    cpu0 = _cpu_s()
+    cpu0 = _own_cpu_s()
     result = run_batch(jobs, make_executor(executor, workers=workers), out, on_event=on_event)
     wall_s = time.perf_counter() - t0
-    cpu_s = _cpu_s() - cpu0
+    cpu_s = _own_cpu_s() - cpu0 + procs.total()
     done = [o for o in result.outcomes.values() if o.status == "done"]
     # Steady state: from the moment every worker has finished its first job (start-up and
     # first-job warm-up behind us) to the end.
@@ -76,10 +86,46 @@ def run_once(songs: list[Path], out: Path, executor: str, workers: int) -> dict:
             "cpu_s_per_job": cpu_s / max(1, len(done)), "cores_used": cpu_s / wall_s}
 
 
-def _cpu_s() -> float:
-    """CPU seconds (user + system) of this process and its finished worker processes."""
+def _own_cpu_s() -> float:
+    """CPU seconds (user + system) of this process and its reaped children (spawned workers)."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+class _ProcessCpu:
+    """CPU seconds of workers forked by the fork server (not our children, so not in
+    RUSAGE_CHILDREN) and of the fork server itself, sampled from /proc/PID/stat while they live."""
+
+    def __init__(self) -> None:
+        self.tick_s = 1.0 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
+        self.cpu: dict[int, float] = {}
+
+    def watch(self, pid: int) -> None:
+        stat = self._stat(pid)
+        if stat is None:
+            return
+        self.cpu.setdefault(pid, 0.0)
+        parent = int(stat[1])
+        if parent != os.getpid():   # forked by the fork server: count the server too
+            self.cpu.setdefault(parent, 0.0)
+
+    def sample(self) -> None:
+        for pid in self.cpu:
+            stat = self._stat(pid)
+            if stat is not None:
+                self.cpu[pid] = max(self.cpu[pid], (int(stat[11]) + int(stat[12])) * self.tick_s)
+
+    def total(self) -> float:
+        self.sample()
+        return sum(v for pid, v in self.cpu.items())
+
+    @staticmethod
+    def _stat(pid: int) -> list[str] | None:
+        try:
+            text = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return None
+        return text[text.rindex(")") + 2:].split()  # fields from "state" on
 
 
 def main() -> None:
@@ -88,7 +134,14 @@ def main() -> None:
     ap.add_argument("--jobs", default="1,2", help="worker counts to measure, e.g. 1,2,4")
     ap.add_argument("--executor", choices=["local", "dask"], default="local")
     ap.add_argument("--keep", type=Path, help="keep the renders under this folder")
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)       # internal: one worker count
+    ap.add_argument("--songs-dir", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.one is not None:   # the child run: one worker count in this fresh interpreter
+        songs = sorted(args.songs_dir.glob("bench-*.yaml"))
+        print(json.dumps(run_once(songs, args.out, args.executor, args.one)))
+        return
     counts = [int(x) for x in args.jobs.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="ainur-batch-bench-"))
     try:
@@ -99,7 +152,7 @@ def main() -> None:
         for k in counts:
             out = (args.keep or tmp) / f"out-j{k}"
             shutil.rmtree(out, ignore_errors=True)
-            r = run_once(songs, out, args.executor, k)
+            r = _run_fresh(tmp, out, args.executor, k)
             rows.append(r)
             steady = f"{r['steady_per_min']:.1f}" if r["steady_per_min"] else "n/a"
             print(f"-j {k}: {r['jobs']} jobs ({r['failed']} failed) in {r['wall_s']:.1f} s = "
@@ -120,6 +173,16 @@ def main() -> None:
                     print(line)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run_fresh(songs_dir: Path, out: Path, executor: str, workers: int) -> dict:
+    """:func:`run_once` in a fresh interpreter (nothing warm from an earlier run)."""
+    proc = subprocess.run([sys.executable, __file__, "--one", str(workers), "--songs-dir",
+                           str(songs_dir), "--out", str(out), "--executor", executor],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"-j {workers} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":
