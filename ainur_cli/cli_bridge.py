@@ -15,6 +15,8 @@ from pathlib import Path
 
 import click
 
+from ainur_cli.daw_flags import adapter_options, daw_specific_options
+
 log = logging.getLogger("ainur_cli.serve")
 
 
@@ -37,23 +39,20 @@ log = logging.getLogger("ainur_cli.serve")
 @click.option("--presets-dir", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="Extra folder of presets (searched first; repeatable).")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Processes for instrument rendering (same output for any value).")
+              help="CPU cores per render: stem processes, export threads (same output for any "
+                   "value).")
 @click.option("--max-queued", type=click.IntRange(1, 1000), default=16, show_default=True,
               help="Waiting renders beyond this are refused.")
 @click.option("--daw-host", help="The DAW's host (default 127.0.0.1).")
 @click.option("--daw-port", type=click.IntRange(1, 65535),
               help="The DAW's port: REAPER's web interface, AbletonOSC's or Ardour's OSC port.")
-@click.option("--reaper-command", metavar="_RS...",
-              help="Command ID of the registered ainur_import.lua (REAPER).")
 @click.option("--daw-timeout-s", type=click.FloatRange(0.05, 60.0),
               help="Per-request DAW timeout in seconds.")
-@click.option("--ardour-session", type=click.Path(path_type=Path),
-              help="Ardour's session file or folder (its tempo map; default: Ardour's most "
-                   "recent session).")
+@daw_specific_options
 def serve_command(root: Path, host: str, allow_remote: bool, port: int, reply_port: int | None,
                   daw: str, default_preset: str, presets_dir, jobs: int, max_queued: int,
-                  daw_host: str | None, daw_port: int | None, reaper_command: str | None,
-                  daw_timeout_s: float | None, ardour_session: Path | None) -> None:
+                  daw_host: str | None, daw_port: int | None, daw_timeout_s: float | None,
+                  **specific) -> None:
     """OSC server for DAWs: render songs, sections and the DAW session, place the stems.
 
     Requests arrive on the /ainur/ OSC addresses (render, render_section, render_session,
@@ -69,8 +68,8 @@ def serve_command(root: Path, host: str, allow_remote: bool, port: int, reply_po
     if not root.is_dir():
         raise BridgeError("the served folder does not exist", field="--root", value=str(root),
                           allowed="an existing folder")
-    options = daw_options(daw, daw_host, daw_port, reaper_command, daw_timeout_s,
-                          ardour_session)
+    options = adapter_options(daw, host=("--daw-host", daw_host), port=("--daw-port", daw_port),
+                              timeout_s=("--daw-timeout-s", daw_timeout_s), **specific)
     try:
         adapter = make_adapter(daw, **options)
     except ImportError as e:
@@ -114,37 +113,3 @@ def serve_command(root: Path, host: str, allow_remote: bool, port: int, reply_po
     click.echo("ainur serve: stopped", err=True)
     if got and got[0] == signal.SIGINT:
         raise SystemExit(130)
-
-
-def daw_options(daw: str, host: str | None, port: int | None, reaper_command: str | None,
-                timeout_s: float | None, ardour_session: Path | None = None) -> dict:
-    """Connection keywords of ``make_adapter`` for the flags given (the adapters' defaults
-    for the others)."""
-    from ainur_cli.errors import BridgeError
-
-    given = {"--daw-host": host, "--daw-port": port, "--reaper-command": reaper_command,
-             "--daw-timeout-s": timeout_s, "--ardour-session": ardour_session}
-    if daw == "none":
-        extra = [flag for flag, v in given.items() if v is not None]
-        if extra:
-            raise BridgeError("DAW connection options need a DAW", field=extra[0],
-                              value="--daw none", allowed="--daw ableton, reaper or ardour")
-        return {}
-    if reaper_command is not None and daw != "reaper":
-        raise BridgeError("--reaper-command is for REAPER", field="--reaper-command",
-                          value=daw, allowed="--daw reaper")
-    if ardour_session is not None and daw != "ardour":
-        raise BridgeError("--ardour-session is for Ardour", field="--ardour-session",
-                          value=daw, allowed="--daw ardour")
-    opts: dict = {}
-    if ardour_session is not None:
-        opts["session"] = ardour_session
-    if host is not None:
-        opts["host"] = host
-    if port is not None:
-        opts["web_port" if daw == "reaper" else "port"] = port
-    if reaper_command is not None:
-        opts["command_id"] = reaper_command
-    if timeout_s is not None:
-        opts["timeout_s"] = timeout_s
-    return opts

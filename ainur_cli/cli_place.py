@@ -17,6 +17,8 @@ from pathlib import Path
 
 import click
 
+from ainur_cli.daw_flags import adapter_options, daw_specific_options
+
 DAW_CHOICES = ("none", "reaper", "ableton", "ardour")
 
 
@@ -29,41 +31,6 @@ def _console(stderr: bool = True):
 def _quiet(ctx: click.Context) -> bool:
     obj = ctx.find_root().obj
     return bool(isinstance(obj, dict) and obj.get("quiet"))
-
-
-def _adapter_options(daw: str, host: str | None, port: int | None, reaper_command: str | None,
-                     timeout_s: float | None, reply_port: int | None = None) -> dict:
-    """Connection options for :func:`daw_bridge.adapter.make_adapter` (only those given).
-
-    :raises BridgeError: connection options without a DAW, ``--reaper-command`` for another.
-    """
-    from ainur_cli.errors import BridgeError
-
-    given = [flag for flag, v in (("--host", host), ("--port", port),
-                                  ("--reaper-command", reaper_command),
-                                  ("--timeout-s", timeout_s),
-                                  ("--ableton-reply-port", reply_port)) if v is not None]
-    if daw == "none" and given:
-        raise BridgeError("DAW connection options need a DAW", field=given[0], value="--daw none",
-                          allowed="--daw reaper, ableton or ardour")
-    if reaper_command is not None and daw != "reaper":
-        raise BridgeError("--reaper-command is for REAPER", field="--reaper-command", value=daw,
-                          allowed="--daw reaper")
-    if reply_port is not None and daw != "ableton":
-        raise BridgeError("--ableton-reply-port is for Ableton Live", field="--ableton-reply-port",
-                          value=daw, allowed="--daw ableton")
-    opts: dict = {}
-    if host:
-        opts["host"] = host
-    if timeout_s is not None:
-        opts["timeout_s"] = timeout_s
-    if port is not None:
-        opts["web_port" if daw == "reaper" else "port"] = port
-    if reaper_command:
-        opts["command_id"] = reaper_command
-    if reply_port is not None:
-        opts["reply_port"] = reply_port
-    return opts
 
 
 @click.command("place")
@@ -87,20 +54,18 @@ def _adapter_options(daw: str, host: str | None, port: int | None, reaper_comman
 @click.option("--host", help="The DAW's host (default 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535),
               help="The DAW's port: REAPER's web interface, AbletonOSC's or Ardour's OSC port.")
-@click.option("--reaper-command", metavar="_RS...",
-              help="Command ID of the registered ainur_import.lua (REAPER).")
-@click.option("--ableton-reply-port", type=click.IntRange(0, 65535),
-              help="UDP port AbletonOSC answers on (11001 in AbletonOSC).")
 @click.option("--timeout-s", type=click.FloatRange(0.05, 60.0), help="Per-request DAW timeout.")
+@daw_specific_options
 @click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON on stdout.")
 @click.pass_context
 def place_command(ctx: click.Context, render_dir: Path, daw: str, at_bar, at_beat, at_s,
                   session_midi, want_rpp, want_dawproject, no_mix, reference_audio, force, host,
-                  port, reaper_command, ableton_reply_port, timeout_s, as_json) -> None:
+                  port, timeout_s, as_json, **specific) -> None:
     """Put the stems of RENDER_DIR (a finished `ainur render` folder) in a DAW session."""
     from daw_bridge.placement import load_manifest, placement_from_manifest
 
-    options = _adapter_options(daw, host, port, reaper_command, timeout_s, ableton_reply_port)
+    options = adapter_options(daw, host=("--host", host), port=("--port", port),
+                              timeout_s=("--timeout-s", timeout_s), **specific)
     manifest = load_manifest(render_dir)
     positioned = any(v is not None for v in (at_bar, at_beat, at_s))
     adapter = None

@@ -36,9 +36,9 @@ class Option:
     help: str
 
 
-#: The connection options of the Ableton and REAPER adapters, for the commands that make one
-#: (``make_adapter(daw, **{o.keyword: value})``). ``ainur place`` has ``--host``, ``--port``,
-#: ``--reaper-command`` and ``--timeout-s``; the other flags are the names error messages use.
+#: The connection options of the Ableton and REAPER adapters (the flags are those of
+#: ``ainur place``; ``ainur serve`` spells host, port and timeout ``--daw-host``, ``--daw-port``,
+#: ``--daw-timeout-s``; see :mod:`ainur_cli.daw_flags`).
 OPTIONS: dict[str, tuple[Option, ...]] = {
     "ableton": (
         Option("--host", "host", str, "127.0.0.1", "host running Live + AbletonOSC"),

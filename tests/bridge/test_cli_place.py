@@ -114,6 +114,11 @@ def test_existing_project_files_are_never_replaced_silently(render):
     (["--at-beat", "-2"], "--at-beat: the song position must be a number >= 0"),
     (["--port", "8080"], "--port: DAW connection options need a DAW"),
     (["--daw", "ableton", "--reaper-command", "_RS1"], "--reaper-command is for REAPER"),
+    (["--reaper-osc-port", "8000"], "--reaper-osc-port: DAW connection options need a DAW"),
+    (["--daw", "ableton", "--ardour-session", "x.ardour"], "--ardour-session is for Ardour"),
+    (["--daw", "ardour", "--reaper-web-auth", "a:b"], "--reaper-web-auth is for REAPER"),
+    (["--daw", "reaper", "--ableton-reply-port", "11001"],
+     "--ableton-reply-port is for Ableton Live"),
 ])
 def test_bad_positions_and_options(render, args, message):
     r = ainur("place", str(render), *args)
@@ -218,3 +223,22 @@ def test_place_into_ableton_live_through_abletonosc(render):
             clip = t.arrangement_clips[0]
             assert clip.start_time == pytest.approx(64.0, abs=1e-6)
             assert Path(clip.file_path).resolve() == (render / f["path"]).resolve()
+
+
+def test_reaper_web_login_flag_reaches_the_adapter(render):
+    """--reaper-web-auth logs in to a web interface that has a login (HTTP basic auth on the
+    simulator's real HTTP server); a wrong login is one clear error and nothing is placed."""
+    from tests.bridge.sim_reaper import ReaperProject, ReaperSim
+
+    with ReaperSim(ReaperProject(), osc=False, web_auth="ainur:secret", action_delay_s=0.01) as sim:
+        cid = sim.register_script()
+        base = ("place", str(render), "--daw", "reaper", "--port", str(sim.web_port),
+                "--reaper-command", cid, "--timeout-s", "2", "--json")
+        wrong = ainur(*base, "--reaper-web-auth", "ainur:nope")
+        assert wrong.exit_code == 2 and "--reaper-web-auth" in wrong.output
+        assert "Traceback" not in wrong.output and not sim.project.tracks
+        r = ainur(*base, "--reaper-web-auth", "ainur:secret")
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.output)["placed"]["placed"] is True
+        assert len(sim.project.tracks) == len(json.loads((render / "manifest.json").read_text())
+                                              ["files"]) - 1
