@@ -163,12 +163,14 @@ def sing(notes: Sequence[SungNote], *, sample_rate: int, total_samples: int,
         chans = np.stack([takes[0] + DOUBLE_LEVEL * takes[1], takes[0] + DOUBLE_LEVEL * takes[2]])
         chans /= 1.0 + DOUBLE_LEVEL
     else:
-        chans = np.stack([takes[0], takes[0]])
+        chans = takes[0][np.newaxis]   # one take on both sides: resampled once, then copied
     ratio = Fraction(int(sample_rate), ESPEAK_RATE)
     if ratio != 1:
         from scipy.signal import resample_poly
 
         chans = resample_poly(chans, ratio.numerator, ratio.denominator, axis=1)
+    if not double:
+        chans = np.broadcast_to(chans, (2, chans.shape[1]))
     m = min(out.shape[1], chans.shape[1])
     out[:, :m] = chans[:, :m]
     log.debug("sang %d notes in %d phrases (voice %s)", len(notes), len(groups), spec.name)
