@@ -213,3 +213,34 @@ class HeadlessArdour:
                 self.proc.kill()
                 self.proc.wait(5)
         self.proc = None
+
+
+def start_marked_session(root: Path, name: str, *, sample_rate: int,
+                         tempo: list[tuple[int, float]], meters: list[tuple[int, int, int]],
+                         track: str, markers: list[tuple[str, int]]) -> HeadlessArdour:
+    """Create a session with Ardour, add ``markers`` ``(name, beat)`` at the samples Ardour
+    computes for those beats, enable OSC and open it headless. The host's ``samples`` maps
+    each beat to Ardour's sample.
+
+    :raises ArdourUnavailable: when Ardour cannot create or load the session.
+    """
+    from daw_bridge.ardour_session import SessionEdit
+
+    env = private_env(root)
+    file, samples = create_session(root, name, sample_rate=sample_rate, tempo=tempo,
+                                   meters=meters, track=track, beats=[b for _, b in markers],
+                                   env=env)
+    edit = SessionEdit(file)
+    for marker, beat in markers:
+        if not edit.add_marker(marker, samples[beat]):
+            raise AssertionError(f"marker {marker!r} was not added to {file}")
+    edit.save()
+    enable_osc(file)
+    host = HeadlessArdour(file, root, env)
+    try:
+        host.start()
+    except BaseException:
+        host.kill()
+        raise
+    host.samples = samples
+    return host

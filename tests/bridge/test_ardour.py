@@ -31,14 +31,7 @@ from daw_bridge.facts import MeterPoint, TempoPoint
 from daw_bridge.oscio import OscPeer
 from daw_bridge.placement import load_manifest, placement_from_manifest
 from daw_bridge.session_spec import song_from_facts
-from tests.bridge.ardour_fixture import (
-    ArdourUnavailable,
-    HeadlessArdour,
-    create_session,
-    enable_osc,
-    free_udp_port,
-    private_env,
-)
+from tests.bridge.ardour_fixture import ArdourUnavailable, free_udp_port, start_marked_session
 
 RATE = 48000
 # Ardour's tempo map: 100 bpm 4/4, from beat 16 (bar 5) 90 bpm 3/4. Markers (beats):
@@ -84,27 +77,12 @@ def ardour(tmp_path_factory):
     """A session Ardour created (tempo map, a track, markers written by Ainur's session
     writer), open in a headless Ardour with OSC on a free port; always torn down."""
     root = tmp_path_factory.mktemp("ardour")
-    env = private_env(root)
     t0 = time.monotonic()
     try:
-        file, ardour_samples = create_session(
-            root, "AinurTest", sample_rate=RATE, tempo=TEMPO, meters=METERS, track=TRACK,
-            beats=[b for _, b in MARKERS], env=env)
+        host = start_marked_session(root, "AinurTest", sample_rate=RATE, tempo=TEMPO,
+                                    meters=METERS, track=TRACK, markers=MARKERS)
     except ArdourUnavailable as e:
         _unavailable(e)
-    from daw_bridge.ardour_session import SessionEdit
-
-    edit = SessionEdit(file)
-    for name, beat in MARKERS:
-        assert edit.add_marker(name, ardour_samples[beat])
-    edit.save()
-    enable_osc(file)
-    host = HeadlessArdour(file, root, env)
-    try:
-        host.start()
-    except ArdourUnavailable as e:
-        _unavailable(e)
-    host.samples = ardour_samples
     host.setup_s = time.monotonic() - t0
     print(f"\nheadless Ardour: session created and loaded in {host.setup_s:.1f} s "
           f"(load {host.start_s:.1f} s), OSC on UDP {host.port}")

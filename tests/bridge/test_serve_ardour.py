@@ -31,29 +31,13 @@ def _unavailable(e: Exception) -> None:
 
 @pytest.fixture
 def ardour(tmp_path):
-    from tests.bridge.ardour_fixture import (ArdourUnavailable, HeadlessArdour, create_session,
-                                             enable_osc, private_env)
+    from tests.bridge.ardour_fixture import ArdourUnavailable, start_marked_session
 
-    env = private_env(tmp_path / "ardour")
     try:
-        file, samples = create_session(tmp_path / "ardour", "ServeTest", sample_rate=RATE,
-                                       tempo=TEMPO, meters=[], track="Guide",
-                                       beats=[b for _, b in MARKERS], env=env)
+        host = start_marked_session(tmp_path / "ardour", "ServeTest", sample_rate=RATE,
+                                    tempo=TEMPO, meters=[], track="Guide", markers=MARKERS)
     except ArdourUnavailable as e:
         _unavailable(e)
-    from daw_bridge.ardour_session import SessionEdit
-
-    edit = SessionEdit(file)
-    for name, beat in MARKERS:
-        assert edit.add_marker(name, samples[beat])
-    edit.save()
-    enable_osc(file)
-    host = HeadlessArdour(file, tmp_path / "ardour", env)
-    try:
-        host.start()
-    except ArdourUnavailable as e:
-        _unavailable(e)
-    host.samples = samples
     try:
         yield host
     finally:
