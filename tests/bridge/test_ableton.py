@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import pytest
 from ainur_cli.errors import BridgeError
 from daw_bridge.ableton import AbletonAdapter, bar_text
 from daw_bridge.session_spec import song_from_facts
+from tests.bridge.conftest import free_udp_port
 from tests.bridge.sim_ableton import AbletonOscSim, CuePoint, LiveSong, Track
 from tests.bridge.test_adapter import load_placement, write_render
 
@@ -65,10 +65,7 @@ def test_silent_live_gives_a_clear_health_message_within_the_timeout(adapter):
 
 
 def test_nothing_listening_is_not_a_crash(adapter):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    adapter.peer.port = s.getsockname()[1]
-    s.close()  # nobody on that port: Linux reports ICMP "port unreachable"
+    adapter.peer.port = free_udp_port()  # nobody on it: Linux reports ICMP "port unreachable"
     h = adapter.health()
     assert not h.ok and "does not answer /live/test" in h.message
 
@@ -268,10 +265,7 @@ def test_wire_format_read_by_liblo_oscdump(adapter, tmp_path):
     if oscdump is None:
         pytest.skip("oscdump (Debian liblo-tools) is not installed: cannot check the wire "
                     "format with an independent OSC decoder")
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
+    port = free_udp_port()
     out = tmp_path / "oscdump.txt"
     with open(out, "w") as f:
         dump = subprocess.Popen([oscdump, "-L", str(port)], stdout=f, stderr=subprocess.STDOUT)

@@ -197,14 +197,10 @@ def test_place_into_ableton_live_through_abletonosc(render):
     """--daw ableton against the AbletonOSC simulator (real UDP) with Live 12's
     create_audio_clip: one named audio track and one arrangement clip per stem, at the song's
     beat (bar 17 of Live's one tempo and 4/4 = beat 64)."""
-    import socket
-
+    from tests.bridge.conftest import free_udp_port
     from tests.bridge.sim_ableton import AbletonOscSim, LiveSong, Track
 
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    reply_port = s.getsockname()[1]
-    s.close()
+    reply_port = free_udp_port()
     song = LiveSong(tempo=100.0, tracks=[Track("Drums take")])
     with AbletonOscSim(song, reply_port=reply_port, create_audio_clip=True, tick_s=0.02) as sim:
         r = ainur("place", str(render), "--daw", "ableton", "--port", str(sim.port),
