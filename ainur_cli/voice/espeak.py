@@ -2,7 +2,9 @@
 
 The ``espeakng-loader`` wheel ships ``libespeak-ng`` and its data folder, so nothing is
 downloaded and no Debian package is needed. The library holds global state and is not
-thread-safe: every call goes through one lock, and each process initialises it once.
+thread-safe: every call goes through one lock. It also keeps synthesis state in static
+variables that neither ``espeak_Initialize`` nor any API call resets (see :class:`_Engine`),
+so every utterance is spoken by a freshly loaded copy of the library.
 
 Audio comes back as float64 mono at :data:`ESPEAK_RATE` (22 050 Hz) with one
 :class:`PhoneEvent` per phoneme (its mnemonic, e.g. ``"'aI"``, and start sample).
@@ -59,7 +61,18 @@ class PhoneEvent:
 
 
 class _Engine:
-    """The process-wide libespeak-ng handle (load once, lock every call)."""
+    """The process-wide libespeak-ng handle (lock every call; a fresh library per utterance).
+
+    libespeak-ng keeps synthesis history in function-local statics that survive
+    ``espeak_Terminate``/``espeak_Initialize``: the glottal cycle counter that drives the
+    voice's roughness (an amplitude dip every second cycle for most speakers, so its parity
+    flips the output), the overflow gain control, Klatt's skew sign and noise filter memory.
+    An utterance would then depend on everything the process said before (a batch worker's
+    second song, ``ainur serve``'s second request). So before each utterance that follows
+    another call, the library is unloaded and loaded again (statics back to their initial
+    values; ~5 ms CPU with ``espeak_Initialize``). The library is loaded from a private copy
+    (:func:`_private_library`) so that no other user of the wheel's file keeps it mapped.
+    """
 
     def __init__(self) -> None:
         try:
@@ -68,21 +81,46 @@ class _Engine:
             raise MissingDependencyError(
                 "the singing voice needs espeak-ng", value="espeakng-loader",
                 allowed="pip install espeakng-loader") from exc
-        self.lib = ctypes.CDLL(espeakng_loader.get_library_path())
-        self.lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
-        self.lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int,
-                                                   ctypes.c_int]
         self.data_dir, self.steady = _steady_data_dir(Path(espeakng_loader.get_data_path()))
-        rate = self.lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, str(self.data_dir).encode(),
-                                          _INIT_PHONEME_EVENTS | _INIT_DONT_EXIT)
-        if rate != ESPEAK_RATE:
-            raise VoiceError(f"libespeak-ng failed to initialise (returned {rate})")
+        self.path = _private_library(Path(espeakng_loader.get_library_path()))
         self.lock = threading.Lock()
         self._chunks: list[np.ndarray] = []
         self._events: list[PhoneEvent] = []
         self._callback = _CALLBACK(self._on_audio)  # keep a reference for the C side
-        self.lib.espeak_SetSynthCallback(self._callback)
         self._voice: tuple | None = None
+        self._used = False        # a call since the library was loaded: reload before synth
+        self._warned = False
+        self._load()
+
+    def _load(self) -> None:
+        self.lib = ctypes.CDLL(str(self.path))
+        self.lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+        self.lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int,
+                                                   ctypes.c_int]
+        rate = self.lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, str(self.data_dir).encode(),
+                                          _INIT_PHONEME_EVENTS | _INIT_DONT_EXIT)
+        if rate != ESPEAK_RATE:
+            raise VoiceError(f"libespeak-ng failed to initialise (returned {rate})")
+        self.lib.espeak_SetSynthCallback(self._callback)
+        self._voice, self._used = None, False
+
+    def _reload(self) -> None:
+        """Unload the library and load it again: every static back to its initial value."""
+        import _ctypes
+
+        self.lib.espeak_Terminate()
+        handle, self.lib = self.lib._handle, None
+        close = getattr(_ctypes, "dlclose", None) or getattr(_ctypes, "FreeLibrary")
+        close(handle)
+        if hasattr(os, "RTLD_NOLOAD") and not self._warned:
+            try:  # still mapped (another reference): the statics would carry over
+                ctypes.CDLL(str(self.path), mode=os.RTLD_NOLOAD)
+                self._warned = True
+                log.warning("libespeak-ng stays loaded after dlclose; vocals may depend on "
+                            "what this process sang before")
+            except OSError:
+                pass
+        self._load()
 
     def _on_audio(self, wav, count, events) -> int:
         if count > 0:
@@ -100,6 +138,7 @@ class _Engine:
         key = (name, pitch, rate_wpm, pitch_range)
         if key == self._voice:
             return
+        self._used = True  # loading a voice is history too (dictionary, tables)
         lang, _, variant = name.partition("+")
         if self.steady and (not variant or variant in STEADY_VARIANTS):
             name = f"{lang}+{_STEADY_PREFIX}{variant or 'plain'}"  # flutter off
@@ -113,6 +152,7 @@ class _Engine:
 
     def text_to_phonemes(self, text: str) -> list[str]:
         """Words → espeak mnemonics, one string per word (phonemes joined by ``_``)."""
+        self._used = True
         ptr = ctypes.c_char_p(text.encode("utf-8"))
         ref = ctypes.pointer(ptr)
         words: list[str] = []
@@ -122,8 +162,14 @@ class _Engine:
                 words.extend(out.decode("utf-8", "replace").split())
         return words
 
-    def synth(self, text: str, flags: int = _CHARS_UTF8 | _PHONEMES_INPUT
+    def synth(self, text: str, voice: tuple, flags: int = _CHARS_UTF8 | _PHONEMES_INPUT
               ) -> tuple[np.ndarray, list[PhoneEvent]]:
+        """Speak ``text`` with ``voice`` = :meth:`set_voice`'s arguments, from the library's
+        initial state."""
+        if self._used:
+            self._reload()
+        self.set_voice(*voice)
+        self._used = True
         self._chunks, self._events = [], []
         self.lib.espeak_ng_SetRandSeed(ctypes.c_long(1))  # breath noise: same every time
         data = text.encode("utf-8") + b"\0"
@@ -185,6 +231,27 @@ def _steady_data_dir(data: Path) -> tuple[Path, bool]:
         return data, False
 
 
+def _private_library(lib: Path) -> Path:
+    """A copy of the wheel's libespeak-ng under the user's cache folder, which only this
+    module loads (so unloading it really unloads it); the wheel's own file where no copy can
+    be written."""
+    stat = lib.stat()
+    tag = hashlib.sha256(f"{lib.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:12]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    target = cache / "ainur" / f"{lib.stem}-{tag}{lib.suffix}"
+    if target.exists():
+        return target
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="espeak-", suffix=lib.suffix, dir=_mkdirs(cache / "ainur"))
+        os.close(fd)
+        shutil.copyfile(lib, tmp)
+        os.replace(tmp, target)
+        return target
+    except OSError as exc:  # pragma: no cover - e.g. a read-only home
+        log.warning("cannot copy libespeak-ng to the cache folder (%s); using the wheel's", exc)
+        return lib
+
+
 def _mkdirs(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -214,8 +281,7 @@ def speak_phonemes(phonemes: str, *, voice: str, pitch: int, rate_wpm: int
     """
     eng = _engine()
     with eng.lock:
-        eng.set_voice(voice, pitch, rate_wpm)
-        return eng.synth(f"[[{phonemes}]]")
+        return eng.synth(f"[[{phonemes}]]", (voice, pitch, rate_wpm))
 
 
 def speak_text(text: str, *, voice: str = "en-us+m3", pitch: int = 50, rate_wpm: int = 165,
@@ -226,5 +292,4 @@ def speak_text(text: str, *, voice: str = "en-us+m3", pitch: int = 50, rate_wpm:
     """
     eng = _engine()
     with eng.lock:
-        eng.set_voice(voice, pitch, rate_wpm, pitch_range)
-        return eng.synth(text, _CHARS_UTF8)
+        return eng.synth(text, (voice, pitch, rate_wpm, pitch_range), _CHARS_UTF8)
