@@ -65,7 +65,7 @@ def resolve_song(spec: SongSpec, *, presets_dirs: Sequence[str | Path] = ()) -> 
     check_length(spec)
     from ainur_cli.vocals import vocal_settings
 
-    voice = vocal_settings(style.vocals, Source(str(preset.file), error_cls=PresetError))
+    voice = vocal_settings(style.vocals, preset.source or Source(str(preset.file), error_cls=PresetError))
     if spec.output.parts is not None:
         known = list(style.parts)
         if voice["enabled"] is not False:

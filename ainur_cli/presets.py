@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -74,6 +74,8 @@ class MergedSource(Source):
         for n in range(len(path), 0, -1):
             if path[:n] in self.over_paths:
                 return self.over
+        if path not in self.base.lines and any(p[:len(path)] == path for p in self.over_paths):
+            return self.over  # a mapping only the overrides have (``harmony: {a: 1}``)
         return self.base
 
     def line_of(self, path):
@@ -104,6 +106,8 @@ class LoadedPreset:
     file: Path
     raw: dict
     style: Any  # ainur_cli.style.Style
+    #: where each merged field came from (the preset file or the spec's ``style:``)
+    source: Source | None = field(default=None, compare=False, repr=False)
 
 
 def load_preset(name: str, overrides: dict | None = None, overrides_src: Source | None = None,
@@ -122,4 +126,4 @@ def load_preset(name: str, overrides: dict | None = None, overrides_src: Source 
         over_src = overrides_src.sub(("style",)) if overrides_src else Source("<style>")
         raw = deep_merge(raw, overrides)
         src = MergedSource(src, over_src, _leaf_paths(overrides))
-    return LoadedPreset(name, file, raw, parse_style(raw, src))
+    return LoadedPreset(name, file, raw, parse_style(raw, src), src)

@@ -7,7 +7,15 @@ vocals:
   enabled: true     # default: true when the song has lyrics
   voice: tenor      # ainur_cli.voice.available_voices(): default, tenor, soprano
   double: false     # two double-tracked takes panned left/right
+  harmony: none     # or third-above, third-below, fifth-above/-below, sixth-above/-below,
+                    # or a list of two of them (a second and a third voice)
+  harmony_sections: [chorus]   # section types where the harmony sings
+  harmony_gain_db: -6          # each harmony voice, relative to the lead
 ```
+
+Harmony lines (:mod:`ainur_cli.compose.vocal_harmony`) sing the lead's words and rhythm at
+a diatonic interval, fitted to the chord track, with the lead's octave placement; they are
+part of the ``vocals`` stem (one voice in the centre, two panned left and right).
 
 The vocal chain (EQ, compression, reverb) is the preset's ``mix.parts.vocals``; when a preset
 gives none, :data:`DEFAULT_VOCAL_CHAIN` is used. The stem is mastered with the others (linked).
@@ -20,9 +28,11 @@ from typing import Any, Mapping
 import numpy as np
 
 from ainur_cli.compose.lyrics import parse_lyrics
-from ainur_cli.compose.types import Composition
+from ainur_cli.compose.types import Composition, Note
+from ainur_cli.compose.vocal_harmony import INTERVALS
 from ainur_cli.mix.settings import Compressor, EqBand, MixSettings, PartMix
-from ainur_cli.source import Source, check_keys, get_bool, get_str
+from ainur_cli.source import Source, check_keys, get_bool, get_list, get_number, get_str
+from ainur_cli.spec import SECTION_KINDS
 from ainur_cli.timeline import Timeline
 
 VOCALS = "vocals"
@@ -32,21 +42,61 @@ DEFAULT_VOCAL_CHAIN = PartMix(
     compressor=Compressor(threshold_db=-20.0, ratio=3.0, attack_ms=5.0, release_ms=120.0),
     reverb_send=0.22, delay_send=0.08, gain_db=2.0,
 )
+HARMONY_CHOICES = ("none", *INTERVALS)
+MAX_HARMONY_VOICES = 2
+HARMONY_RANGE_SEMITONES = 12   # a harmony voice stays within this of the voice's register centre
+HARMONY_PAN = 0.35             # two harmony voices: this far left and right (0 centre, 1 hard)
 
 
 def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
-    """Validate a style's ``vocals:`` block → ``{enabled, voice, double}``."""
+    """Validate a style's ``vocals:`` block → ``{enabled, voice, double, harmony (tuple of
+    interval names, empty for none), harmony_sections (tuple of section types),
+    harmony_gain_db}``."""
     from ainur_cli.voice import available_voices
 
     src = src or Source("<preset>")
     raw = dict(raw or {})
-    check_keys(raw, ("enabled", "voice", "double"), src, ("vocals",))
+    p = ("vocals",)
+    check_keys(raw, ("enabled", "voice", "double", "harmony", "harmony_sections",
+                     "harmony_gain_db"), src, p)
+    kinds = get_list(raw, "harmony_sections", src, p, default=["chorus"], min_len=1,
+                     max_len=len(SECTION_KINDS))
     return {
-        "enabled": get_bool(raw, "enabled", src, ("vocals",), default=None),
-        "voice": get_str(raw, "voice", src, ("vocals",), default="default",
+        "enabled": get_bool(raw, "enabled", src, p, default=None),
+        "voice": get_str(raw, "voice", src, p, default="default",
                          choices=tuple(available_voices())),
-        "double": get_bool(raw, "double", src, ("vocals",), default=False),
+        "double": get_bool(raw, "double", src, p, default=False),
+        "harmony": _harmony(raw, src),
+        "harmony_sections": tuple(dict.fromkeys(
+            get_str(dict(enumerate(kinds)), i, src, p + ("harmony_sections",),
+                    choices=SECTION_KINDS) for i in range(len(kinds)))),
+        "harmony_gain_db": get_number(raw, "harmony_gain_db", src, p, default=-6.0, lo=-40, hi=6),
     }
+
+
+def _harmony(raw: dict, src: Source) -> tuple[str, ...]:
+    """``harmony:`` as one interval name or a list of up to two → a tuple (none → ())."""
+    p = ("vocals", "harmony")
+    value = raw.get("harmony")
+    if value is None:
+        return ()
+    if isinstance(value, list):
+        items = get_list(raw, "harmony", src, p[:1], min_len=1, max_len=MAX_HARMONY_VOICES)
+        names = [get_str(dict(enumerate(items)), i, src, p, choices=HARMONY_CHOICES)
+                 for i in range(len(items))]
+    else:
+        names = [get_str(raw, "harmony", src, p[:1], choices=HARMONY_CHOICES)]
+    if names == ["none"]:
+        return ()
+    for i, name in enumerate(names):
+        at = p + (i,) if isinstance(value, list) else p
+        if name == "none":
+            raise src.error(at, "'none' cannot be combined with harmony voices", name,
+                            "none alone, or up to two of " + ", ".join(INTERVALS))
+        if name in names[:i]:
+            raise src.error(at, "names the same harmony twice", name,
+                            "two different intervals, e.g. [third-above, sixth-below]")
+    return tuple(names)
 
 
 def wants_vocals(settings: dict, composition: Composition, lead: str = "lead") -> bool:
@@ -59,8 +109,9 @@ def wants_vocals(settings: dict, composition: Composition, lead: str = "lead") -
         return False
 
 
-def sung_notes(composition: Composition, timeline: Timeline, lead: str = "lead") -> list:
-    """The lead's lyric notes as :class:`ainur_cli.voice.SungNote`, line by line."""
+def _lead_lines(composition: Composition, timeline: Timeline, lead: str
+                ) -> list[tuple[int, list[Note], list]]:
+    """``(line index, the lead's lyric notes, their SungNotes)`` per lyric line, in order."""
     from ainur_cli.voice import notes_for_line
 
     lines = {m["line_index"]: m["text"] for m in composition.metadata.get("lines", [])}
@@ -74,19 +125,79 @@ def sung_notes(composition: Composition, timeline: Timeline, lead: str = "lead")
         line = parse_lyrics([lines.get(index, " ".join(n.lyric for n in notes if n.lyric))])[0]
         starts = [float(timeline.beat_to_seconds(n.start_beat)) for n in notes]
         ends = [float(timeline.beat_to_seconds(n.start_beat + n.duration_beats)) for n in notes]
-        out += notes_for_line(line, starts, [e - s for s, e in zip(starts, ends)],
-                              [n.pitch for n in notes], index)
+        out.append((index, notes, notes_for_line(line, starts, [e - s for s, e in zip(starts, ends)],
+                                                 [n.pitch for n in notes], index)))
     return out
+
+
+def sung_notes(composition: Composition, timeline: Timeline, lead: str = "lead") -> list:
+    """The lead's lyric notes as :class:`ainur_cli.voice.SungNote`, line by line."""
+    return [s for _, _, sung in _lead_lines(composition, timeline, lead) for s in sung]
+
+
+def harmony_notes(composition: Composition, timeline: Timeline, settings: dict,
+                  lead: str = "lead") -> tuple[list[list], int]:
+    """The harmony voices of ``settings["harmony"]`` as SungNotes (the lead's notes in the
+    ``harmony_sections``, re-pitched by :func:`ainur_cli.compose.vocal_harmony.harmony_pitches`
+    in the song's key and chords) and the lead's octave shift, which they are sung with.
+
+    :returns: (one list of SungNotes per harmony voice, semitones the voice adds to the lead;
+        ``([], 0)`` without harmony).
+    """
+    from dataclasses import replace
+
+    from ainur_cli.compose.harmony import ChordTrack
+    from ainur_cli.compose.vocal_harmony import harmony_pitches
+    from ainur_cli.key import parse_key
+    from ainur_cli.spec import section_kind
+    from ainur_cli.voice import sung_octave_shift
+    from ainur_cli.voice.voices import get_voice
+
+    if not settings["harmony"]:
+        return [], 0
+    lines = _lead_lines(composition, timeline, lead)
+    shift = sung_octave_shift([s for _, _, sung in lines for s in sung], settings["voice"])
+    voices: list[list] = [[] for _ in settings["harmony"]]
+    kinds = {m["line_index"]: m.get("section_kind") or section_kind(m.get("section_name", ""))
+             for m in composition.metadata.get("lines", [])}
+    scale = parse_key(composition.metadata.get("key", "C major")).scale_pcs
+    track = ChordTrack(composition.chords) if composition.chords else None
+    centre = get_voice(settings["voice"]).centre_midi - shift  # in written pitches
+    low, high = centre - HARMONY_RANGE_SEMITONES, centre + HARMONY_RANGE_SEMITONES
+    for index, notes, sung in lines:
+        if kinds.get(index) not in settings["harmony_sections"]:
+            continue
+        chords = [track.at(n.start_beat).pitch_classes if track else () for n in notes]
+        chosen: list[list[int]] = []
+        for k, interval in enumerate(settings["harmony"]):
+            chosen.append(harmony_pitches([n.pitch for n in notes], chords, scale, interval,
+                                          low, high, chosen))
+            voices[k] += [replace(s, midi_pitch=p) for s, p in zip(sung, chosen[-1])]
+    return voices, shift
 
 
 def render_vocals(composition: Composition, timeline: Timeline, settings: dict, *, seed: int,
                   total_samples: int) -> np.ndarray:
-    """The dry vocal stem, (2, total_samples) float32 at ``timeline.sample_rate``."""
+    """The dry vocal stem, (2, total_samples) float32 at ``timeline.sample_rate``: the lead
+    and, in the harmony sections, its harmony voices (``harmony_gain_db`` below it)."""
+    from ainur_cli.compose.seeds import seed_for
     from ainur_cli.voice import sing
 
     notes = sung_notes(composition, timeline)
-    return sing(notes, sample_rate=timeline.sample_rate, total_samples=total_samples,
-                voice=settings["voice"], seed=seed, double=settings["double"])
+    out = sing(notes, sample_rate=timeline.sample_rate, total_samples=total_samples,
+               voice=settings["voice"], seed=seed, double=settings["double"])
+    voices, shift = harmony_notes(composition, timeline, settings)
+    gain = 10.0 ** (settings["harmony_gain_db"] / 20.0)
+    for k, line in enumerate(voices):
+        if not line:
+            continue
+        y = sing(line, sample_rate=timeline.sample_rate, total_samples=total_samples,
+                 voice=settings["voice"], seed=seed_for(seed, "harmony", k), octave_shift=shift,
+                 breaths=False)
+        pan = 0.0 if len(voices) == 1 else (-HARMONY_PAN, HARMONY_PAN)[k]
+        sides = np.array([1.0 - max(0.0, pan), 1.0 + min(0.0, pan)], dtype=np.float32)
+        out += (gain * sides)[:, np.newaxis].astype(np.float32) * y
+    return out
 
 
 def with_vocal_chain(mix: MixSettings) -> MixSettings:

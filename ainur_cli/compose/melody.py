@@ -288,7 +288,8 @@ class MelodyComposer:
                 notes.append(Note(t + first, d - first, second, max(1, vel - 8), "", (), line_index))
             else:
                 notes.append(Note(t, d, p, vel, sy.text, sy.phones, line_index))
-        meta = {"section": s.index, "section_name": s.name, "line": j, "line_index": line_index,
+        meta = {"section": s.index, "section_name": s.name, "section_kind": s.kind, "line": j,
+                "line_index": line_index,
                 "text": line.text, "syllables": n, "start_beat": a, "end_beat": b,
                 "grid_beats": step, "compressed": warning is not None}
         if forced:

@@ -57,7 +57,7 @@ def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, secti
     :param spec_file: named in errors about lyrics that cannot be sung.
     :returns: parts in the style's order (drums on channel 9), chords, and ``metadata`` with
         ``warnings`` (lines sung in sixteenths...), ``lines`` (one entry per lyric line: section,
-        text, syllables, start/end beat, grid) and ``hook_sections``.
+        text, syllables, start/end beat, grid), ``hook_sections`` and ``key`` (its name).
     :raises SpecError: a lyric line with nothing singable, or too long for its section.
     """
     sections = tuple(sections)
@@ -100,6 +100,7 @@ def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, secti
         "lines": melody.lines,
         "hook_sections": [s.name for s in sections if s.index in ctx.hook_sections],
         "home_tonic_pc": home_tonic(style.key, key),
+        "key": key.name,
         "seed": seed,
     }
     return Composition(tuple(parts), chords.chords, metadata)

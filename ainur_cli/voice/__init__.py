@@ -68,7 +68,7 @@ def _run_jobs(jobs: list, workers: int) -> list:
 
 
 def _takes(groups, spec: VoiceSpec, seed: int, takes: int, n_out: int,
-           options: RenderOptions, workers: int) -> list[np.ndarray]:
+           options: RenderOptions, workers: int, breaths: bool = True) -> list[np.ndarray]:
     """Every take (0 = lead, 1.. = doubles) of every phrase, mono float64 at 22 050 Hz."""
     unique: dict[tuple, int] = {}
     jobs, index = [], []
@@ -93,7 +93,7 @@ def _takes(groups, spec: VoiceSpec, seed: int, takes: int, n_out: int,
             i0 = int(round((group[0].start_s + rel) * ESPEAK_RATE))
             gap = group[0].start_s - prev_end
             prev_end = group[-1].end_s
-            if gap >= BREATH_MIN_GAP_S and take == 0:
+            if gap >= BREATH_MIN_GAP_S and take == 0 and breaths:
                 rng = np.random.default_rng([seed, k])
                 b = breath_noise(min(0.38, 0.5 * gap), rng, level=0.012 * (1.0 + spec.breath))
                 b0 = i0 - int(0.03 * ESPEAK_RATE) - b.size
@@ -115,9 +115,24 @@ def sung_octave_shift(notes: Sequence[SungNote], voice: str = "default") -> int:
                         [n.midi_pitch for n in notes], get_voice(voice), MIN_MIDI, MAX_MIDI)
 
 
+def _checked_shift(notes: Sequence[SungNote], shift) -> int:
+    """A given octave shift: an integer multiple of 12 that keeps every note in MIDI 28..96."""
+    ok = isinstance(shift, (int, np.integer)) and not isinstance(shift, bool) and shift % 12 == 0
+    if not ok:
+        raise VoiceError("octave shift must be a whole number of octaves", field="octave_shift",
+                         value=shift, allowed="a multiple of 12 semitones")
+    for n in notes:
+        if not MIN_MIDI <= n.midi_pitch + shift <= MAX_MIDI:
+            raise VoiceError(f"lyric line {n.line_index + 1} ({n.word}): the shifted note is out of range",
+                             field="octave_shift", value=n.midi_pitch + int(shift),
+                             allowed=f"MIDI {MIN_MIDI}..{MAX_MIDI} after the shift")
+    return int(shift)
+
+
 def sing(notes: Sequence[SungNote], *, sample_rate: int, total_samples: int,
          voice: str = "default", seed: int = 0, double: bool = False,
-         options: RenderOptions = RenderOptions(), workers: int | None = None) -> np.ndarray:
+         options: RenderOptions = RenderOptions(), workers: int | None = None,
+         octave_shift: int | None = None, breaths: bool = True) -> np.ndarray:
     """Sing ``notes`` (song times) into a dry stereo vocal.
 
     :param notes: the sung notes in time order (see :class:`SungNote`).
@@ -131,6 +146,10 @@ def sing(notes: Sequence[SungNote], *, sample_rate: int, total_samples: int,
     :param workers: processes for phrase rendering (None: up to 2 on Linux, where the
         forked workers share the loaded espeak-ng; 1: in this process). Repeated phrases
         (same notes relative to their start) are rendered once either way.
+    :param octave_shift: semitones (a multiple of 12) added to every note instead of
+        :func:`sung_octave_shift` of ``notes``: a harmony line passes the lead's shift so
+        that it is sung with the lead, not placed in its own octave.
+    :param breaths: an audible breath before phrases after a rest (False for backing voices).
     :returns: shape (2, total_samples) float32, silent where there are no notes (breaths aside).
     :raises VoiceError: unsingable notes (named by lyric line and note), unknown voice.
     """
@@ -148,7 +167,10 @@ def sing(notes: Sequence[SungNote], *, sample_rate: int, total_samples: int,
     if late:
         raise VoiceError(f"lyric line {late[0].line_index + 1}: notes start after the song ends",
                          field="start_s", value=late[0].start_s, allowed=f"< {song_s:.3f} s")
-    shift = sung_octave_shift(notes, voice)
+    if octave_shift is None:
+        shift = sung_octave_shift(notes, voice)
+    else:
+        shift = _checked_shift(notes, octave_shift)
     if shift:
         from dataclasses import replace
 
@@ -158,7 +180,7 @@ def sing(notes: Sequence[SungNote], *, sample_rate: int, total_samples: int,
     n22 = int(np.ceil(song_s * ESPEAK_RATE)) + 1
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if sys.platform.startswith("linux") else 1
-    takes = _takes(groups, spec, seed, 3 if double else 1, n22, options, workers)
+    takes = _takes(groups, spec, seed, 3 if double else 1, n22, options, workers, breaths)
     if double:
         chans = np.stack([takes[0] + DOUBLE_LEVEL * takes[1], takes[0] + DOUBLE_LEVEL * takes[2]])
         chans /= 1.0 + DOUBLE_LEVEL
