@@ -79,8 +79,9 @@ def _takes(groups, spec: VoiceSpec, seed: int, takes: int, n_out: int,
                 unique[key] = len(jobs)
                 jobs.append((group, spec, key, options, DOUBLE_JITTER_S if take else 0.0))
             index.append(unique[key])
-    # espeak-ng keeps a little state between utterances (see voice/espeak.py), so every
-    # unique phrase is spoken and analysed here, in song order, before any worker starts.
+    # Every unique phrase is spoken and analysed here, in song order, before any worker
+    # starts: the forked workers share the analyses (each utterance is spoken from a freshly
+    # loaded espeak-ng, see voice/espeak.py, so the order does not change the sound).
     for group, *_ in jobs:
         _analyse(group, spec)
     results = _run_jobs(jobs, workers)
