@@ -324,9 +324,8 @@ def _restyle(spec, stems: dict, sample_rate: int) -> dict:
 def _file_entry(path: Path, root: Path, part: str, audio: np.ndarray, sample_rate: int, out,
                 measured: tuple[float, float] | None = None) -> dict:
     """Manifest entry; ``measured`` = (LUFS, dBTP) already known (the master measured the mix).
-    Stems' true peaks use a 3 dB screen (exact unless an inter-sample peak rises > 3 dB)."""
-    lufs, tp = measured or (integrated_lufs(audio, sample_rate),
-                            true_peak_dbtp(audio, sample_rate, screen_db=3.0))
+    Stems' true peaks are exact at 4x (the meter proves which blocks it may skip)."""
+    lufs, tp = measured or (integrated_lufs(audio, sample_rate), true_peak_dbtp(audio, sample_rate))
     return {
         "path": path.relative_to(root).as_posix(),
         "part": part,

@@ -10,7 +10,8 @@ How the curve is found (all per ~0.7 ms block, see :mod:`ainur_cli.mix.dynamics`
 
 1. K-weighted power of the mix (once) → its loudness ``L0``; the glue compressor's detector
    sees the mix scaled by ``target − L0``, so its threshold means the same for every song.
-2. The mix's true-peak envelope per block (8x oversampled where it can matter).
+2. The mix's true-peak envelope per block: a proven upper bound everywhere, 8x oversampled
+   where the limiter can act.
 3. Loudness gain ``G`` and the limiter are solved together: the limiter keeps
    ``glue·G·limiter·envelope`` under the ceiling (with a look-ahead ramp, so it never needs to
    clip) — and every stem's sample peaks under −0.1 dBFS, since stems that cancel each other
@@ -47,9 +48,11 @@ from ainur_cli.mix.loudness import (
     sorted_unique,
 )
 from ainur_cli.mix.truepeak import (
-    block_abs_max,
+    block_peaks,
     curve_true_peak,
     exact_block_peaks,
+    neighbour_max,
+    peak_bound,
     true_peak_linear,
 )
 from ainur_cli.mix.settings import MasterSettings
@@ -59,7 +62,7 @@ log = logging.getLogger(__name__)
 
 LOUDNESS_TOLERANCE_LU = 0.05   # aim of the final correction rounds (the promise is ±0.3 LU)
 CEILING_MARGIN_DB = 0.1        # the limiter aims this far under the ceiling (8x grid vs finer)
-SCREEN_DB = 4.0                # blocks this far under the limiter's reach keep sample peaks
+NEAR_DB = 1.0                  # blocks this close to the limiter's reach are oversampled
 REPORT_TOLERANCE_DB = 0.1      # the reported true peak may be this much below the exact one
 # The master detects peaks at 8x: a 4x grid reads up to ~0.2 dB low on hi-hat-like content,
 # and other meters (ffmpeg's ebur128 resamples to 192 kHz) would see the difference.
@@ -259,20 +262,20 @@ def linked_master(
         knee_db=settings.glue_knee_db, attack_ms=settings.glue_attack_ms,
         release_ms=settings.glue_release_ms, block=block, sample_rate=sample_rate)
 
-    # 2. True-peak envelope: sample peaks first, then oversample the blocks the limiter may
-    # touch (within SCREEN_DB of its reach: in audio an in-between peak never exceeds the
-    # sample peak around it by that much).
-    # A block's in-between values also depend on its neighbours' samples (the interpolator
-    # reaches 16 samples each way, and rings ahead of a transient), so a block that is not
-    # oversampled is represented by the sample peak of blocks b−1 … b+1.
-    local = _neighbour_max(block_abs_max(mix, block))
+    # 2. True-peak envelope: a proven upper bound of every block's 8x peak from its sample
+    # peaks and second differences (:func:`ainur_cli.mix.truepeak.peak_bound`; a few
+    # hundredths of a dB above the exact value on most audio), made exact by oversampling
+    # wherever the limiter may act: within NEAR_DB of the ceiling at the first solution.
+    peaks, curvature = block_peaks(mix, block)
+    local = neighbour_max(peaks)
+    bound = peak_bound(peaks, curvature, OVERSAMPLE)
     stem_headroom = STEM_PEAK_DBFS - _db(stem_peaks)
-    solver = _Solver(power_blocks, _db(local), stem_headroom, glue_db, sample_rate, block, n,
+    solver = _Solver(power_blocks, _db(bound), stem_headroom, glue_db, sample_rate, block, n,
                      settings)
     ceiling = true_peak_dbtp - CEILING_MARGIN_DB
     gain_db, _ = solver.solve(target_lufs, ceiling, g0)
-    near = np.flatnonzero(solver.env_db + glue_db + gain_db + SCREEN_DB > ceiling)
-    env = local.copy()
+    near = np.flatnonzero(solver.env_db + glue_db + gain_db + NEAR_DB > ceiling)
+    env = bound
     if near.size:
         env[near] = exact_block_peaks(mix, near, block, oversample=OVERSAMPLE)
     solver.env_db = _db(env)
@@ -323,14 +326,6 @@ def linked_master(
         glue_max_reduction_db=float(max(0.0, -glue_db.min())),
         limiter_max_reduction_db=float(max(0.0, -lim_db.min())),
         target_reached=bool(reached), warnings=tuple(warnings))
-
-
-def _neighbour_max(x: np.ndarray) -> np.ndarray:
-    out = x.copy()
-    if out.size > 1:
-        np.maximum(out[1:], x[:-1], out=out[1:])
-        np.maximum(out[:-1], x[1:], out=out[:-1])
-    return out
 
 
 def _unchanged(stems, mix, block, n_blocks, sample_rate) -> MasterResult:
