@@ -166,11 +166,15 @@ class _Solver:
         hi = np.minimum(self.hi_b, energy.size)
         return gated_loudness((c[hi] - c[np.minimum(self.lo_b, hi)]) / self.norm)
 
-    def solve(self, target: float, ceiling_db: float, start_db: float) -> tuple[float, bool]:
-        """G (dB) whose estimated loudness is ``target``; (G, capped)."""
+    def solve(self, target: float, ceiling_db: float, start_db: float
+              ) -> tuple[float, bool, np.ndarray, np.ndarray, float]:
+        """G (dB) whose estimated loudness is ``target``: (G, capped, and at G the total and
+        limiter gains per block (see :meth:`curve_db`) and the estimated loudness)."""
         cap = self.gain_cap_db(ceiling_db)
         g = min(start_db, cap)
-        f = self.loudness(self.curve_db(g, ceiling_db)[0]) - target
+        total, lim = self.curve_db(g, ceiling_db)
+        estimate = self.loudness(total)
+        f = estimate - target
         prev = None
         for _ in range(12):
             if abs(f) < 0.002:
@@ -185,8 +189,10 @@ class _Solver:
                 break
             prev = (g, f)
             g = new
-            f = self.loudness(self.curve_db(g, ceiling_db)[0]) - target
-        return g, (g >= cap - 1e-9 and f < -0.002)
+            total, lim = self.curve_db(g, ceiling_db)
+            estimate = self.loudness(total)
+            f = estimate - target
+        return g, (g >= cap - 1e-9 and f < -0.002), total, lim, estimate
 
 
 def linked_master(
@@ -273,7 +279,7 @@ def linked_master(
     solver = _Solver(power_blocks, _db(bound), stem_headroom, glue_db, sample_rate, block, n,
                      settings)
     ceiling = true_peak_dbtp - CEILING_MARGIN_DB
-    gain_db, _ = solver.solve(target_lufs, ceiling, g0)
+    gain_db = solver.solve(target_lufs, ceiling, g0)[0]
     near = np.flatnonzero(solver.env_db + glue_db + gain_db + NEAR_DB > ceiling)
     env = bound
     if near.size:
@@ -283,14 +289,13 @@ def linked_master(
     # 3–4. Solve, measure the real result, correct (bias / ceiling), repeat if needed.
     bias = 0.0
     for round_ in range(MAX_ROUNDS):
-        gain_db, capped = solver.solve(target_lufs - bias, ceiling, gain_db)
-        total_db, lim_db = solver.curve_db(gain_db, ceiling)
+        gain_db, capped, total_db, lim_db, estimate = solver.solve(target_lufs - bias, ceiling,
+                                                                  gain_db)
         curve = 10.0 ** (total_db / 20.0)
         lufs = integrated_lufs(mix, sample_rate,
                                gain=lambda s, e: dyn.curve_span(curve, block, s, e))
         tp_db = curve_true_peak(mix, curve, block, env, local, true_peak_dbtp,
                                 tolerance_db=REPORT_TOLERANCE_DB, oversample=OVERSAMPLE)
-        estimate = solver.loudness(total_db)
         log.debug("master round %d: G %.3f dB, estimate %.3f, measured %.3f LUFS, TP %.3f dBTP",
                   round_, gain_db, estimate, lufs, tp_db)
         tp_ok = tp_db <= true_peak_dbtp - 0.001  # room for float32 rounding of the stem sum
