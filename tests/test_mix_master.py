@@ -280,7 +280,7 @@ def test_peak_bound_never_undercuts_a_block(oversample, block):
     # peak: check every block of every case against the interpolation itself.
     for name, x in bound_cases(48000).items():
         peaks, curvature = block_peaks(x, block)
-        bound = peak_bound(peaks, curvature, oversample)
+        bound = peak_bound(peaks, curvature, block, oversample)
         exact = exact_block_peaks(x, np.arange(peaks.size), block, oversample=oversample)
         assert np.all(bound >= exact), name
         assert np.array_equal(peaks, block_abs_max(x, block)), name
@@ -298,7 +298,7 @@ def test_true_peak_equals_interpolating_every_block(sample_rate):
                     ("pad", stems["pad"]), ("lead", stems["lead"])]:
         peaks, curvature = block_peaks(x, 64)
         top = true_peak_linear(x, sample_rate)
-        kept = np.count_nonzero(peak_bound(peaks, curvature, 4) > top)
+        kept = np.count_nonzero(peak_bound(peaks, curvature, 64, 4) > top)
         by_l1 = np.count_nonzero(neighbour_max(peaks) * interpolator(4)[2] > top)
         assert kept <= (by_l1 / 2 if name == "mix" else 0.01 * peaks.size), name
 

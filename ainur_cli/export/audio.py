@@ -6,8 +6,10 @@ handed to libsndfile's ``sf_write_raw`` — libsndfile still writes the header, 
 chunk and the frame count; this is about 3x cheaper than its own int→24-bit conversion plus
 the transpose it needs. FLAC, 32-bit float (libsndfile fills its PEAK chunk from what it
 converts) and other channel counts go through ``SoundFile.write``. Files are closed without
-``SoundFile.close``'s fsync (see :func:`_close`). The BWF time reference is the file's song position in samples (at the file's
-sample rate); REAPER ("move to source preferred position", InsertMedia &4096), Pro Tools
+``SoundFile.close``'s fsync (see :func:`_close`).
+
+The BWF time reference is the file's song position in samples (at the file's sample rate);
+REAPER ("move to source preferred position", InsertMedia &4096), Pro Tools
 (spot to original time stamp), Ardour/Mixbus and Cakewalk place the file there.
 
 python-soundfile has no bext API; libsndfile's ``SFC_SET_BROADCAST_INFO`` command is sent

@@ -274,7 +274,7 @@ def linked_master(
     # wherever the limiter may act: within NEAR_DB of the ceiling at the first solution.
     peaks, curvature = block_peaks(mix, block)
     local = neighbour_max(peaks)
-    bound = peak_bound(peaks, curvature, OVERSAMPLE)
+    bound = peak_bound(peaks, curvature, block, OVERSAMPLE)
     stem_headroom = STEM_PEAK_DBFS - _db(stem_peaks)
     solver = _Solver(power_blocks, _db(bound), stem_headroom, glue_db, sample_rate, block, n,
                      settings)
