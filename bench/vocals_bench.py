@@ -15,6 +15,10 @@ is measured with tools independent of the voice:
 * vowel onsets: pocketsphinx forced alignment of each sung line (phone level) vs note starts
   (the meter itself is checked on the spoken baseline against espeak's own phoneme times).
 * clicks: second-difference spikes (> 8x the local 20 ms RMS and above -50 dBFS) per second.
+* held vowels as the acoustic model hears them (a second meter, free of the word LM): a
+  pocketsphinx phone-loop decode (its English phone LM) labels every 10 ms frame; of the
+  frames in the middle of notes >= 0.4 s, the share labelled noise/silence (+SPN+, +NSN+,
+  SIL) and the share labelled as the note's own vowel.
 * held-vowel motion: mean frame-to-frame change of the cepstral envelope (dB per 10 ms) in
   the middle of vowels longer than 0.4 s (0 = frozen).
 * speed: wall time of sing() from a cold phrase cache, as a real-time factor.
@@ -38,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ainur_cli.voice import SungNote, sing, sung_octave_shift  # noqa: E402
 from ainur_cli.voice.analysis import analyse_phrase  # noqa: E402
 from ainur_cli.voice.espeak import ESPEAK_RATE, speak_text  # noqa: E402
-from ainur_cli.voice.phonemes import word_syllables  # noqa: E402
+from ainur_cli.voice.phonemes import ARPABET_TO_ESPEAK, word_syllables  # noqa: E402
 from ainur_cli.voice.render import RenderOptions  # noqa: E402
 from ainur_cli.voice.voices import get_voice  # noqa: E402
 
@@ -165,6 +169,33 @@ def vowel_onsets(x16: np.ndarray, words: list[str]) -> list[list[float]] | None:
                 if not w.name.startswith("<") and w.name != "sil"]
     except Exception:  # noqa: BLE001 - a failed alignment is reported as missing
         return None
+
+
+ESPEAK_TO_ARPABET = {v: k for k, v in ARPABET_TO_ESPEAK.items()} | {"@": "AH", "3": "ER", "i": "IY"}
+NOISE_PHONES = {"+SPN+", "+NSN+", "SIL"}
+
+
+def phone_labels(x16: np.ndarray) -> list[tuple[str, int, int]]:
+    """Phone-loop decode (no words, no word LM): (phone, first frame, last frame), 10 ms frames."""
+    from pocketsphinx import Decoder, get_model_path
+    d = Decoder(samprate=16000, allphone=str(Path(get_model_path()) / "en-us-phone.lm.bin"),
+                lw=2.0, beam=1e-20, pbeam=1e-20, loglevel="FATAL")
+    d.start_utt(); d.process_raw(_pcm(x16), full_utt=True); d.end_utt()
+    return [(sg.word, sg.start_frame, sg.end_frame) for sg in d.seg()]
+
+
+def held_frame_labels(x16: np.ndarray, held: list[tuple[float, float, str]]) -> np.ndarray:
+    """Counts (frames, noise, own vowel) over the middle of held notes: ``held`` gives each
+    note's (start_s, end_s) in the clip and its vowel (ARPAbet)."""
+    n = int(x16.size / 160) + 2
+    lab = np.full(n, "SIL", dtype=object)
+    for ph, a, b in phone_labels(x16):
+        lab[a:b + 1] = ph
+    out = np.zeros(3)
+    for a, b, vowel in held:
+        seg = lab[int((a + 0.1) * 100):int((b - 0.1) * 100)]
+        out += (seg.size, sum(x in NOISE_PHONES for x in seg), sum(x == vowel for x in seg))
+    return out
 
 
 def match_onsets(got: list[list[float]] | None, want: list[list[float]]) -> list[float]:
@@ -295,6 +326,7 @@ def sung_run(tempo_bpm: float, voice: str, options: RenderOptions, seed: int, do
     y = y2.mean(axis=0).astype(np.float64)
     edits = words = 0
     onset_err, hyps = [], []
+    labels = np.zeros(3)
     for li, (line, (a, b)) in enumerate(zip(LYRICS, spans)):
         lo, hi = max(0.0, a - 0.4), b + 0.4
         clip = y[int(lo * SR):int(hi * SR)]
@@ -305,11 +337,17 @@ def sung_run(tempo_bpm: float, voice: str, options: RenderOptions, seed: int, do
         edits += edit_distance(ref, hyp)
         words += len(ref)
         want: list[list[float]] = []
+        held = []
         for n in notes:
             if n.line_index == li and not n.is_melisma:
                 if n.is_word_start:
                     want.append([])
                 want[-1].append(n.start_s - lo)
+                if n.duration_s >= 0.4:
+                    sy = word_syllables(n.word)
+                    nucleus = sy[min(len(want[-1]), len(sy)) - 1].nucleus
+                    held.append((n.start_s - lo, n.end_s - lo, ESPEAK_TO_ARPABET.get(nucleus, "?")))
+        labels += held_frame_labels(x16, held)
         if not FAST[0]:
             onset_err.extend(match_onsets(vowel_onsets(x16, ref), want))
     if FAST[0]:
@@ -317,7 +355,8 @@ def sung_run(tempo_bpm: float, voice: str, options: RenderOptions, seed: int, do
                 "pitch_med_cents": np.nan, "pitch_within50": np.nan, "note_pitch_med_cents": np.nan,
                 "onset_med_ms": np.nan, "onset_within20": np.nan, "onset_bias_ms": np.nan,
                 "onset_n": 0, "clicks": np.nan, "motion_db": np.nan, "synth_s": synth_s,
-                "audio_s": total_s, "rtf": total_s / synth_s}
+                "audio_s": total_s, "rtf": total_s / synth_s,
+                "held_noise": 100 * labels[1] / labels[0], "held_own": 100 * labels[2] / labels[0]}
     # Pitch is measured against what is sung: the voice may take the melody an octave down/up.
     shift = sung_octave_shift(notes, voice)
     sung = [dataclasses.replace(n, midi_pitch=n.midi_pitch + shift) for n in notes]
@@ -336,7 +375,7 @@ def sung_run(tempo_bpm: float, voice: str, options: RenderOptions, seed: int, do
         "onset_n": len(onset_err),
         "clicks": clicks_per_s(y, SR), "motion_db": held_vowel_motion(y, SR, notes),
         "synth_s": synth_s, "audio_s": total_s, "rtf": total_s / synth_s, "hyps": hyps,
-        "shift": shift,
+        "shift": shift, "held_noise": 100 * labels[1] / labels[0], "held_own": 100 * labels[2] / labels[0],
     }
 
 
@@ -407,6 +446,8 @@ def main() -> None:
                   f"{r['motion_db']:6.2f} {r['synth_s']:6.2f} {r['rtf']:6.1f}")
             print(f"  (WER per seed {args.seed}..: {', '.join(f'{w:.3f}' for w in wers)}; "
                   f"sd {np.std(wers):.3f})")
+            print(f"  (held-note frames, phone loop, seed {args.seed}: {r['held_noise']:.1f} % noise/silence, "
+                  f"{r['held_own']:.1f} % their own vowel)")
             if not FAST[0]:
                 print(f"  (sung {r['shift']:+d} semitones from the written melody, the voice's register; "
                       "pitch is measured against the sung notes)")
