@@ -9,7 +9,9 @@ others half a beat, a bar-aligned start per line, a melisma at some line ends). 
 is measured with tools independent of the voice:
 
 * WER: pocketsphinx (its own English model and LM) per line, fresh decoder per clip, a
-  -60 dBFS noise floor added; the spoken baseline is espeak-ng reading the same lines.
+  -60 dBFS noise floor added; the spoken baseline is espeak-ng reading the same lines, and
+  the voice's own phoneme strings (what it analyses) spoken monotone at speech rate show
+  what the phonemes alone cost before any singing.
 * pitch: Praat autocorrelation F0 (parselmouth; harvest also printed) of the rendered
   vocal vs the score, voiced frames inside notes.
 * vowel onsets: pocketsphinx forced alignment of each sung line (phone level) vs note starts
@@ -41,9 +43,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ainur_cli.voice import SungNote, sing, sung_octave_shift  # noqa: E402
 from ainur_cli.voice.analysis import analyse_phrase  # noqa: E402
-from ainur_cli.voice.espeak import ESPEAK_RATE, speak_text  # noqa: E402
+from ainur_cli.voice.espeak import ESPEAK_RATE, speak_phonemes, speak_text  # noqa: E402
 from ainur_cli.voice.phonemes import ARPABET_TO_ESPEAK, word_syllables  # noqa: E402
-from ainur_cli.voice.render import RenderOptions  # noqa: E402
+from ainur_cli.voice.render import RenderOptions, phoneme_text  # noqa: E402
+from ainur_cli.voice.score import phrases, sung_syllables  # noqa: E402
 from ainur_cli.voice.voices import get_voice  # noqa: E402
 
 LYRICS = [
@@ -289,6 +292,23 @@ def spoken_baseline(espeak_voice: str = "en-us", rate_wpm: int = 175) -> dict:
             "meter_onset_ms": float(np.median(onset_err)) if onset_err else float("nan")}
 
 
+def phoneme_input_wer(voice: str) -> float:
+    """WER of the phoneme strings the voice analyses, spoken by its espeak speaker at speech
+    rate (monotone, no singing): what the sung WER could reach if singing cost nothing."""
+    spec = get_voice(voice)
+    notes, _, _ = make_notes(120)
+    groups = phrases(sung_syllables(notes))
+    edits = words = 0
+    for li, line in enumerate(LYRICS):
+        text = " ".join(phoneme_text(g)[0] for g in groups if g[0].notes[0].line_index == li)
+        x, _ = speak_phonemes(text, voice=spec.espeak_voice, pitch=spec.espeak_pitch,
+                              rate_wpm=spec.rate_wpm)
+        ref = ref_words(line)
+        edits += edit_distance(ref, recognise(to16k(x, ESPEAK_RATE)))
+        words += len(ref)
+    return edits / words
+
+
 def line_wer(y: np.ndarray, spans: list[tuple[float, float]]) -> tuple[float, list[str]]:
     """WER of a sung vocal (mono, SR) over LYRICS, one clip per line (0.4 s either side)."""
     edits = words = 0
@@ -439,7 +459,8 @@ def main() -> None:
             if not args.no_baseline:
                 spec = get_voice(voice)
                 own = spoken_baseline(spec.espeak_voice, spec.rate_wpm)["wer"]
-                print(f"  (spoken by this voice's espeak speaker {spec.espeak_voice}: WER {own:.3f})")
+                print(f"  (spoken by this voice's espeak speaker {spec.espeak_voice}: WER {own:.3f}; "
+                      f"its analysed phoneme strings at speech rate, monotone: {phoneme_input_wer(voice):.3f})")
             print(f"{voice:8s} {tempo:4.0f} {r['wer']:6.3f} {ratio:6.2f} {r['pitch_med_cents']:6.1f} "
                   f"{r['pitch_within50']:6.1f} {r['note_pitch_med_cents']:6.1f} {r['onset_med_ms']:6.1f} "
                   f"{r['onset_within20']:6.1f} {r['onset_bias_ms']:6.1f} {r['onset_n']:4d} {r['clicks']:6.2f} "
