@@ -56,3 +56,17 @@ def test_state_carries_over_and_fallback_agrees(monkeypatch):
         got.append(y)
     assert np.array_equal(got[0], want)
     assert np.allclose(got[1], want, rtol=0, atol=1e-6)
+
+
+def test_any_layout_goes_through_the_kernel_with_the_same_numbers():
+    rng = np.random.default_rng(5)
+    sos = _sos(np.float64)
+    x = rng.standard_normal((3, 4_001))
+    want, want_zi = ss.sosfilt(sos, x, axis=-1, zi=np.zeros((2, 3, 2)))
+    fortran = np.asfortranarray(x)             # rows not contiguous: a copy goes through
+    zi = np.zeros((3, 2, 2))
+    assert sos_filter_rows(sos, fortran, zi) is fortran
+    assert np.array_equal(fortran, want)
+    assert np.array_equal(zi, np.moveaxis(want_zi, 0, 1))
+    with pytest.raises(ValueError):
+        sos_filter_rows(sos, x, np.zeros((3, 1, 2)))

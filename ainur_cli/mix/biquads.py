@@ -3,11 +3,23 @@
 ``scipy.signal.sosfilt`` is the reference; for chunked filtering its wrapper costs about a
 quarter of the work (a fresh C-ordered copy of every chunk, a copy of the state, axis moves):
 a biquad is latency-bound at a few ns per sample whatever the section count, so the
-overhead matters. :func:`sos_filter_rows` calls the same compiled kernel scipy's
-``sosfilt`` ends in (``scipy.signal._sosfilt._sosfilt``, which filters C-contiguous rows in
-place and updates the state in place, without the GIL) on caller-owned buffers — so the
-numbers are exactly ``sosfilt``'s (a test checks bit equality). Should a scipy release
-drop or change that private kernel, the public ``sosfilt`` is used instead.
+overhead matters. :func:`sos_filter_rows` calls the compiled kernel scipy's ``sosfilt`` ends
+in (``scipy.signal._sosfilt._sosfilt``, which filters C-contiguous rows in place and updates
+the state in place, without the GIL) on caller-owned buffers — so the numbers are exactly
+``sosfilt``'s (a test checks bit equality).
+
+Loading the kernel without ``scipy.signal``: ``import scipy.signal._sosfilt`` would run
+``scipy/signal/__init__.py`` first, which imports scipy.stats, interpolate, optimize and
+spatial (~0.6 s, the largest part of importing the render stack). The kernel is a
+self-contained extension module (it needs numpy only), so :func:`_load_kernel` loads its file
+— ``scipy/signal/_sosfilt<EXTENSION_SUFFIX>`` next to ``scipy.__file__`` — directly with
+``importlib``'s extension loader and registers it in ``sys.modules`` under its real name, so a
+later ``import scipy.signal`` reuses that very module instead of loading it again. scipy is
+not pinned (``scipy>=1.11``), so the kernel is trusted only after it reproduces a known answer
+(:func:`_kernel_works`: a section with dyadic coefficients whose output is exact in any
+float type). When the file is missing, fails to load or answers wrongly, the public
+``scipy.signal.sosfilt`` is used instead (imported then, with a warning in the log): slower to
+import, same numbers.
 
 Shapes: ``sos`` (sections, 6); signals are rows ``(signals, samples)``; state ``zi``
 (signals, sections, 2) — all one dtype (float32, float64, complex64 or complex128).
@@ -15,51 +27,115 @@ Shapes: ``sos`` (sections, 6); signals are rows ``(signals, samples)``; state ``
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
+import logging
+import os
+import sys
+
 import numpy as np
-import scipy.signal as ss
 
-try:  # the compiled kernel behind scipy.signal.sosfilt (private: checked, with a fallback)
-    from scipy.signal._sosfilt import _sosfilt as _kernel
-except ImportError:  # pragma: no cover - depends on the scipy release
-    _kernel = None
+log = logging.getLogger(__name__)
 
+_KERNEL_MODULE = "scipy.signal._sosfilt"
 _KERNEL_DTYPES = (np.float32, np.float64, np.complex64, np.complex128)
 
 
-def _kernel_works() -> bool:
-    """The private kernel exists and filters like ``sosfilt`` (checked once on import)."""
-    if _kernel is None:
+def _load_kernel():
+    """``scipy.signal._sosfilt._sosfilt`` without importing ``scipy.signal``, or None."""
+    module = sys.modules.get(_KERNEL_MODULE)
+    if module is None:
+        try:
+            import scipy
+        except ImportError:  # pragma: no cover - scipy is a dependency
+            return None
+        folder = os.path.join(os.path.dirname(scipy.__file__), "signal")
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = os.path.join(folder, "_sosfilt" + suffix)
+            if os.path.isfile(path):
+                break
+        else:
+            return None
+        try:
+            loader = importlib.machinery.ExtensionFileLoader(_KERNEL_MODULE, path)
+            spec = importlib.util.spec_from_file_location(_KERNEL_MODULE, path, loader=loader)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        except Exception:  # noqa: BLE001 - any failure means: use the public function
+            return None
+        sys.modules[_KERNEL_MODULE] = module
+    return getattr(module, "_sosfilt", None)
+
+
+def _reference_answer(sos: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Direct form II transposed, one sample at a time in Python floats (the reference)."""
+    y = np.empty_like(x, dtype=np.float64)
+    zi = np.zeros((len(sos), 2))
+    for n, value in enumerate(x.astype(np.float64)):
+        for i, (b0, b1, b2, _a0, a1, a2) in enumerate(sos.astype(np.float64)):
+            out = b0 * value + zi[i, 0]
+            zi[i, 0] = b1 * value - a1 * out + zi[i, 1]
+            zi[i, 1] = b2 * value - a2 * out
+            value = out
+        y[n] = value
+    return y, zi
+
+
+def _kernel_works(kernel) -> bool:
+    """The kernel filters like DF-II-T ``sosfilt`` with state (checked once on import, in
+    every dtype used; dyadic coefficients make every intermediate exact)."""
+    if kernel is None:
         return False
+    sos = np.array([[0.5, 0.25, 0.125, 1.0, -0.5, 0.25],
+                    [1.0, -0.5, 0.0, 1.0, 0.25, 0.0]])
+    x = np.arange(1.0, 9.0)
+    want, want_zi = _reference_answer(sos, x)
     try:
-        sos = np.array([[0.5, 0.25, 0.125, 1.0, -0.5, 0.25]], dtype=np.float32)
-        x = np.arange(1.0, 9.0, dtype=np.float32).reshape(1, 8)
-        zi = np.zeros((1, 1, 2), dtype=np.float32)
-        want, want_zi = ss.sosfilt(sos, x, axis=-1, zi=zi)
-        _kernel(sos, x, zi)
-        return bool(np.array_equal(x, want) and np.array_equal(zi, want_zi))
-    except Exception:  # noqa: BLE001 - any mismatch means: use the public function
+        for dtype in (np.float32, np.float64):
+            got, zi = x.astype(dtype).reshape(1, -1), np.zeros((1, 2, 2), dtype)
+            kernel(sos.astype(dtype), got, zi)
+            if not (np.array_equal(got[0], want) and np.array_equal(zi[0], want_zi)):
+                return False
+    except Exception:  # noqa: BLE001 - any failure means: use the public function
         return False
+    return True
 
 
-_USE_KERNEL = _kernel_works()
+_kernel = _load_kernel()
+_USE_KERNEL = _kernel_works(_kernel)
+if not _USE_KERNEL:  # pragma: no cover - depends on the scipy release
+    log.warning("scipy's compiled sosfilt kernel could not be loaded on its own; "
+                "biquads use scipy.signal.sosfilt (slower to import, same numbers)")
 
 
 def sos_filter_rows(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> np.ndarray:
     """Filter every row of ``x`` through the cascade ``sos``, in place, continuing from and
     updating the state ``zi``.
 
-    :param sos: (sections, 6) C-contiguous, the dtype of ``x``.
-    :param x: (signals, samples) C-contiguous, writable; overwritten by the output.
-    :param zi: (signals, sections, 2) C-contiguous state, the dtype of ``x``; updated.
+    :param sos: (sections, 6), cast to the dtype of ``x``.
+    :param x: (signals, samples), writable; overwritten by the output (C-contiguous rows are
+        filtered where they are, other layouts through a contiguous copy).
+    :param zi: (signals, sections, 2) state, the dtype of ``x``; updated.
     :returns: ``x``.
     """
-    if (_USE_KERNEL and x.dtype.type in _KERNEL_DTYPES and sos.dtype == x.dtype
-            and zi.dtype == x.dtype and x.flags.c_contiguous and x.flags.writeable
-            and sos.flags.c_contiguous and zi.flags.c_contiguous and x.ndim == 2
-            and zi.shape == (x.shape[0], sos.shape[0], 2)):
-        if x.shape[1]:
-            _kernel(sos, x, zi)
+    if x.ndim != 2 or zi.shape != (x.shape[0], sos.shape[0], 2) or sos.shape[-1:] != (6,):
+        raise ValueError(f"sos (sections, 6), x (signals, samples) and zi (signals, sections, 2) "
+                         f"do not fit: {sos.shape}, {x.shape}, {zi.shape}")
+    if _USE_KERNEL and x.dtype.type in _KERNEL_DTYPES and zi.dtype == x.dtype:
+        if not x.shape[1]:
+            return x
+        coefs = np.ascontiguousarray(sos, dtype=x.dtype)
+        direct = x.flags.c_contiguous and x.flags.writeable
+        work = x if direct else np.ascontiguousarray(x)
+        state = zi if zi.flags.c_contiguous and zi.flags.writeable else np.ascontiguousarray(zi)
+        _kernel(coefs, work, state)
+        if not direct:
+            x[...] = work
+        if state is not zi:
+            zi[...] = state
         return x
+    import scipy.signal as ss  # the fallback (see the module docstring)
+
     # sosfilt's state layout for axis=-1 is (sections, signals, 2).
     y, z = ss.sosfilt(sos, x, axis=-1, zi=np.moveaxis(zi, 1, 0))
     x[...] = y
