@@ -23,7 +23,8 @@ import math
 from functools import lru_cache
 
 import numpy as np
-import scipy.signal as ss
+
+from ainur_cli.mix.biquads import sos_filter_rows
 
 
 def block_size_for(sample_rate: int) -> int:
@@ -55,8 +56,12 @@ def smooth(x: np.ndarray, coeff: float) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     if x.size == 0 or coeff <= 0.0:
         return x.copy()
-    y, _ = ss.lfilter([1.0 - coeff], [1.0, -coeff], x, zi=[coeff * x[0]])
-    return y
+    # A first-order section through the biquad kernel (b1 = b2 = a2 = 0: the same sums as
+    # a one-pole lfilter), started from the state a constant x[0] would have left.
+    sos = np.array([[1.0 - coeff, 0.0, 0.0, 1.0, -coeff, 0.0]])
+    y = np.array(x, dtype=np.float64, copy=True).reshape(1, -1)
+    sos_filter_rows(sos, y, np.array([[[coeff * x[0], 0.0]]]))
+    return y[0]
 
 
 def forward_min(x: np.ndarray, width: int) -> np.ndarray:

@@ -7,7 +7,7 @@ pre-master mix; :func:`ainur_cli.mix.master.linked_master` keeps it that way.
 
 Strip, in signal order (all settings in :class:`ainur_cli.mix.settings.PartMix`)::
 
-    high-pass → low-pass → EQ bands        one cascade of biquads (scipy sosfilt)
+    high-pass → low-pass → EQ bands        one cascade of biquads (sosfilt's kernel)
     → compressor                           per channel, feed-forward, hard knee: gain per
                                            32-sample block from its peak, attack/release
                                            ballistics (:func:`dynamics.compressor_gain_db`),
@@ -38,11 +38,11 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import scipy.signal as ss
 
 from ainur_cli.mix import dynamics as dyn
 from ainur_cli.mix.biquads import ChunkFilter, sos_filter_rows
 from ainur_cli.mix.eq import biquad
+from ainur_cli.mix.filter_design import butter_sos
 from ainur_cli.mix.reverb import add_reverb
 from ainur_cli.mix.settings import DelayBus, EqBand, MixSettings, PartMix
 
@@ -79,10 +79,10 @@ def strip_sections(part: PartMix, sample_rate: int) -> list[np.ndarray]:
     """The strip's filters before the compressor: high-pass, low-pass, EQ (biquads)."""
     out: list[np.ndarray] = []
     if part.highpass_hz is not None:
-        out.extend(ss.butter(2, min(part.highpass_hz, 0.45 * sample_rate), "highpass",
-                             fs=sample_rate, output="sos"))
+        out.extend(butter_sos(2, min(part.highpass_hz, 0.45 * sample_rate), "highpass",
+                              sample_rate))
     if _below_nyquist(part.lowpass_hz, sample_rate):
-        out.extend(ss.butter(2, part.lowpass_hz, "lowpass", fs=sample_rate, output="sos"))
+        out.extend(butter_sos(2, part.lowpass_hz, "lowpass", sample_rate))
     out.extend(eq_sections(part.eq, sample_rate))
     return out
 
@@ -229,7 +229,7 @@ def _add_delay(out: np.ndarray, send: np.ndarray, level: float, bus: DelayBus, p
         return
     x = send[: n - period] * np.float32(level)
     if _below_nyquist(bus.highcut_hz, sample_rate):
-        sos = ss.butter(1, bus.highcut_hz, "lowpass", fs=sample_rate, output="sos").astype(np.float32)
+        sos = butter_sos(1, bus.highcut_hz, "lowpass", sample_rate).astype(np.float32)
         sos_filter_rows(sos, x[None, :], np.zeros((1, 1, 2), np.float32))  # in place
     left, right = _pan_gains(pan)
     g = _db(bus.return_db)

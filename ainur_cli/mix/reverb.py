@@ -34,8 +34,9 @@ from functools import lru_cache
 
 import numpy as np
 import scipy.fft as sfft
-import scipy.signal as ss
 
+from ainur_cli.mix.biquads import sos_filter_rows
+from ainur_cli.mix.filter_design import butter_sos
 from ainur_cli.mix.settings import ReverbBus
 
 FRAME = 1024                 # IR synthesis frame (samples); hop = FRAME/2
@@ -90,9 +91,8 @@ def impulse_response(bus: ReverbBus, sample_rate: int) -> np.ndarray:
     onset = 1.0 - np.exp(-time_s / ONSET_S)
     a, b = (1.0 + bus.width) / 2.0, (1.0 - bus.width) / 2.0
     ir = np.stack([a * tails[0] + b * tails[1], a * tails[1] + b * tails[0]]) * onset
-    sos = ss.butter(2, min(bus.highpass_hz, 0.45 * sample_rate), "highpass", fs=sample_rate,
-                    output="sos")
-    ir = ss.sosfilt(sos, ir, axis=1)
+    sos = butter_sos(2, min(bus.highpass_hz, 0.45 * sample_rate), "highpass", sample_rate)
+    sos_filter_rows(sos, ir, np.zeros((2, len(sos), 2)))  # in place
     ir /= np.sqrt(np.sum(ir * ir, axis=1, keepdims=True))
     return ir.astype(np.float32)
 

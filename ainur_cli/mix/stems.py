@@ -10,9 +10,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import scipy.signal as ss
 
 from ainur_cli.mix import dynamics as dyn
+from ainur_cli.mix.biquads import ChunkFilter
 from ainur_cli.mix.loudness import CHUNK
 from ainur_cli.mix.truepeak import block_abs_max
 
@@ -52,7 +52,7 @@ def eq_sum_peaks(stems: dict[str, np.ndarray], sos: np.ndarray | None, block: in
 
     Alternate stems go to two groups, each summed into its own buffer, and the mix is
     ``first group + second group`` in a fixed order, so it is deterministic; with
-    ``workers=2`` a thread takes each group (``sosfilt`` releases the GIL).
+    ``workers=2`` a thread takes each group (the biquad kernel releases the GIL).
 
     :returns: (EQ'd stems — the inputs themselves when ``inplace`` or without EQ —, the mix
         (channels, n) float32, the largest |sample| of any stem per block (float64)).
@@ -70,17 +70,14 @@ def eq_sum_peaks(stems: dict[str, np.ndarray], sos: np.ndarray | None, block: in
     peaks = [np.zeros(-(-n // block)), np.zeros(-(-n // block))]
 
     def run(i: int) -> None:
-        states = {(k, ch): np.zeros((len(sos32), 2), np.float32) for k in groups[i]
-                  for ch in range(shape[0])} if sos32 is not None else {}
+        filters = {k: ChunkFilter(sos32, shape[0]) for k in groups[i]} if sos32 is not None else {}
         for s in range(0, n, CHUNK):  # CHUNK is a multiple of block
             e = min(s + CHUNK, n)
             acc = sums[i][:, s:e]
             for k in groups[i]:
                 src, dst = stems[k], out[k]
                 if sos32 is not None:
-                    for ch in range(shape[0]):
-                        dst[ch, s:e], states[k, ch] = ss.sosfilt(sos32, src[ch, s:e],
-                                                                 zi=states[k, ch])
+                    filters[k](src[:, s:e], dst[:, s:e])
                 elif dst is not src:
                     dst[:, s:e] = src[:, s:e]
                 chunk = dst[:, s:e]

@@ -41,9 +41,9 @@ from functools import lru_cache
 from typing import Callable
 
 import numpy as np
-import scipy.signal as ss
 
 from ainur_cli.mix.dynamics import curve_at
+from ainur_cli.mix.filter_design import kaiser_lowpass
 
 TAPS_PER_PHASE = 32    # interpolator length per phase
 TP_CUTOFF = 1.0        # interpolator cutoff, fraction of the input Nyquist
@@ -61,7 +61,7 @@ def interpolator(oversample: int) -> tuple[np.ndarray, int, float]:
     """Polyphase interpolator: (matrix (taps, oversample − 1) mapping x[n + i_lo … n + i_lo +
     taps − 1] to the values at n + p/oversample, i_lo, the largest per-phase L1 norm)."""
     half = TAPS_PER_PHASE // 2 * oversample
-    h = ss.firwin(2 * half + 1, TP_CUTOFF / oversample, window=("kaiser", TP_KAISER_BETA))
+    h = kaiser_lowpass(2 * half + 1, TP_CUTOFF / oversample, TP_KAISER_BETA)
     h *= oversample / np.sum(h)  # unity gain at DC for every phase on average
     i_lo = -(half // oversample) + 1
     taps = TAPS_PER_PHASE
