@@ -189,9 +189,9 @@ def sing(notes: Sequence[SungNote], *, sample_rate: int, total_samples: int,
         chans = takes[0][np.newaxis]   # one take on both sides: resampled once, then copied
     ratio = Fraction(int(sample_rate), ESPEAK_RATE)
     if ratio != 1:
-        from scipy.signal import resample_poly
+        from ainur_cli.mix.resample import resample_poly
 
-        chans = resample_poly(chans, ratio.numerator, ratio.denominator, axis=1)
+        chans = resample_poly(chans, ratio.numerator, ratio.denominator)
     if not double:
         chans = np.broadcast_to(chans, (2, chans.shape[1]))
     m = min(out.shape[1], chans.shape[1])

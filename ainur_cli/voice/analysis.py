@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
+from ainur_cli.mix.filter_design import butter_sos, zero_phase_sos
 from ainur_cli.voice.espeak import ESPEAK_RATE, speak_phonemes
 from ainur_cli.voice.phonemes import base, is_vowel
 
@@ -138,8 +138,8 @@ def _periodicity(x: np.ndarray, n_frames: int, period: float) -> np.ndarray:
     width = int(2.5 * period)
     out = np.zeros((len(_BANDS_HZ), n_frames))
     for b, (lo, hi) in enumerate(_BANDS_HZ):
-        sos = butter(4, [lo, hi], btype="band", fs=ESPEAK_RATE, output="sos")
-        y = sosfiltfilt(sos, x)
+        sos = butter_sos(4, (lo, hi), "bandpass", ESPEAK_RATE)
+        y = zero_phase_sos(sos, x)
         big = _frames(y, n_frames, width + lags[-1])
         a = big[:, :width]
         ea = np.einsum("ij,ij->i", a, a)

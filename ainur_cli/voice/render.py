@@ -191,11 +191,12 @@ def render_phrase(sylls: Sequence[SungSyllable], voice: VoiceSpec, rng: np.rando
 
 def breath_noise(duration_s: float, rng: np.random.Generator, level: float = 0.02) -> np.ndarray:
     """An inhalation: band-limited noise with a soft swell, mono at 22 050 Hz."""
-    from scipy.signal import butter, sosfilt
+    from ainur_cli.mix.biquads import sos_filter_rows
+    from ainur_cli.mix.filter_design import butter_sos
 
     n = max(1, int(duration_s * ESPEAK_RATE))
     noise = rng.standard_normal(n)
-    sos = butter(2, [700.0, 6000.0], btype="band", fs=ESPEAK_RATE, output="sos")
-    y = sosfilt(sos, noise)
+    sos = butter_sos(2, (700.0, 6000.0), "bandpass", ESPEAK_RATE)
+    y = sos_filter_rows(sos, noise[None, :], np.zeros((1, len(sos), 2)))[0]  # in place
     env = np.sin(np.linspace(0, np.pi, n)) ** 1.5
     return level * y * env / (np.abs(y).max() + 1e-9)
