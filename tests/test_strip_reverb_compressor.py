@@ -17,7 +17,7 @@ import scipy.signal as ss
 
 from ainur_cli.mix.mixer import process_stem
 from ainur_cli.mix.reverb import add_reverb, impulse_response, t60_s
-from ainur_cli.mix.settings import Compressor, MixSettings, PartMix, ReverbBus
+from ainur_cli.mix.settings import Compressor, DelayBus, EqBand, MixSettings, PartMix, ReverbBus
 
 SR = 48000
 
@@ -126,3 +126,36 @@ def test_compressor_is_per_channel_and_deterministic():
     assert np.max(np.abs(y[0])) < 0.6 * np.max(np.abs(x[0]))   # the loud side is reduced
     assert np.array_equal(y[1], x[1])                            # the quiet side is not
     assert np.array_equal(y, process_stem(x, PartMix(compressor=comp), MixSettings(), SR, 120.0))
+
+
+def test_identical_channels_give_what_each_channel_alone_gives():
+    # A strip filters (and compresses) a channel equal to the other only once; the result must
+    # be what the channel gives next to any other channel (the strip is per channel there).
+    comp = Compressor(threshold_db=-30.0, ratio=4.0, attack_ms=3.0, release_ms=80.0)
+    part = PartMix(highpass_hz=90.0, lowpass_hz=9000.0, compressor=comp,
+                   eq=(EqBand("peak", 2500.0, 3.0, 1.2),))
+    post = (EqBand("high_shelf", 8000.0, 2.0, 0.7),)
+    rng = np.random.default_rng(11)
+    n = 3 * (1 << 17) + 1234                   # several strip chunks
+    mono = (rng.standard_normal(n) * np.repeat(rng.uniform(0.01, 0.5, n // 4800 + 1), 4800)[:n])
+    mono = mono.astype(np.float32)
+    pair = process_stem(np.stack([mono, mono]), part, MixSettings(), SR, 120.0, post_eq=post)
+    other = rng.standard_normal(n).astype(np.float32) * 0.05
+    alone = process_stem(np.stack([mono, other]), part, MixSettings(), SR, 120.0, post_eq=post)
+    assert np.array_equal(pair[0], alone[0])
+    assert np.array_equal(pair[1], alone[0])
+    assert not np.array_equal(alone[1], alone[0])
+
+
+def test_delay_return_is_the_feedback_echo():
+    tempo_bpm, beats = 120.0, 0.5
+    period = int(round(beats * 60.0 / tempo_bpm * SR))
+    settings = MixSettings(delay=DelayBus(time_beats=beats, feedback=0.5, return_db=0.0,
+                                          highcut_hz=SR))  # highcut above Nyquist: no filter
+    x = np.zeros((2, 4 * period + 10), np.float32)
+    x[:, 3] = 1.0
+    y = process_stem(x, PartMix(delay_send=1.0), settings, SR, tempo_bpm)
+    want = x.copy()
+    for k in range(1, 5):                          # echo k at k·T, at feedback^(k−1)
+        want[:, 3 + k * period] += 0.5 ** (k - 1)
+    np.testing.assert_allclose(y, want, rtol=0, atol=1e-7)

@@ -41,6 +41,7 @@ import numpy as np
 
 from ainur_cli.mix import dynamics as dyn
 from ainur_cli.mix.biquads import ChunkFilter, sos_filter_rows
+from ainur_cli.mix.buffers import work_buffer
 from ainur_cli.mix.eq import biquad
 from ainur_cli.mix.filter_design import butter_sos
 from ainur_cli.mix.reverb import add_reverb
@@ -128,7 +129,7 @@ def process_stem(audio: np.ndarray, part: PartMix, settings: MixSettings, sample
     gl, gr = np.float32(fader * left), np.float32(fader * right)
     half, half_w = np.float32(0.5), np.float32(0.5 * part.width)
     wants_send = part.reverb_send > 0 or part.delay_send > 0
-    send = np.empty(n, dtype=np.float32) if wants_send else None
+    send = work_buffer("send", (n,), np.float32) if wants_send else None
     # Silence in, filters at rest → silence out, exactly: those chunks skip the filtering.
     quiet = np.zeros(-(-n // _CHUNK), dtype=bool)
     for i, s in enumerate(range(0, n, _CHUNK)):
@@ -145,13 +146,17 @@ def process_stem(audio: np.ndarray, part: PartMix, settings: MixSettings, sample
             dst[...] = src
         quiet[i] = silent
     gains = _compressor_gains(out, part, sample_rate) if has_comp else None
+    same_gains = gains is not None and np.array_equal(gains[0], gains[1])
     for i, s in enumerate(range(0, n, _CHUNK)):
         e = min(s + _CHUNK, n)
         dst = out[:, s:e]
         silent = bool(quiet[i])
         if gains is not None and not silent:
+            ramp = None
             for ch in range(2):
-                dst[ch] *= dyn.block_ramp(gains[ch], COMP_BLOCK, s, e)
+                if ramp is None or not same_gains:
+                    ramp = dyn.block_ramp(gains[ch], COMP_BLOCK, s, e)
+                dst[ch] *= ramp
         if after is not None and not (silent and after.idle()):
             after(dst, dst)
             silent = silent and not dst.any()
@@ -166,11 +171,15 @@ def process_stem(audio: np.ndarray, part: PartMix, settings: MixSettings, sample
             if gr != 1.0:
                 r *= gr
             continue
-        mid = (l + r) * half
+        mid = work_buffer("mid", (e - s,), np.float32)
+        np.add(l, r, out=mid)
+        mid *= half
         if send is not None:
             np.multiply(mid, np.float32(fader), out=send[s:e])
         if part.width != 1.0:
-            side = (l - r) * half_w
+            side = work_buffer("side", (e - s,), np.float32)
+            np.subtract(l, r, out=side)
+            side *= half_w
             np.add(mid, side, out=l)
             np.subtract(mid, side, out=r)
         if gl != 1.0:
@@ -199,10 +208,14 @@ def _compressor_gains(audio: np.ndarray, part: PartMix, sample_rate: int) -> np.
             peaks[:, b0 + full] = a[:, full * COMP_BLOCK:].max(axis=1)
     with np.errstate(divide="ignore"):
         level_db = 20.0 * np.log10(peaks)
-    gain_db = [dyn.compressor_gain_db(level, threshold_db=c.threshold_db, ratio=c.ratio,
-                                      attack_ms=c.attack_ms, release_ms=c.release_ms,
-                                      block=COMP_BLOCK, sample_rate=sample_rate)
-               for level in level_db]
+    gain_db = []
+    for ch, level in enumerate(level_db):
+        if ch and np.array_equal(level, level_db[ch - 1]):  # identical channels: same gains
+            gain_db.append(gain_db[-1])
+            continue
+        gain_db.append(dyn.compressor_gain_db(level, threshold_db=c.threshold_db, ratio=c.ratio,
+                                              attack_ms=c.attack_ms, release_ms=c.release_ms,
+                                              block=COMP_BLOCK, sample_rate=sample_rate))
     # Causal: block b's detector sees its whole block, so its gain takes effect from the
     # next block on (block_ramp ramps from gain[b−1] to gain[b] across block b).
     gain = np.ones((len(gain_db), peaks.shape[1] + 1))
@@ -212,7 +225,8 @@ def _compressor_gains(audio: np.ndarray, part: PartMix, sample_rate: int) -> np.
 
 def _add_delay(out: np.ndarray, send: np.ndarray, level: float, bus: DelayBus, pan: float,
                sample_rate: int, tempo_bpm: float) -> None:
-    """``out += `` the delay bus's return for the mono ``send·level``, panned like its part.
+    """``out += `` the delay bus's return for the mono ``send·level``, panned like its part;
+    ``send`` is used as work memory (overwritten).
 
     The send is low-passed (1st-order Butterworth at ``highcut_hz``), then echoed:
     ``y[t] = x[t − T] + feedback·y[t − T]`` with ``T`` the echo time rounded to samples —
@@ -227,7 +241,8 @@ def _add_delay(out: np.ndarray, send: np.ndarray, level: float, bus: DelayBus, p
     period = max(1, int(round(seconds * sample_rate)))
     if period >= n:
         return
-    x = send[: n - period] * np.float32(level)
+    x = send[: n - period]  # the send is not needed after this: scaled and filtered in place
+    x *= np.float32(level)
     if _below_nyquist(bus.highcut_hz, sample_rate):
         sos = butter_sos(1, bus.highcut_hz, "lowpass", sample_rate).astype(np.float32)
         sos_filter_rows(sos, x[None, :], np.zeros((1, 1, 2), np.float32))  # in place
@@ -236,16 +251,21 @@ def _add_delay(out: np.ndarray, send: np.ndarray, level: float, bus: DelayBus, p
     gl, gr = np.float32(left * g), np.float32(right * g)
     fb = np.float32(bus.feedback)
     prev = None
-    for s in range(period, n, period):  # y[s:e] = x[s−T:e−T] + fb·y[s−T:e−T]
+    tmp = work_buffer("delay", (period,), np.float32)
+    for s in range(period, n, period):  # y[s:e] = x[s−T:e−T] + fb·y[s−T:e−T], in place in x
         e = min(s + period, n)
-        y = x[s - period: e - period].copy()
+        y = x[s - period: e - period]
+        t = tmp[: e - s]
         if prev is not None:
-            y += fb * prev[: e - s]
+            np.multiply(prev[: e - s], fb, out=t)
+            y += t
         prev = y
         if not y.any():
             continue
-        out[0, s:e] += y * gl
-        out[1, s:e] += y * gr
+        np.multiply(y, gl, out=t)
+        out[0, s:e] += t
+        np.multiply(y, gr, out=t)
+        out[1, s:e] += t
 
 
 def stem_cost(part: PartMix) -> float:

@@ -36,6 +36,7 @@ import numpy as np
 import scipy.fft as sfft
 
 from ainur_cli.mix.biquads import sos_filter_rows
+from ainur_cli.mix.buffers import work_buffer
 from ainur_cli.mix.filter_design import butter_sos
 from ainur_cli.mix.settings import ReverbBus
 
@@ -47,6 +48,10 @@ MAX_IR_S = 15.0
 BATCH = 8                    # overlap-save blocks transformed together (at most)
 BATCH_SAMPLES = 1 << 21      # … and at most this many window samples per batch (memory)
 IR_SEED = 0x41696E75         # "Ainu": the tail's noise (fixed: same settings → same IR)
+# numpy ≥ 2 transforms float32 natively and can write into a given array: the inverse
+# transforms then reuse one buffer (scipy.fft has no ``out``; its forward transform stays,
+# being ~2x faster than numpy's across rows).
+_NUMPY_OUT = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
 
 
 def t60_s(bus: ReverbBus, freq_hz: np.ndarray) -> np.ndarray:
@@ -149,18 +154,23 @@ def add_reverb(out: np.ndarray, send: np.ndarray, gain: float, bus: ReverbBus,
     starts = np.arange(0, produced, hop)
     # Silent windows: a prefix count of non-silent 1024-sample pieces of the send.
     piece = 1024
-    m = -(-n // piece) * piece
-    flags = np.zeros(m, dtype=bool)
-    flags[:n] = send != 0
-    sounding = np.concatenate(([0], np.cumsum(flags.reshape(-1, piece).any(axis=1))))
+    full = n // piece
+    flags = np.zeros(-(-n // piece), dtype=bool)
+    flags[:full] = send[: full * piece].reshape(full, piece).any(axis=1)  # no n-sized temporary
+    if n > full * piece:
+        flags[full] = send[full * piece:].any()
+    sounding = np.concatenate(([0], np.cumsum(flags)))
     lo = np.clip(starts - history, 0, n) // piece
     hi = -(-np.clip(starts + hop, 0, n) // piece)
     active = starts[sounding[hi] > sounding[lo]]
     batch = max(1, min(BATCH, BATCH_SAMPLES // size))
-    # Work buffers made once per call and reused by every batch (fresh memory for each batch
-    # costs page faults comparable to the arithmetic).
-    window_buf = np.empty((min(batch, active.size), size), dtype=np.float32)
-    product_buf = np.empty((min(batch, active.size), 2, size // 2 + 1), dtype=np.complex64)
+    # Work buffers reused by every batch and call (fresh memory for each batch costs page
+    # faults comparable to the arithmetic; see :mod:`ainur_cli.mix.buffers`).
+    window_buf = work_buffer("reverb windows", (min(batch, active.size), size), np.float32)
+    product_buf = work_buffer("reverb products", (min(batch, active.size), 2, size // 2 + 1),
+                              np.complex64)
+    wet_buf = work_buffer("reverb returns", (min(batch, active.size), 2, size), np.float32) \
+        if _NUMPY_OUT else None
     for b0 in range(0, active.size, batch):
         group = active[b0: b0 + batch]
         windows = window_buf[: group.size]
@@ -174,7 +184,10 @@ def add_reverb(out: np.ndarray, send: np.ndarray, gain: float, bus: ReverbBus,
         product = product_buf[: group.size]
         np.multiply(spec[:, None, :], spectrum[None, :, :], out=product)
         del spec
-        wet = sfft.irfft(product, size, axis=2, overwrite_x=True)
+        if wet_buf is not None:
+            wet = np.fft.irfft(product, size, axis=2, out=wet_buf[: group.size])
+        else:
+            wet = sfft.irfft(product, size, axis=2, overwrite_x=True)
         for r, s in enumerate(group):
             k = min(hop, produced - int(s))
             out[:, pre + s: pre + s + k] += wet[r, :, history: history + k]
