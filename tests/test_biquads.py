@@ -72,24 +72,27 @@ def test_any_layout_goes_through_the_kernel_with_the_same_numbers():
         sos_filter_rows(sos, x, np.zeros((3, 1, 2)))
 
 
-def test_equal_rows_are_filtered_once_with_the_same_numbers(monkeypatch):
+def test_equal_rows_are_filtered_once_and_pairs_as_one_complex_row(monkeypatch):
     rng = np.random.default_rng(7)
     mono = rng.standard_normal(30_000).astype(np.float32)
     x = np.stack([mono, mono])
-    x[1, 20_000:] *= 0.5                       # the channels part ways in the third chunk …
+    x[1, 20_000:] *= 0.5                       # the channels part ways in the fifth chunk …
     x[1, 25_000:] = x[0, 25_000:]              # … and meet again (their states still differ)
     x[:, 9_000] = 0.0
     x[1, 9_000] = -0.0                         # a signed zero: not the same bits
-    sos = _sos(np.float32)
-    want = ss.sosfilt(sos, x, axis=-1)
-    calls = []
     real = biquads.sos_filter_rows
-    monkeypatch.setattr(biquads, "sos_filter_rows", lambda *a: calls.append(1) or real(*a))
-    f = ChunkFilter(sos, 2, np.float32)
-    out = np.empty_like(x)
-    for s in range(0, x.shape[1], 5_000):
-        f(x[:, s: s + 5_000], out[:, s: s + 5_000])
-    assert np.array_equal(out, want)
-    # Chunks of 5 000: 0 shared; 1 holds the ±0 sample (both rows, after which the states
-    # agree again); 2, 3 shared; 4 differs; 5 is equal again but the states are not.
-    assert len(calls) == 1 + 2 + 1 + 1 + 2 + 2
+    for sections in (_sos(np.float32), np.tile(_sos(np.float32), (2, 1))):  # 2 and 4 sections
+        want = ss.sosfilt(sections, x, axis=-1)
+        calls = []
+        monkeypatch.setattr(biquads, "sos_filter_rows",
+                            lambda s, y, z: calls.append(y.dtype.kind) or real(s, y, z))
+        f = ChunkFilter(sections, 2, np.float32)
+        out = np.empty_like(x)
+        for s in range(0, x.shape[1], 5_000):
+            f(x[:, s: s + 5_000], out[:, s: s + 5_000])
+        assert np.array_equal(out, want)
+        # Chunks of 5 000: 0 shared (one real row); 1 holds the ±0 sample (both rows, after
+        # which the states agree again); 2, 3 shared; 4 differs; 5 is equal again but the
+        # states are not. Differing rows: one complex row up to 2 sections, else two rows.
+        both = ["c"] if len(sections) <= biquads.PAIR_MAX_SECTIONS else ["f", "f"]
+        assert calls == ["f"] + both + ["f", "f"] + both + both
