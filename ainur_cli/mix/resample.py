@@ -76,18 +76,41 @@ def resample_poly(x: np.ndarray, up: int, down: int) -> np.ndarray:
         return x.copy()
     k_min, cols, groups = _plan(up, down)
     rows = -(-n_out // up)
-    # Room for X[q, c] = x[q·down + k_min + c], q < rows, c < cols (zeros outside x).
-    length = max((rows - 1) * down + cols, -k_min + n)
     out = np.empty((x.shape[0], rows * up))
     for ch in range(x.shape[0]):
-        padded = np.zeros(length)
-        padded[-k_min: -k_min + n] = x[ch]
-        view = np.lib.stride_tricks.as_strided(padded, (rows, cols),
-                                               (down * padded.itemsize, padded.itemsize),
-                                               writeable=False)
         y = out[ch].reshape(rows, up)
-        for lo, hi, c0, c1, block in groups:
-            step = max(1, _PRODUCT_MACS // block.size)
-            for r in range(0, rows, step):
-                y[r: r + step, lo:hi] = view[r: r + step, c0:c1] @ block
+        for q0, view in _row_windows(np.ascontiguousarray(x[ch]), rows, k_min, cols, down):
+            for lo, hi, c0, c1, block in groups:
+                step = max(1, _PRODUCT_MACS // block.size)
+                for r in range(0, view.shape[0], step):
+                    e = min(r + step, view.shape[0])
+                    y[q0 + r: q0 + e, lo:hi] = view[r:e, c0:c1] @ block
     return out[:, :n_out]
+
+
+def _row_windows(x: np.ndarray, rows: int, k_min: int, cols: int, down: int):
+    """``X[q, c] = x[q·down + k_min + c]`` (zero outside ``x``) for q < rows, c < cols, as
+    (first row, (rows, cols) strided view) pieces: the rows whose window lies inside ``x``
+    view it directly; only the few rows at either end read a zero-padded copy."""
+    n, step = x.shape[0], x.itemsize
+
+    def view(buf: np.ndarray, count: int) -> np.ndarray:
+        return np.lib.stride_tricks.as_strided(buf, (count, cols), (down * step, step),
+                                               writeable=False)
+
+    def padded(q0: int, q1: int):
+        a, b = q0 * down + k_min, (q1 - 1) * down + k_min + cols
+        buf = np.zeros(b - a)
+        lo, hi = max(a, 0), min(b, n)
+        if hi > lo:
+            buf[lo - a: hi - a] = x[lo:hi]
+        return q0, view(buf, q1 - q0)
+
+    first = min(rows, -(k_min // down))                     # q·down + k_min ≥ 0 from here
+    last = max(first, min(rows, (n - cols - k_min) // down + 1))  # … and ≤ n − cols before here
+    if first:
+        yield padded(0, first)
+    if last > first:
+        yield first, view(x[first * down + k_min:], last - first)
+    if rows > last:
+        yield padded(last, rows)
