@@ -10,8 +10,9 @@ against ``scipy.signal.resample_poly``.
 
 How it is computed: output ``j = φ + q·up`` (phase φ) is
 ``Σ_k x[q·down + k] · g[φ·down − k·up]``, so with ``X[q, c] = x[q·down + k_min + c]`` (a
-strided view of the zero-padded input, no copy) the outputs form a matrix product
-``Y[q, φ] = Σ_c X[q, c] · G[c, φ]`` whose row-major order is the output order. ``G`` is
+strided view of the input; only the rows at either end read a zero-padded copy) the outputs
+form a matrix product ``Y[q, φ] = Σ_c X[q, c] · G[c, φ]`` whose row-major order is the
+output order. ``G`` is
 sparse (each phase uses ~``2·10·max(up, down)/up`` taps), so phases are taken in groups of
 consecutive phases whose taps fall in a narrow band of columns, each group one dense
 product over the rows. Products stay small (≲ 2.6·10⁵ multiply-adds), below the size where
