@@ -1,4 +1,5 @@
-"""The render stack imports without scipy.signal and what it drags in (~0.6 s per process)."""
+"""The render stack imports without scipy.signal / scipy.fft and what they drag in (~0.8 CPU-s
+per process): only their two compiled kernels are loaded."""
 
 import json
 import os
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 
 HEAVY = ("scipy.signal", "scipy.stats", "scipy.interpolate", "scipy.optimize", "scipy.spatial",
-         "pyloudnorm")
+         "scipy.fft", "scipy.special", "pyloudnorm")
+KERNELS = ("scipy.signal._sosfilt", "scipy.fft._pocketfft.pypocketfft")
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -24,7 +26,7 @@ def _run(code: str):
 
 
 def _heavy(name: str) -> bool:
-    if name == "scipy.signal._sosfilt":  # the kernel, loaded on its own (ainur_cli.mix.biquads)
+    if name in KERNELS:  # loaded on their own (ainur_cli.mix.scipy_kernels)
         return False
     return any(name == h or name.startswith(h + ".") for h in HEAVY)
 
@@ -32,16 +34,27 @@ def _heavy(name: str) -> bool:
 @pytest.mark.parametrize("module", ["ainur_cli.render", "ainur_cli.batch.preload"])
 def test_render_stack_does_not_import_scipy_signal(module):
     got = _run(f"import sys, json, {module}\n"
-               "from ainur_cli.mix import biquads\n"
-               "print(json.dumps([biquads._USE_KERNEL, sorted(sys.modules)]))")
-    kernel_in_use, loaded = got
-    assert kernel_in_use, "sosfilt's compiled kernel was not loaded on its own"
-    assert "scipy.signal._sosfilt" in loaded
+               "from ainur_cli.mix import biquads, reverb\n"
+               "print(json.dumps([biquads._USE_KERNEL, reverb._USE_POCKETFFT, sorted(sys.modules)]))")
+    sosfilt_in_use, pocketfft_in_use, loaded = got
+    assert sosfilt_in_use, "sosfilt's compiled kernel was not loaded on its own"
+    assert pocketfft_in_use, "pocketfft was not loaded on its own"
+    assert set(KERNELS) <= set(loaded)
     assert [m for m in loaded if _heavy(m)] == []
 
 
-def test_a_later_scipy_signal_import_reuses_the_kernel_module():
+def test_later_scipy_imports_reuse_the_kernel_modules():
     assert _run("import json\n"
-                "from ainur_cli.mix import biquads\n"
-                "import scipy.signal, scipy.signal._signaltools as st\n"
-                "print(json.dumps(st._sosfilt is biquads._kernel))")
+                "from ainur_cli.mix import biquads, reverb\n"
+                "import scipy.signal, scipy.signal._signaltools as st, scipy.fft\n"
+                "import scipy.fft._pocketfft.basic as fft_basic\n"
+                "print(json.dumps(st._sosfilt is biquads._kernel\n"
+                "                 and fft_basic.pfft is reverb._POCKETFFT))")
+
+
+def test_load_extension_misses_cleanly():
+    from ainur_cli.mix.scipy_kernels import load_extension
+
+    assert load_extension("scipy.signal._no_such_kernel") is None
+    with pytest.raises(ValueError):
+        load_extension("numpy.fft._pocketfft_umath")

@@ -159,3 +159,16 @@ def test_delay_return_is_the_feedback_echo():
     for k in range(1, 5):                          # echo k at k·T, at feedback^(k−1)
         want[:, 3 + k * period] += 0.5 ** (k - 1)
     np.testing.assert_allclose(y, want, rtol=0, atol=1e-7)
+
+
+def test_reverb_transforms_are_scipy_fft_bit_for_bit():
+    import scipy.fft as sfft
+
+    from ainur_cli.mix import reverb
+
+    x = np.random.default_rng(12).standard_normal((3, 4096)).astype(np.float32)
+    spec = reverb._rfft_rows(x, np.empty((3, 2049), np.complex64))
+    assert np.array_equal(spec, sfft.rfft(x, axis=1))
+    prod = np.stack([spec, spec * np.complex64(0.5 - 0.25j)], axis=1)       # (3, 2, 2049)
+    back = reverb._irfft_last(prod, 4096, np.empty((3, 2, 4096), np.float32))
+    assert np.array_equal(back, sfft.irfft(prod, 4096, axis=-1))

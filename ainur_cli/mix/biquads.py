@@ -8,16 +8,12 @@ in (``scipy.signal._sosfilt._sosfilt``, which filters C-contiguous rows in place
 the state in place, without the GIL) on caller-owned buffers — so the numbers are exactly
 ``sosfilt``'s (a test checks bit equality).
 
-Loading the kernel without ``scipy.signal``: ``import scipy.signal._sosfilt`` would run
-``scipy/signal/__init__.py`` first, which imports scipy.stats, interpolate, optimize and
-spatial (~0.6 s, the largest part of importing the render stack). The kernel is a
-self-contained extension module (it needs numpy only), so :func:`_load_kernel` loads its file
-— ``scipy/signal/_sosfilt<EXTENSION_SUFFIX>`` next to ``scipy.__file__`` — directly with
-``importlib``'s extension loader and registers it in ``sys.modules`` under its real name, so a
-later ``import scipy.signal`` reuses that very module instead of loading it again. scipy is
-not pinned (``scipy>=1.11``), so the kernel is trusted only after it reproduces a known answer
-(:func:`_kernel_works`: a section with dyadic coefficients whose output is exact in any
-float type). When the file is missing, fails to load or answers wrongly, the public
+The kernel is loaded without ``scipy.signal`` (whose import pulls scipy.stats, interpolate,
+optimize and spatial: ~0.6 CPU-s, the largest part of importing the render stack) by
+:func:`ainur_cli.mix.scipy_kernels.load_extension`. scipy is not pinned (``scipy>=1.11``), so
+the kernel is trusted only after it reproduces a known answer (:func:`_kernel_works`: two
+sections with dyadic coefficients, whose output is exact in every float and complex type).
+When the file is missing, fails to load or answers wrongly, the public
 ``scipy.signal.sosfilt`` is used instead (imported then, with a warning in the log): slower to
 import, same numbers.
 
@@ -27,48 +23,18 @@ Shapes: ``sos`` (sections, 6); signals are rows ``(signals, samples)``; state ``
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import logging
-import os
-import sys
 
 import numpy as np
 
 from ainur_cli.mix.buffers import work_buffer
+from ainur_cli.mix.scipy_kernels import load_extension
 
 log = logging.getLogger(__name__)
 
-_KERNEL_MODULE = "scipy.signal._sosfilt"
 _KERNEL_DTYPES = (np.float32, np.float64, np.complex64, np.complex128)
 _COMPLEX = {np.dtype(np.float32): np.dtype(np.complex64), np.dtype(np.float64): np.dtype(np.complex128)}
 PAIR_MAX_SECTIONS = 2  # up to this many sections, two rows run faster as one complex row
-
-
-def _load_kernel():
-    """``scipy.signal._sosfilt._sosfilt`` without importing ``scipy.signal``, or None."""
-    module = sys.modules.get(_KERNEL_MODULE)
-    if module is None:
-        try:
-            import scipy
-        except ImportError:  # pragma: no cover - scipy is a dependency
-            return None
-        folder = os.path.join(os.path.dirname(scipy.__file__), "signal")
-        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-            path = os.path.join(folder, "_sosfilt" + suffix)
-            if os.path.isfile(path):
-                break
-        else:
-            return None
-        try:
-            loader = importlib.machinery.ExtensionFileLoader(_KERNEL_MODULE, path)
-            spec = importlib.util.spec_from_file_location(_KERNEL_MODULE, path, loader=loader)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-        except Exception:  # noqa: BLE001 - any failure means: use the public function
-            return None
-        sys.modules[_KERNEL_MODULE] = module
-    return getattr(module, "_sosfilt", None)
 
 
 def _reference_answer(sos: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -107,7 +73,7 @@ def _kernel_works(kernel) -> bool:
     return True
 
 
-_kernel = _load_kernel()
+_kernel = getattr(load_extension("scipy.signal._sosfilt"), "_sosfilt", None)
 _USE_KERNEL = _kernel_works(_kernel)
 if not _USE_KERNEL:  # pragma: no cover - depends on the scipy release
     log.warning("scipy's compiled sosfilt kernel could not be loaded on its own; "
