@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import scipy.signal as ss
 
-from ainur_cli.mix import biquads
-from ainur_cli.mix.biquads import ChunkFilter, sos_filter_rows
+from ainur_cli.dsp import biquads
+from ainur_cli.dsp.biquads import ChunkFilter, sos_filter_rows
 
 
 def _sos(dtype):

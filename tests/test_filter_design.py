@@ -5,7 +5,7 @@ import pytest
 import scipy.signal as ss
 
 from ainur_cli.mix.dynamics import smooth
-from ainur_cli.mix.filter_design import butter_sos, kaiser_lowpass, sos_step_state, zero_phase_sos
+from ainur_cli.dsp.filter_design import butter_sos, kaiser_lowpass, sos_step_state, zero_phase_sos
 
 RATES = (22050, 44100, 48000, 96000)
 

@@ -4,7 +4,7 @@ import threading
 
 import numpy as np
 
-from ainur_cli.mix.buffers import work_buffer
+from ainur_cli.dsp.buffers import work_buffer
 
 
 def test_same_purpose_reuses_memory_and_grows():

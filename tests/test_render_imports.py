@@ -26,7 +26,7 @@ def _run(code: str):
 
 
 def _heavy(name: str) -> bool:
-    if name in KERNELS:  # loaded on their own (ainur_cli.mix.scipy_kernels)
+    if name in KERNELS:  # loaded on their own (ainur_cli.dsp.scipy_kernels)
         return False
     return any(name == h or name.startswith(h + ".") for h in HEAVY)
 
@@ -34,7 +34,8 @@ def _heavy(name: str) -> bool:
 @pytest.mark.parametrize("module", ["ainur_cli.render", "ainur_cli.batch.preload"])
 def test_render_stack_does_not_import_scipy_signal(module):
     got = _run(f"import sys, json, {module}\n"
-               "from ainur_cli.mix import biquads, reverb\n"
+               "from ainur_cli.dsp import biquads\n"
+               "from ainur_cli.mix import reverb\n"
                "print(json.dumps([biquads._USE_KERNEL, reverb._USE_POCKETFFT, sorted(sys.modules)]))")
     sosfilt_in_use, pocketfft_in_use, loaded = got
     assert sosfilt_in_use, "sosfilt's compiled kernel was not loaded on its own"
@@ -45,7 +46,8 @@ def test_render_stack_does_not_import_scipy_signal(module):
 
 def test_later_scipy_imports_reuse_the_kernel_modules():
     assert _run("import json\n"
-                "from ainur_cli.mix import biquads, reverb\n"
+                "from ainur_cli.dsp import biquads\n"
+                "from ainur_cli.mix import reverb\n"
                 "import scipy.signal, scipy.signal._signaltools as st, scipy.fft\n"
                 "import scipy.fft._pocketfft.basic as fft_basic\n"
                 "print(json.dumps(st._sosfilt is biquads._kernel\n"
@@ -53,7 +55,7 @@ def test_later_scipy_imports_reuse_the_kernel_modules():
 
 
 def test_load_extension_misses_cleanly():
-    from ainur_cli.mix.scipy_kernels import load_extension
+    from ainur_cli.dsp.scipy_kernels import load_extension
 
     assert load_extension("scipy.signal._no_such_kernel") is None
     with pytest.raises(ValueError):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.signal as ss
 
-from ainur_cli.mix.resample import resample_poly
+from ainur_cli.dsp.resample import resample_poly
 
 RATE_IN = 22050
 

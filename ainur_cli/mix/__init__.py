@@ -10,10 +10,9 @@
 * ``stems`` — chunked passes over all stems (sum, peaks, the shared gain);
 * ``eq`` — the master's linear EQ (RBJ biquads);
 * ``loudness`` / ``truepeak`` — BS.1770 integrated and short-term loudness, true peak;
-* ``biquads`` — biquad cascades through scipy's compiled ``sosfilt`` kernel (loaded without
-  ``scipy.signal``); ``filter_design`` — Butterworth / Kaiser-sinc designs and zero-phase
-  filtering; ``resample`` — polyphase resampling (the voice's 22 050 Hz → output rate);
-  ``buffers`` — per-thread work buffers reused between stems.
+
+The signal-processing building blocks they share with the voice (biquad cascades, filter
+design, resampling, work buffers) are in :mod:`ainur_cli.dsp`.
 
 Import the submodules directly; this package imports nothing, so that validating a preset
 (``settings``) does not load numpy or scipy.

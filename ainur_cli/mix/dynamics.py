@@ -24,7 +24,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ainur_cli.mix.biquads import sos_filter_rows
+from ainur_cli.dsp.biquads import sos_filter_rows
 
 
 def block_size_for(sample_rate: int) -> int:

@@ -1,8 +1,8 @@
-"""Linear EQ for the master: RBJ-cookbook biquads run by :mod:`ainur_cli.mix.biquads`.
+"""Linear EQ for the master: RBJ-cookbook biquads run by :mod:`ainur_cli.dsp.biquads`.
 
 The master EQ must be applied to every stem identically, so it is a plain linear,
 time-invariant filter with a fresh state per stem. It runs per channel in float32 on two
-threads (the kernel, :mod:`ainur_cli.mix.biquads`, releases the GIL), which is about three
+threads (the kernel, :mod:`ainur_cli.dsp.biquads`, releases the GIL), which is about three
 times faster here than a pedalboard chain for seven 3-minute stems. Coefficients follow R. Bristow-Johnson's "Audio EQ
 Cookbook" (peaking EQ, low shelf, high shelf with the Q form of ``alpha``).
 """
@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ainur_cli.mix.biquads import ChunkFilter
+from ainur_cli.dsp.biquads import ChunkFilter
 from ainur_cli.mix.settings import EqBand
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Callable
 
 import numpy as np
-from ainur_cli.mix.biquads import sos_filter_rows
+from ainur_cli.dsp.biquads import sos_filter_rows
 from ainur_cli.mix.eq import biquad
 from ainur_cli.mix.settings import EqBand
 

@@ -40,10 +40,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ainur_cli.mix import dynamics as dyn
-from ainur_cli.mix.biquads import ChunkFilter, sos_filter_rows
-from ainur_cli.mix.buffers import work_buffer
+from ainur_cli.dsp.biquads import ChunkFilter, sos_filter_rows
+from ainur_cli.dsp.buffers import work_buffer
 from ainur_cli.mix.eq import biquad
-from ainur_cli.mix.filter_design import butter_sos
+from ainur_cli.dsp.filter_design import butter_sos
 from ainur_cli.mix.reverb import add_reverb
 from ainur_cli.mix.settings import DelayBus, EqBand, MixSettings, PartMix
 
@@ -94,7 +94,7 @@ def _cascade(sections: list[np.ndarray]) -> np.ndarray | None:
 
 def _Filter(sections: list[np.ndarray]) -> ChunkFilter:
     """A biquad cascade run chunk by chunk, in place, over (2, m) float32 with its state kept
-    (bit-identical to ``sosfilt`` with ``zi``, see :mod:`ainur_cli.mix.biquads`)."""
+    (bit-identical to ``sosfilt`` with ``zi``, see :mod:`ainur_cli.dsp.biquads`)."""
     return ChunkFilter(_cascade(sections), 2, np.float32)
 
 

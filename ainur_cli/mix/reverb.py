@@ -36,10 +36,10 @@ import logging
 
 import numpy as np
 
-from ainur_cli.mix.biquads import sos_filter_rows
-from ainur_cli.mix.buffers import work_buffer
-from ainur_cli.mix.filter_design import butter_sos
-from ainur_cli.mix.scipy_kernels import load_extension
+from ainur_cli.dsp.biquads import sos_filter_rows
+from ainur_cli.dsp.buffers import work_buffer
+from ainur_cli.dsp.filter_design import butter_sos
+from ainur_cli.dsp.scipy_kernels import load_extension
 from ainur_cli.mix.settings import ReverbBus
 
 log = logging.getLogger(__name__)
@@ -212,7 +212,7 @@ def add_reverb(out: np.ndarray, send: np.ndarray, gain: float, bus: ReverbBus,
     active = starts[sounding[hi] > sounding[lo]]
     batch = max(1, min(BATCH, BATCH_SAMPLES // size))
     # Work buffers reused by every batch and call (fresh memory for each batch costs page
-    # faults comparable to the arithmetic; see :mod:`ainur_cli.mix.buffers`).
+    # faults comparable to the arithmetic; see :mod:`ainur_cli.dsp.buffers`).
     window_buf = work_buffer("reverb windows", (min(batch, active.size), size), np.float32)
     product_buf = work_buffer("reverb products", (min(batch, active.size), 2, size // 2 + 1),
                               np.complex64)

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ainur_cli.mix import dynamics as dyn
-from ainur_cli.mix.biquads import ChunkFilter
+from ainur_cli.dsp.biquads import ChunkFilter
 from ainur_cli.mix.loudness import CHUNK
 from ainur_cli.mix.truepeak import block_abs_max
 

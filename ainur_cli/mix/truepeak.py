@@ -43,7 +43,7 @@ from typing import Callable
 import numpy as np
 
 from ainur_cli.mix.dynamics import curve_at
-from ainur_cli.mix.filter_design import kaiser_lowpass
+from ainur_cli.dsp.filter_design import kaiser_lowpass
 
 TAPS_PER_PHASE = 32    # interpolator length per phase
 TP_CUTOFF = 1.0        # interpolator cutoff, fraction of the input Nyquist

@@ -189,7 +189,7 @@ def sing(notes: Sequence[SungNote], *, sample_rate: int, total_samples: int,
         chans = takes[0][np.newaxis]   # one take on both sides: resampled once, then copied
     ratio = Fraction(int(sample_rate), ESPEAK_RATE)
     if ratio != 1:
-        from ainur_cli.mix.resample import resample_poly
+        from ainur_cli.dsp.resample import resample_poly
 
         chans = resample_poly(chans, ratio.numerator, ratio.denominator)
     if not double:

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ainur_cli.mix.filter_design import butter_sos, zero_phase_sos
+from ainur_cli.dsp.filter_design import butter_sos, zero_phase_sos
 from ainur_cli.voice.espeak import ESPEAK_RATE, speak_phonemes
 from ainur_cli.voice.phonemes import base, is_vowel
 

@@ -191,8 +191,8 @@ def render_phrase(sylls: Sequence[SungSyllable], voice: VoiceSpec, rng: np.rando
 
 def breath_noise(duration_s: float, rng: np.random.Generator, level: float = 0.02) -> np.ndarray:
     """An inhalation: band-limited noise with a soft swell, mono at 22 050 Hz."""
-    from ainur_cli.mix.biquads import sos_filter_rows
-    from ainur_cli.mix.filter_design import butter_sos
+    from ainur_cli.dsp.biquads import sos_filter_rows
+    from ainur_cli.dsp.filter_design import butter_sos
 
     n = max(1, int(duration_s * ESPEAK_RATE))
     noise = rng.standard_normal(n)

@@ -26,7 +26,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ainur_cli.mix.filter_design import kaiser_lowpass
+from ainur_cli.dsp.filter_design import kaiser_lowpass
 
 HALF_TAPS_PER_RATE = 10   # taps either side of the centre, per max(up, down) (scipy's default)
 KAISER_BETA = 5.0

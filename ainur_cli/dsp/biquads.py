@@ -10,7 +10,7 @@ the state in place, without the GIL) on caller-owned buffers — so the numbers 
 
 The kernel is loaded without ``scipy.signal`` (whose import pulls scipy.stats, interpolate,
 optimize and spatial: ~0.6 CPU-s, the largest part of importing the render stack) by
-:func:`ainur_cli.mix.scipy_kernels.load_extension`. scipy is not pinned (``scipy>=1.11``), so
+:func:`ainur_cli.dsp.scipy_kernels.load_extension`. scipy is not pinned (``scipy>=1.11``), so
 the kernel is trusted only after it reproduces a known answer (:func:`_kernel_works`: two
 sections with dyadic coefficients, whose output is exact in every float and complex type).
 When the file is missing, fails to load or answers wrongly, the public
@@ -27,8 +27,8 @@ import logging
 
 import numpy as np
 
-from ainur_cli.mix.buffers import work_buffer
-from ainur_cli.mix.scipy_kernels import load_extension
+from ainur_cli.dsp.buffers import work_buffer
+from ainur_cli.dsp.scipy_kernels import load_extension
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@
   ``scipy.signal.sosfiltfilt`` does by default.
 
 Coefficients are float64 ``(sections, 6)`` rows ``[b0, b1, b2, 1, a1, a2]``; run them with
-:func:`ainur_cli.mix.biquads.sos_filter_rows` (cast to the signal's dtype).
+:func:`ainur_cli.dsp.biquads.sos_filter_rows` (cast to the signal's dtype).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from ainur_cli.mix.biquads import sos_filter_rows
+from ainur_cli.dsp.biquads import sos_filter_rows
 
 BTYPES = ("lowpass", "highpass", "bandpass")
 
