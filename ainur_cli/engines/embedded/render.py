@@ -145,19 +145,27 @@ def render_part(part: Part, timeline: Timeline, soundfont: str | Path, *, total_
             events.append((span.off, 0, span.key, 0))
     events.sort()
 
-    # The synthesiser writes a block of left samples then the block of right samples into a
-    # small scratch buffer (cache-resident), copied into the two rows of ``out``. Long
-    # stretches are rendered in SCRATCH_FRAMES pieces, a multiple of TinySoundFont's
-    # 64-sample block, so the result equals one render call over the whole stretch.
-    scratch = np.empty(2 * SCRATCH_FRAMES, dtype=np.float32)
+    # A render call of n frames writes n left samples, then n right samples. Rendered at
+    # ``out[0, start:]`` the left block lands in place and the right block just after it,
+    # in the stretch of row 0 the next call overwrites: one copy (the right block into row 1)
+    # instead of two from a scratch buffer. Only the last calls of the song, whose right
+    # block would run past row 0, go through the scratch buffer. Long stretches are rendered
+    # in SCRATCH_FRAMES pieces, a multiple of TinySoundFont's 64-sample block, so the result
+    # equals one render call over the whole stretch.
+    flat = out.reshape(-1)  # row 0, then row 1
     left, right = out[0], out[1]
+    scratch = np.empty(2 * SCRATCH_FRAMES, dtype=np.float32)
 
     def render_until(start: int, stop: int) -> None:
         while start < stop:
             n = min(SCRATCH_FRAMES, stop - start)
-            block = scratch[:2 * n]
-            synth.render(block.view(np.uint8), False)
-            left[start:start + n] = block[:n]
+            if start + 2 * n <= total_samples:
+                block = flat[start:start + 2 * n]
+                synth.render(block.view(np.uint8), False)
+            else:
+                block = scratch[:2 * n]
+                synth.render(block.view(np.uint8), False)
+                left[start:start + n] = block[:n]
             right[start:start + n] = block[n:]
             start += n
 
