@@ -196,7 +196,10 @@ _SHARED_OUT: dict[int, list[np.ndarray]] = {}
 
 def shared_array(total_samples: int) -> np.ndarray:
     """A ``(2, total_samples)`` float32 array in an anonymous ``MAP_SHARED`` mapping: a child
-    forked after its creation writes into the very same memory (no pickling, no copy)."""
+    forked after its creation writes into the very same memory (no pickling, no copy).
+    Zero samples give an empty ordinary array (an empty mapping is not allowed)."""
+    if total_samples == 0:
+        return np.zeros((2, 0), dtype=np.float32)
     buf = mmap.mmap(-1, 2 * total_samples * 4)
     return np.frombuffer(buf, dtype=np.float32).reshape(2, total_samples)
 
