@@ -163,6 +163,60 @@ def test_shape_dtype_and_length(tiny, total):
     notes = (Note(0.0, 1.0, 69), Note(20.0, 1.0, 69))  # the second starts after sample 12345
     audio = render_part(Part("a", 0, False, 0, notes), tl, tiny, total_samples=total)
     assert audio.shape == (2, total) and audio.dtype == np.float32 and audio.flags.c_contiguous
+    shared = engine.shared_array(total)
+    assert render_part(Part("a", 0, False, 0, notes), tl, tiny, total_samples=total, out=shared) is shared
+    assert np.array_equal(shared, audio)
+
+
+def one_call_per_stretch(part: Part, tl: Timeline, soundfont: Path, total: int) -> np.ndarray:
+    """Reference render: one TinySoundFont call per stretch between event samples, each into
+    a buffer of its own (no pieces, no writing into the result), then the stretch's events."""
+    import tinysoundfont._tinysoundfont as tsf
+
+    from ainur_cli.engines.embedded.events import note_spans
+
+    synth = tsf.SoundFont(str(soundfont))
+    synth.set_output(tsf.OutputMode.StereoUnweaved, tl.sample_rate, 0.0)
+    bank = 128 if part.is_drums else 0
+    synth.channel_set_bank(part.channel, bank)
+    synth.channel_set_preset_index(part.channel, synth.get_preset_index(bank, part.program))
+    events = []
+    for span in note_spans(part, lambda beats: beats_to_samples(tl, beats)):
+        events += [(span.on, 1, span.key, span.velocity), (span.off, 0, span.key, 0)]
+    out = np.zeros((2, total), dtype=np.float32)
+    pos = 0
+    for sample, is_on, key, velocity in sorted(e for e in events if e[0] < total) + [(total, 0, 0, 0)]:
+        if sample > pos:
+            block = np.zeros(2 * (sample - pos), dtype=np.float32)
+            synth.render(block.view(np.uint8), False)
+            out[0, pos:sample], out[1, pos:sample] = block[:sample - pos], block[sample - pos:]
+            pos = sample
+        if sample < total:
+            if is_on:
+                synth.channel_note_on(part.channel, key, velocity / 127.0)
+            else:
+                synth.channel_note_off(part.channel, key)
+    return out
+
+
+def test_pieces_and_in_place_calls_equal_one_call_per_stretch(timgm):
+    """render_part splits long stretches into SCRATCH_FRAMES pieces and renders into the
+    result's left row (the song's last pieces through a scratch buffer): bit-identical to one
+    call per stretch, for song ends just after an event, a piece or two pieces later."""
+    tl = issue_timeline()
+    frames = engine.SCRATCH_FRAMES
+    keys = Part("keys", 48, False, 0, (Note(0.0, 3.0, 60, 100), Note(0.5, 1.0, 64, 90),
+                                      Note(4.0, 0.25, 67, 110)))  # strings: attack and release
+    last = tl.beat_to_sample(4.25)  # the last event: the note-off
+    fade = round(engine.END_FADE_S * SR)
+    for total in (last + 1, last + 100, last + frames + 3, last + 2 * frames, last + 3 * frames + 5,
+                  tl.total_samples):
+        want = one_call_per_stretch(keys, tl, timgm, total)
+        got = render_part(keys, tl, timgm, total_samples=total)
+        assert np.array_equal(got[:, :total - fade], want[:, :total - fade]), total
+        assert np.abs(want[:, last - 3 * frames:total - fade]).max() > 1e-3  # sounding to the end
+        shared = render_part(keys, tl, timgm, total_samples=total, out=engine.shared_array(total))
+        assert np.array_equal(shared, got)
 
 
 def test_silence_where_no_notes_and_fade_at_song_end(timgm):
