@@ -34,7 +34,8 @@ from ainur_cli.mix.dynamics import block_size_for
 from ainur_cli.mix.settings import MixSettings
 from ainur_cli.mix.stems import MixSum
 from ainur_cli.timeline import Timeline
-from ainur_cli.vocals import VOCALS, render_vocals, vocal_settings, wants_vocals, with_vocal_chain
+from ainur_cli.vocals import (VOCALS, harmony_parts, render_vocals, vocal_settings, wants_vocals,
+                              with_vocal_chain)
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +161,12 @@ def run_pipeline(
         files = done[-1:] + done[:-1]
         stage("export", 0.9)
         markers = [(s.start_beat, s.name) for s in plan.sections]
+        harmony = harmony_parts(composition, plan.timeline, voice) if sing else ()
         midi = write_midi_files(composition, plan.timeline, tmp / "midi", title=spec.title,
-                                markers=markers, key_signature=spec.key.midi_key_signature)
-        manifest = _manifest(resolved, files, midi, tmp, sf_path, composition, mastered)
+                                markers=markers, key_signature=spec.key.midi_key_signature,
+                                harmony=harmony)
+        manifest = _manifest(resolved, files, midi, tmp, sf_path, composition, mastered,
+                             {**voice, "enabled": sing})
         (tmp / MANIFEST).write_text(manifest_json(manifest), encoding="utf-8")
         stage("export", 1.0)
     timings["export"] = time.perf_counter() - t
@@ -345,7 +349,9 @@ def _rounded(x: float) -> float | None:
     return None if not np.isfinite(x) else round(float(x), 2)
 
 
-def _manifest(resolved: ResolvedSong, files, midi, root: Path, sf_path: Path, composition, mastered) -> dict:
+def _manifest(resolved: ResolvedSong, files, midi, root: Path, sf_path: Path, composition, mastered,
+              voice: dict) -> dict:
+    """The manifest; ``voice`` is the resolved :func:`vocal_settings` with ``enabled`` = sung."""
     plan = resolved.plan
     spec = plan.spec
     tl = plan.timeline
@@ -375,6 +381,10 @@ def _manifest(resolved: ResolvedSong, files, midi, root: Path, sf_path: Path, co
                       "start_s": round(s.start_s, 6), "end_s": round(s.end_s, 6),
                       "energy": s.energy} for s in plan.sections],
         "soundfont": describe_soundfont(sf_path),
+        "vocals": {"enabled": bool(voice["enabled"]), "voice": voice["voice"],
+                   "double": voice["double"], "harmony": list(voice["harmony"]),
+                   "harmony_sections": list(voice["harmony_sections"]),
+                   "harmony_gain_db": float(voice["harmony_gain_db"])},
         "files": files,
         "midi": {name: p.relative_to(root).as_posix() for name, p in midi.items()},
         "warnings": list(composition.metadata.get("warnings", [])),

@@ -28,7 +28,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ainur_cli.compose.lyrics import parse_lyrics
-from ainur_cli.compose.types import Composition, Note
+from ainur_cli.compose.types import Composition, Note, Part
 from ainur_cli.compose.vocal_harmony import INTERVALS
 from ainur_cli.mix.settings import Compressor, EqBand, MixSettings, PartMix
 from ainur_cli.source import Source, check_keys, get_bool, get_list, get_number, get_str
@@ -146,6 +146,37 @@ def harmony_notes(composition: Composition, timeline: Timeline, settings: dict,
     """
     from dataclasses import replace
 
+    voices, shift = _harmony_lines(composition, timeline, settings, lead)
+    return [[replace(s, midi_pitch=p) for _, s, p in line] for line in voices], shift
+
+
+def harmony_parts(composition: Composition, timeline: Timeline, settings: dict,
+                  lead: str = "lead") -> tuple[Part, ...]:
+    """The harmony voices as parts for the MIDI export: the lead's own notes (beats, lengths,
+    velocities, lyrics) at the harmony's written pitches, one part per voice named
+    ``"harmony <interval>"``, on the lead's program and the lowest MIDI channels no part
+    uses (the lead's channel when none is free). ``()`` without harmony.
+
+    The pitches are the ones :func:`harmony_notes` sings (before the octave shift).
+    """
+    from dataclasses import replace
+
+    voices, _ = _harmony_lines(composition, timeline, settings, lead)
+    if not voices:
+        return ()
+    part = composition.part(lead)
+    used = {p.channel for p in composition.parts} | {9}
+    free = [c for c in range(16) if c not in used] + [part.channel] * len(voices)
+    return tuple(
+        Part(f"harmony {interval}", part.program, False, free[k],
+             tuple(replace(n, pitch=p) for n, _, p in line))
+        for k, (interval, line) in enumerate(zip(settings["harmony"], voices)))
+
+
+def _harmony_lines(composition: Composition, timeline: Timeline, settings: dict, lead: str
+                   ) -> tuple[list[list[tuple[Note, Any, int]]], int]:
+    """Per harmony voice ``(lead Note, its SungNote, harmony pitch)`` for every lead note in
+    the ``harmony_sections``, and the lead's octave shift (``([], 0)`` without harmony)."""
     from ainur_cli.compose.harmony import ChordTrack
     from ainur_cli.compose.vocal_harmony import harmony_pitches
     from ainur_cli.key import parse_key
@@ -172,7 +203,7 @@ def harmony_notes(composition: Composition, timeline: Timeline, settings: dict,
         for k, interval in enumerate(settings["harmony"]):
             chosen.append(harmony_pitches([n.pitch for n in notes], chords, scale, interval,
                                           low, high, chosen))
-            voices[k] += [replace(s, midi_pitch=p) for s, p in zip(sung, chosen[-1])]
+            voices[k] += list(zip(notes, sung, chosen[-1]))
     return voices, shift
 
 

@@ -1,11 +1,14 @@
-"""Standard MIDI files of a composition: ``song.mid`` (every part) and ``<part>.mid`` each.
+"""Standard MIDI files of a composition: ``song.mid`` (every part) and ``<part>.mid`` each,
+and ``vocals_harmony.mid`` for the sung harmony voices when the song has them.
 
 Every file is type 1 at 960 ticks per quarter note and starts with a conductor track: the
 song title as track name, the whole tempo map (``set_tempo``, µs per quarter rounded to the
 nearest µs), every time signature, the key signature and one ``marker`` per section. Then
 one track per part: its name, a ``program_change`` at tick 0 on its channel (drums too, on
 channel 10 = index 9, where the program picks the kit: 0 = GM Standard), its notes, and for
-sung parts a ``lyrics`` meta event (UTF-8) at each syllable's note-on.
+sung parts a ``lyrics`` meta event (UTF-8) at each syllable's note-on. The harmony voices
+(given as parts: the lead's notes at the harmony's written pitches) come last in ``song.mid``
+and together, after the same conductor track, in ``vocals_harmony.mid``.
 
 Positions are exact: ``tick = floor(beat * 960 + 1/2)``. The notes are the same spans the
 soundfont renderer plays (:func:`ainur_cli.engines.embedded.events.note_spans`): a note
@@ -31,6 +34,7 @@ from ainur_cli.timeline import Timeline
 PPQ = 960
 MAX_TEMPO_US = 0xFFFFFF  # set_tempo holds 3 bytes: slowest tempo 60e6 / 0xFFFFFF = 3.58 bpm
 NOTE_OFF_VELOCITY = 64
+HARMONY_FILE = "vocals_harmony"  # the sung harmony voices' file (and key in the result)
 
 _MAJOR_SF = {"Cb": -7, "Gb": -6, "Db": -5, "Ab": -4, "Eb": -3, "Bb": -2, "F": -1, "C": 0,
              "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F#": 6, "C#": 7}
@@ -137,28 +141,37 @@ def _end_tick(timeline: Timeline, *event_lists: list[tuple[int, int, bytes]]) ->
 
 def write_midi_files(composition: Composition, timeline: Timeline, out_dir: Path, *, title: str,
                      markers: Sequence[tuple[Fraction | float, str]],
-                     key_signature: str | None) -> dict[str, Path]:
-    """Write ``song.mid`` and one ``<part>.mid`` per part into ``out_dir`` (created).
+                     key_signature: str | None, harmony: Sequence[Part] = ()) -> dict[str, Path]:
+    """Write ``song.mid``, one ``<part>.mid`` per part and, when there is ``harmony``,
+    ``vocals_harmony.mid`` (one track per harmony voice) into ``out_dir`` (created).
 
     :param markers: ``(beat, section name)`` per section, beats in quarter notes.
     :param key_signature: mido-style name ('C', 'F#', 'Bb', 'Am', 'C#m', ...) or None.
-    :returns: ``{"song": path, part name: path, ...}``.
-    :raises ExportError: a part name that is not a safe file name (or is "song"), a note or
-        tempo MIDI cannot hold, an unknown key signature, an unwritable folder.
+    :param harmony: the sung harmony voices as parts (:func:`ainur_cli.vocals.harmony_parts`),
+        written after the parts in ``song.mid`` and together in ``vocals_harmony.mid``.
+    :returns: ``{"song": path, part name: path, ..., "vocals_harmony": path (with harmony)}``.
+    :raises ExportError: a part name that is not a safe file name (or is "song" or
+        "vocals_harmony"), a note or tempo MIDI cannot hold, an unknown key signature, an
+        unwritable folder.
     """
     for part in composition.parts:
-        if not _SAFE_NAME.fullmatch(part.name) or part.name.lower() == "song":
+        if not _SAFE_NAME.fullmatch(part.name) or part.name.lower() in ("song", HARMONY_FILE):
             raise ExportError("part name cannot be a MIDI file name", field="parts",
                               value=part.name, allowed="letters, digits, '.', '_', '-', space "
-                              "(starting with a letter or digit, at most 64), not 'song'")
+                              f"(starting with a letter or digit, at most 64), not 'song' or "
+                              f"'{HARMONY_FILE}'")
     conductor = conductor_events(timeline, markers=markers, key_signature=key_signature)
     parts = {p.name: part_events(p) for p in composition.parts}
-    end = _end_tick(timeline, conductor, *parts.values())
+    voices = [(p.name, part_events(p)) for p in harmony]
+    end = _end_tick(timeline, conductor, *parts.values(), *(e for _, e in voices))
     conductor_track = _track(title, conductor, end)
     tracks = {name: _track(name, events, end) for name, events in parts.items()}
-    files = {"song": (out_dir / "song.mid", _file([conductor_track, *tracks.values()]))}
+    voice_tracks = [_track(name, events, end) for name, events in voices]
+    files = {"song": (out_dir / "song.mid", _file([conductor_track, *tracks.values(), *voice_tracks]))}
     for name, track in tracks.items():
         files[name] = (out_dir / f"{name}.mid", _file([conductor_track, track]))
+    if voice_tracks:
+        files[HARMONY_FILE] = (out_dir / f"{HARMONY_FILE}.mid", _file([conductor_track, *voice_tracks]))
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         for path, data in files.values():
