@@ -23,6 +23,9 @@ is measured with tools independent of the voice:
   SIL) and the share labelled as the note's own vowel.
 * held-vowel motion: mean frame-to-frame change of the cepstral envelope (dB per 10 ms) in
   the middle of vowels longer than 0.4 s (0 = frozen).
+* air: the 11-16 kHz band against the 1-4 kHz band (long-term spectrum of the frames where
+  it sings, and of the frames where 5.5-11 kHz leads 1-4 kHz: the fricatives); a sung voice
+  has it 25-45 dB below over a song (voice/air.py).
 * speed: wall time of sing() from a cold phrase cache, as a real-time factor.
 """
 
@@ -223,6 +226,21 @@ def clicks_per_s(x: np.ndarray, sr: int) -> float:
     return events / max(active, 1e-9)
 
 
+def air_ratios_db(x: np.ndarray, sr: int) -> tuple[float, float]:
+    """(11-16 kHz over 1-4 kHz in the frames that sound, the same in fricative frames), dB:
+    2048-sample Hann frames, half overlap."""
+    n, hop = 2048, 1024
+    idx = np.arange(n)[None, :] + hop * np.arange((x.size - n) // hop)[:, None]
+    power = np.abs(np.fft.rfft(x[idx] * np.hanning(n), axis=1)) ** 2
+    f = np.fft.rfftfreq(n, 1.0 / sr)
+    mid, top, air = (power[:, (f >= lo) & (f < hi)].sum(axis=1)
+                     for lo, hi in ((1000, 4000), (5500, 11000), (11000, 16000)))
+    sounds = (mid + top) > 1e-4 * (mid + top).max()
+    fric = sounds & (top > mid)
+    return (float(10 * np.log10(air[sounds].sum() / mid[sounds].sum())),
+            float(10 * np.log10(air[fric].sum() / mid[fric].sum())))
+
+
 def pitch_errors(y: np.ndarray, sr: int, notes: list[SungNote], tracker: str = "praat"
                  ) -> tuple[np.ndarray, list[float]]:
     """Cents error of voiced frames inside notes: Praat's autocorrelation pitch (its own
@@ -394,6 +412,7 @@ def sung_run(tempo_bpm: float, voice: str, options: RenderOptions, seed: int, do
         "onset_bias_ms": float(np.median(onset_err)) if onset_err else float("nan"),
         "onset_n": len(onset_err),
         "clicks": clicks_per_s(y, SR), "motion_db": held_vowel_motion(y, SR, notes),
+        "air_db": air_ratios_db(y, SR),
         "synth_s": synth_s, "audio_s": total_s, "rtf": total_s / synth_s, "hyps": hyps,
         "shift": shift, "held_noise": 100 * labels[1] / labels[0], "held_own": 100 * labels[2] / labels[0],
     }
@@ -474,6 +493,8 @@ def main() -> None:
                       "pitch is measured against the sung notes)")
                 print(f"  (pitch by pyworld harvest instead of Praat: median {r['harvest_med_cents']:.1f} cents, "
                       f"{r['harvest_within50']:.1f} % within 50 cents)")
+                print(f"  (air: 11-16 kHz {r['air_db'][0]:.1f} dB against 1-4 kHz where it sings, "
+                      f"{r['air_db'][1]:.1f} dB in fricative frames)")
             if args.hyps:
                 for line, h in zip(LYRICS, r["hyps"]):
                     print(f"    {line!r:45s} -> {h!r}")

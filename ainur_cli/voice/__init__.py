@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from ainur_cli.errors import VoiceError
+from ainur_cli.voice.air import add_air
 from ainur_cli.voice.espeak import ESPEAK_RATE
 from ainur_cli.voice.render import RenderOptions, analyse_group as _analyse, breath_noise, render_phrase
 from ainur_cli.voice.score import (MAX_MIDI, MIN_MIDI, SungNote, check_notes, notes_for_line, phrases,
@@ -191,7 +192,8 @@ def sing(notes: Sequence[SungNote], *, sample_rate: int, total_samples: int,
     if ratio != 1:
         from ainur_cli.dsp.resample import resample_poly
 
-        chans = resample_poly(chans, ratio.numerator, ratio.denominator)
+        chans = resample_poly(chans, ratio.numerator, ratio.denominator).astype(np.float32)
+        add_air(chans, int(sample_rate), options.air_db)
     if not double:
         chans = np.broadcast_to(chans, (2, chans.shape[1]))
     m = min(out.shape[1], chans.shape[1])

@@ -44,6 +44,10 @@ class RenderOptions:
         noise instead of 66 %, but the WER does not move beyond seed noise and clicks rise
         (0.09 -> 0.35 /s), so it is off by default.
     :param formant_jitter_hz: bandwidth of that wander.
+    :param air_db: level of the band above 11 kHz that :func:`ainur_cli.voice.air.add_air`
+        makes from the vocal's own 5.5-11 kHz band at the output rate (dB, gain of the
+        rectified band; ``None`` = off: the vocal stops at 11.025 kHz). It lives here, not in
+        :class:`VoiceSpec`, so that changing it does not re-draw the phrases' randomness.
     """
 
     warp: WarpOptions = WarpOptions()
@@ -52,6 +56,7 @@ class RenderOptions:
     hold_rate: float = 0.0
     formant_jitter: float = 0.0
     formant_jitter_hz: float = 10.0
+    air_db: float | None = -6.0
 
 
 def phoneme_text(sylls: Sequence[SungSyllable]) -> tuple[str, tuple[str, ...]]:
