@@ -54,10 +54,10 @@ def test_air_where_it_sings_most_in_the_fricatives(pair):
 def test_no_air_where_it_is_silent_and_the_voice_below_untouched(pair):
     sr, wet, dry = pair
     assert np.all(wet[:, :int(0.1 * sr)] == 0) and np.all(wet[:, int(3.05 * sr):] == 0)
-    # What the air adds lies above the voice's band: below 8 kHz it is > 60 dB down.
+    # What the air adds lies above the voice's band: below 8 kHz it is > 70 dB down (-75).
     diff = (wet[0] - dry[0])[int(0.5 * sr):3 * sr]
     voice_db = _band_db(dry[0, int(0.5 * sr):3 * sr], sr, 50, 8000)
-    assert _band_db(diff, sr, 50, 8000) < voice_db - 60
+    assert _band_db(diff, sr, 50, 8000) < voice_db - 70
     assert _band_db(diff, sr, 11000, 16000) > voice_db - 45
 
 
