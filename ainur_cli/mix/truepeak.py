@@ -287,13 +287,7 @@ def block_abs_max(audio: np.ndarray, block: int) -> np.ndarray:
     out = np.zeros(-(-n // block), dtype=np.float64)
     step = max(block, (1 << 17) // block * block)  # whole blocks, ~0.5 MB per channel
     for s in range(0, n, step):
-        a = np.abs(x[:, s: s + step]).max(axis=0)
-        full = a.size // block
-        b0 = s // block
-        if full:
-            out[b0: b0 + full] = a[: full * block].reshape(full, block).max(axis=1)
-        if a.size > full * block:
-            out[b0 + full] = float(a[full * block:].max())
+        _into_blocks(np.abs(x[:, s: s + step]), block, s // block, out)
     return out
 
 
