@@ -261,6 +261,18 @@ def get_list(raw: dict, key: str, src: Source, path: PathT, *, default: Any = MI
     return v
 
 
+def get_str_list(raw: dict, key: str, src: Source, path: PathT, *, default: Any = MISSING,
+                 choices: Sequence[str] | None = None, min_len: int = 0,
+                 max_len: int = 10_000) -> Any:
+    """Read a list of strings (:func:`get_list`), each item checked like :func:`get_str`
+    (optionally one of ``choices``, case-insensitive) and named by its index in errors."""
+    items = get_list(raw, key, src, path, default=default, min_len=min_len, max_len=max_len)
+    if items is default:
+        return default
+    at = dict(enumerate(items))
+    return [get_str(at, i, src, path + (key,), choices=choices) for i in range(len(items))]
+
+
 def deep_merge(base: Any, over: Any) -> Any:
     """Mappings merge key by key (``over`` wins); anything else is replaced by ``over``."""
     if isinstance(base, dict) and isinstance(over, dict):

@@ -31,7 +31,7 @@ from ainur_cli.compose.lyrics import parse_lyrics
 from ainur_cli.compose.types import Composition, Note, Part
 from ainur_cli.compose.vocal_harmony import INTERVALS
 from ainur_cli.mix.settings import Compressor, EqBand, MixSettings, PartMix
-from ainur_cli.source import Source, check_keys, get_bool, get_list, get_number, get_str
+from ainur_cli.source import Source, check_keys, get_bool, get_number, get_str, get_str_list
 from ainur_cli.spec import SECTION_KINDS
 from ainur_cli.timeline import Timeline
 
@@ -59,17 +59,15 @@ def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
     p = ("vocals",)
     check_keys(raw, ("enabled", "voice", "double", "harmony", "harmony_sections",
                      "harmony_gain_db"), src, p)
-    kinds = get_list(raw, "harmony_sections", src, p, default=["chorus"], min_len=1,
-                     max_len=len(SECTION_KINDS))
+    kinds = get_str_list(raw, "harmony_sections", src, p, default=["chorus"],
+                         choices=SECTION_KINDS, min_len=1, max_len=len(SECTION_KINDS))
     return {
         "enabled": get_bool(raw, "enabled", src, p, default=None),
         "voice": get_str(raw, "voice", src, p, default="default",
                          choices=tuple(available_voices())),
         "double": get_bool(raw, "double", src, p, default=False),
         "harmony": _harmony(raw, src),
-        "harmony_sections": tuple(dict.fromkeys(
-            get_str(dict(enumerate(kinds)), i, src, p + ("harmony_sections",),
-                    choices=SECTION_KINDS) for i in range(len(kinds)))),
+        "harmony_sections": tuple(dict.fromkeys(kinds)),
         "harmony_gain_db": get_number(raw, "harmony_gain_db", src, p, default=-6.0, lo=-40, hi=6),
     }
 
@@ -81,9 +79,8 @@ def _harmony(raw: dict, src: Source) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, list):
-        items = get_list(raw, "harmony", src, p[:1], min_len=1, max_len=MAX_HARMONY_VOICES)
-        names = [get_str(dict(enumerate(items)), i, src, p, choices=HARMONY_CHOICES)
-                 for i in range(len(items))]
+        names = get_str_list(raw, "harmony", src, p[:1], choices=HARMONY_CHOICES, min_len=1,
+                             max_len=MAX_HARMONY_VOICES)
     else:
         names = [get_str(raw, "harmony", src, p[:1], choices=HARMONY_CHOICES)]
     if names == ["none"]:
