@@ -133,17 +133,18 @@ def sung_notes(composition: Composition, timeline: Timeline, lead: str = "lead")
 
 
 def harmony_notes(composition: Composition, timeline: Timeline, settings: dict,
-                  lead: str = "lead") -> tuple[list[list], int]:
+                  lead: str = "lead", lines: list | None = None) -> tuple[list[list], int]:
     """The harmony voices of ``settings["harmony"]`` as SungNotes (the lead's notes in the
     ``harmony_sections``, re-pitched by :func:`ainur_cli.compose.vocal_harmony.harmony_pitches`
     in the song's key and chords) and the lead's octave shift, which they are sung with.
 
+    :param lines: the lead's lines (:func:`_lead_lines`) when the caller has them already.
     :returns: (one list of SungNotes per harmony voice, semitones the voice adds to the lead;
         ``([], 0)`` without harmony).
     """
     from dataclasses import replace
 
-    voices, shift = _harmony_lines(composition, timeline, settings, lead)
+    voices, shift = _harmony_lines(composition, timeline, settings, lead, lines)
     return [[replace(s, midi_pitch=p) for _, s, p in line] for line in voices], shift
 
 
@@ -170,10 +171,11 @@ def harmony_parts(composition: Composition, timeline: Timeline, settings: dict,
         for k, (interval, line) in enumerate(zip(settings["harmony"], voices)))
 
 
-def _harmony_lines(composition: Composition, timeline: Timeline, settings: dict, lead: str
-                   ) -> tuple[list[list[tuple[Note, Any, int]]], int]:
+def _harmony_lines(composition: Composition, timeline: Timeline, settings: dict, lead: str,
+                   lines: list | None = None) -> tuple[list[list[tuple[Note, Any, int]]], int]:
     """Per harmony voice ``(lead Note, its SungNote, harmony pitch)`` for every lead note in
-    the ``harmony_sections``, and the lead's octave shift (``([], 0)`` without harmony)."""
+    the ``harmony_sections``, and the lead's octave shift (``([], 0)`` without harmony);
+    ``lines`` are the lead's :func:`_lead_lines` (computed here when None)."""
     from ainur_cli.compose.harmony import ChordTrack
     from ainur_cli.compose.vocal_harmony import harmony_pitches
     from ainur_cli.key import parse_key
@@ -183,7 +185,8 @@ def _harmony_lines(composition: Composition, timeline: Timeline, settings: dict,
 
     if not settings["harmony"]:
         return [], 0
-    lines = _lead_lines(composition, timeline, lead)
+    if lines is None:
+        lines = _lead_lines(composition, timeline, lead)
     shift = sung_octave_shift([s for _, _, sung in lines for s in sung], settings["voice"])
     voices: list[list] = [[] for _ in settings["harmony"]]
     kinds = {m["line_index"]: m.get("section_kind") or section_kind(m.get("section_name", ""))
@@ -211,10 +214,11 @@ def render_vocals(composition: Composition, timeline: Timeline, settings: dict, 
     from ainur_cli.compose.seeds import seed_for
     from ainur_cli.voice import sing
 
-    notes = sung_notes(composition, timeline)
+    lines = _lead_lines(composition, timeline, "lead")  # syllabified once for lead and harmony
+    notes = [s for _, _, sung in lines for s in sung]
     out = sing(notes, sample_rate=timeline.sample_rate, total_samples=total_samples,
                voice=settings["voice"], seed=seed, double=settings["double"])
-    voices, shift = harmony_notes(composition, timeline, settings)
+    voices, shift = harmony_notes(composition, timeline, settings, lines=lines)
     gain = 10.0 ** (settings["harmony_gain_db"] / 20.0)
     for k, line in enumerate(voices):
         if not line:
