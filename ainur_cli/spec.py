@@ -224,6 +224,9 @@ def parse_spec(raw: Any, src: Source, overrides: Mapping[str, Any] | None = None
     raw = apply_overrides(raw, src, overrides)
     check_keys(raw, TOP_KEYS, src, ())
     title = get_str(raw, "title", src, (), max_len=200)
+    if raw.get("preset") is None:
+        raise src.error(("preset",), "is required",
+                        allowed="a style preset name such as pop, rock or lofi-hiphop (`ainur presets` lists them)")
     preset = get_str(raw, "preset", src, (), max_len=100)
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", preset):
         raise src.error(("preset",), "is not a preset name", preset,

@@ -101,6 +101,8 @@ def test_missing_required_and_empty():
     assert err("").message == "the spec is empty"
     e = err(GOOD.replace("title: Test Song\n", ""))
     assert e.field == "title" and "required" in e.message
+    e = err("\n".join(ln for ln in GOOD.splitlines() if not ln.startswith("preset:")) + "\n")
+    assert e.field == "preset" and "required" in e.message and "ainur presets" in e.allowed
     assert err("- just\n- a list\n").message.startswith("the spec must be a mapping")
 
 
