@@ -172,3 +172,23 @@ def test_reverb_transforms_are_scipy_fft_bit_for_bit():
     prod = np.stack([spec, spec * np.complex64(0.5 - 0.25j)], axis=1)       # (3, 2, 2049)
     back = reverb._irfft_last(prod, 4096, np.empty((3, 2, 4096), np.float32))
     assert np.array_equal(back, sfft.irfft(prod, 4096, axis=-1))
+
+
+def test_a_dying_echo_over_silence_ends_in_zeros_not_subnormals():
+    # feedback 0.5 echoes of one click: after ~130 periods the echo would be subnormal in
+    # float32 (and slow every later pass); below 1e-30 it is set to zero instead.
+    tempo_bpm, beats = 120.0, 0.01
+    period = int(round(beats * 60.0 / tempo_bpm * SR))
+    settings = MixSettings(delay=DelayBus(time_beats=beats, feedback=0.5, return_db=0.0,
+                                          highcut_hz=SR))
+    x = np.zeros((2, 200 * period), np.float32)
+    x[:, 3] = 1.0
+    y = process_stem(x, PartMix(delay_send=1.0), settings, SR, tempo_bpm)
+    mag = np.abs(y)
+    assert not np.any((mag > 0) & (mag < np.finfo(np.float32).tiny))
+    echoes = y[0, 3 + period::period][:195]
+    k = np.arange(echoes.size)
+    expected = np.float32(0.5) ** k
+    audible = expected >= 1e-30
+    np.testing.assert_allclose(echoes[audible], expected[audible], rtol=1e-6)
+    assert not echoes[~audible].any()

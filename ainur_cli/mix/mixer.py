@@ -40,7 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ainur_cli.mix import dynamics as dyn
-from ainur_cli.dsp.biquads import ChunkFilter, sos_filter_rows
+from ainur_cli.dsp.biquads import FLUSH_LEVEL, ChunkFilter, sos_filter_rows
 from ainur_cli.dsp.buffers import work_buffer
 from ainur_cli.mix.eq import biquad
 from ainur_cli.dsp.filter_design import butter_sos
@@ -230,7 +230,8 @@ def _add_delay(out: np.ndarray, send: np.ndarray, level: float, bus: DelayBus, p
 
     The send is low-passed (1st-order Butterworth at ``highcut_hz``), then echoed:
     ``y[t] = x[t − T] + feedback·y[t − T]`` with ``T`` the echo time rounded to samples —
-    computed one echo period at a time.
+    computed one echo period at a time. Echo samples below ``FLUSH_LEVEL`` (1e-30) are set
+    to zero, so that a dying echo never turns into subnormal floats.
     """
     seconds = bus.time_beats * 60.0 / tempo_bpm
     if seconds > MAX_DELAY_S:
@@ -259,6 +260,11 @@ def _add_delay(out: np.ndarray, send: np.ndarray, level: float, bus: DelayBus, p
         if prev is not None:
             np.multiply(prev[: e - s], fb, out=t)
             y += t
+            # An echo dying away over silence sinks into subnormal floats, which cost 10-20x
+            # on many CPUs in every later pass (see dsp/biquads.py): below FLUSH_LEVEL -> 0.
+            np.abs(y, out=t)
+            if t.min() < FLUSH_LEVEL:
+                np.copyto(y, 0.0, where=t < FLUSH_LEVEL)
         prev = y
         if not y.any():
             continue
