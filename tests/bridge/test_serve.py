@@ -204,19 +204,44 @@ def test_bad_packets_get_one_error_each_and_the_server_keeps_answering(client, s
     assert client.wait("/ainur/pong")[1] == 7
 
 
+def _kernel_drops(port: int) -> int | None:
+    """Datagrams the kernel dropped for the UDP socket on loopback ``port`` (its receive
+    buffer was full), from /proc/net/udp; None where that file does not exist."""
+    try:
+        lines = Path("/proc/net/udp").read_text().splitlines()[1:]
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) == port:
+            return int(fields[-1])
+    return None
+
+
 def test_a_flood_of_garbage_is_not_echoed_and_pings_still_answer(client, server):
     time.sleep(1.1)  # refill the error bucket
     t0 = time.monotonic()
     for i in range(3000):
         client.send_raw(os.urandom(i % 64 + 1))
-    client.send("/ainur/ping", 123)
-    assert client.wait("/ainur/pong", timeout_s=10)[1] == 123
+    # UDP: a flood may overrun the socket's receive buffer, and the kernel then drops
+    # datagrams (the ping among them) before the server sees them. What must hold is that
+    # the server still answers: ping again until it does.
+    until = time.monotonic() + 10
+    pong = None
+    while pong is None and time.monotonic() < until:
+        client.send("/ainur/ping", 123)
+        replies = client.drain(0.5)
+        pong = next((args for address, args in replies if address == "/ainur/pong"), None)
+        client.inbox = [r for r in replies if r[0] != "/ainur/pong"]
+    assert pong is not None and pong[1] == 123, "the server stopped answering after the flood"
     elapsed = time.monotonic() - t0
-    replies = client.drain(0.3)
+    replies = client.inbox + client.drain(0.3)
     errors = [r for r in replies if r[0] == "/ainur/error"] + [1]  # the ping was answered
     # At most the burst plus the refill rate while it lasted; never one reply per packet.
     assert len(errors) <= 20 + 20 * (elapsed + 0.5) + 1
-    assert server.stats["bad_packets"] >= 3000
+    dropped = _kernel_drops(server.address[1]) or 0
+    assert server.stats["bad_packets"] + dropped >= 3000
+    assert server.stats["bad_packets"] >= 1000
     assert server.errors.dropped > 0
 
 
