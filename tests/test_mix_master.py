@@ -45,6 +45,7 @@ from ainur_cli.mix.mixer import mix_stems, process_stem
 from ainur_cli.mix.settings import (
     MIX_FIELDS_DOC,
     Compressor,
+    DeEsser,
     DelayBus,
     EqBand,
     MasterSettings,
@@ -180,6 +181,12 @@ def test_parse_mix_defaults_and_full_block():
      "mix.parts.keys.eq[0].freq_hz", "20"),
     ("mix:\n  parts:\n    keys: {highpass_hz: 800, lowpass_hz: 500}\n", 3,
      "mix.parts.keys.lowpass_hz", "> 800"),
+    ("mix:\n  parts:\n    vocals:\n      deesser: {freq_hz: 500}\n", 4,
+     "mix.parts.vocals.deesser.freq_hz", ">= 2000"),
+    ("mix:\n  parts:\n    vocals:\n      deesser: {range: 6}\n", 4,
+     "mix.parts.vocals.deesser.range", "range_db"),
+    ("mix:\n  parts:\n    vocals:\n      deesser: on\n", 4,
+     "mix.parts.vocals.deesser", "freq_hz, threshold_db"),
     ("mix:\n  reverb:\n    room_size: 2\n", 3, "mix.reverb.room_size", "<= 1"),
     ("mix:\n  delay:\n    feedback: 0.99\n", 3, "mix.delay.feedback", "<= 0.95"),
     ("mix:\n  master:\n    limiter: 3\n", 3, "mix.master.limiter", "max_limiting_db"),
@@ -197,7 +204,7 @@ def test_parse_mix_errors_name_file_line_field(yaml_text, line, field, allowed):
 
 
 def test_field_reference_documents_every_field():
-    for cls in (PartMix, EqBand, Compressor, ReverbBus, DelayBus, MasterSettings):
+    for cls in (PartMix, EqBand, Compressor, DeEsser, ReverbBus, DelayBus, MasterSettings):
         for f in dataclasses.fields(cls):
             assert f"`{f.name}`" in MIX_FIELDS_DOC, f"{cls.__name__}.{f.name} is undocumented"
 

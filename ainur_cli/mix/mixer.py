@@ -8,6 +8,9 @@ pre-master mix; :func:`ainur_cli.mix.master.linked_master` keeps it that way.
 Strip, in signal order (all settings in :class:`ainur_cli.mix.settings.PartMix`)::
 
     high-pass → low-pass → EQ bands        one cascade of biquads (sosfilt's kernel)
+    → de-esser                             split-band, stereo-linked: the band above its
+                                           corner turned down while it dominates
+                                           (:mod:`ainur_cli.mix.deesser`)
     → compressor                           per channel, feed-forward, hard knee: gain per
                                            32-sample block from its peak, attack/release
                                            ballistics (:func:`dynamics.compressor_gain_db`),
@@ -42,6 +45,7 @@ import numpy as np
 from ainur_cli.mix import dynamics as dyn
 from ainur_cli.dsp.biquads import FLUSH_LEVEL, ChunkFilter, sos_filter_rows
 from ainur_cli.dsp.buffers import work_buffer
+from ainur_cli.mix.deesser import deess
 from ainur_cli.mix.eq import biquad
 from ainur_cli.dsp.filter_design import butter_sos
 from ainur_cli.mix.reverb import add_reverb
@@ -145,6 +149,8 @@ def process_stem(audio: np.ndarray, part: PartMix, settings: MixSettings, sample
         elif not inplace:
             dst[...] = src
         quiet[i] = silent
+    if part.deesser is not None and not quiet.all():
+        deess(out, part.deesser, sample_rate, COMP_BLOCK)
     gains = _compressor_gains(out, part, sample_rate) if has_comp else None
     same_gains = gains is not None and np.array_equal(gains[0], gains[1])
     for i, s in enumerate(range(0, n, _CHUNK)):

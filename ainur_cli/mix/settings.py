@@ -52,13 +52,26 @@ class Compressor:
 
 
 @dataclass(frozen=True)
+class DeEsser:
+    """A part's split-band de-esser (stereo-linked; see :mod:`ainur_cli.mix.deesser`)."""
+
+    freq_hz: float = 6000.0     # 2000..16000 Hz: the band above this is turned down
+    threshold_db: float = -14.0  # −40..0 dB: that band's level relative to the whole signal
+    ratio: float = 4.0          # 1..20
+    range_db: float = 9.0       # 0..24 dB: the most the band is turned down
+    attack_ms: float = 1.0      # 0.1..50 ms
+    release_ms: float = 30.0    # 5..1000 ms
+
+
+@dataclass(frozen=True)
 class PartMix:
-    """One part's channel strip, in signal order: filters → EQ → compressor → width → fader →
-    pan; sends are post-fader, pre-pan (mono), and each part's returns are added to its stem."""
+    """One part's channel strip, in signal order: filters → EQ → de-esser → compressor →
+    width → fader → pan; sends are post-fader, pre-pan (mono), and each part's returns are added to its stem."""
 
     highpass_hz: float | None = None   # 12 dB/oct high-pass corner, 10..5000 Hz; None = off
     lowpass_hz: float | None = None    # 12 dB/oct low-pass corner, 200..22000 Hz; None = off
     eq: tuple[EqBand, ...] = ()        # up to 8 bands
+    deesser: DeEsser | None = None     # after the EQ, before the compressor
     compressor: Compressor | None = None
     width: float = 1.0                 # stereo width (mid/side): 0 mono, 1 as is, 2 wide
     gain_db: float = 0.0               # fader, −60..24 dB
@@ -151,14 +164,32 @@ def _compressor(raw: Any, src: Source, path: tuple) -> Compressor | None:
     )
 
 
+def _deesser(raw: Any, src: Source, path: tuple) -> DeEsser | None:
+    if raw is None:
+        return None
+    c = expect_mapping(raw, src, path, "a mapping {freq_hz, threshold_db, ratio, range_db, "
+                                       "attack_ms, release_ms}")
+    check_keys(c, ("freq_hz", "threshold_db", "ratio", "range_db", "attack_ms", "release_ms"),
+               src, path)
+    d = DeEsser()
+
+    def num(key: str, lo: float, hi: float) -> float:
+        return get_number(c, key, src, path, default=getattr(d, key), lo=lo, hi=hi)
+
+    return DeEsser(freq_hz=num("freq_hz", 2000, 16000), threshold_db=num("threshold_db", -40, 0),
+                   ratio=num("ratio", 1, 20), range_db=num("range_db", 0, 24),
+                   attack_ms=num("attack_ms", 0.1, 50), release_ms=num("release_ms", 5, 1000))
+
+
 def _part(raw: Any, src: Source, path: tuple) -> PartMix:
     r = expect_mapping(raw, src, path)
-    check_keys(r, ("gain_db", "pan", "width", "highpass_hz", "lowpass_hz", "eq", "compressor",
-                   "reverb_send", "delay_send"), src, path)
+    check_keys(r, ("gain_db", "pan", "width", "highpass_hz", "lowpass_hz", "eq", "deesser",
+                   "compressor", "reverb_send", "delay_send"), src, path)
     part = PartMix(
         highpass_hz=get_number(r, "highpass_hz", src, path, default=None, lo=10, hi=5000),
         lowpass_hz=get_number(r, "lowpass_hz", src, path, default=None, lo=200, hi=22000),
         eq=_eq(r, "eq", src, path),
+        deesser=_deesser(r.get("deesser"), src, path + ("deesser",)),
         compressor=_compressor(r.get("compressor"), src, path + ("compressor",)),
         width=get_number(r, "width", src, path, default=1.0, lo=0, hi=2),
         gain_db=get_number(r, "gain_db", src, path, default=0.0, lo=-60, hi=24),
@@ -257,7 +288,7 @@ errors (nothing is clamped silently).
 
 #### `mix.parts.<part>` — one channel strip per part
 
-Signal order: filters → EQ → compressor → width → fader → pan. Sends are taken after the
+Signal order: filters → EQ → de-esser → compressor → width → fader → pan. Sends are taken after the
 fader (before pan) and each part's reverb/delay returns are added to that part's own stem, so
 the stems still sum to the mix.
 
@@ -266,6 +297,7 @@ the stems still sum to the mix.
 | `highpass_hz` | off | 10–5000 Hz or `null` | 12 dB/octave high-pass corner |
 | `lowpass_hz` | off | 200–22000 Hz or `null`, above `highpass_hz` | 12 dB/octave low-pass corner |
 | `eq` | `[]` | up to 8 bands | list of `{type, freq_hz, gain_db, q}` (below) |
+| `deesser` | off | mapping or `null` | `{freq_hz, threshold_db, ratio, range_db, attack_ms, release_ms}` (below) |
 | `compressor` | off | mapping or `null` | `{threshold_db, ratio, attack_ms, release_ms}` (below) |
 | `width` | 1.0 | 0–2 | stereo width (mid/side): 0 mono, 1 unchanged, 2 extra wide |
 | `gain_db` | 0 | −60–24 dB | fader |
@@ -290,6 +322,19 @@ Compressor (`compressor: {...}`, per channel, feed-forward):
 | `ratio` | 3 | 1–30 | input dB over threshold per output dB |
 | `attack_ms` | 10 | 0.1–500 ms | how fast reduction starts |
 | `release_ms` | 120 | 1–5000 ms | how fast it recovers |
+
+De-esser (`deesser: {...}`, stereo-linked, split-band: only the band above `freq_hz` is
+turned down, only while it is loud against the rest of the signal — an "s", not a bright
+vowel; see `ainur_cli/mix/deesser.py`):
+
+| field | default | allowed | meaning |
+|---|---|---|---|
+| `freq_hz` | 6000 | 2000–16000 Hz | corner of the sibilant band (12 dB/octave split) |
+| `threshold_db` | −14 | −40–0 dB | that band's level relative to the whole signal above which it is turned down (an "s" reads about 0 dB, a vowel −20 to −35 dB) |
+| `ratio` | 4 | 1–20 | dB over the threshold per dB left |
+| `range_db` | 9 | 0–24 dB | the most the band is turned down |
+| `attack_ms` | 1 | 0.1–50 ms | how fast the cut comes in (it is also looked ahead ~1.3 ms) |
+| `release_ms` | 60 | 5–1000 ms | how fast it goes |
 
 #### `mix.reverb` — the reverb bus (run on each part's send, 100 % wet)
 
