@@ -11,11 +11,17 @@ is measured with tools independent of the voice:
 * WER: pocketsphinx (its own English model and LM) per line, fresh decoder per clip, a
   -60 dBFS noise floor added; the spoken baseline is espeak-ng reading the same lines, and
   the voice's own phoneme strings (what it analyses) spoken monotone at speech rate show
-  what the phonemes alone cost before any singing.
+  what the phonemes alone cost before any singing. The *duration bound* is that speech
+  changed only in its syllable lengths, which become the sung notes' (vowels held by Praat's
+  PSOLA at speech pitch, or syllables shortened where the notes are faster than speech): what
+  the note lengths alone cost this recogniser.
 * pitch: Praat autocorrelation F0 (parselmouth; harvest also printed) of the rendered
   vocal vs the score, voiced frames inside notes.
 * vowel onsets: pocketsphinx forced alignment of each sung line (phone level) vs note starts
-  (the meter itself is checked on the spoken baseline against espeak's own phoneme times).
+  (the meter itself is checked on the spoken baseline against espeak's own phoneme times);
+  and, more precisely where it applies, the voicing onset (the 70-700 Hz band's rise) of
+  syllables after an unvoiced consonant or a rest (checked on espeak's speech after s/sh/f/th,
+  where it reads about 16 ms after espeak's vowel boundary: voicing builds up there).
 * clicks: second-difference spikes (> 8x the local 20 ms RMS and above -50 dBFS) per second.
 * held vowels as the acoustic model hears them (a second meter, free of the word LM): a
   pocketsphinx phone-loop decode (its English phone LM) labels every 10 ms frame; of the
@@ -204,6 +210,69 @@ def held_frame_labels(x16: np.ndarray, held: list[tuple[float, float, str]]) -> 
     return out
 
 
+UNVOICED_ONSETS = {"p", "t", "k", "f", "T", "s", "S", "h", "tS"}
+
+
+def low_band_db(x: np.ndarray, sr: int) -> np.ndarray:
+    """Level (dB) of the 70-700 Hz band (F0 and F1: voicing) per sample, zero-phase band-pass
+    and a centred 5 ms mean square: unvoiced consonants and breaths have almost none of it."""
+    import scipy.signal as ss
+    y = ss.sosfiltfilt(ss.butter(4, (70, 700), "bandpass", fs=sr, output="sos"), x)
+    w = int(0.005 * sr)
+    return 10 * np.log10(np.convolve(y * y, np.ones(w) / w, mode="same") + 1e-14)
+
+
+def voicing_onset(level_db: np.ndarray, sr: int, t_s: float) -> float | None:
+    """Where voicing starts near ``t_s`` (s): the start of the rise that reaches the vowel's
+    steady low-band level (within 6 dB) and stays there, looked for from 80 ms before to 60 ms
+    after; None without a clear rise (15 dB above the level before it)."""
+    a, b = int((t_s - 0.08) * sr), int((t_s + 0.06) * sr)
+    if a < 0 or b > level_db.size:
+        return None
+    steady = float(np.median(level_db[int((t_s + 0.02) * sr):b]))
+    if steady - level_db[a:int(t_s * sr)].min() < 15.0:
+        return None
+    above = level_db[a:b] >= steady - 6.0
+    j = int((t_s + 0.02) * sr) - a
+    while j > 0 and above[j - 1]:
+        j -= 1
+    return (a + j) / sr
+
+
+def voicing_onset_errors(y: np.ndarray, sr: int, notes: list[SungNote]) -> list[float]:
+    """Signed ms from each note start to where its vowel's voicing starts, for the syllables
+    where that is unambiguous: after an unvoiced consonant (s, t, k, ...; the aspiration of a
+    stop is sung before the beat) or vowel-initial after a rest of 0.1 s or more."""
+    level = low_band_db(y, sr)
+    out = []
+    prev_end = -1.0
+    for syl in sung_syllables(notes):
+        n = syl.notes[0]
+        onset = syl.phones.onset
+        if (onset and onset[-1] in UNVOICED_ONSETS) or (not onset and n.start_s - prev_end >= 0.1):
+            t = voicing_onset(level, sr, n.start_s)
+            if t is not None:
+                out.append((t - n.start_s) * 1000)
+        prev_end = syl.notes[-1].end_s
+    return out
+
+
+def spoken_voicing_check(espeak_voice: str = "en-us+klatt4") -> list[float]:
+    """The voicing meter on espeak's speech: ms from espeak's own vowel boundary after s, S,
+    f, T to the voicing onset it reads (the meter's definition of onset, checked)."""
+    out = []
+    for line in LYRICS:
+        x, ev = speak_text(line, voice=espeak_voice, rate_wpm=175)
+        level = low_band_db(x, ESPEAK_RATE)
+        names = [e.name.lstrip("',%=") for e in ev]
+        for k in range(1, len(ev)):
+            if names[k][:1] in "aeiouAEIOUV03@" and names[k - 1] in {"s", "S", "f", "T"}:
+                t = voicing_onset(level, ESPEAK_RATE, ev[k].start / ESPEAK_RATE)
+                if t is not None:
+                    out.append((t - ev[k].start / ESPEAK_RATE) * 1000)
+    return out
+
+
 def match_onsets(got: list[list[float]] | None, want: list[list[float]]) -> list[float]:
     """Signed errors (ms) for words whose aligned vowel count equals their syllable count."""
     if not got or len(got) != len(want):
@@ -327,6 +396,80 @@ def phoneme_input_wer(voice: str) -> float:
     return edits / words
 
 
+def _syllable_lengths(notes: list[SungNote], line_index: int) -> list[float]:
+    """Seconds from each syllable's note start to the next one's (melismas included)."""
+    out: list[float] = []
+    for n in notes:
+        if n.line_index == line_index:
+            if n.is_melisma and out:
+                out[-1] += n.duration_s
+            else:
+                out.append(n.duration_s)
+    return out
+
+
+def held_vowels(x: np.ndarray, events, lengths: list[float]) -> np.ndarray | None:
+    """Speech ``x`` (22 050 Hz) with each vowel lengthened (Praat's PSOLA, pitch kept) so
+    that every syllable, from its vowel's start to the next vowel's, lasts ``lengths[i]``;
+    syllables shorter than that are shortened whole. None when the vowel count differs."""
+    import parselmouth
+    from parselmouth.praat import call
+
+    from ainur_cli.voice.phonemes import base, is_vowel
+
+    names = [base(e.name) for e in events]
+    starts = [e.start / ESPEAK_RATE for e in events] + [x.size / ESPEAK_RATE]
+    vowels = [k for k, nm in enumerate(names) if nm and not nm.startswith("_") and is_vowel(nm)]
+    if len(vowels) != len(lengths):
+        return None
+    snd = parselmouth.Sound(x, ESPEAK_RATE)
+    manipulation = call(snd, "To Manipulation", 0.01, 75, 400)
+    tier = call("Create DurationTier", "held", 0, snd.duration)
+    edges = [starts[k] for k in vowels] + [snd.duration]
+    eps = 5e-4
+    for j, k in enumerate(vowels):
+        a, b = starts[k], starts[k + 1]
+        span = edges[j + 1] - edges[j]
+        if lengths[j] >= span:
+            f = (lengths[j] - (span - (b - a))) / max(b - a, 1e-3)
+            points = ((a - eps, 1.0), (a + eps, f), (b - eps, f), (b + eps, 1.0))
+        else:
+            f = lengths[j] / span
+            points = ((edges[j] + eps, f), (edges[j + 1] - eps, f))
+        for t, v in points:
+            call(tier, "Add point", t, v)
+    call([manipulation, tier], "Replace duration tier")
+    return call(manipulation, "Get resynthesis (overlap-add)").values[0]
+
+
+def duration_bound_wer(tempo_bpm: float, voice: str) -> tuple[float, float]:
+    """WER of speech that differs from plain speech only in its syllable lengths, which are
+    the sung notes': (this voice's espeak speaker reading the text, with its intonation;
+    the voice's analysed phoneme strings, monotone), vowels held by PSOLA at speech pitch.
+    No voice made from that speech can be expected to read better at these note lengths."""
+    spec = get_voice(voice)
+    notes, _, _ = make_notes(tempo_bpm)
+    groups = phrases(sung_syllables(notes))
+    out = []
+    for source in ("text", "strings"):
+        edits = words = 0
+        for li, line in enumerate(LYRICS):
+            if source == "text":
+                x, ev = speak_text(line, voice=spec.espeak_voice, rate_wpm=175)
+            else:
+                text = " ".join(phoneme_text(g)[0] for g in groups if g[0].notes[0].line_index == li)
+                x, ev = speak_phonemes(text, voice=spec.espeak_voice, pitch=spec.espeak_pitch,
+                                       rate_wpm=spec.rate_wpm)
+            y = held_vowels(x, ev, _syllable_lengths(notes, li))
+            if y is None:   # espeak said another number of syllables: not comparable
+                continue
+            ref = ref_words(line)
+            edits += edit_distance(ref, recognise(to16k(y, ESPEAK_RATE)))
+            words += len(ref)
+        out.append(edits / max(words, 1))
+    return out[0], out[1]
+
+
 def line_wer(y: np.ndarray, spans: list[tuple[float, float]]) -> tuple[float, list[str]]:
     """WER of a sung vocal (mono, SR) over LYRICS, one clip per line (0.4 s either side)."""
     edits = words = 0
@@ -410,7 +553,7 @@ def sung_run(tempo_bpm: float, voice: str, options: RenderOptions, seed: int, do
         "harvest_within50": float(np.mean(np.abs(herrs) <= 50) * 100),
         "onset_med_ms": float(np.median(onset)), "onset_within20": float(np.mean(onset <= 20) * 100),
         "onset_bias_ms": float(np.median(onset_err)) if onset_err else float("nan"),
-        "onset_n": len(onset_err),
+        "onset_n": len(onset_err), "voicing_ms": voicing_onset_errors(y, SR, notes),
         "clicks": clicks_per_s(y, SR), "motion_db": held_vowel_motion(y, SR, notes),
         "air_db": air_ratios_db(y, SR),
         "synth_s": synth_s, "audio_s": total_s, "rtf": total_s / synth_s, "hyps": hyps,
@@ -465,6 +608,10 @@ def main() -> None:
         base = spoken_baseline()
         print(f"spoken baseline (espeak-ng en-us, 175 wpm): WER {base['wer']:.3f}  clicks/s {base['clicks']:.2f}  "
               f"onset-meter error vs espeak truth {base['meter_onset_ms']:.1f} ms median")
+        check = spoken_voicing_check()
+        print(f"voicing-onset meter on espeak en-us+klatt4 speech: {np.median(check):+.1f} ms median from "
+              f"espeak's vowel boundary after s/sh/f/th ({len(check)} vowels; 10-90 % "
+              f"{np.percentile(check, 10):+.1f}..{np.percentile(check, 90):+.1f} ms)")
     print(f"{'voice':8s} {'bpm':>4s} {'WER':>6s} {'ratio':>6s} {'cents':>6s} {'<50c%':>6s} {'note¢':>6s} "
           f"{'onset':>6s} {'<20ms%':>6s} {'bias':>6s} {'n':>4s} {'clk/s':>6s} {'motion':>6s} {'synth':>6s} {'RTF':>6s}")
     for voice in args.voices.split(","):
@@ -480,6 +627,10 @@ def main() -> None:
                 own = spoken_baseline(spec.espeak_voice, spec.rate_wpm)["wer"]
                 print(f"  (spoken by this voice's espeak speaker {spec.espeak_voice}: WER {own:.3f}; "
                       f"its analysed phoneme strings at speech rate, monotone: {phoneme_input_wer(voice):.3f})")
+                text_bound, strings_bound = duration_bound_wer(tempo, voice)
+                print(f"  (duration bound: the same speech with only its syllables lengthened to the sung "
+                      f"notes, vowels held by PSOLA at speech pitch: WER {text_bound:.3f} for the text "
+                      f"read by {spec.espeak_voice}, {strings_bound:.3f} for the analysed phoneme strings)")
             print(f"{voice:8s} {tempo:4.0f} {r['wer']:6.3f} {ratio:6.2f} {r['pitch_med_cents']:6.1f} "
                   f"{r['pitch_within50']:6.1f} {r['note_pitch_med_cents']:6.1f} {r['onset_med_ms']:6.1f} "
                   f"{r['onset_within20']:6.1f} {r['onset_bias_ms']:6.1f} {r['onset_n']:4d} {r['clicks']:6.2f} "
@@ -491,6 +642,11 @@ def main() -> None:
             if not FAST[0]:
                 print(f"  (sung {r['shift']:+d} semitones from the written melody, the voice's register; "
                       "pitch is measured against the sung notes)")
+                v = np.array(r["voicing_ms"])
+                if v.size:
+                    print(f"  (vowel onsets by voicing, {v.size} syllables after an unvoiced consonant or a rest: "
+                          f"median {np.median(v):+.1f} ms from the note start, 10-90 % {np.percentile(v, 10):+.1f}.."
+                          f"{np.percentile(v, 90):+.1f} ms, {np.mean(np.abs(v) <= 20) * 100:.0f} % within 20 ms)")
                 print(f"  (pitch by pyworld harvest instead of Praat: median {r['harvest_med_cents']:.1f} cents, "
                       f"{r['harvest_within50']:.1f} % within 50 cents)")
                 print(f"  (air: 11-16 kHz {r['air_db'][0]:.1f} dB against 1-4 kHz where it sings, "
