@@ -442,32 +442,35 @@ def held_vowels(x: np.ndarray, events, lengths: list[float]) -> np.ndarray | Non
     return call(manipulation, "Get resynthesis (overlap-add)").values[0]
 
 
-def duration_bound_wer(tempo_bpm: float, voice: str) -> tuple[float, float]:
+def duration_bound_wer(tempo_bpm: float, voice: str, runs: int = 3) -> tuple[list[float], list[float]]:
     """WER of speech that differs from plain speech only in its syllable lengths, which are
     the sung notes': (this voice's espeak speaker reading the text, with its intonation;
     the voice's analysed phoneme strings, monotone), vowels held by PSOLA at speech pitch.
-    No voice made from that speech can be expected to read better at these note lengths."""
+    No voice made from that speech can be expected to read better at these note lengths.
+    Praat's overlap-add draws random offsets where it copies unvoiced stretches (it has no
+    seed), so each figure is given for ``runs`` runs."""
     spec = get_voice(voice)
     notes, _, _ = make_notes(tempo_bpm)
     groups = phrases(sung_syllables(notes))
-    out = []
-    for source in ("text", "strings"):
-        edits = words = 0
-        for li, line in enumerate(LYRICS):
-            if source == "text":
-                x, ev = speak_text(line, voice=spec.espeak_voice, rate_wpm=175)
-            else:
-                text = " ".join(phoneme_text(g)[0] for g in groups if g[0].notes[0].line_index == li)
-                x, ev = speak_phonemes(text, voice=spec.espeak_voice, pitch=spec.espeak_pitch,
-                                       rate_wpm=spec.rate_wpm)
-            y = held_vowels(x, ev, _syllable_lengths(notes, li))
-            if y is None:   # espeak said another number of syllables: not comparable
-                continue
-            ref = ref_words(line)
-            edits += edit_distance(ref, recognise(to16k(y, ESPEAK_RATE)))
-            words += len(ref)
-        out.append(edits / max(words, 1))
-    return out[0], out[1]
+    speech = {"text": [], "strings": []}
+    for li, line in enumerate(LYRICS):
+        speech["text"].append(speak_text(line, voice=spec.espeak_voice, rate_wpm=175))
+        text = " ".join(phoneme_text(g)[0] for g in groups if g[0].notes[0].line_index == li)
+        speech["strings"].append(speak_phonemes(text, voice=spec.espeak_voice, pitch=spec.espeak_pitch,
+                                                rate_wpm=spec.rate_wpm))
+    out: dict[str, list[float]] = {"text": [], "strings": []}
+    for source, spoken in speech.items():
+        for _ in range(runs):
+            edits = words = 0
+            for li, (line, (x, ev)) in enumerate(zip(LYRICS, spoken)):
+                y = held_vowels(x, ev, _syllable_lengths(notes, li))
+                if y is None:   # espeak said another number of syllables: not comparable
+                    continue
+                ref = ref_words(line)
+                edits += edit_distance(ref, recognise(to16k(y, ESPEAK_RATE)))
+                words += len(ref)
+            out[source].append(edits / max(words, 1))
+    return out["text"], out["strings"]
 
 
 def line_wer(y: np.ndarray, spans: list[tuple[float, float]]) -> tuple[float, list[str]]:
@@ -628,9 +631,11 @@ def main() -> None:
                 print(f"  (spoken by this voice's espeak speaker {spec.espeak_voice}: WER {own:.3f}; "
                       f"its analysed phoneme strings at speech rate, monotone: {phoneme_input_wer(voice):.3f})")
                 text_bound, strings_bound = duration_bound_wer(tempo, voice)
+                runs = lambda w: f"{np.mean(w):.3f} ({', '.join(f'{v:.3f}' for v in w)})"  # noqa: E731
                 print(f"  (duration bound: the same speech with only its syllables lengthened to the sung "
-                      f"notes, vowels held by PSOLA at speech pitch: WER {text_bound:.3f} for the text "
-                      f"read by {spec.espeak_voice}, {strings_bound:.3f} for the analysed phoneme strings)")
+                      f"notes, vowels held by PSOLA at speech pitch, 3 runs: WER {runs(text_bound)} for "
+                      f"the text read by {spec.espeak_voice}, {runs(strings_bound)} for the analysed "
+                      f"phoneme strings)")
             print(f"{voice:8s} {tempo:4.0f} {r['wer']:6.3f} {ratio:6.2f} {r['pitch_med_cents']:6.1f} "
                   f"{r['pitch_within50']:6.1f} {r['note_pitch_med_cents']:6.1f} {r['onset_med_ms']:6.1f} "
                   f"{r['onset_within20']:6.1f} {r['onset_bias_ms']:6.1f} {r['onset_n']:4d} {r['clicks']:6.2f} "

@@ -46,9 +46,7 @@ LOOKAHEAD_MS = 6.0      # the gain curve is applied this early (the window's del
 GATE_DBFS = -70.0       # blocks whose mid is quieter than this are never reduced ...
 GATE_BELOW_DB = 30.0    # ... nor those more than this below the part's loud blocks
 MIN_REDUCTION_DB = 0.01  # smaller reductions are not applied (the samples stay bit-exact)
-PREROLL = 512           # samples of history filtered before each reduced span
-
-
+PREROLL = 512           # samples of context filtered on each side of a reduced span
 DETECTOR_ORDER = 4      # the detector's high-pass (24 dB/oct: a vowel's 2-4 kHz stays out)
 SPLIT_ORDER = 2         # the split's high-pass, run forward and backward
 

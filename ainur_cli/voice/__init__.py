@@ -45,12 +45,21 @@ def _phrase_key(group, spec: VoiceSpec, seed: int, take: int) -> tuple:
                           n.is_word_start) for n in s.notes)) for s in group))
 
 
+def phrase_rng(key: tuple) -> np.random.Generator:
+    """The randomness of one phrase (vibrato rates, pitch wander, formant motion phases, a
+    double's timing): drawn from the phrase key with the voice *named*, not described, so
+    that changing a voice's settings (an experiment, a retuned preset) keeps every phrase's
+    draws and the comparison is of the settings alone."""
+    spec, *rest = key
+    digest = hashlib.sha256(repr((spec.name, *rest)).encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
 def _render_job(job) -> tuple[float, np.ndarray]:
     group, spec, key, options, jitter_s = job
     from dataclasses import replace
 
-    digest = hashlib.sha256(repr(key).encode()).digest()
-    rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+    rng = phrase_rng(key)
     if jitter_s > 0:
         shift = float(np.clip(rng.normal(0.0, jitter_s), -2.5 * jitter_s, 2.5 * jitter_s))
         group = [replace(s, notes=tuple(replace(n, start_s=max(0.0, n.start_s + shift))

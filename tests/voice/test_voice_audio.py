@@ -157,3 +157,37 @@ def test_formant_jitter_keeps_a_held_vowel_moving():
     a, b = n.start_s + 0.2, n.end_s - 0.15
     m_moving, m_frozen = _envelope_motion_db(moving, a, b), _envelope_motion_db(frozen, a, b)
     assert m_moving > 1.2 * m_frozen, (m_moving, m_frozen)  # measured 1.98 vs 1.46 dB
+
+
+def test_changing_a_voice_setting_keeps_each_phrases_randomness(monkeypatch):
+    # The phrase randomness (vibrato rate, pitch wander) is drawn from the voice's name, not
+    # its settings: a voice with more breath sings the same pitch curve (a clean A/B), while
+    # another seed sings another one.
+    import dataclasses
+
+    import pyworld
+
+    from ainur_cli.voice import voices
+
+    def f0(y):
+        x = y[0].astype(np.float64)
+        f, _ = pyworld.harvest(x, SR, f0_floor=70.0, f0_ceil=600.0, frame_period=5.0)
+        return f
+
+    base = f0(sing(PHRASE, sample_rate=SR, total_samples=TOTAL, voice="tenor", seed=3))
+    tenor = voices.VOICES["tenor"]
+    monkeypatch.setitem(voices.VOICES, "tenor", dataclasses.replace(
+        tenor, breath=0.3, tilt_db_per_khz=-1.0, description="a breathier, darker tenor"))
+    breathier = f0(sing(PHRASE, sample_rate=SR, total_samples=TOTAL, voice="tenor", seed=3))
+    reseeded = f0(sing(PHRASE, sample_rate=SR, total_samples=TOTAL, voice="tenor", seed=4))
+    held = np.zeros(base.size, dtype=bool)
+    for n in PHRASE:   # the held middles, where vibrato and wander are
+        held[int((n.start_s + 0.15) / 0.005):int((n.end_s - 0.05) / 0.005)] = True
+    both = held & (base > 0) & (breathier > 0) & (reseeded > 0)
+    assert both.sum() > 150
+
+    def cents(a, b):
+        return np.abs(1200 * np.log2(a[both] / b[both]))
+
+    assert np.median(cents(breathier, base)) < 2.0
+    assert np.median(cents(reseeded, base)) > 3 * np.median(cents(breathier, base)) + 2.0
