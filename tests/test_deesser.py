@@ -172,3 +172,14 @@ def test_the_default_vocal_chain_deesses_the_sung_voice():
     vowel_drop = 10 * np.log10(p1[high][:, vowel_frames].sum() / p0[high][:, vowel_frames].sum())
     assert vowel_drop > drop + 2.0
     assert abs(10 * np.log10(p1[low].sum() / p0[low].sum())) < 0.05
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 33, 1000])
+def test_tiny_and_silent_signals(n):
+    # Any length works (a one-sample hiss has no band to split), and silence stays silence.
+    x = (0.3 * np.random.default_rng(n).standard_normal((2, n))).astype(np.float32)
+    y = x.copy()
+    red = deess(y, DeEsser(), SR, BLOCK)
+    assert red.shape == (-(-n // BLOCK),) and np.all(np.isfinite(y))
+    silence = np.zeros((2, n), np.float32)
+    assert not deess(silence, DeEsser(), SR, BLOCK).any() and not silence.any()

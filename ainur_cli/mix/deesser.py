@@ -135,6 +135,8 @@ def deess(audio: np.ndarray, d: DeEsser, sample_rate: int, block: int) -> np.nda
     for first, end in _spans(touched):
         a, b = first * block, min(end * block, n)
         pre, post = max(0, a - PREROLL), min(n, b + PREROLL)
+        if post - pre < 2:   # a one-sample signal has no band to split
+            continue
         g = dyn.block_ramp(gain, block, a, b) - np.float32(1.0)
         same = np.array_equal(audio[0, pre:post], audio[1, pre:post])
         for ch in range(2):
