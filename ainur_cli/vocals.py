@@ -17,8 +17,9 @@ Harmony lines (:mod:`ainur_cli.compose.vocal_harmony`) sing the lead's words and
 a diatonic interval, fitted to the chord track, with the lead's octave placement; they are
 part of the ``vocals`` stem (one voice in the centre, two panned left and right).
 
-The vocal chain (EQ, de-esser, compression, reverb, delay) is the preset's ``mix.parts.vocals``; when a preset
-gives none, :data:`DEFAULT_VOCAL_CHAIN` is used. The stem is mastered with the others (linked).
+The vocal chain (EQ, de-esser, compression, reverb, delay) is
+:data:`ainur_cli.mix.settings.DEFAULT_VOCAL_CHAIN` with the fields of the preset's
+``mix.parts.vocals`` (if any) over it. The stem is mastered with the others (linked).
 """
 
 from __future__ import annotations
@@ -30,19 +31,12 @@ import numpy as np
 from ainur_cli.compose.lyrics import parse_lyrics
 from ainur_cli.compose.types import Composition, Note, Part
 from ainur_cli.compose.vocal_harmony import INTERVALS
-from ainur_cli.mix.settings import Compressor, DeEsser, EqBand, MixSettings, PartMix
+from ainur_cli.mix.settings import DEFAULT_VOCAL_CHAIN, VOCALS_PART, MixSettings
 from ainur_cli.source import Source, check_keys, get_bool, get_number, get_str, get_str_list
 from ainur_cli.spec import SECTION_KINDS
 from ainur_cli.timeline import Timeline
 
-VOCALS = "vocals"
-DEFAULT_VOCAL_CHAIN = PartMix(
-    highpass_hz=110.0,
-    eq=(EqBand("peak", 300.0, -2.0, 1.0), EqBand("high_shelf", 8000.0, 2.0, 0.7)),
-    deesser=DeEsser(),
-    compressor=Compressor(threshold_db=-20.0, ratio=3.0, attack_ms=5.0, release_ms=120.0),
-    reverb_send=0.22, delay_send=0.08, gain_db=2.0,
-)
+VOCALS = VOCALS_PART
 HARMONY_CHOICES = ("none", *INTERVALS)
 MAX_HARMONY_VOICES = 2
 HARMONY_RANGE_SEMITONES = 12   # a harmony voice stays within this of the voice's register centre
@@ -234,7 +228,8 @@ def render_vocals(composition: Composition, timeline: Timeline, settings: dict, 
 
 
 def with_vocal_chain(mix: MixSettings) -> MixSettings:
-    """The preset's mix settings with a vocal chain (the default one if it has none)."""
+    """The preset's mix settings with a vocal chain: :data:`DEFAULT_VOCAL_CHAIN` when it has
+    no ``mix.parts.vocals`` (one it has was parsed over that chain already)."""
     if VOCALS in mix.parts:
         return mix
     from dataclasses import replace

@@ -127,11 +127,11 @@ def test_the_gain_is_stereo_linked():
 
 
 def test_a_strip_with_a_deesser_parses_and_runs_before_the_compressor():
-    text = ("mix:\n  parts:\n    vocals:\n      highpass_hz: 100\n"
+    text = ("mix:\n  parts:\n    lead:\n      highpass_hz: 100\n"
             "      deesser: {freq_hz: 7000, threshold_db: -20, ratio: 3, range_db: 6,"
             " attack_ms: 2, release_ms: 40}\n")
     data, src = parse_yaml_text(text, "preset.yaml", PresetError)
-    part = parse_mix(data["mix"], src, ("mix",)).part("vocals")
+    part = parse_mix(data["mix"], src, ("mix",)).part("lead")
     assert part.deesser == DeEsser(7000.0, -20.0, 3.0, 6.0, 2.0, 40.0)
     n = int(2.6 * SR)
     x = np.stack([vowel(n) + hiss(n, -10.0)] * 2).astype(np.float32)

@@ -532,3 +532,36 @@ def test_quiet_target_needs_no_limiting():
     assert result.limiter_max_reduction_db == 0.0 and result.glue_max_reduction_db == 0.0
     assert abs(integrated_lufs(result.mix, sr) + 23.0) <= 0.05
     assert np.allclose(result.gain_db_curve, result.loudness_gain_db, atol=1e-4)
+
+
+def test_the_vocals_strip_starts_from_the_default_vocal_chain():
+    # A preset (or a song's style:) that asks for more vocal reverb keeps the rest of the
+    # chain; null switches a stage off; a partial compressor keeps the chain's other fields.
+    from ainur_cli.mix.settings import DEFAULT_VOCAL_CHAIN
+
+    def vocals(yaml_body: str) -> PartMix:
+        return settings_from_yaml("mix:\n  parts:\n    vocals:\n" + yaml_body).part("vocals")
+
+    assert vocals("      reverb_send: 0.4\n") == dataclasses.replace(DEFAULT_VOCAL_CHAIN, reverb_send=0.4)
+    assert vocals("      deesser: null\n      highpass_hz: null\n") == dataclasses.replace(
+        DEFAULT_VOCAL_CHAIN, deesser=None, highpass_hz=None)
+    got = vocals("      compressor: {ratio: 4}\n      deesser: {range_db: 4}\n      eq: []\n")
+    assert got.compressor == dataclasses.replace(DEFAULT_VOCAL_CHAIN.compressor, ratio=4.0)
+    assert got.deesser == DeEsser(range_db=4.0) and got.eq == ()
+    assert got.reverb_send == DEFAULT_VOCAL_CHAIN.reverb_send
+    # Other parts start from the plain strip, as before.
+    assert settings_from_yaml("mix:\n  parts:\n    lead: {reverb_send: 0.4}\n").part("lead") \
+        == PartMix(reverb_send=0.4)
+
+
+def test_a_songs_style_override_of_the_vocal_reverb_keeps_the_chain(tmp_path):
+    # Through the real preset loader: the pop preset has no vocals strip; a song's style asks
+    # for more reverb on the vocals and gets the default chain with that reverb.
+    from ainur_cli.mix.settings import DEFAULT_VOCAL_CHAIN
+    from ainur_cli.presets import load_preset
+    from ainur_cli.vocals import with_vocal_chain
+
+    plain = with_vocal_chain(load_preset("pop").style.mix).part("vocals")
+    over = load_preset("pop", {"mix": {"parts": {"vocals": {"reverb_send": 0.5}}}}).style.mix
+    assert plain == DEFAULT_VOCAL_CHAIN
+    assert with_vocal_chain(over).part("vocals") == dataclasses.replace(DEFAULT_VOCAL_CHAIN, reverb_send=0.5)

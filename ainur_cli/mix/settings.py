@@ -80,6 +80,20 @@ class PartMix:
     delay_send: float = 0.0            # 0..1, linear send level to the delay bus
 
 
+VOCALS_PART = "vocals"  # the singing voice's stem (see ainur_cli/vocals.py)
+
+# The singing voice's strip: rumble cut, a little less low-mid box, air, the de-esser, a
+# vocal compressor, the style's reverb and a touch of its delay. A preset's
+# ``mix.parts.vocals`` starts from it: the fields it gives replace these (see parse_mix).
+DEFAULT_VOCAL_CHAIN = PartMix(
+    highpass_hz=110.0,
+    eq=(EqBand("peak", 300.0, -2.0, 1.0), EqBand("high_shelf", 8000.0, 2.0, 0.7)),
+    deesser=DeEsser(),
+    compressor=Compressor(threshold_db=-20.0, ratio=3.0, attack_ms=5.0, release_ms=120.0),
+    reverb_send=0.22, delay_send=0.08, gain_db=2.0,
+)
+
+
 @dataclass(frozen=True)
 class ReverbBus:
     """The reverb bus (a seeded stereo IR, FFT convolution, 100 % wet), run on each part's send."""
@@ -150,12 +164,13 @@ def _eq(raw: dict, key: str, src: Source, path: tuple) -> tuple[EqBand, ...]:
     return tuple(bands)
 
 
-def _compressor(raw: Any, src: Source, path: tuple) -> Compressor | None:
+def _compressor(raw: Any, src: Source, path: tuple, d: Compressor = Compressor()
+                ) -> Compressor | None:
+    """``null`` → off; fields left out keep ``d``'s."""
     if raw is None:
         return None
     c = expect_mapping(raw, src, path, "a mapping {threshold_db, ratio, attack_ms, release_ms}")
     check_keys(c, ("threshold_db", "ratio", "attack_ms", "release_ms"), src, path)
-    d = Compressor()
     return Compressor(
         threshold_db=get_number(c, "threshold_db", src, path, default=d.threshold_db, lo=-60, hi=0),
         ratio=get_number(c, "ratio", src, path, default=d.ratio, lo=1, hi=30),
@@ -164,14 +179,14 @@ def _compressor(raw: Any, src: Source, path: tuple) -> Compressor | None:
     )
 
 
-def _deesser(raw: Any, src: Source, path: tuple) -> DeEsser | None:
+def _deesser(raw: Any, src: Source, path: tuple, d: DeEsser = DeEsser()) -> DeEsser | None:
+    """``null`` → off; fields left out keep ``d``'s."""
     if raw is None:
         return None
     c = expect_mapping(raw, src, path, "a mapping {freq_hz, threshold_db, ratio, range_db, "
                                        "attack_ms, release_ms}")
     check_keys(c, ("freq_hz", "threshold_db", "ratio", "range_db", "attack_ms", "release_ms"),
                src, path)
-    d = DeEsser()
 
     def num(key: str, lo: float, hi: float) -> float:
         return get_number(c, key, src, path, default=getattr(d, key), lo=lo, hi=hi)
@@ -181,21 +196,36 @@ def _deesser(raw: Any, src: Source, path: tuple) -> DeEsser | None:
                    attack_ms=num("attack_ms", 0.1, 50), release_ms=num("release_ms", 5, 1000))
 
 
-def _part(raw: Any, src: Source, path: tuple) -> PartMix:
+def _part(raw: Any, src: Source, path: tuple, base: PartMix = PartMix()) -> PartMix:
+    """A strip: the fields ``raw`` gives over ``base`` (``null`` switches a filter, the
+    de-esser or the compressor off; a partial ``deesser``/``compressor`` keeps ``base``'s
+    other fields; ``eq`` is replaced as a whole)."""
     r = expect_mapping(raw, src, path)
     check_keys(r, ("gain_db", "pan", "width", "highpass_hz", "lowpass_hz", "eq", "deesser",
                    "compressor", "reverb_send", "delay_send"), src, path)
+
+    def corner(key: str, lo: float, hi: float) -> float | None:
+        if key in r and r[key] is None:
+            return None
+        return get_number(r, key, src, path, default=getattr(base, key), lo=lo, hi=hi)
+
+    def num(key: str, lo: float, hi: float) -> float:
+        return get_number(r, key, src, path, default=getattr(base, key), lo=lo, hi=hi)
+
     part = PartMix(
-        highpass_hz=get_number(r, "highpass_hz", src, path, default=None, lo=10, hi=5000),
-        lowpass_hz=get_number(r, "lowpass_hz", src, path, default=None, lo=200, hi=22000),
-        eq=_eq(r, "eq", src, path),
-        deesser=_deesser(r.get("deesser"), src, path + ("deesser",)),
-        compressor=_compressor(r.get("compressor"), src, path + ("compressor",)),
-        width=get_number(r, "width", src, path, default=1.0, lo=0, hi=2),
-        gain_db=get_number(r, "gain_db", src, path, default=0.0, lo=-60, hi=24),
-        pan=get_number(r, "pan", src, path, default=0.0, lo=-1, hi=1),
-        reverb_send=get_number(r, "reverb_send", src, path, default=0.0, lo=0, hi=1),
-        delay_send=get_number(r, "delay_send", src, path, default=0.0, lo=0, hi=1),
+        highpass_hz=corner("highpass_hz", 10, 5000),
+        lowpass_hz=corner("lowpass_hz", 200, 22000),
+        eq=_eq(r, "eq", src, path) if "eq" in r else base.eq,
+        deesser=_deesser(r["deesser"], src, path + ("deesser",), base.deesser or DeEsser())
+        if "deesser" in r else base.deesser,
+        compressor=_compressor(r["compressor"], src, path + ("compressor",),
+                               base.compressor or Compressor())
+        if "compressor" in r else base.compressor,
+        width=num("width", 0, 2),
+        gain_db=num("gain_db", -60, 24),
+        pan=num("pan", -1, 1),
+        reverb_send=num("reverb_send", 0, 1),
+        delay_send=num("delay_send", 0, 1),
     )
     if part.highpass_hz is not None and part.lowpass_hz is not None \
             and part.highpass_hz >= part.lowpass_hz:
@@ -271,7 +301,8 @@ def parse_mix(raw: dict | None, src: Source, path: tuple = ("mix",)) -> MixSetti
         if not isinstance(name, str) or not name.strip():
             raise src.error(path + ("parts", name), "part names must be text", name,
                             "a part name of the preset, e.g. drums, bass, lead")
-        parts[name] = _part(value, src, path + ("parts", name))
+        base = DEFAULT_VOCAL_CHAIN if name == VOCALS_PART else PartMix()
+        parts[name] = _part(value, src, path + ("parts", name), base)
     return MixSettings(
         parts=parts,
         reverb=_reverb(r.get("reverb"), src, path + ("reverb",)),
@@ -291,6 +322,15 @@ errors (nothing is clamped silently).
 Signal order: filters → EQ → de-esser → compressor → width → fader → pan. Sends are taken after the
 fader (before pan) and each part's reverb/delay returns are added to that part's own stem, so
 the stems still sum to the mix.
+
+`mix.parts.vocals` (the singing voice) starts from the default vocal chain: `highpass_hz:
+110`, `eq: [{type: peak, freq_hz: 300, gain_db: -2, q: 1}, {type: high_shelf, freq_hz: 8000,
+gain_db: 2, q: 0.7}]`, `deesser: {}` (the defaults below), `compressor: {threshold_db: -20,
+ratio: 3, attack_ms: 5, release_ms: 120}`, `reverb_send: 0.22`, `delay_send: 0.08`, `gain_db:
+2`. The fields a preset (or a song's `style:`) gives replace the chain's: `{reverb_send: 0.4}`
+changes only the reverb, `compressor: {ratio: 4}` only the ratio, `deesser: null`,
+`compressor: null` or `highpass_hz: null` switch those off, `eq: []` removes the EQ. Other
+parts start from the defaults in the table.
 
 | field | default | allowed | meaning |
 |---|---|---|---|
