@@ -55,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ainur_cli.voice import SungNote, sing, sung_octave_shift  # noqa: E402
 from ainur_cli.voice.analysis import analyse_phrase  # noqa: E402
 from ainur_cli.voice.espeak import ESPEAK_RATE, speak_phonemes, speak_text  # noqa: E402
-from ainur_cli.voice.phonemes import ARPABET_TO_ESPEAK, word_syllables  # noqa: E402
+from ainur_cli.voice.phonemes import ARPABET_TO_ESPEAK, base, is_vowel, word_syllables  # noqa: E402
 from ainur_cli.voice.render import RenderOptions, phoneme_text  # noqa: E402
 from ainur_cli.voice.score import phrases, sung_syllables  # noqa: E402
 from ainur_cli.voice.voices import get_voice  # noqa: E402
@@ -266,9 +266,9 @@ def spoken_voicing_check(espeak_voice: str = "en-us+klatt4") -> list[float]:
     for line in LYRICS:
         x, ev = speak_text(line, voice=espeak_voice, rate_wpm=175)
         level = low_band_db(x, ESPEAK_RATE)
-        names = [e.name.lstrip("',%=") for e in ev]
+        names = [base(e.name) for e in ev]
         for k in range(1, len(ev)):
-            if names[k][:1] in "aeiouAEIOUV03@" and names[k - 1] in {"s", "S", "f", "T"}:
+            if is_vowel(names[k]) and names[k - 1] in {"s", "S", "f", "T"}:
                 t = voicing_onset(level, ESPEAK_RATE, ev[k].start / ESPEAK_RATE)
                 if t is not None:
                     out.append((t - ev[k].start / ESPEAK_RATE) * 1000)
@@ -448,8 +448,6 @@ def held_vowels(x: np.ndarray, events, lengths: list[float]) -> np.ndarray | Non
     syllables shorter than that are shortened whole. None when the vowel count differs."""
     import parselmouth
     from parselmouth.praat import call
-
-    from ainur_cli.voice.phonemes import base, is_vowel
 
     names = [base(e.name) for e in events]
     starts = [e.start / ESPEAK_RATE for e in events] + [x.size / ESPEAK_RATE]

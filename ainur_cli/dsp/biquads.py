@@ -109,10 +109,11 @@ def _run(coefs: np.ndarray, x: np.ndarray, zi: np.ndarray) -> None:
     zi[...] = np.moveaxis(z, 0, 1)
 
 
-def _silent_runs(live: np.ndarray) -> list[tuple[int, int]]:
-    """(first, end) block indices of the runs of at least two silent blocks in ``live``."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[1], live.astype(np.int8), [1]])))
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]) if b - a >= 2]
+def true_runs(mask: np.ndarray, min_length: int = 1) -> list[tuple[int, int]]:
+    """``(first, end)`` indices of the runs of True in the 1-D ``mask`` that are at least
+    ``min_length`` long."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]) if b - a >= min_length]
 
 
 def _guarded(coefs: np.ndarray, x: np.ndarray, zi: np.ndarray) -> None:
@@ -129,7 +130,7 @@ def _guarded(coefs: np.ndarray, x: np.ndarray, zi: np.ndarray) -> None:
     for r in range(rows):
         row, state = x[r: r + 1], zi[r: r + 1]
         pos = 0
-        for first, end in _silent_runs(live[r]):
+        for first, end in true_runs(~live[r], 2):   # silences of two blocks or more
             a, b = first * GUARD_BLOCK, end * GUARD_BLOCK
             _run(coefs, row[:, pos:a], state)
             pos = a

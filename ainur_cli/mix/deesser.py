@@ -7,8 +7,8 @@ while a sibilant sounds:
 
 * **detector** (stereo-linked, on the mid ``(L + R)/2``): per control block of
   ``block`` samples (about 0.7 ms), the mean power of the mid high-passed at ``freq_hz``
-  (4th-order Butterworth, so a vowel's 2-4 kHz stays out) and of the whole mid, each averaged over the last
-  :data:`RMS_MS`; their ratio in dB is the *sibilance* of the block (near 0 dB on an "s",
+  (4th-order Butterworth, so a vowel's 2-4 kHz stays out) and of the whole mid, each
+  averaged over the last :data:`RMS_MS`; their ratio in dB is the *sibilance* of the block (near 0 dB on an "s",
   −20 to −35 dB on a vowel), so the threshold does not depend on how loud the part is;
 * **gain computer**: reduction ``(sibilance − threshold_db)·(1 − 1/ratio)``, at most
   ``range_db``; instant-attack/exponential-release hold, then a one-pole attack
@@ -17,8 +17,8 @@ while a sibilant sounds:
   loud blocks (its 95th-percentile block level) are reduced: breaths, quiet consonants and
   fade-outs are not sibilance that pokes out of a mix;
 * **split-band gain**: ``y = x + (g − 1)·HP(x)`` per channel (``g`` ramped linearly between
-  blocks), with the 2nd-order high-pass run forward and backward (zero phase, magnitude squared), so
-  ``y/x = 1 − (1 − g)·|H(f)|²`` lies between ``g`` and 1 at every frequency: the band above
+  blocks), with the 2nd-order high-pass run forward and backward (zero phase, magnitude
+  squared), so ``y/x = 1 − (1 − g)·|H(f)|²`` lies between ``g`` and 1 at every frequency: the band above
   ``freq_hz`` is scaled by ``g``, the band below passes (−0.3 dB an octave below the corner at
   9 dB of reduction), and nothing is boosted (a causal high-pass would add a bump at the
   corner through its phase). Where no reduction is needed ``g`` is exactly 1 and the samples
@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ainur_cli.dsp.biquads import ChunkFilter
+from ainur_cli.dsp.biquads import ChunkFilter, true_runs
 from ainur_cli.dsp.buffers import work_buffer
 from ainur_cli.dsp.filter_design import butter_sos, zero_phase_sos
 from ainur_cli.mix import dynamics as dyn
@@ -55,17 +55,6 @@ def _sections(d: DeEsser, sample_rate: int, order: int) -> np.ndarray:
     return butter_sos(order, min(d.freq_hz, 0.45 * sample_rate), "highpass", sample_rate)
 
 
-def _block_power(x: np.ndarray, block: int) -> np.ndarray:
-    """Mean square of ``x`` (1-D) per block of ``block`` samples (the last one may be short)."""
-    full = x.size // block
-    out = np.empty(-(-x.size // block))
-    sq = np.square(x[: full * block], dtype=np.float64)
-    out[:full] = sq.reshape(full, block).mean(axis=1)
-    if out.size > full:
-        out[full] = np.mean(np.square(x[full * block:], dtype=np.float64))
-    return out
-
-
 def detector_db(audio: np.ndarray, d: DeEsser, sample_rate: int, block: int,
                 chunk: int = 1 << 17) -> tuple[np.ndarray, np.ndarray]:
     """(sibilance dB, mid level dBFS) per block of ``audio`` (2, n): the high band's power
@@ -81,9 +70,9 @@ def detector_db(audio: np.ndarray, d: DeEsser, sample_rate: int, block: int,
         np.add(audio[0, s:e], audio[1, s:e], out=mid[0])
         mid *= np.float32(0.5)
         b0 = s // block
-        whole[b0: b0 + -(-(e - s) // block)] = _block_power(mid[0], block)
+        whole[b0: b0 + -(-(e - s) // block)] = dyn.mean_square_blocks(mid, block)
         hp(mid, mid)
-        band[b0: b0 + -(-(e - s) // block)] = _block_power(mid[0], block)
+        band[b0: b0 + -(-(e - s) // block)] = dyn.mean_square_blocks(mid, block)
     width = max(1, int(round(RMS_MS * 1e-3 * sample_rate / block)))
     band, whole = dyn.trailing_mean(band, width), dyn.trailing_mean(whole, width)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -108,12 +97,6 @@ def reduction_db(sibilance_db: np.ndarray, level_db: np.ndarray, d: DeEsser, sam
     return red
 
 
-def _spans(active: np.ndarray) -> list[tuple[int, int]]:
-    """(first, end) block indices of the runs of True in ``active``."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], active.astype(np.int8), [0]])))
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
-
-
 def deess(audio: np.ndarray, d: DeEsser, sample_rate: int, block: int) -> np.ndarray:
     """De-ess ``audio`` (2, n) float32 in place; returns the reduction (dB, ≥ 0) per block.
 
@@ -132,7 +115,7 @@ def deess(audio: np.ndarray, d: DeEsser, sample_rate: int, block: int) -> np.nda
     touched = red > 0.0
     touched[:-1] |= touched[1:]
     sos = _sections(d, sample_rate, SPLIT_ORDER)
-    for first, end in _spans(touched):
+    for first, end in true_runs(touched):
         a, b = first * block, min(end * block, n)
         pre, post = max(0, a - PREROLL), min(n, b + PREROLL)
         if post - pre < 2:   # a one-sample signal has no band to split

@@ -32,6 +32,21 @@ def block_size_for(sample_rate: int) -> int:
     return int(2 ** max(3, min(8, round(math.log2(sample_rate / 1500.0)))))
 
 
+def mean_square_blocks(x: np.ndarray, block: int) -> np.ndarray:
+    """Mean over channels and samples of x² per block of ``x`` (channels, n), shape
+    (ceil(n/block),) float64 (a short last block is divided by ``block`` too)."""
+    c, n = x.shape
+    full = n // block
+    out = np.zeros(-(-n // block))
+    if full:
+        v = x[:, : full * block].reshape(c, full, block)
+        out[:full] = np.einsum("cbk,cbk->b", v, v, dtype=np.float64) / (c * block)
+    if n > full * block:
+        tail = x[:, full * block:].astype(np.float64)
+        out[full] = float(np.sum(tail * tail)) / (c * block)
+    return out
+
+
 def coefficient(time_ms: float, block: int, sample_rate: int) -> float:
     """Per-block decay factor of a one-pole with time constant ``time_ms``."""
     blocks = max(time_ms * 1e-3 * sample_rate / block, 1e-9)

@@ -109,20 +109,6 @@ class MasterResult:
                           self.curve_hop_samples, self.mix.shape[1])
 
 
-def _mean_square_blocks(x: np.ndarray, block: int) -> np.ndarray:
-    """Mean over channels and samples of x² per block, (ceil(n/block),) float64."""
-    c, n = x.shape
-    full = n // block
-    out = np.zeros(-(-n // block))
-    if full:
-        v = x[:, : full * block].reshape(c, full, block)
-        out[:full] = np.einsum("cbk,cbk->b", v, v, dtype=np.float64) / (c * block)
-    if n > full * block:
-        tail = x[:, full * block:].astype(np.float64)
-        out[full] = float(np.sum(tail * tail)) / (c * block)
-    return out
-
-
 def _db(x: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
         return 20.0 * np.log10(np.maximum(x, 0.0))
@@ -263,7 +249,7 @@ def linked_master(
     g0 = target_lufs - l0
     power_blocks = np.diff(prefix[np.searchsorted(cuts, grid)])
     glue_db = -dyn.glue_reduction_db(
-        _mean_square_blocks(mix, block), offset_db=g0,
+        dyn.mean_square_blocks(mix, block), offset_db=g0,
         threshold_db=settings.glue_threshold_db, ratio=settings.glue_ratio,
         knee_db=settings.glue_knee_db, attack_ms=settings.glue_attack_ms,
         release_ms=settings.glue_release_ms, block=block, sample_rate=sample_rate)

@@ -66,7 +66,8 @@ class DeEsser:
 @dataclass(frozen=True)
 class PartMix:
     """One part's channel strip, in signal order: filters → EQ → de-esser → compressor →
-    width → fader → pan; sends are post-fader, pre-pan (mono), and each part's returns are added to its stem."""
+    width → fader → pan; sends are post-fader, pre-pan (mono), and each part's returns are
+    added to its stem."""
 
     highpass_hz: float | None = None   # 12 dB/oct high-pass corner, 10..5000 Hz; None = off
     lowpass_hz: float | None = None    # 12 dB/oct low-pass corner, 200..22000 Hz; None = off
@@ -369,12 +370,12 @@ vowel; see `ainur_cli/mix/deesser.py`):
 
 | field | default | allowed | meaning |
 |---|---|---|---|
-| `freq_hz` | 6000 | 2000–16000 Hz | corner of the sibilant band (12 dB/octave split) |
+| `freq_hz` | 6000 | 2000–16000 Hz | corner of the sibilant band (the split: a 2nd-order high-pass run forward and backward, 24 dB/octave, zero phase) |
 | `threshold_db` | −14 | −40–0 dB | that band's level relative to the whole signal above which it is turned down (an "s" reads about 0 dB, a vowel −20 to −35 dB) |
 | `ratio` | 4 | 1–20 | dB over the threshold per dB left |
 | `range_db` | 9 | 0–24 dB | the most the band is turned down |
-| `attack_ms` | 1 | 0.1–50 ms | how fast the cut comes in (it is also looked ahead ~1.3 ms) |
-| `release_ms` | 60 | 5–1000 ms | how fast it goes |
+| `attack_ms` | 1 | 0.1–50 ms | how fast the cut comes in (it is also looked ahead 6 ms) |
+| `release_ms` | 30 | 5–1000 ms | how fast it goes |
 
 #### `mix.reverb` — the reverb bus (run on each part's send, 100 % wet)
 
