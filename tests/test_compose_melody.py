@@ -238,3 +238,19 @@ def test_hook_quotes_the_chorus():
     chorus = [(round(n.start_beat - start, 6), n.duration_beats) for n in section_notes(comp, sections[2])]
     intro = [(round(n.start_beat, 6), n.duration_beats) for n in section_notes(comp, sections[0])]
     assert intro and intro == chorus[: len(intro)]
+
+
+def test_a_line_ending_off_the_grid_does_not_run_into_the_next():
+    # 15/16 at 40 BPM, four lines in two bars: the line "fire" ends its slot a sixteenth
+    # after its last eighth-grid onset; its last note used to last a whole eighth and
+    # overlap the next line's first note (found by hypothesis in test_compose).
+    from tests.test_compose import compose
+
+    layout = [("S0", "intro", 2, 0.0, "love love\nlove love love love love love love\nfire\n"
+               "love love love love"), ("S1", "intro", 1, 0.0, "")]
+    _, _, comp = compose("acoustic-folk", seed=0, layout=layout, key="C major",
+                         meters=[(0, 15, 16)], tempos=[(0, 40)])
+    lead = comp.part("lead").notes
+    assert len(lead) == 15
+    assert all(a.start_beat + a.duration_beats <= b.start_beat + 1e-9 for a, b in zip(lead, lead[1:]))
+    assert all(n.duration_beats > 0 for n in lead)

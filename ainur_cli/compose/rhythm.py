@@ -145,11 +145,14 @@ def place_syllables(stresses: tuple[int, ...], emphasis: tuple[float, ...], word
 
 def durations(onsets: list[float], span_end: float, step: float) -> list[float]:
     """Legato lengths: each note lasts until the next (at most 2 beats, then a rest); the
-    last is held up to ``span_end`` (at most 4 beats)."""
+    last is held up to ``span_end`` (at most 4 beats), even when that is less than a grid
+    step (a slot that ends off the grid, e.g. in 15/16: a longer note would run into the
+    next line's first one); one pinned past ``span_end`` lasts one ``step``."""
     out = []
     for a, b in zip(onsets, onsets[1:]):
         gap = b - a
         out.append(gap if gap <= 2.0 + EPS else 1.5)
     if onsets:
-        out.append(max(step, min(span_end - onsets[-1], 4.0)))
+        room = span_end - onsets[-1]
+        out.append(min(room, 4.0) if room > EPS else step)
     return out
