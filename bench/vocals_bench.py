@@ -35,6 +35,10 @@ is measured with tools independent of the voice:
   it sings, and of the frames where 5.5-11 kHz leads 1-4 kHz: the fricatives); a sung voice
   has it 25-45 dB below over a song (voice/air.py).
 * speed: wall time of sing() from a cold phrase cache, as a real-time factor.
+
+``--song SPEC`` measures the product's own vocal instead: the song composed (for each of
+``--song-seeds``) by the melody composer, its lead sung dry, WER per lyric line as above,
+with the composer's note lengths in seconds, Praat's pitch and clicks.
 """
 
 from __future__ import annotations
@@ -596,6 +600,57 @@ def sung_run(tempo_bpm: float, voice: str, options: RenderOptions, seed: int, do
     }
 
 
+def song_vocal_run(spec_path: str, seed: int, voice: str | None = None) -> dict:
+    """The product's own vocal: ``spec_path`` composed with ``seed`` (the melody composer's
+    rhythm and pitches, not this bench's melody), its lead sung dry by the spec's voice (or
+    ``voice``), each lyric line decoded as above. Returns the WER, the note lengths (s) of
+    the lines' inner syllables and last notes, Praat's pitch figures and clicks."""
+    from ainur_cli.api import resolve_song
+    from ainur_cli.compose import compose_song
+    from ainur_cli.spec import load_spec
+    from ainur_cli.vocals import sung_notes, vocal_settings
+
+    spec = dataclasses.replace(load_spec(spec_path), seed=seed)
+    resolved = resolve_song(spec)
+    plan = resolved.plan
+    voice = voice or vocal_settings(resolved.preset.style.vocals)["voice"]
+    comp = compose_song(key=spec.key or resolved.preset.style.key, seed=seed, style=plan.style,
+                        timeline=plan.timeline, sections=plan.sections, spec_file=spec.file)
+    notes = sung_notes(comp, plan.timeline)
+    total_s = max(n.end_s for n in notes) + 1.0
+    y = sing(notes, sample_rate=SR, total_samples=int(total_s * SR), voice=voice,
+             seed=seed).mean(axis=0).astype(np.float64)
+    lines: dict[int, list[SungNote]] = {}
+    for n in notes:
+        lines.setdefault(n.line_index, []).append(n)
+    edits = words = 0
+    for ns in lines.values():
+        lo = max(0.0, ns[0].start_s - 0.4)
+        clip = y[int(lo * SR):int((ns[-1].end_s + 0.4) * SR)]
+        ref = [w for n in ns if n.is_word_start for w in words_of(n.word)]
+        edits += edit_distance(ref, recognise(to16k(clip, SR)))
+        words += len(ref)
+    shift = sung_octave_shift(notes, voice)
+    errs, _ = pitch_errors(y, SR, [dataclasses.replace(n, midi_pitch=n.midi_pitch + shift) for n in notes])
+    return {"wer": edits / words, "words": words, "lines": len(lines), "voice": voice,
+            "inner_s": [n.duration_s for ns in lines.values() for n in ns[:-1]],
+            "last_s": [ns[-1].duration_s for ns in lines.values()],
+            "pitch_within50": float(np.mean(np.abs(errs) <= 50) * 100), "clicks": clicks_per_s(y, SR)}
+
+
+def print_song_runs(spec_path: str, seeds: list[int], voice: str | None) -> None:
+    wers = []
+    for seed in seeds:
+        r = song_vocal_run(spec_path, seed, voice)
+        wers.append(r["wer"])
+        inner, last = np.array(r["inner_s"]), np.array(r["last_s"])
+        print(f"{spec_path} seed {seed} ({r['voice']}, {r['lines']} lines, {r['words']} words): "
+              f"WER {r['wer']:.3f}; syllables inside lines median {np.median(inner):.3f} s "
+              f"(mean {inner.mean():.3f}), line ends median {np.median(last):.3f} s (max {last.max():.3f}); "
+              f"pitch {r['pitch_within50']:.1f} % within 50 cents; clicks {r['clicks']:.2f}/s")
+    print(f"{spec_path}: WER {np.mean(wers):.3f} over seeds {', '.join(map(str, seeds))}")
+
+
 def parse_sets(items: list[str], voices: list[str]) -> RenderOptions:
     """Apply ``--set`` overrides: ``warp.X=``, ``voice.X=`` (every benchmarked voice), or a
     RenderOptions field."""
@@ -632,7 +687,15 @@ def main() -> None:
     ap.add_argument("--wav", help="write the first run's vocal here")
     ap.add_argument("--fast", action="store_true", help="WER and speed only")
     ap.add_argument("--transpose", type=int, default=0, help="semitones added to the melody")
+    ap.add_argument("--song", help="instead: measure the composed vocal of this song spec "
+                    "(the melody composer's rhythm), e.g. examples/song.yaml")
+    ap.add_argument("--song-seeds", default="1,2,3,4", help="composition seeds for --song")
     args = ap.parse_args()
+    if args.song:
+        logging.basicConfig(level=logging.WARNING)
+        voice = None if args.voices == "default" else args.voices
+        print_song_runs(args.song, [int(x) for x in args.song_seeds.split(",")], voice)
+        return
     TRANSPOSE[0] = args.transpose
     FAST[0] = args.fast
     logging.basicConfig(level=logging.WARNING)

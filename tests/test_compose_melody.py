@@ -254,3 +254,43 @@ def test_a_line_ending_off_the_grid_does_not_run_into_the_next():
     assert len(lead) == 15
     assert all(a.start_beat + a.duration_beats <= b.start_beat + 1e-9 for a, b in zip(lead, lead[1:]))
     assert all(n.duration_beats > 0 for n in lead)
+
+
+@pytest.mark.parametrize("tempo_bpm", [70, 100])
+def test_lines_are_sung_at_a_conversational_pace_whatever_the_tempo(tempo_bpm):
+    """A 7-syllable line in a 2-bar slot: syllables about an eighth at 100 bpm, not a beat each
+    (before: 0.55-0.58 s a syllable at 100 bpm and 0.79-0.82 s at 70, a hymn's pace); the line's
+    last note is held at most 2.5 beats, then a rest until the next line."""
+    from ainur_cli.compose.rhythm import LINE_END_HOLD_BEATS, SUNG_SYLLABLE_S
+
+    tl, sections, _, comp = run(tempos=((0, tempo_bpm),))
+    beat_s = 60.0 / tempo_bpm
+    lines: dict[int, list] = {}
+    for n in comp.part("lead").notes:
+        if n.lyric:
+            lines.setdefault(n.line_index, []).append(n)
+    verse = sections[1]
+    inner = [n.duration_beats * beat_s for ns in lines.values() for n in ns[:-1]
+             if verse.start_beat <= ns[0].start_beat < verse.end_beat]
+    assert len(inner) > 20
+    eighth_s = 0.5 * beat_s
+    assert sum(inner) / len(inner) <= max(SUNG_SYLLABLE_S, eighth_s) * 1.2
+    assert all(ns[-1].duration_beats <= LINE_END_HOLD_BEATS + 1e-9 for ns in lines.values())
+
+
+def test_the_pace_caps_the_target_but_never_below_the_grid():
+    from ainur_cli.compose.rhythm import place_syllables, slot_grid
+    import numpy as np
+
+    tl, _ = build([("A", "verse", 2, "x")])
+    grid = slot_grid(Bars(tl), 0.0, 8.0, 0.5)
+    stresses, emphasis, final = (1, 0, 1, 0, 1, 0, 1), (1.0,) * 7, (False, True) * 3 + (True,)
+
+    def spread(pace):
+        onsets = grid.positions[place_syllables(stresses, emphasis, final, grid, 7.5,
+                                                np.random.default_rng(3), syllable_beats=pace)]
+        return float(onsets[-1] - onsets[0])
+
+    assert spread(None) >= 5.0            # the room alone: a syllable a beat or so
+    assert spread(0.55) <= 4.0            # conversational: mostly eighths
+    assert spread(0.1) == spread(0.5)     # a pace faster than the grid sings on the grid

@@ -6,7 +6,10 @@ Per section with lyrics:
    as the bars divide; beat groups when there are more lines than bars). When a line would
    need sixteenths in an equal share while others have room, bars are shared out by
    syllable count instead. Each slot ends with half a beat of breath.
-2. **Rhythm** — :func:`ainur_cli.compose.rhythm.place_syllables` on an eighth-note grid;
+2. **Rhythm** — :func:`ainur_cli.compose.rhythm.place_syllables` on an eighth-note grid,
+   at a conversational pace (about :data:`~ainur_cli.compose.rhythm.SUNG_SYLLABLE_S` a
+   syllable at the section's tempo, never faster than the grid) with the line's last note
+   held and a rest before the next line;
    a line that does not fit is sung in sixteenths (a warning in ``metadata['warnings']``),
    then without the breath; if it still does not fit, a :class:`SpecError` names the
    section and line. Lyrics are never dropped.
@@ -40,7 +43,8 @@ from ainur_cli.compose.context import Context, velocity
 from ainur_cli.compose.lyrics import LyricLine, parse_lyrics
 from ainur_cli.compose.meter import EPS, swing_time
 from ainur_cli.compose.pitch import choose_pitches, clashes, nearest_allowed
-from ainur_cli.compose.rhythm import durations, place_syllables, slot_grid, with_points
+from ainur_cli.compose.rhythm import (SUNG_SYLLABLE_S, durations, place_syllables, slot_grid,
+                                      with_points)
 from ainur_cli.compose.seeds import rng_for
 from ainur_cli.compose.types import Note
 from ainur_cli.errors import SpecError
@@ -305,12 +309,14 @@ class MelodyComposer:
         fit on this grid."""
         stresses, emphasis, word_final = self._stress_pattern(line)
         at = {i: int(np.argmin(np.abs(grid.positions - x))) for i, x in forced.items()}
+        pace = self._syllable_beats(a)
         key = (tuple(stresses), tuple(emphasis), tuple(word_final), grid.key(a),
-               round(span_end - a, 4), tuple(sorted(at.items())))
+               round(span_end - a, 4), tuple(sorted(at.items())), pace)
         if key not in self._rhythms:
             rng = rng_for(self.ctx.seed, "rhythm", key[:3], round(span_end - a, 4), grid.step)
             try:
-                idx = place_syllables(key[0], key[1], key[2], grid, span_end, rng, forced=at)
+                idx = place_syllables(key[0], key[1], key[2], grid, span_end, rng, forced=at,
+                                      syllable_beats=pace)
             except ValueError:
                 return None
             self._rhythms[key] = [float(grid.positions[i]) - a for i in idx]
@@ -359,12 +365,20 @@ class MelodyComposer:
                 return p
         return nearest_allowed(pitch - 3, chord_pcs, self.scale, self.low, self.high, prefer_chord=True)
 
+    def _syllable_beats(self, beat: float) -> float:
+        """The longest typical sung syllable (beats) at ``beat``'s tempo. The same in every
+        section: 1.25x longer in choruses read 0.98 against 0.93 on the example song
+        (``bench/vocals_bench.py --song``), and the choruses' rhythm already differs."""
+        return round(SUNG_SYLLABLE_S * self.ctx.bars.tempo_at(beat) / 60.0, 4)
+
     def _rhythm(self, line: LyricLine, grid, a: float, span_end: float) -> list[float]:
         stresses, emphasis, word_final = self._stress_pattern(line)
-        key = (tuple(stresses), tuple(emphasis), tuple(word_final), grid.key(a), round(span_end - a, 4))
+        pace = self._syllable_beats(a)
+        key = (tuple(stresses), tuple(emphasis), tuple(word_final), grid.key(a), round(span_end - a, 4),
+               pace)
         if key not in self._rhythms:
             rng = rng_for(self.ctx.seed, "rhythm", key[:3], round(span_end - a, 4), grid.step)
-            idx = place_syllables(key[0], key[1], key[2], grid, span_end, rng)
+            idx = place_syllables(key[0], key[1], key[2], grid, span_end, rng, syllable_beats=pace)
             self._rhythms[key] = [float(grid.positions[i]) - a for i in idx]
         return [a + o for o in self._rhythms[key]]
 

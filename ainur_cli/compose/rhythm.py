@@ -4,9 +4,12 @@ A dynamic programme chooses increasing grid positions for the syllables so that
 
 * stressed syllables land on strong positions (downbeat > secondary strong beat > other
   beats > off-beat eighths > sixteenths) and unstressed ones avoid them;
-* note lengths stay near a target (the slot's room per syllable, between one grid step and
-  a quarter note); syllables inside a word stay close; rests of more than two beats cost;
-* the line starts near the slot's start and leaves its last syllable room to be held;
+* note lengths stay near a target: the slot's room per syllable, but no longer than a sung
+  syllable at speech-like pace (``syllable_beats``: :data:`SUNG_SYLLABLE_S` at the song's
+  tempo), and between one grid step and a quarter note; syllables inside
+  a word stay close; rests of more than two beats cost;
+* the line starts near the slot's start and leaves its last syllable room to be held (at
+  most :data:`LINE_END_HOLD_BEATS`; the rest of the slot is a rest before the next line);
 * a little seeded noise breaks ties, so another seed gives another (equally valid) rhythm.
 
 Costs are vectorised over grid positions with numpy: a 4-bar line in sixteenths takes about
@@ -23,6 +26,13 @@ import numpy as np
 from ainur_cli.compose.meter import EPS, Bars, grid_weights
 
 MAX_GAP_BEATS = 3.0
+# A line's syllables are sung about this long at most (before the line-end hold): a
+# conversational pop delivery, 3 syllables a second. Spreading a short line over its whole
+# slot (a syllable per beat at 104 bpm) sounded like a hymn and was far less intelligible:
+# pocketsphinx read the example song's vocal at WER 1.15 that way and 0.93 at this pace with
+# the shorter line-end hold (5 seeds; docs/voice.md, session 6).
+SUNG_SYLLABLE_S = 0.32
+LINE_END_HOLD_BEATS = 2.5  # a line's last note is held at most this long
 
 
 @dataclass(frozen=True)
@@ -77,7 +87,8 @@ def with_points(grid: Grid, beats: list[float]) -> Grid:
 
 def place_syllables(stresses: tuple[int, ...], emphasis: tuple[float, ...], word_final: tuple[bool, ...],
                     grid: Grid, span_end: float, rng: np.random.Generator,
-                    forced: dict[int, int] | None = None) -> np.ndarray:
+                    forced: dict[int, int] | None = None,
+                    syllable_beats: float | None = None) -> np.ndarray:
     """Grid indices (increasing) of the syllables' onsets, all before ``span_end``.
 
     :param stresses: per syllable 1 primary, 2 secondary, 0 none.
@@ -85,6 +96,8 @@ def place_syllables(stresses: tuple[int, ...], emphasis: tuple[float, ...], word
     :param word_final: per syllable, True when it ends a word (rests may follow it).
     :param forced: syllable index → the grid index it must start on (pinned lyrics); rests
         of any length may then come before a forced syllable.
+    :param syllable_beats: the longest typical syllable (beats) at the line's pace, e.g.
+        :data:`SUNG_SYLLABLE_S` at the tempo; None: the slot's room alone sets the target.
     :raises ValueError: when there are more syllables than grid points before ``span_end``,
         or the forced positions leave no placement.
     """
@@ -95,7 +108,10 @@ def place_syllables(stresses: tuple[int, ...], emphasis: tuple[float, ...], word
         raise ValueError("more syllables than grid points")
     m = len(pos)
     room = span_end - pos[0]
-    target = min(1.0, max(grid.step, room * 0.75 / n)) * float(rng.uniform(0.85, 1.15))
+    fill = room * 0.75 / n
+    if syllable_beats is not None:
+        fill = min(fill, syllable_beats)
+    target = min(1.0, max(grid.step, fill)) * float(rng.uniform(0.85, 1.15))
     # A stressed syllable of a longer word wants a longer note, an unstressed one a shorter.
     want = [target * (1.35 if s == 1 and e >= 1 else 0.7 if s == 0 and e >= 1 else 1.0)
             for s, e in zip(stresses, emphasis)]
@@ -145,7 +161,8 @@ def place_syllables(stresses: tuple[int, ...], emphasis: tuple[float, ...], word
 
 def durations(onsets: list[float], span_end: float, step: float) -> list[float]:
     """Legato lengths: each note lasts until the next (at most 2 beats, then a rest); the
-    last is held up to ``span_end`` (at most 4 beats), even when that is less than a grid
+    last is held up to ``span_end`` (at most :data:`LINE_END_HOLD_BEATS`), even when that is
+    less than a grid
     step (a slot that ends off the grid, e.g. in 15/16: a longer note would run into the
     next line's first one); one pinned past ``span_end`` lasts one ``step``."""
     out = []
@@ -154,5 +171,5 @@ def durations(onsets: list[float], span_end: float, step: float) -> list[float]:
         out.append(gap if gap <= 2.0 + EPS else 1.5)
     if onsets:
         room = span_end - onsets[-1]
-        out.append(min(room, 4.0) if room > EPS else step)
+        out.append(min(room, LINE_END_HOLD_BEATS) if room > EPS else step)
     return out
