@@ -398,10 +398,12 @@ def held_vowel_motion(y: np.ndarray, sr: int, notes: list[SungNote]) -> float:
 
 # --- runs -------------------------------------------------------------------------------
 
-def spoken_baseline(espeak_voice: str = "en-us", rate_wpm: int = 175) -> dict:
+def spoken_baseline(espeak_voice: str = "en-us", rate_wpm: int = 175,
+                    lines: list[str] | None = None) -> dict:
+    """espeak-ng reading ``lines`` (default: LYRICS) as text: WER, clicks, onset-meter error."""
     edits = words = 0
     clicks, onset_err = [], []
-    for line in LYRICS:
+    for line in LYRICS if lines is None else lines:
         x, ev = speak_text(line, voice=espeak_voice, rate_wpm=rate_wpm)
         x16 = to16k(x, ESPEAK_RATE)
         ref = ref_words(line)
@@ -632,7 +634,8 @@ def song_vocal_run(spec_path: str, seed: int, voice: str | None = None) -> dict:
         words += len(ref)
     shift = sung_octave_shift(notes, voice)
     errs, _ = pitch_errors(y, SR, [dataclasses.replace(n, midi_pitch=n.midi_pitch + shift) for n in notes])
-    return {"wer": edits / words, "words": words, "lines": len(lines), "voice": voice,
+    texts = [" ".join(w for n in ns if n.is_word_start for w in words_of(n.word)) for ns in lines.values()]
+    return {"wer": edits / words, "words": words, "lines": len(lines), "voice": voice, "texts": texts,
             "inner_s": [n.duration_s for ns in lines.values() for n in ns[:-1]],
             "last_s": [ns[-1].duration_s for ns in lines.values()],
             "pitch_within50": float(np.mean(np.abs(errs) <= 50) * 100), "clicks": clicks_per_s(y, SR)}
@@ -648,7 +651,12 @@ def print_song_runs(spec_path: str, seeds: list[int], voice: str | None) -> None
               f"WER {r['wer']:.3f}; syllables inside lines median {np.median(inner):.3f} s "
               f"(mean {inner.mean():.3f}), line ends median {np.median(last):.3f} s (max {last.max():.3f}); "
               f"pitch {r['pitch_within50']:.1f} % within 50 cents; clicks {r['clicks']:.2f}/s")
-    print(f"{spec_path}: WER {np.mean(wers):.3f} over seeds {', '.join(map(str, seeds))}")
+    spec = get_voice(r["voice"])
+    spoken = spoken_baseline(lines=r["texts"])["wer"]
+    own = spoken_baseline(spec.espeak_voice, spec.rate_wpm, lines=r["texts"])["wer"]
+    print(f"{spec_path}: WER {np.mean(wers):.3f} over seeds {', '.join(map(str, seeds))}; the same lines "
+          f"spoken by espeak-ng en-us: {spoken:.3f} (ratio {np.mean(wers) / spoken:.2f}), by the voice's "
+          f"speaker {spec.espeak_voice}: {own:.3f}")
 
 
 def parse_sets(items: list[str], voices: list[str]) -> RenderOptions:

@@ -77,16 +77,44 @@ def _portable(e: BaseException) -> BaseException:
     return EngineError(f"the render failed with an internal error ({type(e).__name__}: {e})")
 
 
+_FORK_HOOKS = [False]
+
+
+def _default_sigterm_in_forked_children() -> None:
+    """Fork with SIGTERM blocked; the child sets it back to the default before unblocking.
+
+    Python runs a signal's handler later, in the main thread, and clears signals that are
+    still waiting when a forked child starts; a ``Pool.terminate()`` that reaches a worker
+    in that window (a worker still starting when a short map is already done: seen on a
+    loaded machine) was lost, and the pool waited for ever. Blocked, the signal waits in the
+    kernel and kills the child as soon as it unblocks with the default in place.
+    """
+    if _FORK_HOOKS[0]:
+        return
+    _FORK_HOOKS[0] = True
+    term = {signal.SIGTERM}
+
+    def child() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, term)
+
+    os.register_at_fork(before=lambda: signal.pthread_sigmask(signal.SIG_BLOCK, term),
+                        after_in_parent=lambda: signal.pthread_sigmask(signal.SIG_UNBLOCK, term),
+                        after_in_child=child)
+
+
 def install_signal_handlers(cancelled: threading.Event, busy: list) -> None:
     """The render process's signals: SIGINT ignored, SIGUSR1 = cancel, SIGTERM = cancel and
     quit (at once when idle, i.e. ``busy[0]`` is false).
 
     Processes the pipeline forks (e.g. the singing voice's ``multiprocessing`` pool) inherit
     these handlers; in them SIGTERM must still kill, or ``Pool.terminate()`` would wait for
-    ever for workers that no longer die. So a handler called in another process than the
-    one that installed it restores the default and re-sends the signal to itself.
+    ever for workers that no longer die. So a forked child gets the default SIGTERM back
+    (:func:`_default_sigterm_in_forked_children`), and a handler called in another process
+    than the one that installed it restores the default and re-sends the signal to itself.
     """
     owner = os.getpid()
+    _default_sigterm_in_forked_children()
 
     def on_term(signum: int, _frame: object) -> None:
         if os.getpid() != owner:  # a forked worker: die as SIGTERM means

@@ -11,7 +11,15 @@ from ainur_cli.voice.score import SungSyllable
 from ainur_cli.voice.voices import VoiceSpec
 
 VIBRATO_FADE_S = 0.25   # vibrato depth rises over this long once it starts
-GLIDE_AFTER_S = 0.02    # the glide into a note ends this long after its start
+# The glide into a new pitch lasts GLIDE_BASE_S + GLIDE_PER_SEMITONE_S per semitone of the
+# step (a semitone 31 ms, a major third 49 ms), at most the voice's ``portamento_s`` and half
+# the note it leaves, and ends GLIDE_AFTER_S after the new note's start: wider steps take
+# longer, as sung. A fixed 45-65 ms glide left 5.5 % of the voiced frames of eighth notes at
+# 120 bpm more than 50 cents off the score (Praat), mostly mid-glide; this leaves 4.4 %.
+# Centring the glide on the beat instead read 0.03 more WER there (docs/voice.md, session 6).
+GLIDE_BASE_S = 0.025
+GLIDE_PER_SEMITONE_S = 0.006
+GLIDE_AFTER_S = 0.02
 
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:
@@ -25,8 +33,9 @@ def f0_contour(t_s: np.ndarray, sylls: Sequence[SungSyllable], voice: VoiceSpec,
     """F0 in Hz at song times ``t_s`` (shape (frames,)) for one phrase.
 
     Each note's pitch holds from its start to the next note's; the glide into a new pitch
-    lasts ``voice.portamento_s`` and ends :data:`GLIDE_AFTER_S` after the note starts (so the
-    pitch moves mostly during the consonants). When an unvoiced consonant separates the notes
+    takes longer the wider the step (:data:`GLIDE_BASE_S`, :data:`GLIDE_PER_SEMITONE_S`, at
+    most ``voice.portamento_s`` and half the note it leaves) and ends :data:`GLIDE_AFTER_S`
+    after the new note starts. When an unvoiced consonant separates the notes
     (``voiced``: per-frame mask) the pitch changes inside it, unheard; after a rest the new
     pitch starts directly.
     """
@@ -44,9 +53,8 @@ def f0_contour(t_s: np.ndarray, sylls: Sequence[SungSyllable], voice: VoiceSpec,
             if near.size and t_s[near[-1]] >= n.start_s - 0.015:
                 cents += step * (t_s >= t_s[near[-1]])
                 continue
-        glide = min(voice.portamento_s, 0.5 * prev.duration_s)
-        if abs(step) > 250:  # wider leaps take a little longer
-            glide *= 1.3
+        glide = min(GLIDE_BASE_S + GLIDE_PER_SEMITONE_S * abs(step) / 100.0,
+                    voice.portamento_s, 0.5 * prev.duration_s)
         end = n.start_s + GLIDE_AFTER_S
         cents += step * _smoothstep((t_s - (end - glide)) / glide)
     # Delayed vibrato per note, phase-continuous within a note, seeded rate jitter.

@@ -22,7 +22,8 @@ class VoiceSpec:
     :param breath: 0..1, how much aspiration noise rides on the voiced sound above ~2 kHz.
     :param vibrato_rate_hz: vibrato rate; :param vibrato_depth_cents: peak deviation.
     :param vibrato_delay_s: how long a note is held straight before vibrato fades in.
-    :param portamento_s: how long the glide into a new pitch lasts (ends just after the beat).
+    :param portamento_s: the longest glide into a new pitch (wide leaps); narrower steps
+        glide faster (:mod:`ainur_cli.voice.pitch`).
     :param drift_cents: size of the slow random pitch wander (keeps held notes from sounding
         synthetic).
     :param gain_db: output level trim.
@@ -41,7 +42,7 @@ class VoiceSpec:
     vibrato_rate_hz: float = 5.5
     vibrato_depth_cents: float = 22.0
     vibrato_delay_s: float = 0.28
-    portamento_s: float = 0.05
+    portamento_s: float = 0.065
     drift_cents: float = 5.0
     gain_db: float = 0.0
     centre_midi: int = 60
@@ -56,7 +57,7 @@ VOICES: dict[str, VoiceSpec] = {
         VoiceSpec("soprano", "female pop soprano: espeak en-us f2, raised formants, breathy, "
                   "faster vibrato", espeak_voice="en-us+f2", espeak_pitch=40,
                   formant_scale=1.10, tilt_db_per_khz=0.3, breath=0.3, vibrato_rate_hz=5.9,
-                  vibrato_depth_cents=25.0, vibrato_delay_s=0.22, portamento_s=0.045,
+                  vibrato_depth_cents=25.0, vibrato_delay_s=0.22, portamento_s=0.0585,
                   centre_midi=67),
     )
 }

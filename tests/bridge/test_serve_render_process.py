@@ -110,9 +110,10 @@ POOL_SCRIPT = """
 import multiprocessing, threading
 from daw_bridge.render_process import install_signal_handlers
 install_signal_handlers(threading.Event(), [True])      # as during a render
-for _ in range(5):
-    with multiprocessing.get_context("fork").Pool(2) as pool:   # like the voice's pool
-        assert pool.map(abs, [-1, -2, -3, -4]) == [1, 2, 3, 4]
+for _ in range(20):
+    # like the voice's pool; one task, so most workers are still starting when it ends
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        assert pool.map(abs, [-1]) == [1]
 print("terminated")
 """
 
@@ -120,7 +121,9 @@ print("terminated")
 def test_pools_forked_by_a_render_still_terminate():
     """Pool.terminate() kills its workers with SIGTERM; a worker that inherited a SIGTERM
     handler which does not exit makes it wait for ever (the render process's handlers
-    re-send the default signal in forked processes)."""
+    re-send the default signal in forked processes), and so does a worker that is still
+    starting when the SIGTERM comes (Python dropped it there: forks now block SIGTERM until
+    the child has the default back). Before that fix this script hung in 7 of 10 runs."""
     import subprocess
     import sys
 
