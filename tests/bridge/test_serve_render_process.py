@@ -123,7 +123,8 @@ def test_pools_forked_by_a_render_still_terminate():
     handler which does not exit makes it wait for ever (the render process's handlers
     re-send the default signal in forked processes), and so does a worker that is still
     starting when the SIGTERM comes (Python dropped it there: forks now block SIGTERM until
-    the child has the default back). Before that fix this script hung in 7 of 10 runs."""
+    the child has the default back). Before that fix this script hung in 7 of 10 runs on a
+    busy machine and 3 of 10 on a quiet one."""
     import subprocess
     import sys
 
