@@ -274,7 +274,9 @@ def test_lines_are_sung_at_a_conversational_pace_whatever_the_tempo(tempo_bpm):
              if verse.start_beat <= ns[0].start_beat < verse.end_beat]
     assert len(inner) > 20
     eighth_s = 0.5 * beat_s
-    assert sum(inner) / len(inner) <= max(SUNG_SYLLABLE_S, eighth_s) * 1.2
+    # the median: a stressed syllable may still be held up to 2 beats (0.30 s at 100 bpm and
+    # 0.43 s at 70 now, against 0.60 and 0.86 s)
+    assert sorted(inner)[len(inner) // 2] <= max(SUNG_SYLLABLE_S, eighth_s) * 1.1
     assert all(ns[-1].duration_beats <= LINE_END_HOLD_BEATS + 1e-9 for ns in lines.values())
 
 
@@ -294,3 +296,32 @@ def test_the_pace_caps_the_target_but_never_below_the_grid():
     assert spread(None) >= 5.0            # the room alone: a syllable a beat or so
     assert spread(0.55) <= 4.0            # conversational: mostly eighths
     assert spread(0.1) == spread(0.5)     # a pace faster than the grid sings on the grid
+
+
+def test_function_words_go_on_weaker_beats_than_content_words():
+    """One-syllable words: "the", "we", "are", "on"... (unstressed in speech) land on weaker
+    metric positions than "road", "mile", "night"... (the dictionary stresses all of them)."""
+    from ainur_cli.compose.melody import UNSTRESSED_WORDS
+
+    weights: dict[bool, list[float]] = {True: [], False: []}
+    for seed in (1, 5, 9):
+        tl, sections, _, comp = run(seed=seed)
+        bars = Bars(tl)
+        index = 0
+        for s in sections:
+            for line in parse_lyrics(s.lyrics):
+                notes = [n for n in comp.part("lead").notes if n.line_index == index and n.lyric]
+                for word in line.words:
+                    n = notes[0]
+                    notes = notes[len(word.syllables):]
+                    if len(word.syllables) == 1:
+                        bar = bars.at(n.start_beat)
+                        _, w = grid_weights(bar.numerator, bar.denominator, 0.25)
+                        weights[word.text.lower() in UNSTRESSED_WORDS].append(
+                            float(w[int(round((n.start_beat - bar.start) / 0.25))]))
+                index += 1
+    function, content = (sum(v) / len(v) for v in (weights[True], weights[False]))
+    assert len(weights[True]) > 30 and len(weights[False]) > 15
+    # 1.27 against 2.75 (0..4: sixteenth .. downbeat); 1.86 against 2.44 when the
+    # dictionary's stress on function words was kept
+    assert function + 1.0 < content, (function, content)

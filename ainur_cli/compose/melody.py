@@ -51,6 +51,15 @@ from ainur_cli.errors import SpecError
 from ainur_cli.spec_lyrics import PIN_SYNTAX, LyricPin
 
 BREATH_BEATS = 0.5
+# One-syllable function words: unstressed in speech, so set on weak positions (pickups,
+# off-beats) and the content words on the strong beats. The dictionary stresses them all.
+UNSTRESSED_WORDS = frozenset("""
+a an the and but or nor so as at by for from in into of on onto to with
+i me my we us our you your he him his she her it its they them their
+is am are was were be been do does did has have had can will would could should shall
+that this than then if when
+i'm i'll i've i'd you're you'll we're we'll they're it's that's
+""".split())
 STEPS = (0.5, 0.25)
 KIND_LIFT = {"chorus": 4, "post-chorus": 3, "pre-chorus": 2, "bridge": 3, "drop": 4, "outro": 0}
 
@@ -348,11 +357,13 @@ class MelodyComposer:
 
     @staticmethod
     def _stress_pattern(line: LyricLine) -> tuple[list, list, list]:
+        """Per syllable: stress (function words unstressed, as spoken), emphasis, word end."""
         stresses, emphasis, word_final = [], [], []
         for w in line.words:
             poly = len(w.syllables) > 1
+            weak = not poly and w.text.lower() in UNSTRESSED_WORDS
             for k, sy in enumerate(w.syllables):
-                stresses.append(sy.stress)
+                stresses.append(0 if weak else sy.stress)
                 emphasis.append(1.0 if poly else 0.55)
                 word_final.append(k == len(w.syllables) - 1)
         return stresses, emphasis, word_final
