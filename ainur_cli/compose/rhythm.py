@@ -30,7 +30,8 @@ MAX_GAP_BEATS = 3.0
 # conversational pop delivery, 3 syllables a second. Spreading a short line over its whole
 # slot (a syllable per beat at 104 bpm) sounded like a hymn and was far less intelligible:
 # pocketsphinx read the example song's vocal at WER 1.15 that way and 0.93 at this pace with
-# the shorter line-end hold (5 seeds; docs/voice.md, session 6).
+# the shorter line-end hold (5 seeds; docs/voice.md, session 6; 0.90 once function words
+# went on weak beats).
 SUNG_SYLLABLE_S = 0.32
 LINE_END_HOLD_BEATS = 2.5  # a line's last note is held at most this long
 
