@@ -110,17 +110,13 @@ def install_signal_handlers(cancelled: threading.Event, busy: list) -> None:
     Processes the pipeline forks (e.g. the singing voice's ``multiprocessing`` pool) inherit
     these handlers; in them SIGTERM must still kill, or ``Pool.terminate()`` would wait for
     ever for workers that no longer die. So a forked child gets the default SIGTERM back
-    (:func:`_default_sigterm_in_forked_children`), and a handler called in another process
-    than the one that installed it restores the default and re-sends the signal to itself.
+    before it can receive one (:func:`_default_sigterm_in_forked_children`), and ``on_term``
+    only ever runs in this process.
     """
     owner = os.getpid()
     _default_sigterm_in_forked_children()
 
     def on_term(signum: int, _frame: object) -> None:
-        if os.getpid() != owner:  # a forked worker: die as SIGTERM means
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-            return
         # Stop the render at its next stage (its staging folder is removed), then quit;
         # idle: quit at once.
         cancelled.set()
