@@ -511,11 +511,13 @@ def duration_bound_wer(tempo_bpm: float, voice: str, runs: int = 3) -> tuple[lis
     return out["text"], out["strings"]
 
 
-def line_wer(y: np.ndarray, spans: list[tuple[float, float]]) -> tuple[float, list[str]]:
-    """WER of a sung vocal (mono, SR) over LYRICS, one clip per line (0.4 s either side)."""
+def line_wer(y: np.ndarray, spans: list[tuple[float, float]],
+             lines: list[str] | None = None) -> tuple[float, list[str]]:
+    """WER of a sung vocal (mono, SR) over ``lines`` (default LYRICS), one clip per line
+    (0.4 s either side of its span)."""
     edits = words = 0
     hyps = []
-    for line, (a, b) in zip(LYRICS, spans):
+    for line, (a, b) in zip(LYRICS if lines is None else lines, spans):
         clip = y[int(max(0.0, a - 0.4) * SR):int((b + 0.4) * SR)]
         ref = ref_words(line)
         hyp = recognise(to16k(clip, SR))
@@ -625,17 +627,12 @@ def song_vocal_run(spec_path: str, seed: int, voice: str | None = None) -> dict:
     lines: dict[int, list[SungNote]] = {}
     for n in notes:
         lines.setdefault(n.line_index, []).append(n)
-    edits = words = 0
-    for ns in lines.values():
-        lo = max(0.0, ns[0].start_s - 0.4)
-        clip = y[int(lo * SR):int((ns[-1].end_s + 0.4) * SR)]
-        ref = [w for n in ns if n.is_word_start for w in words_of(n.word)]
-        edits += edit_distance(ref, recognise(to16k(clip, SR)))
-        words += len(ref)
+    texts = [" ".join(w for n in ns if n.is_word_start for w in words_of(n.word)) for ns in lines.values()]
+    wer, _ = line_wer(y, [(ns[0].start_s, ns[-1].end_s) for ns in lines.values()], texts)
     shift = sung_octave_shift(notes, voice)
     errs, _ = pitch_errors(y, SR, [dataclasses.replace(n, midi_pitch=n.midi_pitch + shift) for n in notes])
-    texts = [" ".join(w for n in ns if n.is_word_start for w in words_of(n.word)) for ns in lines.values()]
-    return {"wer": edits / words, "words": words, "lines": len(lines), "voice": voice, "texts": texts,
+    return {"wer": wer, "words": sum(len(t.split()) for t in texts), "lines": len(lines),
+            "voice": voice, "texts": texts,
             "inner_s": [n.duration_s for ns in lines.values() for n in ns[:-1]],
             "last_s": [ns[-1].duration_s for ns in lines.values()],
             "pitch_within50": float(np.mean(np.abs(errs) <= 50) * 100), "clicks": clicks_per_s(y, SR)}

@@ -6,8 +6,8 @@ A dynamic programme chooses increasing grid positions for the syllables so that
   beats > off-beat eighths > sixteenths) and unstressed ones avoid them;
 * note lengths stay near a target: the slot's room per syllable, but no longer than a sung
   syllable at speech-like pace (``syllable_beats``: :data:`SUNG_SYLLABLE_S` at the song's
-  tempo), and between one grid step and a quarter note; syllables inside
-  a word stay close; rests of more than two beats cost;
+  tempo), and between one grid step and a quarter note; syllables inside a word stay
+  close; rests of more than two beats cost;
 * the line starts near the slot's start and leaves its last syllable room to be held (at
   most :data:`LINE_END_HOLD_BEATS`; the rest of the slot is a rest before the next line);
 * a little seeded noise breaks ties, so another seed gives another (equally valid) rhythm.
@@ -163,9 +163,8 @@ def place_syllables(stresses: tuple[int, ...], emphasis: tuple[float, ...], word
 def durations(onsets: list[float], span_end: float, step: float) -> list[float]:
     """Legato lengths: each note lasts until the next (at most 2 beats, then a rest); the
     last is held up to ``span_end`` (at most :data:`LINE_END_HOLD_BEATS`), even when that is
-    less than a grid
-    step (a slot that ends off the grid, e.g. in 15/16: a longer note would run into the
-    next line's first one); one pinned past ``span_end`` lasts one ``step``."""
+    less than a grid step (a slot that ends off the grid, e.g. in 15/16: a longer note would
+    run into the next line's first one); one pinned past ``span_end`` lasts one ``step``."""
     out = []
     for a, b in zip(onsets, onsets[1:]):
         gap = b - a
