@@ -38,7 +38,10 @@ is measured with tools independent of the voice:
 
 ``--song SPEC`` measures the product's own vocal instead: the song composed (for each of
 ``--song-seeds``) by the melody composer, its lead sung dry, WER per lyric line as above,
-with the composer's note lengths in seconds, Praat's pitch and clicks.
+with the composer's note lengths in seconds, Praat's pitch and clicks. ``--song SPEC
+--song-presets all`` sets the spec's lyrics by every preset at the preset's own tempo, meter
+and key, and prints the same per preset and seed, the means and the runs under the 95 %
+pitch bar.
 """
 
 from __future__ import annotations
@@ -604,7 +607,7 @@ def sung_run(tempo_bpm: float, voice: str, options: RenderOptions, seed: int, do
     }
 
 
-def song_vocal_run(spec_path: str, seed: int, voice: str | None = None) -> dict:
+def song_vocal_run(spec_path: str, seed: int, voice: str | None = None, preset: str | None = None) -> dict:
     """The product's own vocal: ``spec_path`` composed with ``seed`` (the melody composer's
     rhythm and pitches, not this bench's melody), its lead sung dry by the spec's voice (or
     ``voice``), each lyric line decoded as above. Returns the WER, the note lengths (s) of
@@ -615,6 +618,8 @@ def song_vocal_run(spec_path: str, seed: int, voice: str | None = None) -> dict:
     from ainur_cli.vocals import sung_notes, vocal_settings
 
     spec = dataclasses.replace(load_spec(spec_path), seed=seed)
+    if preset is not None:  # the preset's own tempo, meter and key
+        spec = dataclasses.replace(spec, preset=preset, tempo_map=None, meters=None, key=None)
     resolved = resolve_song(spec)
     plan = resolved.plan
     voice = voice or vocal_settings(resolved.preset.style.vocals)["voice"]
@@ -632,6 +637,7 @@ def song_vocal_run(spec_path: str, seed: int, voice: str | None = None) -> dict:
     shift = sung_octave_shift(notes, voice)
     errs, _ = pitch_errors(y, SR, [dataclasses.replace(n, midi_pitch=n.midi_pitch + shift) for n in notes])
     return {"wer": wer, "words": sum(len(t.split()) for t in texts), "lines": len(lines),
+            "tempo_bpm": float(plan.timeline.tempo_at_beat(0)),
             "voice": voice, "texts": texts,
             "inner_s": [n.duration_s for ns in lines.values() for n in ns[:-1]],
             "last_s": [ns[-1].duration_s for ns in lines.values()],
@@ -654,6 +660,26 @@ def print_song_runs(spec_path: str, seeds: list[int], voice: str | None) -> None
     print(f"{spec_path}: WER {np.mean(wers):.3f} over seeds {', '.join(map(str, seeds))}; the same lines "
           f"spoken by espeak-ng en-us: {spoken:.3f} (ratio {np.mean(wers) / spoken:.2f}), by the voice's "
           f"speaker {spec.espeak_voice}: {own:.3f}")
+
+
+def print_preset_sweep(spec_path: str, presets: list[str], seeds: list[int], voice: str | None) -> None:
+    """The spec's lyrics set by each preset at its own tempo, meter and key (the spec's
+    sections and words kept): WER and Praat pitch of the product's vocal per preset and seed,
+    then the means and the runs under the issue's pitch bar (95 % within 50 cents)."""
+    rows = []
+    for preset in presets:
+        for seed in seeds:
+            r = song_vocal_run(spec_path, seed, voice, preset=preset)
+            inner = np.array(r["inner_s"])
+            rows.append((preset, seed, r["wer"], r["pitch_within50"]))
+            print(f"{preset:14s} {r['tempo_bpm']:5.0f} bpm seed {seed}: WER {r['wer']:.3f}; pitch "
+                  f"{r['pitch_within50']:.1f} % within 50 cents; syllables inside lines median "
+                  f"{np.median(inner):.3f} s, line ends median {np.median(r['last_s']):.3f} s; "
+                  f"clicks {r['clicks']:.2f}/s", flush=True)
+    below = [f"{p} seed {s} ({w50:.1f} %)" for p, s, _, w50 in rows if w50 < 95.0]
+    print(f"{spec_path} over {len(presets)} presets x seeds {', '.join(map(str, seeds))}: mean WER "
+          f"{np.mean([w for _, _, w, _ in rows]):.3f}, mean pitch {np.mean([x for *_, x in rows]):.2f} % "
+          f"within 50 cents; under 95 %: {', '.join(below) if below else 'none'}")
 
 
 def parse_sets(items: list[str], voices: list[str]) -> RenderOptions:
@@ -695,11 +721,19 @@ def main() -> None:
     ap.add_argument("--song", help="instead: measure the composed vocal of this song spec "
                     "(the melody composer's rhythm), e.g. examples/song.yaml")
     ap.add_argument("--song-seeds", default="1,2,3,4", help="composition seeds for --song")
+    ap.add_argument("--song-presets", help="with --song: set its lyrics by each of these presets "
+                    "(comma-separated, or 'all') at the preset's tempo, meter and key")
     args = ap.parse_args()
     if args.song:
         logging.basicConfig(level=logging.WARNING)
         voice = None if args.voices == "default" else args.voices
-        print_song_runs(args.song, [int(x) for x in args.song_seeds.split(",")], voice)
+        seeds = [int(x) for x in args.song_seeds.split(",")]
+        if args.song_presets:
+            from ainur_cli.presets import list_presets
+            names = sorted(list_presets()) if args.song_presets == "all" else args.song_presets.split(",")
+            print_preset_sweep(args.song, names, seeds, voice)
+        else:
+            print_song_runs(args.song, seeds, voice)
         return
     TRANSPOSE[0] = args.transpose
     FAST[0] = args.fast

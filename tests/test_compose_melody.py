@@ -325,3 +325,24 @@ def test_function_words_go_on_weaker_beats_than_content_words():
     # 1.27 against 2.75 (0..4: sixteenth .. downbeat); 1.86 against 2.44 when the
     # dictionary's stress on function words was kept
     assert function + 1.0 < content, (function, content)
+
+
+def test_sung_lines_recite_on_repeated_notes_as_vocal_melodies_do():
+    """Vocal lines hold one pitch over several syllables about a quarter of the time (a
+    hook's instrument melody moves more); steps stay the commonest move, leaps rare."""
+    steps, lines = [], []
+    for seed in (1, 5, 9):
+        _, _, _, comp = run(seed=seed)
+        by_line: dict[int, list[int]] = {}
+        for n in comp.part("lead").notes:
+            if n.lyric:  # sung syllables; a melisma's second note is not a new syllable
+                by_line.setdefault((seed, n.line_index), []).append(n.pitch)
+        for pitches in by_line.values():
+            steps += [abs(b - a) for a, b in zip(pitches, pitches[1:])]
+            lines.append(pitches)
+    share = {k: sum(1 for s in steps if lo <= s <= hi) / len(steps)
+             for k, (lo, hi) in {"repeat": (0, 0), "step": (1, 2), "third": (3, 4), "leap": (6, 12)}.items()}
+    assert 0.12 <= share["repeat"] <= 0.4, share
+    assert share["step"] >= 0.35 and share["step"] > share["repeat"], share
+    assert share["leap"] <= 0.05, share
+    assert all(len(set(p)) >= 2 for p in lines if len(p) >= 5)  # no line is one pitch throughout

@@ -15,7 +15,9 @@ Per section with lyrics:
    then without the breath; if it still does not fit, a :class:`SpecError` names the
    section and line. Lyrics are never dropped.
 3. **Pitch** — a Viterbi path over the singer's range: chord tones on strong beats and
-   stressed syllables, scale steps between, small intervals, a contour (arch, rise, fall or
+   stressed syllables, scale steps between, small intervals and repeated notes (a sung line
+   recites on one pitch about a quarter of the time:
+   :data:`~ainur_cli.compose.pitch.SUNG_REPEAT_COST`), a contour (arch, rise, fall or
    wave) per line, each line ending on a chord tone and each section's last line on the
    chord's root. Choruses sit a few semitones higher than verses.
 4. **Repeats** — a line sung again with the same text, slot and chords gets the same rhythm
@@ -43,7 +45,7 @@ import numpy as np
 from ainur_cli.compose.context import Context, velocity
 from ainur_cli.compose.lyrics import LyricLine, parse_lyrics
 from ainur_cli.compose.meter import EPS, swing_time
-from ainur_cli.compose.pitch import choose_pitches, clashes, nearest_allowed
+from ainur_cli.compose.pitch import SUNG_REPEAT_COST, choose_pitches, clashes, nearest_allowed
 from ainur_cli.compose.rhythm import (SUNG_SYLLABLE_S, durations, place_syllables, slot_grid,
                                       with_points)
 from ainur_cli.compose.seeds import rng_for
@@ -418,7 +420,8 @@ class MelodyComposer:
         rng = rng_for(ctx.seed, "pitch", text, center)
         pitches = choose_pitches(
             strong=strong, chords=[(c.pitch_classes, c.root_pc) for c in chords], scale=self.scale,
-            low=self.low, high=self.high, center=center, final=final, tonic_pc=ctx.key.tonic_pc, rng=rng)
+            low=self.low, high=self.high, center=center, final=final, tonic_pc=ctx.key.tonic_pc, rng=rng,
+            repeat_cost=SUNG_REPEAT_COST)
         self._pitches[key] = pitches
         self._by_text.setdefault(shape_key, (context, pitches))
         return pitches

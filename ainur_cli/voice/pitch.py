@@ -12,14 +12,23 @@ from ainur_cli.voice.voices import VoiceSpec
 
 VIBRATO_FADE_S = 0.25   # vibrato depth rises over this long once it starts
 # The glide into a new pitch lasts GLIDE_BASE_S + GLIDE_PER_SEMITONE_S per semitone of the
-# step (a semitone 31 ms, a major third 49 ms), at most the voice's ``portamento_s`` and half
-# the note it leaves, and ends GLIDE_AFTER_S after the new note's start: wider steps take
-# longer, as sung. A fixed 45-65 ms glide left 5.5 % of the voiced frames of eighth notes at
-# 120 bpm more than 50 cents off the score (Praat), mostly mid-glide; this leaves 4.4 %.
+# step (a semitone 31 ms, a major third 49 ms), at most the voice's ``portamento_s``, and ends
+# GLIDE_AFTER_S after the new note's start: wider steps take longer, as sung. A fixed
+# 45-65 ms glide left 5.5 % of the voiced frames of eighth notes at 120 bpm more than 50 cents
+# off the score (Praat), mostly mid-glide; this leaves 4.4 %.
 # Centring the glide on the beat instead read 0.03 more WER there (docs/voice.md, session 6).
 GLIDE_BASE_S = 0.025
 GLIDE_PER_SEMITONE_S = 0.006
 GLIDE_AFTER_S = 0.02
+# On notes shorter than GLIDE_SHORT_NOTE_S (eighths faster than 136 bpm) the glide takes at
+# most GLIDE_NOTE_FRACTION of the shorter of the two notes, and the time it ends after the beat
+# shrinks with it. At 240 bpm (the vocals bench's notes of 0.125 and 0.25 s) the uncapped
+# glides left 7.0 % of the voiced frames more than 50 cents off (Praat), capped 5.5 %; the
+# trap preset's eighths (140 bpm, 0.214 s) 5.1 -> 4.4 %. Capping the eighths at 120 bpm too
+# (0.25 s: 37.5 ms) gained no pitch there and read 0.012-0.015 more WER (docs/voice.md,
+# session 7).
+GLIDE_SHORT_NOTE_S = 0.22
+GLIDE_NOTE_FRACTION = 0.15
 
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:
@@ -34,8 +43,9 @@ def f0_contour(t_s: np.ndarray, sylls: Sequence[SungSyllable], voice: VoiceSpec,
 
     Each note's pitch holds from its start to the next note's; the glide into a new pitch
     takes longer the wider the step (:data:`GLIDE_BASE_S`, :data:`GLIDE_PER_SEMITONE_S`, at
-    most ``voice.portamento_s`` and half the note it leaves) and ends :data:`GLIDE_AFTER_S`
-    after the new note starts. When an unvoiced consonant separates the notes
+    most ``voice.portamento_s``) and ends :data:`GLIDE_AFTER_S` after the new note starts; on
+    notes shorter than :data:`GLIDE_SHORT_NOTE_S` it is cut to :data:`GLIDE_NOTE_FRACTION` of
+    the shorter note, and its end after the beat shrinks in proportion. When an unvoiced consonant separates the notes
     (``voiced``: per-frame mask) the pitch changes inside it, unheard; after a rest the new
     pitch starts directly.
     """
@@ -53,9 +63,10 @@ def f0_contour(t_s: np.ndarray, sylls: Sequence[SungSyllable], voice: VoiceSpec,
             if near.size and t_s[near[-1]] >= n.start_s - 0.015:
                 cents += step * (t_s >= t_s[near[-1]])
                 continue
-        glide = min(GLIDE_BASE_S + GLIDE_PER_SEMITONE_S * abs(step) / 100.0,
-                    voice.portamento_s, 0.5 * prev.duration_s)
-        end = n.start_s + GLIDE_AFTER_S
+        full = min(GLIDE_BASE_S + GLIDE_PER_SEMITONE_S * abs(step) / 100.0, voice.portamento_s)
+        shorter_s = min(prev.duration_s, n.duration_s)
+        glide = min(full, GLIDE_NOTE_FRACTION * shorter_s) if shorter_s < GLIDE_SHORT_NOTE_S else full
+        end = n.start_s + GLIDE_AFTER_S * glide / full
         cents += step * _smoothstep((t_s - (end - glide)) / glide)
     # Delayed vibrato per note, phase-continuous within a note, seeded rate jitter.
     vib = np.zeros_like(t_s)
