@@ -336,7 +336,7 @@ def test_sung_lines_recite_on_repeated_notes_as_vocal_melodies_do():
         by_line: dict[int, list[int]] = {}
         for n in comp.part("lead").notes:
             if n.lyric:  # sung syllables; a melisma's second note is not a new syllable
-                by_line.setdefault((seed, n.line_index), []).append(n.pitch)
+                by_line.setdefault(n.line_index, []).append(n.pitch)
         for pitches in by_line.values():
             steps += [abs(b - a) for a, b in zip(pitches, pitches[1:])]
             lines.append(pitches)

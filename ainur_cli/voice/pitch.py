@@ -45,9 +45,9 @@ def f0_contour(t_s: np.ndarray, sylls: Sequence[SungSyllable], voice: VoiceSpec,
     takes longer the wider the step (:data:`GLIDE_BASE_S`, :data:`GLIDE_PER_SEMITONE_S`, at
     most ``voice.portamento_s``) and ends :data:`GLIDE_AFTER_S` after the new note starts; on
     notes shorter than :data:`GLIDE_SHORT_NOTE_S` it is cut to :data:`GLIDE_NOTE_FRACTION` of
-    the shorter note, and its end after the beat shrinks in proportion. When an unvoiced consonant separates the notes
-    (``voiced``: per-frame mask) the pitch changes inside it, unheard; after a rest the new
-    pitch starts directly.
+    the shorter note, and its end after the beat shrinks in proportion. When an unvoiced
+    consonant separates the notes (``voiced``: per-frame mask) the pitch changes inside it,
+    unheard; after a rest the new pitch starts directly.
     """
     notes = [n for s in sylls for n in s.notes]
     cents = np.full(t_s.shape, 100.0 * notes[0].midi_pitch)
