@@ -41,7 +41,9 @@ is measured with tools independent of the voice:
 with the composer's note lengths in seconds, Praat's pitch and clicks. ``--song SPEC
 --song-presets all`` sets the spec's lyrics by every preset at the preset's own tempo, meter
 and key, and prints the same per preset and seed, the means and the runs under the 95 %
-pitch bar.
+pitch bar. ``--bound-speakers en-us+klatt4,en-us+f2`` prints the duration bound of each
+espeak speaker at ``--tempos``: its reading of the lyrics spoken, held to the notes, and
+held and put on the melody (``--bound-runs`` runs each: Praat's PSOLA has no seed).
 """
 
 from __future__ import annotations
@@ -483,6 +485,46 @@ def held_vowels(x: np.ndarray, events, lengths: list[float]) -> np.ndarray | Non
     return call(manipulation, "Get resynthesis (overlap-add)").values[0]
 
 
+def melody_pitched(y: np.ndarray, events, notes: list[SungNote], shift: int) -> np.ndarray:
+    """Held speech ``y`` (from :func:`held_vowels`; ``events`` the unheld speech's phones) with
+    its intonation replaced by the notes' pitches (+ ``shift`` semitones), a step at each note
+    start and level through the note, by Praat's PSOLA: the held speech sung on the melody."""
+    import parselmouth
+    from parselmouth.praat import call
+
+    first_vowel = next(e.start for e in events if is_vowel(base(e.name)))
+    t0 = first_vowel / ESPEAK_RATE - notes[0].start_s  # the held speech's first vowel: the first note
+    snd = parselmouth.Sound(y, ESPEAK_RATE)
+    manipulation = call(snd, "To Manipulation", 0.01, 60, 500)
+    tier = call("Create PitchTier", "melody", 0, snd.duration)
+    for n in notes:
+        hz = 440.0 * 2.0 ** ((n.midi_pitch + shift - 69) / 12)
+        call(tier, "Add point", t0 + n.start_s + 0.02, hz)
+        call(tier, "Add point", t0 + n.start_s + max(n.duration_s - 0.03, 0.025), hz)
+    call([manipulation, tier], "Replace pitch tier")
+    return call(manipulation, "Get resynthesis (overlap-add)").values[0]
+
+
+def held_wer(spoken: list[tuple[np.ndarray, list]], notes: list[SungNote],
+             melody_shift: int | None = None) -> tuple[float, int]:
+    """WER of each line's speech (``spoken[i]`` = audio, events of LYRICS[i]) with its
+    syllables made as long as the line's notes (:func:`held_vowels`), and sung on the melody
+    when ``melody_shift`` is given (:func:`melody_pitched`). Lines where espeak said another
+    number of syllables than the notes have are left out. Returns (WER, lines kept)."""
+    edits = words = kept = 0
+    for li, (line, (x, ev)) in enumerate(zip(LYRICS, spoken)):
+        y = held_vowels(x, ev, _syllable_lengths(notes, li))
+        if y is None:   # espeak said another number of syllables: not comparable
+            continue
+        if melody_shift is not None:
+            y = melody_pitched(y, ev, [n for n in notes if n.line_index == li], melody_shift)
+        ref = ref_words(line)
+        edits += edit_distance(ref, recognise(to16k(y, ESPEAK_RATE)))
+        words += len(ref)
+        kept += 1
+    return edits / max(words, 1), kept
+
+
 def duration_bound_wer(tempo_bpm: float, voice: str, runs: int = 3) -> tuple[list[float], list[float]]:
     """WER of speech that differs from plain speech only in its syllable lengths, which are
     the sung notes': (this voice's espeak speaker reading the text, with its intonation;
@@ -499,19 +541,28 @@ def duration_bound_wer(tempo_bpm: float, voice: str, runs: int = 3) -> tuple[lis
         text = " ".join(phoneme_text(g)[0] for g in groups if g[0].notes[0].line_index == li)
         speech["strings"].append(speak_phonemes(text, voice=spec.espeak_voice, pitch=spec.espeak_pitch,
                                                 rate_wpm=spec.rate_wpm))
-    out: dict[str, list[float]] = {"text": [], "strings": []}
-    for source, spoken in speech.items():
-        for _ in range(runs):
-            edits = words = 0
-            for li, (line, (x, ev)) in enumerate(zip(LYRICS, spoken)):
-                y = held_vowels(x, ev, _syllable_lengths(notes, li))
-                if y is None:   # espeak said another number of syllables: not comparable
-                    continue
-                ref = ref_words(line)
-                edits += edit_distance(ref, recognise(to16k(y, ESPEAK_RATE)))
-                words += len(ref)
-            out[source].append(edits / max(words, 1))
-    return out["text"], out["strings"]
+    return ([held_wer(speech["text"], notes)[0] for _ in range(runs)],
+            [held_wer(speech["strings"], notes)[0] for _ in range(runs)])
+
+
+def print_speaker_bounds(speakers: list[str], tempos: list[float], runs: int) -> None:
+    """The duration bound by espeak speaker: each reads the lyrics as text (175 wpm, its own
+    intonation); its WER spoken, held to the bench melody's note lengths (``runs`` runs), and
+    held and sung on the melody an octave down (the tenor's register)."""
+    for tempo in tempos:
+        notes, _, _ = make_notes(tempo)
+        for speaker in speakers:
+            spoken = [speak_text(line, voice=speaker, rate_wpm=175) for line in LYRICS]
+            edits = sum(edit_distance(ref_words(line), recognise(to16k(x, ESPEAK_RATE)))
+                        for line, (x, _) in zip(LYRICS, spoken))
+            words = sum(len(ref_words(line)) for line in LYRICS)
+            held = [held_wer(spoken, notes) for _ in range(runs)]
+            sung = [held_wer(spoken, notes, melody_shift=-12)[0] for _ in range(runs)]
+            kept = held[0][1]
+            held = [w for w, _ in held]
+            print(f"{speaker:16s} {tempo:4.0f} bpm: spoken {edits / words:.3f}; {kept} lines held "
+                  f"{np.mean(held):.3f} ({', '.join(f'{v:.3f}' for v in held)}); held and on the "
+                  f"melody {np.mean(sung):.3f} ({', '.join(f'{v:.3f}' for v in sung)})", flush=True)
 
 
 def line_wer(y: np.ndarray, spans: list[tuple[float, float]],
@@ -694,7 +745,8 @@ def parse_sets(items: list[str], voices: list[str]) -> RenderOptions:
                 spec = get_voice(name)
                 field = key[6:]
                 cur = getattr(spec, field)
-                VOICES[spec.name] = dataclasses.replace(spec, **{field: type(cur)(raw)})
+                value = raw.lower() in ("1", "true", "yes") if isinstance(cur, bool) else type(cur)(raw)
+                VOICES[spec.name] = dataclasses.replace(spec, **{field: value})
             continue
         value = float(raw)
         if key.startswith("warp."):
@@ -723,6 +775,10 @@ def main() -> None:
     ap.add_argument("--song-seeds", default="1,2,3,4", help="composition seeds for --song")
     ap.add_argument("--song-presets", help="with --song: set its lyrics by each of these presets "
                     "(comma-separated, or 'all') at the preset's tempo, meter and key")
+    ap.add_argument("--bound-speakers", help="instead: the duration bound of these espeak speakers "
+                    "(comma-separated, e.g. en-us+klatt4,en-us+f2) at --tempos: spoken, held, and "
+                    "held on the melody")
+    ap.add_argument("--bound-runs", type=int, default=2, help="runs per bound (Praat's PSOLA has no seed)")
     args = ap.parse_args()
     if args.song:
         logging.basicConfig(level=logging.WARNING)
@@ -736,6 +792,11 @@ def main() -> None:
             print_song_runs(args.song, seeds, voice)
         return
     TRANSPOSE[0] = args.transpose
+    if args.bound_speakers:
+        logging.basicConfig(level=logging.WARNING)
+        print_speaker_bounds(args.bound_speakers.split(","), [float(t) for t in args.tempos.split(",")],
+                             args.bound_runs)
+        return
     FAST[0] = args.fast
     logging.basicConfig(level=logging.WARNING)
     options = parse_sets(args.set, args.voices.split(","))

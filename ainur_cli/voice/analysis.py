@@ -2,6 +2,12 @@
 envelope, aperiodicity and voicing per 5 ms frame, and the phoneme events are aligned with
 the phones we asked for so that every phone has a source interval.
 
+What espeak speaks is either the phrase's phoneme string (the dictionary's phones, every
+one-syllable word stressed) or, for a voice that reads text, the phrase's words read as a
+sentence: espeak's own vowels, reductions ("the" as D@2) and lengths, which the recogniser
+reads far better once sung (docs/voice.md, session 8). A reading whose vowels do not pair
+one to one with the notes' syllables falls back to the phoneme string.
+
 The speech is monotone (espeak pitch range 0), so its F0 is known to within a few percent;
 instead of a pitch tracker and D4C, voicing and band aperiodicity come from the normalised
 autocorrelation at that period in three bands, which is ~10x cheaper and as good on
@@ -17,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 from ainur_cli.dsp.filter_design import butter_sos, zero_phase_sos
-from ainur_cli.voice.espeak import ESPEAK_RATE, speak_phonemes
+from ainur_cli.voice.espeak import ESPEAK_RATE, speak_phonemes, speak_text
 from ainur_cli.voice.phonemes import base, is_vowel
 
 log = logging.getLogger(__name__)
@@ -37,6 +43,7 @@ class SpeechFrames:
     :param voiced: shape (frames,), bool.
     :param phone_s: shape (phones, 2): each requested phone's (start, end) in seconds.
     :param f0_hz: the (monotone) F0 of the speech.
+    :param from_text: True when espeak read the phrase's words as text (else its phonemes).
     """
 
     sp: np.ndarray
@@ -44,6 +51,7 @@ class SpeechFrames:
     voiced: np.ndarray
     phone_s: np.ndarray
     f0_hz: float
+    from_text: bool = False
 
 
 def _align(wanted: list[str], got: list[str]) -> list[int]:
@@ -77,12 +85,28 @@ def _align(wanted: list[str], got: list[str]) -> list[int]:
     return out
 
 
+def _event_alignment(wanted: list[str], events) -> tuple[list[int], list[int]]:
+    """(indices of espeak's speech events (pauses dropped), and for each wanted phone the
+    position among them it became or -1): :func:`_align` on the events' names."""
+    names = [base(e.name) for e in events]
+    speech = [k for k, nm in enumerate(names) if nm and not nm.startswith("_")]
+    return speech, _align(wanted, [names[k] for k in speech])
+
+
+def _vowels_pair(wanted: list[str], events) -> bool:
+    """True when espeak said as many vowels as ``wanted`` has and each wanted vowel aligned
+    with one of them: its phone times then give every sung syllable its own vowel."""
+    speech, idx = _event_alignment(wanted, events)
+    said = [k for k in speech if is_vowel(base(events[k].name))]
+    wanted_vowels = [i for i, ph in enumerate(wanted) if is_vowel(ph)]
+    return len(said) == len(wanted_vowels) and all(
+        idx[i] >= 0 and is_vowel(base(events[speech[idx[i]]].name)) for i in wanted_vowels)
+
+
 def _phone_times(wanted: list[str], events, total: int) -> np.ndarray:
     """(phones, 2) seconds for each wanted phone from espeak's phoneme events."""
-    names = [base(e.name) for e in events]
     starts = [e.start for e in events]
-    speech = [k for k, nm in enumerate(names) if nm and not nm.startswith("_")]
-    idx = _align(wanted, [names[k] for k in speech])
+    speech, idx = _event_alignment(wanted, events)
     bounds = np.zeros((len(wanted), 2))
     for i, j in enumerate(idx):
         if j < 0:
@@ -168,12 +192,29 @@ def _monotone_f0(x: np.ndarray) -> float:
 
 @lru_cache(maxsize=512)
 def analyse_phrase(phoneme_text: str, wanted: tuple[str, ...], espeak_voice: str,
-                   espeak_pitch: int, rate_wpm: int) -> SpeechFrames:
-    """Speak ``phoneme_text`` with espeak-ng and analyse it (cached per unique phrase)."""
+                   espeak_pitch: int, rate_wpm: int, words: str = "") -> SpeechFrames:
+    """Speak a phrase with espeak-ng, monotone, and analyse it (cached per unique phrase).
+
+    :param phoneme_text: the phrase as espeak phoneme input (:func:`ainur_cli.voice.render.phoneme_text`),
+        whose phones are ``wanted``.
+    :param words: when given, espeak reads this text instead (its own reading of the
+        sentence: function words reduced, its vowels and lengths; ``[[...]]`` inside it is
+        phoneme input, :func:`ainur_cli.voice.render.phrase_reading`), unless its vowels do
+        not pair one to one with the wanted ones: then the phoneme text is spoken.
+        ``phone_s`` always follows ``wanted``.
+    """
     import pyworld
 
-    x, events = speak_phonemes(phoneme_text, voice=espeak_voice, pitch=espeak_pitch,
-                               rate_wpm=rate_wpm)
+    from_text = False
+    if words:
+        x, events = speak_text(words, voice=espeak_voice, pitch=espeak_pitch, rate_wpm=rate_wpm,
+                               pitch_range=0, inline_phonemes=True)
+        from_text = _vowels_pair(list(wanted), events)
+        if not from_text:
+            log.debug("espeak reads %r with other vowels than the notes; phonemes spoken", words)
+    if not from_text:
+        x, events = speak_phonemes(phoneme_text, voice=espeak_voice, pitch=espeak_pitch,
+                                   rate_wpm=rate_wpm)
     n_frames = int(len(x) / (FRAME_S * ESPEAK_RATE)) + 1
     f0 = _monotone_f0(x)
     period = ESPEAK_RATE / f0
@@ -194,4 +235,4 @@ def analyse_phrase(phoneme_text: str, wanted: tuple[str, ...], espeak_voice: str
     phone_s = _trim_vowels(_phone_times(list(wanted), events, len(x)), list(wanted), voiced)
     log.debug("analysed %r: %.2f s, f0 %.1f Hz, %d phones", phoneme_text, len(x) / ESPEAK_RATE,
               f0, len(wanted))
-    return SpeechFrames(sp, ap, voiced, phone_s, f0)
+    return SpeechFrames(sp, ap, voiced, phone_s, f0, from_text)

@@ -285,11 +285,14 @@ def speak_phonemes(phonemes: str, *, voice: str, pitch: int, rate_wpm: int
 
 
 def speak_text(text: str, *, voice: str = "en-us+m3", pitch: int = 50, rate_wpm: int = 165,
-               pitch_range: int = 50) -> tuple[np.ndarray, list[PhoneEvent]]:
-    """Plain speech of ``text`` with espeak's own intonation (the benchmark's spoken baseline).
+               pitch_range: int = 50, inline_phonemes: bool = False
+               ) -> tuple[np.ndarray, list[PhoneEvent]]:
+    """Speech of ``text`` read by espeak (with its own intonation unless ``pitch_range`` is 0).
 
+    :param inline_phonemes: ``[[...]]`` in ``text`` is phoneme input (``"and [['Ev3: i:]] light"``).
     :returns: (audio, shape (samples,) float64 at 22 050 Hz; phoneme events).
     """
     eng = _engine()
     with eng.lock:
-        return eng.synth(text, (voice, pitch, rate_wpm, pitch_range), _CHARS_UTF8)
+        return eng.synth(text, (voice, pitch, rate_wpm, pitch_range),
+                         _CHARS_UTF8 | (_PHONEMES_INPUT if inline_phonemes else 0))

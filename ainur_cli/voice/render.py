@@ -16,7 +16,8 @@ from typing import Sequence
 import numpy as np
 
 from ainur_cli.voice.analysis import FFT_SIZE, FRAME_S, SpeechFrames, analyse_phrase
-from ainur_cli.voice.espeak import ESPEAK_RATE
+from ainur_cli.voice.espeak import ESPEAK_RATE, word_phonemes
+from ainur_cli.voice.phonemes import is_vowel
 from ainur_cli.voice.pitch import f0_contour
 from ainur_cli.voice.score import SungSyllable
 from ainur_cli.voice.timing import PhraseMap, WarpOptions, phrase_map
@@ -133,10 +134,34 @@ def _smooth_noise(rng: np.random.Generator, n: int, bandwidth_hz: float) -> np.n
     return out / (out.std() + 1e-12)
 
 
+def phrase_reading(sylls: Sequence[SungSyllable]) -> str:
+    """The phrase as espeak should read it: its words as text, except a word that espeak on
+    its own says with another number of vowels than the notes give it ("every": E v r i
+    against three syllables), which goes in as its phoneme string (``[[...]]``). "" when
+    the phrase starts inside a word."""
+    if not sylls or not sylls[0].notes[0].is_word_start:
+        return ""
+    words: list[tuple[str, list[SungSyllable]]] = []
+    for s in sylls:
+        if s.notes[0].is_word_start:
+            words.append((s.notes[0].word, [s]))
+        else:
+            words[-1][1].append(s)
+    parts = []
+    for word, syllables in words:
+        wanted = sum(is_vowel(p) for s in syllables for p in s.phones.phones)
+        plain = "[" not in word and "]" not in word   # brackets would open phoneme input
+        said = sum(is_vowel(p) for p in word_phonemes(word)) if plain else -1
+        parts.append(word if said == wanted else f"[[{phoneme_text(syllables)[0]}]]")
+    return " ".join(parts)
+
+
 def analyse_group(sylls: Sequence[SungSyllable], voice: VoiceSpec) -> SpeechFrames:
-    """The (cached) espeak speech analysis of a phrase."""
+    """The (cached) espeak speech analysis of a phrase: espeak reading it (:func:`phrase_reading`)
+    where the voice reads text (:attr:`VoiceSpec.read_text`), else its phoneme string."""
     text, wanted = phoneme_text(sylls)
-    return analyse_phrase(text, wanted, voice.espeak_voice, voice.espeak_pitch, voice.rate_wpm)
+    words = phrase_reading(sylls) if voice.read_text else ""
+    return analyse_phrase(text, wanted, voice.espeak_voice, voice.espeak_pitch, voice.rate_wpm, words)
 
 
 def render_phrase(sylls: Sequence[SungSyllable], voice: VoiceSpec, rng: np.random.Generator,

@@ -17,6 +17,10 @@ class VoiceSpec:
     :param espeak_voice: espeak-ng voice+variant whose speech is analysed, e.g. ``"en-us+m3"``.
     :param espeak_pitch: espeak pitch parameter 0..99 of the (monotone) analysed speech.
     :param rate_wpm: espeak speaking rate; sets the natural consonant lengths.
+    :param read_text: analyse espeak reading each phrase's words as text (its own sentence
+        reading: reduced function words, its vowels and lengths) rather than the phoneme
+        string built from the dictionary; phrases whose vowels espeak says otherwise than
+        the notes (fewer or more syllables) fall back to the phoneme string.
     :param formant_scale: spectral-envelope frequency warp (>1 raises formants: smaller vocal tract).
     :param tilt_db_per_khz: spectral tilt added to the envelope (negative = darker).
     :param breath: 0..1, how much aspiration noise rides on the voiced sound above ~2 kHz.
@@ -36,6 +40,7 @@ class VoiceSpec:
     espeak_voice: str
     espeak_pitch: int
     rate_wpm: int = 165
+    read_text: bool = False
     formant_scale: float = 1.0
     tilt_db_per_khz: float = 0.0
     breath: float = 0.15
@@ -51,7 +56,7 @@ class VoiceSpec:
 VOICES: dict[str, VoiceSpec] = {
     v.name: v for v in (
         VoiceSpec("tenor", "male pop tenor: espeak en-us klatt4, warm, light late vibrato",
-                  espeak_voice="en-us+klatt4", espeak_pitch=85, formant_scale=0.98,
+                  espeak_voice="en-us+klatt4", espeak_pitch=85, read_text=True, formant_scale=0.98,
                   tilt_db_per_khz=-0.4, breath=0.12, vibrato_rate_hz=5.4,
                   vibrato_depth_cents=22.0, centre_midi=53),
         VoiceSpec("soprano", "female pop soprano: espeak en-us f2, raised formants, breathy, "
