@@ -8,8 +8,8 @@ import numpy as np
 
 from ainur_cli.compose.lyrics import parse_line
 from ainur_cli.voice import notes_for_line
-from ainur_cli.voice.phonemes import is_vowel
 from ainur_cli.voice.analysis import analyse_phrase
+from ainur_cli.voice.phonemes import is_vowel
 from ainur_cli.voice.render import analyse_group, phoneme_text, phrase_reading
 from ainur_cli.voice.score import phrases, sung_syllables
 from ainur_cli.voice.voices import get_voice
