@@ -19,8 +19,9 @@ class VoiceSpec:
     :param rate_wpm: espeak speaking rate; sets the natural consonant lengths.
     :param read_text: analyse espeak reading each phrase's words as text (its own sentence
         reading: reduced function words, its vowels and lengths) rather than the phoneme
-        string built from the dictionary; phrases whose vowels espeak says otherwise than
-        the notes (fewer or more syllables) fall back to the phoneme string.
+        string built from the dictionary; a word espeak says with another number of
+        syllables than its notes goes in as its phoneme string, and a phrase whose vowels
+        still do not pair with its syllables is spoken from its phoneme string.
     :param formant_scale: spectral-envelope frequency warp (>1 raises formants: smaller vocal tract).
     :param tilt_db_per_khz: spectral tilt added to the envelope (negative = darker).
     :param breath: 0..1, how much aspiration noise rides on the voiced sound above ~2 kHz.
