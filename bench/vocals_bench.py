@@ -549,19 +549,18 @@ def print_speaker_bounds(speakers: list[str], tempos: list[float], runs: int) ->
     """The duration bound by espeak speaker: each reads the lyrics as text (175 wpm, its own
     intonation); its WER spoken, held to the bench melody's note lengths (``runs`` runs), and
     held and sung on the melody an octave down (the tenor's register)."""
-    for tempo in tempos:
-        notes, _, _ = make_notes(tempo)
-        for speaker in speakers:
-            spoken = [speak_text(line, voice=speaker, rate_wpm=175) for line in LYRICS]
-            edits = sum(edit_distance(ref_words(line), recognise(to16k(x, ESPEAK_RATE)))
-                        for line, (x, _) in zip(LYRICS, spoken))
-            words = sum(len(ref_words(line)) for line in LYRICS)
-            held = [held_wer(spoken, notes) for _ in range(runs)]
+    words = sum(len(ref_words(line)) for line in LYRICS)
+    for speaker in speakers:
+        spoken = [speak_text(line, voice=speaker, rate_wpm=175) for line in LYRICS]
+        edits = sum(edit_distance(ref_words(line), recognise(to16k(x, ESPEAK_RATE)))
+                    for line, (x, _) in zip(LYRICS, spoken))
+        for tempo in tempos:
+            notes, _, _ = make_notes(tempo)
+            held_runs = [held_wer(spoken, notes) for _ in range(runs)]
+            held = [w for w, _ in held_runs]
             sung = [held_wer(spoken, notes, melody_shift=-12)[0] for _ in range(runs)]
-            kept = held[0][1]
-            held = [w for w, _ in held]
-            print(f"{speaker:16s} {tempo:4.0f} bpm: spoken {edits / words:.3f}; {kept} lines held "
-                  f"{np.mean(held):.3f} ({', '.join(f'{v:.3f}' for v in held)}); held and on the "
+            print(f"{speaker:16s} {tempo:4.0f} bpm: spoken {edits / words:.3f}; {held_runs[0][1]} lines "
+                  f"held {np.mean(held):.3f} ({', '.join(f'{v:.3f}' for v in held)}); held and on the "
                   f"melody {np.mean(sung):.3f} ({', '.join(f'{v:.3f}' for v in sung)})", flush=True)
 
 

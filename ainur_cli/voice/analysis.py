@@ -93,20 +93,23 @@ def _event_alignment(wanted: list[str], events) -> tuple[list[int], list[int]]:
     return speech, _align(wanted, [names[k] for k in speech])
 
 
-def _vowels_pair(wanted: list[str], events) -> bool:
+def _vowels_pair(wanted: list[str], events, alignment: tuple[list[int], list[int]]) -> bool:
     """True when espeak said as many vowels as ``wanted`` has and each wanted vowel aligned
-    with one of them: its phone times then give every sung syllable its own vowel."""
-    speech, idx = _event_alignment(wanted, events)
+    with one of them (``alignment``: :func:`_event_alignment`): its phone times then give
+    every sung syllable its own vowel."""
+    speech, idx = alignment
     said = [k for k in speech if is_vowel(base(events[k].name))]
     wanted_vowels = [i for i, ph in enumerate(wanted) if is_vowel(ph)]
     return len(said) == len(wanted_vowels) and all(
         idx[i] >= 0 and is_vowel(base(events[speech[idx[i]]].name)) for i in wanted_vowels)
 
 
-def _phone_times(wanted: list[str], events, total: int) -> np.ndarray:
-    """(phones, 2) seconds for each wanted phone from espeak's phoneme events."""
+def _phone_times(wanted: list[str], events, alignment: tuple[list[int], list[int]],
+                 total: int) -> np.ndarray:
+    """(phones, 2) seconds for each wanted phone from espeak's phoneme events, aligned by
+    :func:`_event_alignment` (``alignment``)."""
     starts = [e.start for e in events]
-    speech, idx = _event_alignment(wanted, events)
+    speech, idx = alignment
     bounds = np.zeros((len(wanted), 2))
     for i, j in enumerate(idx):
         if j < 0:
@@ -205,16 +208,19 @@ def analyse_phrase(phoneme_text: str, wanted: tuple[str, ...], espeak_voice: str
     """
     import pyworld
 
+    phones = list(wanted)
     from_text = False
     if words:
         x, events = speak_text(words, voice=espeak_voice, pitch=espeak_pitch, rate_wpm=rate_wpm,
                                pitch_range=0, inline_phonemes=True)
-        from_text = _vowels_pair(list(wanted), events)
+        alignment = _event_alignment(phones, events)
+        from_text = _vowels_pair(phones, events, alignment)
         if not from_text:
             log.debug("espeak reads %r with other vowels than the notes; phonemes spoken", words)
     if not from_text:
         x, events = speak_phonemes(phoneme_text, voice=espeak_voice, pitch=espeak_pitch,
                                    rate_wpm=rate_wpm)
+        alignment = _event_alignment(phones, events)
     n_frames = int(len(x) / (FRAME_S * ESPEAK_RATE)) + 1
     f0 = _monotone_f0(x)
     period = ESPEAK_RATE / f0
@@ -232,7 +238,7 @@ def analyse_phrase(phoneme_text: str, wanted: tuple[str, ...], espeak_voice: str
     weights = np.stack([np.interp(freqs, _BAND_CENTRES_HZ, e) for e in np.eye(len(_BAND_CENTRES_HZ))])
     ap = ap_bands.T @ weights
     ap[~voiced] = 1.0
-    phone_s = _trim_vowels(_phone_times(list(wanted), events, len(x)), list(wanted), voiced)
+    phone_s = _trim_vowels(_phone_times(phones, events, alignment, len(x)), phones, voiced)
     log.debug("analysed %r: %.2f s, f0 %.1f Hz, %d phones", phoneme_text, len(x) / ESPEAK_RATE,
               f0, len(wanted))
     return SpeechFrames(sp, ap, voiced, phone_s, f0, from_text)
