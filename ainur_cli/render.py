@@ -27,6 +27,7 @@ from ainur_cli.mix.loudness import integrated_lufs, true_peak_dbtp
 from ainur_cli.mix.master import linked_master
 from ainur_cli.mix.mixer import mix_stems
 from ainur_cli.outdir import MANIFEST, choose_target, staged_output
+from ainur_cli.spec_lyrics import lyric_file_lines
 from ainur_cli.engines.embedded.render import fork_is_safe, load_soundfont, render_part, shared_array
 from ainur_cli.mix.mixer import process_stem, stem_cost
 from ainur_cli.mix.reverb import prepare_reverb
@@ -80,7 +81,8 @@ def run_pipeline(
     t0 = time.perf_counter()
     stage("compose", 0.0)
     composition = compose_song(key=spec.key, seed=spec.seed, style=plan.style,
-                               timeline=plan.timeline, sections=plan.sections, spec_file=spec.file)
+                               timeline=plan.timeline, sections=plan.sections, spec_file=spec.file,
+                               lyric_lines=lyric_file_lines(spec.source))
     timings["compose"] = time.perf_counter() - t0
     voice = vocal_settings(plan.style.vocals)
     sing = wants_vocals(voice, composition) and (not out.parts or VOCALS in out.parts)

@@ -181,6 +181,21 @@ def parse_lyrics_field(value: Any, src: Source, path: tuple, name: str, start_ba
 _LINE_KEY = "#line"  # Source.lines key of a lyric line's file line (not a field of the spec)
 
 
+def lyric_file_lines(src: Source) -> dict[tuple[int, int], int]:
+    """Where the lyrics are written in the spec file: (section index, lyric line number from
+    1) → file line, and (section index, 0) → the line of the section's ``lyrics`` field. The
+    composer names these lines in errors about lyrics it cannot sing."""
+    out: dict[tuple[int, int], int] = {}
+    for path, line in src.lines.items():
+        if len(path) < 3 or path[0] != "sections" or path[2] != "lyrics" or not isinstance(path[1], int):
+            continue
+        if len(path) == 3:
+            out[(path[1], 0)] = line
+        elif len(path) == 5 and path[3] == _LINE_KEY:
+            out[(path[1], path[4])] = line
+    return out
+
+
 def check_pin_beats(spec: "SongSpec", src: Source | None = None) -> None:
     """Every pinned beat exists in its bar's meter (``spec.meters`` must be resolved)."""
     if not spec.meters:

@@ -102,6 +102,24 @@ def test_bad_spec_exit_2(tmp_path: Path, change, needles):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("change,line,needles", [
+    (("Sing it loud tonight", "Sing it loud tonight\n      !!! ???"), 22,
+     ["section 'Chorus', lyric line 2 has nothing singable", "'!!! ???'"]),
+    (("Walking home in the rain", " ".join(["la"] * 40)), 17,
+     ["section 'Verse 1', lyric line 1 has 40 syllables", "at most"]),
+    (("Sing it loud tonight", "\n      ".join(["oh"] * 9)), 20,
+     ["section 'Chorus' has 9 lyric lines but only 6 beats"]),
+])
+def test_unsingable_lyrics_name_their_file_line(tmp_path: Path, change, line, needles):
+    """Lyrics the composer cannot sing are refused (exit 2, nothing written) with the spec
+    file's line of the lyric line (of the lyrics field when the whole section is at fault)."""
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(SHORT_SONG.format(preset="pop", bit_depth="24").replace(*change, 1))
+    result = run("render", str(spec), "--out", str(tmp_path / "o"))
+    assert_clean_error(result, f"{spec}:{line}: sections[", *needles)
+    assert not (tmp_path / "o").exists()
+
+
 def test_non_utf8_and_missing(tmp_path: Path):
     spec = tmp_path / "latin.yaml"
     spec.write_bytes(SHORT_SONG.format(preset="pop", bit_depth="24").replace("rain", "r\xe4in").encode("latin-1"))

@@ -37,6 +37,7 @@ The singer's range follows ``parts.lead.octave``: octave 4 → A3..E5, octave 3 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -85,11 +86,19 @@ def singer_range(octave: int) -> tuple[int, int]:
 
 
 class MelodyComposer:
-    """Composes the lead melody of a whole song (see the module docstring)."""
+    """Composes the lead melody of a whole song (see the module docstring).
 
-    def __init__(self, ctx: Context, spec_file: str | None = None) -> None:
+    :param spec_file: named in errors about lyrics that cannot be sung.
+    :param lyric_lines: (section index, lyric line number from 1) → line of ``spec_file``
+        where that lyric line is written; (section index, 0) → the line of its ``lyrics``
+        field (:func:`ainur_cli.spec_lyrics.lyric_file_lines`). Errors name that line.
+    """
+
+    def __init__(self, ctx: Context, spec_file: str | None = None,
+                 lyric_lines: Mapping[tuple[int, int], int] | None = None) -> None:
         self.ctx = ctx
         self.spec_file = spec_file
+        self.lyric_lines = dict(lyric_lines or {})
         self.low, self.high = singer_range(ctx.style.lead.octave)
         self.scale = frozenset(ctx.key.scale_pcs)
         self._rhythms: dict = {}
@@ -110,10 +119,9 @@ class MelodyComposer:
                                 value=e.args[0], allowed=PIN_SYNTAX) from None
             for j, line in enumerate(lines):
                 if not line.syllables:
-                    raise SpecError(
-                        f"section '{s.name}', lyric line {j + 1} has nothing singable (no letters or numbers)",
-                        file=self.spec_file, field=f"sections[{s.index}].lyrics", value=line.text,
-                        allowed="words, letters or numbers")
+                    raise self._line_error(
+                        s, j, f"section '{s.name}', lyric line {j + 1} has nothing singable (no "
+                        f"letters or numbers)", line.text, "words, letters or numbers")
             if any(ln.pins for ln in lines):
                 slots, forced = self._pinned_slots(s, lines)
             else:
@@ -142,7 +150,8 @@ class MelodyComposer:
         if count > len(groups):
             raise SpecError(
                 f"section '{s.name}' has {count} lyric lines but only {len(groups)} beats to sing them in",
-                file=self.spec_file, field=f"sections[{s.index}].lyrics", value=count,
+                file=self.spec_file, line=self.lyric_lines.get((s.index, 0)),
+                field=f"sections[{s.index}].lyrics", value=count,
                 allowed=f"at most {len(groups)} lines here; add bars or split the section")
         return self._share(lines, [(b.start, b.end) for b in bars], groups)
 
@@ -150,16 +159,15 @@ class MelodyComposer:
         """The song beat of a pin of line ``j`` of section ``s`` (checked against its meter)."""
         first, last = s.start_bar + 1, s.start_bar + s.bars
         if not first <= pin.bar <= last:
-            raise SpecError(f"section '{s.name}', lyric line {j + 1}: the pin {pin.text()} is "
-                            f"outside the section", file=self.spec_file,
-                            field=f"sections[{s.index}].lyrics", value=pin.text(),
-                            allowed=f"bars {first}..{last} (song bars, counted from 1)")
+            raise self._line_error(s, j, f"section '{s.name}', lyric line {j + 1}: the pin "
+                                   f"{pin.text()} is outside the section", pin.text(),
+                                   f"bars {first}..{last} (song bars, counted from 1)")
         bar = self.ctx.bars[pin.bar - 1]
         if pin.beat > bar.numerator:
-            raise SpecError(f"section '{s.name}', lyric line {j + 1}: the pin {pin.text()} names "
-                            f"beat {pin.beat} of a {bar.numerator}/{bar.denominator} bar",
-                            file=self.spec_file, field=f"sections[{s.index}].lyrics",
-                            value=pin.text(), allowed=f"beats 1..{bar.numerator}")
+            raise self._line_error(s, j, f"section '{s.name}', lyric line {j + 1}: the pin "
+                                   f"{pin.text()} names beat {pin.beat} of a "
+                                   f"{bar.numerator}/{bar.denominator} bar", pin.text(),
+                                   f"beats 1..{bar.numerator}")
         return bar.start + float((pin.beat - 1 + pin.offset) * Fraction(4, bar.denominator))
 
     def _pinned_slots(self, s, lines: tuple[LyricLine, ...]) -> tuple[list, list[dict]]:
@@ -209,11 +217,16 @@ class MelodyComposer:
             forced.append(out)
         return slots, forced
 
+    def _line_error(self, s, j: int, message: str, value, allowed: str) -> SpecError:
+        """An error about lyric line ``j`` (0-based) of section ``s``, located at that line of
+        the spec file when it is known."""
+        return SpecError(message, file=self.spec_file, line=self.lyric_lines.get((s.index, j + 1)),
+                         field=f"sections[{s.index}].lyrics", value=value, allowed=allowed)
+
     def _pin_error(self, s, j: int, line: LyricLine, why: str, allowed: str) -> SpecError:
         pins = " ".join(p.text() for _, p in line.pins) or "(none)"
-        return SpecError(f"section '{s.name}', lyric line {j + 1} (pins {pins}): {why}",
-                         file=self.spec_file, field=f"sections[{s.index}].lyrics",
-                         value=line.text, allowed=allowed)
+        return self._line_error(s, j, f"section '{s.name}', lyric line {j + 1} (pins {pins}): {why}",
+                                line.text, allowed)
 
     def _share(self, lines, bar_units: list, groups: list) -> list[tuple[float, float]]:
         """Share whole bars (when there are enough) or beat groups among ``lines``."""
@@ -278,12 +291,11 @@ class MelodyComposer:
                     f"its place (beats {a:g}..{b:g}) even in sixteenth notes",
                     f"at most {most} syllables there: move the next pin later, this pin earlier, "
                     f"spread the pins, or shorten the line")
-            raise SpecError(
-                f"section '{s.name}', lyric line {j + 1} has {n} syllables: too many to sing in its "
-                f"{b - a:g} beats even in sixteenth notes", file=self.spec_file,
-                field=f"sections[{s.index}].lyrics", value=line.text,
-                allowed=f"at most {most} syllables for this line here; add bars to the section or "
-                        f"move words to another line")
+            raise self._line_error(
+                s, j, f"section '{s.name}', lyric line {j + 1} has {n} syllables: too many to sing "
+                f"in its {b - a:g} beats even in sixteenth notes", line.text,
+                f"at most {most} syllables for this line here; add bars to the section or move "
+                f"words to another line")
         if step < STEPS[0]:
             warning = (f"section '{s.name}', lyric line {j + 1} ({n} syllables in {b - a:g} beats) is "
                        f"sung in sixteenth notes{'' if breath else ' without a breath'}; add bars or "

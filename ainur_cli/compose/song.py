@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from ainur_cli.compose.bass import bass_notes
 from ainur_cli.compose.context import Context, pitch_in_octave, velocity
@@ -49,12 +49,15 @@ def _final_hit(part: PartStyle, ctx: Context) -> list[Note]:
 
 
 def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, sections: Sequence,
-                 spec_file: str | None = None) -> Composition:
+                 spec_file: str | None = None,
+                 lyric_lines: Mapping[tuple[int, int], int] | None = None) -> Composition:
     """Compose every part of ``style`` over ``sections`` (consecutive, covering the timeline).
 
     :param sections: placed sections (``SectionPlan``-like: index, name, kind, start_bar, bars,
         start_beat, end_beat, energy, lyrics).
     :param spec_file: named in errors about lyrics that cannot be sung.
+    :param lyric_lines: where each lyric line is written in ``spec_file``
+        (:class:`~ainur_cli.compose.melody.MelodyComposer`), so that those errors name the line.
     :returns: parts in the style's order (drums on channel 9), chords, and ``metadata`` with
         ``warnings`` (lines sung in sixteenths...), ``lines`` (one entry per lyric line: section,
         text, syllables, start/end beat, grid), ``hook_sections`` and ``key`` (its name).
@@ -66,7 +69,7 @@ def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, secti
     bars = Bars(timeline)
     chords = ChordTrack(song_chords(style, key, bars, sections))
     ctx = Context(style, key, seed, bars, sections, chords, hook_sections(style, sections))
-    melody = MelodyComposer(ctx, spec_file).compose()
+    melody = MelodyComposer(ctx, spec_file, lyric_lines).compose()
     parts: list[Part] = []
     channel = 0
     end = bars.end
