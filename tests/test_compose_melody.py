@@ -200,6 +200,35 @@ def test_uneven_lines_share_bars_by_syllables():
     assert comp.metadata["lines"][1]["start_beat"] == 4.0
 
 
+def test_line_end_beats_clips_only_the_last_note_of_each_line():
+    """A style's ``vocals.line_end_beats`` caps how long each line's last note is held; the
+    rhythm, the pitches and every other note stay as they were."""
+    from dataclasses import replace
+
+    tl, sections, style, held = run()
+    clipped = compose_song(key=parse_key("A minor"), seed=5, timeline=tl, sections=sections,
+                           style=replace(style, vocals={"line_end_beats": 0.5}))
+
+    def by_line(comp):
+        lines: dict[int, list] = {}
+        for n in comp.part("lead").notes:
+            if n.lyric:  # a melisma's second note has no syllable
+                lines.setdefault(n.line_index, []).append(n)
+        return lines
+
+    a, b = by_line(held), by_line(clipped)
+    assert a.keys() == b.keys() and len(a) == 16
+    for k in a:
+        assert [(n.start_beat, n.pitch, n.lyric) for n in a[k]] == [(n.start_beat, n.pitch, n.lyric) for n in b[k]]
+        assert [n.duration_beats for n in a[k][:-1]] == [n.duration_beats for n in b[k][:-1]]
+        assert b[k][-1].duration_beats <= 0.5 + 1e-9
+    line_end = {}  # by default: the last syllable's start to the end of its (melisma) notes
+    for n in held.part("lead").notes:
+        line_end[n.line_index] = max(line_end.get(n.line_index, 0.0), n.start_beat + n.duration_beats)
+    assert sum(line_end[k] - a[k][-1].start_beat > 1.0 for k in a) >= 12
+    assert not any(n.lyric == "" for n in clipped.part("lead").notes)  # no line-end melismas
+
+
 def test_more_lines_than_bars():
     text = "\n".join(["la la la"] * 6)
     _, sections, _, comp = run([("Chorus", "chorus", 2, text), ("End", "outro", 1, "")])

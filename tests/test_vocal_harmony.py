@@ -146,6 +146,8 @@ def test_no_harmony_by_default_and_sections_choose_where():
     ("{harmony_gain_db: 12}", "vocals.harmony_gain_db", 12),
     ("{harmony_gain_db: loud}", "vocals.harmony_gain_db", "loud"),
     ("{harmony_voice: soprano}", "vocals.harmony_voice", "harmony_voice"),
+    ("{line_end_beats: 0.1}", "vocals.line_end_beats", 0.1),
+    ("{line_end_beats: long}", "vocals.line_end_beats", "long"),
 ])
 def test_bad_harmony_fields_name_file_line_field_value(vocals, field, value):
     with pytest.raises(SpecError) as e:

@@ -47,8 +47,8 @@ from ainur_cli.compose.context import Context, velocity
 from ainur_cli.compose.lyrics import LyricLine, parse_lyrics
 from ainur_cli.compose.meter import EPS, swing_time
 from ainur_cli.compose.pitch import SUNG_REPEAT_COST, choose_pitches, clashes, nearest_allowed
-from ainur_cli.compose.rhythm import (SUNG_SYLLABLE_S, durations, place_syllables, slot_grid,
-                                      with_points)
+from ainur_cli.compose.rhythm import (LINE_END_HOLD_BEATS, SUNG_SYLLABLE_S, durations,
+                                      place_syllables, slot_grid, with_points)
 from ainur_cli.compose.seeds import rng_for
 from ainur_cli.compose.types import Note
 from ainur_cli.errors import SpecError
@@ -99,6 +99,8 @@ class MelodyComposer:
         self.ctx = ctx
         self.spec_file = spec_file
         self.lyric_lines = dict(lyric_lines or {})
+        # How long a line's last note is held at most (beats): the style's vocal phrasing.
+        self.line_end_beats = float(ctx.style.vocals.get("line_end_beats", LINE_END_HOLD_BEATS))
         self.low, self.high = singer_range(ctx.style.lead.octave)
         self.scale = frozenset(ctx.key.scale_pcs)
         self._rhythms: dict = {}
@@ -302,7 +304,7 @@ class MelodyComposer:
                        f"shorten the line to sing it comfortably")
         if onsets is None:
             onsets = self._rhythm(line, grid, a, span_end)
-        lengths = durations(onsets, span_end, step)
+        lengths = durations(onsets, span_end, step, self.line_end_beats)
         pitches = self._pitches_for(s, line, onsets, grid, a, final)
         ctx = self.ctx
         notes: list[Note] = []

@@ -9,7 +9,8 @@ A dynamic programme chooses increasing grid positions for the syllables so that
   tempo), and between one grid step and a quarter note; syllables inside a word stay
   close; rests of more than two beats cost;
 * the line starts near the slot's start and leaves its last syllable room to be held (at
-  most :data:`LINE_END_HOLD_BEATS`; the rest of the slot is a rest before the next line);
+  most :data:`LINE_END_HOLD_BEATS`, or the style's ``vocals.line_end_beats``; the rest of
+  the slot is a rest before the next line);
 * a little seeded noise breaks ties, so another seed gives another (equally valid) rhythm.
 
 Costs are vectorised over grid positions with numpy: a 4-bar line in sixteenths takes about
@@ -33,7 +34,7 @@ MAX_GAP_BEATS = 3.0
 # the shorter line-end hold (5 seeds; docs/voice.md, session 6; 0.90 once function words
 # went on weak beats).
 SUNG_SYLLABLE_S = 0.32
-LINE_END_HOLD_BEATS = 2.5  # a line's last note is held at most this long
+LINE_END_HOLD_BEATS = 2.5  # a line's last note is held at most this long (by default)
 
 
 @dataclass(frozen=True)
@@ -160,16 +161,17 @@ def place_syllables(stresses: tuple[int, ...], emphasis: tuple[float, ...], word
     return out
 
 
-def durations(onsets: list[float], span_end: float, step: float) -> list[float]:
+def durations(onsets: list[float], span_end: float, step: float,
+              hold_beats: float = LINE_END_HOLD_BEATS) -> list[float]:
     """Legato lengths: each note lasts until the next (at most 2 beats, then a rest); the
-    last is held up to ``span_end`` (at most :data:`LINE_END_HOLD_BEATS`), even when that is
-    less than a grid step (a slot that ends off the grid, e.g. in 15/16: a longer note would
-    run into the next line's first one); one pinned past ``span_end`` lasts one ``step``."""
+    last is held up to ``span_end`` (at most ``hold_beats``), even when that is less than a
+    grid step (a slot that ends off the grid, e.g. in 15/16: a longer note would run into the
+    next line's first one); one pinned past ``span_end`` lasts one ``step``."""
     out = []
     for a, b in zip(onsets, onsets[1:]):
         gap = b - a
         out.append(gap if gap <= 2.0 + EPS else 1.5)
     if onsets:
         room = span_end - onsets[-1]
-        out.append(min(room, LINE_END_HOLD_BEATS) if room > EPS else step)
+        out.append(min(room, hold_beats) if room > EPS else step)
     return out
