@@ -12,6 +12,7 @@ vocals:
   harmony_sections: [chorus]   # section types where the harmony sings
   harmony_gain_db: -6          # each harmony voice, relative to the lead
   line_end_beats: 2.5          # the longest a lyric line's last note is held (beats)
+  section_end_beats: 2.5       # the same for a section's last line (default: line_end_beats)
 ```
 
 Harmony lines (:mod:`ainur_cli.compose.vocal_harmony`) sing the lead's words and rhythm at
@@ -48,16 +49,18 @@ HARMONY_PAN = 0.35             # two harmony voices: this far left and right (0 
 def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
     """Validate a style's ``vocals:`` block → ``{enabled, voice, double, harmony (tuple of
     interval names, empty for none), harmony_sections (tuple of section types),
-    harmony_gain_db, line_end_beats}`` (``line_end_beats``: the longest a lyric line's last
-    note is held, in beats; the melody composer reads it, :data:`LINE_END_HOLD_BEATS` by
-    default)."""
+    harmony_gain_db, line_end_beats, section_end_beats}`` (``line_end_beats``: the longest a
+    lyric line's last note is held, in beats, :data:`LINE_END_HOLD_BEATS` by default;
+    ``section_end_beats``: the same for a section's last line, ``line_end_beats`` by default;
+    the melody composer reads both)."""
     from ainur_cli.voice import available_voices
 
     src = src or Source("<preset>")
     raw = dict(raw or {})
     p = ("vocals",)
     check_keys(raw, ("enabled", "voice", "double", "harmony", "harmony_sections",
-                     "harmony_gain_db", "line_end_beats"), src, p)
+                     "harmony_gain_db", "line_end_beats", "section_end_beats"), src, p)
+    line_end = get_number(raw, "line_end_beats", src, p, default=LINE_END_HOLD_BEATS, lo=0.25, hi=8)
     kinds = get_str_list(raw, "harmony_sections", src, p, default=["chorus"],
                          choices=SECTION_KINDS, min_len=1, max_len=len(SECTION_KINDS))
     return {
@@ -68,8 +71,9 @@ def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
         "harmony": _harmony(raw, src),
         "harmony_sections": tuple(dict.fromkeys(kinds)),
         "harmony_gain_db": get_number(raw, "harmony_gain_db", src, p, default=-6.0, lo=-40, hi=6),
-        "line_end_beats": get_number(raw, "line_end_beats", src, p, default=LINE_END_HOLD_BEATS,
-                                     lo=0.25, hi=8),
+        "line_end_beats": line_end,
+        "section_end_beats": get_number(raw, "section_end_beats", src, p, default=line_end,
+                                        lo=0.25, hi=8),
     }
 
 

@@ -202,10 +202,13 @@ def test_uneven_lines_share_bars_by_syllables():
 
 def test_line_end_beats_clips_only_the_last_note_of_each_line():
     """A style's ``vocals.line_end_beats`` caps how long each line's last note is held; the
-    rhythm, the pitches and every other note stay as they were."""
+    rhythm, the pitches and every other note stay as they were. ``section_end_beats`` does
+    the same for each section's last line."""
     from dataclasses import replace
 
-    tl, sections, style, held = run()
+    tl, sections, style, _ = run()
+    held = compose_song(key=parse_key("A minor"), seed=5, timeline=tl, sections=sections,
+                        style=replace(style, vocals={}))  # every line end held (the default)
     clipped = compose_song(key=parse_key("A minor"), seed=5, timeline=tl, sections=sections,
                            style=replace(style, vocals={"line_end_beats": 0.5}))
 
@@ -227,6 +230,17 @@ def test_line_end_beats_clips_only_the_last_note_of_each_line():
         line_end[n.line_index] = max(line_end.get(n.line_index, 0.0), n.start_beat + n.duration_beats)
     assert sum(line_end[k] - a[k][-1].start_beat > 1.0 for k in a) >= 12
     assert not any(n.lyric == "" for n in clipped.part("lead").notes)  # no line-end melismas
+    # ``section_end_beats``: a section's last line keeps its held end (a cadence), the lines
+    # before it are clipped.
+    cadence = compose_song(key=parse_key("A minor"), seed=5, timeline=tl, sections=sections,
+                           style=replace(style, vocals={"line_end_beats": 0.5, "section_end_beats": 2.5}))
+    finals = {m["line_index"] for m in cadence.metadata["lines"]
+              if m["line"] == max(x["line"] for x in cadence.metadata["lines"] if x["section"] == m["section"])}
+    assert len(finals) == 4
+    for k, notes in by_line(cadence).items():
+        want = a[k] if k in finals else b[k]
+        assert [(n.start_beat, n.duration_beats, n.pitch) for n in notes] == \
+            [(n.start_beat, n.duration_beats, n.pitch) for n in want]
 
 
 def test_more_lines_than_bars():

@@ -148,6 +148,7 @@ def test_no_harmony_by_default_and_sections_choose_where():
     ("{harmony_voice: soprano}", "vocals.harmony_voice", "harmony_voice"),
     ("{line_end_beats: 0.1}", "vocals.line_end_beats", 0.1),
     ("{line_end_beats: long}", "vocals.line_end_beats", "long"),
+    ("{section_end_beats: 9}", "vocals.section_end_beats", 9),
 ])
 def test_bad_harmony_fields_name_file_line_field_value(vocals, field, value):
     with pytest.raises(SpecError) as e:

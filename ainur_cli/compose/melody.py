@@ -99,8 +99,10 @@ class MelodyComposer:
         self.ctx = ctx
         self.spec_file = spec_file
         self.lyric_lines = dict(lyric_lines or {})
-        # How long a line's last note is held at most (beats): the style's vocal phrasing.
+        # How long a line's last note is held at most (beats): the style's vocal phrasing;
+        # a section's last line may hold longer (a cadence) than the lines before it.
         self.line_end_beats = float(ctx.style.vocals.get("line_end_beats", LINE_END_HOLD_BEATS))
+        self.section_end_beats = float(ctx.style.vocals.get("section_end_beats", self.line_end_beats))
         self.low, self.high = singer_range(ctx.style.lead.octave)
         self.scale = frozenset(ctx.key.scale_pcs)
         self._rhythms: dict = {}
@@ -304,7 +306,8 @@ class MelodyComposer:
                        f"shorten the line to sing it comfortably")
         if onsets is None:
             onsets = self._rhythm(line, grid, a, span_end)
-        lengths = durations(onsets, span_end, step, self.line_end_beats)
+        hold = self.section_end_beats if final else self.line_end_beats
+        lengths = durations(onsets, span_end, step, hold)
         pitches = self._pitches_for(s, line, onsets, grid, a, final)
         ctx = self.ctx
         notes: list[Note] = []
