@@ -9,8 +9,9 @@ Per section with lyrics:
 2. **Rhythm** — :func:`ainur_cli.compose.rhythm.place_syllables` on an eighth-note grid,
    at a conversational pace (about :data:`~ainur_cli.compose.rhythm.SUNG_SYLLABLE_S` a
    syllable at the section's tempo, never faster than the grid; one-syllable function words
-   count as unstressed, :data:`UNSTRESSED_WORDS`) with the line's last note held and a rest
-   before the next line;
+   count as unstressed, :data:`UNSTRESSED_WORDS`) with the line's last note held (at most
+   the style's ``vocals.line_end_beats``, a section's last line ``vocals.section_end_beats``)
+   and a rest before the next line;
    a line that does not fit is sung in sixteenths (a warning in ``metadata['warnings']``),
    then without the breath; if it still does not fit, a :class:`SpecError` names the
    section and line. Lyrics are never dropped.

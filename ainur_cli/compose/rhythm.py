@@ -9,8 +9,9 @@ A dynamic programme chooses increasing grid positions for the syllables so that
   tempo), and between one grid step and a quarter note; syllables inside a word stay
   close; rests of more than two beats cost;
 * the line starts near the slot's start and leaves its last syllable room to be held (at
-  most :data:`LINE_END_HOLD_BEATS`, or the style's ``vocals.line_end_beats``; the rest of
-  the slot is a rest before the next line);
+  most :data:`LINE_END_HOLD_BEATS`, or the style's ``vocals.line_end_beats`` /
+  ``vocals.section_end_beats`` for a section's last line; the rest of the slot is a rest
+  before the next line);
 * a little seeded noise breaks ties, so another seed gives another (equally valid) rhythm.
 
 Costs are vectorised over grid positions with numpy: a 4-bar line in sixteenths takes about
