@@ -31,7 +31,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ainur_cli.compose.lyrics import parse_lyrics
-from ainur_cli.compose.rhythm import LINE_END_HOLD_BEATS
+from ainur_cli.compose.rhythm import line_end_holds
 from ainur_cli.compose.types import Composition, Note, Part
 from ainur_cli.compose.vocal_harmony import INTERVALS
 from ainur_cli.mix.settings import DEFAULT_VOCAL_CHAIN, VOCALS_PART, MixSettings
@@ -50,9 +50,9 @@ def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
     """Validate a style's ``vocals:`` block → ``{enabled, voice, double, harmony (tuple of
     interval names, empty for none), harmony_sections (tuple of section types),
     harmony_gain_db, line_end_beats, section_end_beats}`` (``line_end_beats``: the longest a
-    lyric line's last note is held, in beats, :data:`LINE_END_HOLD_BEATS` by default;
-    ``section_end_beats``: the same for a section's last line, ``line_end_beats`` by default;
-    the melody composer reads both)."""
+    lyric line's last note is held, in beats; ``section_end_beats``: the same for a section's
+    last line; their defaults are :func:`~ainur_cli.compose.rhythm.line_end_holds`', which the
+    melody composer reads too)."""
     from ainur_cli.voice import available_voices
 
     src = src or Source("<preset>")
@@ -60,7 +60,9 @@ def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
     p = ("vocals",)
     check_keys(raw, ("enabled", "voice", "double", "harmony", "harmony_sections",
                      "harmony_gain_db", "line_end_beats", "section_end_beats"), src, p)
-    line_end = get_number(raw, "line_end_beats", src, p, default=LINE_END_HOLD_BEATS, lo=0.25, hi=8)
+    for key in ("line_end_beats", "section_end_beats"):  # checked here, defaults below
+        get_number(raw, key, src, p, default=None, lo=0.25, hi=8)
+    line_end, section_end = line_end_holds(raw)
     kinds = get_str_list(raw, "harmony_sections", src, p, default=["chorus"],
                          choices=SECTION_KINDS, min_len=1, max_len=len(SECTION_KINDS))
     return {
@@ -72,8 +74,7 @@ def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
         "harmony_sections": tuple(dict.fromkeys(kinds)),
         "harmony_gain_db": get_number(raw, "harmony_gain_db", src, p, default=-6.0, lo=-40, hi=6),
         "line_end_beats": line_end,
-        "section_end_beats": get_number(raw, "section_end_beats", src, p, default=line_end,
-                                        lo=0.25, hi=8),
+        "section_end_beats": section_end,
     }
 
 

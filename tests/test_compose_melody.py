@@ -243,6 +243,23 @@ def test_line_end_beats_clips_only_the_last_note_of_each_line():
             [(n.start_beat, n.duration_beats, n.pitch) for n in want]
 
 
+def test_null_line_end_fields_take_their_defaults():
+    """``line_end_beats: null`` (and ``section_end_beats: null``) mean the default, in the
+    validated settings and in the composer alike."""
+    from dataclasses import replace
+
+    from ainur_cli.vocals import vocal_settings
+
+    nulls = {"line_end_beats": None, "section_end_beats": None}
+    settings = vocal_settings(nulls)
+    assert (settings["line_end_beats"], settings["section_end_beats"]) == (2.5, 2.5)
+    assert vocal_settings({"line_end_beats": 1.0})["section_end_beats"] == 1.0
+    tl, sections, style, _ = run()
+    a, b = (compose_song(key=parse_key("A minor"), seed=5, timeline=tl, sections=sections,
+                         style=replace(style, vocals=v)) for v in ({}, nulls))
+    assert a.part("lead").notes == b.part("lead").notes
+
+
 def test_more_lines_than_bars():
     text = "\n".join(["la la la"] * 6)
     _, sections, _, comp = run([("Chorus", "chorus", 2, text), ("End", "outro", 1, "")])

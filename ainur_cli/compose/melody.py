@@ -48,7 +48,7 @@ from ainur_cli.compose.context import Context, velocity
 from ainur_cli.compose.lyrics import LyricLine, parse_lyrics
 from ainur_cli.compose.meter import EPS, swing_time
 from ainur_cli.compose.pitch import SUNG_REPEAT_COST, choose_pitches, clashes, nearest_allowed
-from ainur_cli.compose.rhythm import (LINE_END_HOLD_BEATS, SUNG_SYLLABLE_S, durations,
+from ainur_cli.compose.rhythm import (SUNG_SYLLABLE_S, durations, line_end_holds,
                                       place_syllables, slot_grid, with_points)
 from ainur_cli.compose.seeds import rng_for
 from ainur_cli.compose.types import Note
@@ -102,8 +102,7 @@ class MelodyComposer:
         self.lyric_lines = dict(lyric_lines or {})
         # How long a line's last note is held at most (beats): the style's vocal phrasing;
         # a section's last line may hold longer (a cadence) than the lines before it.
-        self.line_end_beats = float(ctx.style.vocals.get("line_end_beats", LINE_END_HOLD_BEATS))
-        self.section_end_beats = float(ctx.style.vocals.get("section_end_beats", self.line_end_beats))
+        self.line_end_beats, self.section_end_beats = line_end_holds(ctx.style.vocals)
         self.low, self.high = singer_range(ctx.style.lead.octave)
         self.scale = frozenset(ctx.key.scale_pcs)
         self._rhythms: dict = {}

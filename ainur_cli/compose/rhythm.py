@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -160,6 +161,18 @@ def place_syllables(stresses: tuple[int, ...], emphasis: tuple[float, ...], word
     for i in range(n - 1, 0, -1):
         out[i - 1] = back[i, out[i]]
     return out
+
+
+def line_end_holds(vocals: Mapping[str, Any]) -> tuple[float, float]:
+    """(line end, section end): the longest a lyric line's last note is held, and the same
+    for a section's last line, in beats, from a style's ``vocals:`` block
+    (``line_end_beats``, default :data:`LINE_END_HOLD_BEATS`; ``section_end_beats``, default
+    the line end). A missing or null field takes its default. The block is validated by
+    :func:`ainur_cli.vocals.vocal_settings`."""
+    line = vocals.get("line_end_beats")
+    line = LINE_END_HOLD_BEATS if line is None else float(line)
+    section = vocals.get("section_end_beats")
+    return line, line if section is None else float(section)
 
 
 def durations(onsets: list[float], span_end: float, step: float,
