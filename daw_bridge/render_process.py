@@ -103,9 +103,34 @@ def _default_sigterm_in_forked_children() -> None:
                         after_in_child=child)
 
 
-def install_signal_handlers(cancelled: threading.Event, busy: list) -> None:
+class CancelFlag:
+    """The render's cancel flag, safe to set from a signal handler.
+
+    A :class:`threading.Event` is not: its ``set()`` takes a lock, and a signal that arrives
+    while an earlier handler holds it runs the handler again inside that ``set()``, which then
+    waits for ever for the lock its own thread holds. The server repeats SIGUSR1 at each
+    round of its wait loop (at least every 50 ms) until the render stops, so each repeat
+    nested one more blocked handler until the process died of a RecursionError (exit code
+    -10; seen once in a CI run of ``test_cancel_a_queued_and_the_running_render``). Setting
+    an attribute takes no lock."""
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self) -> None:
+        self._set = True
+
+    def clear(self) -> None:
+        self._set = False
+
+    def is_set(self) -> bool:
+        return self._set
+
+
+def install_signal_handlers(cancelled: CancelFlag, busy: list) -> None:
     """The render process's signals: SIGINT ignored, SIGUSR1 = cancel, SIGTERM = cancel and
-    quit (at once when idle, i.e. ``busy[0]`` is false).
+    quit (at once when idle, i.e. ``busy[0]`` is false). The handlers only set ``cancelled``
+    (and ``busy``): they take no lock.
 
     Processes the pipeline forks (e.g. the singing voice's ``multiprocessing`` pool) inherit
     these handlers; in them SIGTERM must still kill, or ``Pool.terminate()`` would wait for
@@ -139,7 +164,7 @@ def child_main() -> None:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     inp = sys.stdin.fileno()
-    cancelled = threading.Event()
+    cancelled = CancelFlag()
     send_lock = threading.Lock()
     busy = [False]
     install_signal_handlers(cancelled, busy)

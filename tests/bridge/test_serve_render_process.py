@@ -107,9 +107,9 @@ def test_sigterm_to_the_child_cancels_its_render_cleanly(served_root):
 
 
 POOL_SCRIPT = """
-import multiprocessing, threading
-from daw_bridge.render_process import install_signal_handlers
-install_signal_handlers(threading.Event(), [True])      # as during a render
+import multiprocessing
+from daw_bridge.render_process import CancelFlag, install_signal_handlers
+install_signal_handlers(CancelFlag(), [True])      # as during a render
 for _ in range(20):
     # like the voice's pool; one task, so most workers are still starting when it ends
     with multiprocessing.get_context("fork").Pool(4) as pool:
