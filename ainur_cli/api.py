@@ -100,10 +100,10 @@ def spec_hash(spec: SongSpec, preset: LoadedPreset) -> str:
 
 
 def _section_key(section) -> dict:
-    """A section as hashed: lyric lines in their pinned form, so that two DAW sessions whose
-    lyrics differ only in timing (``LyricText.pinned``) hash differently."""
+    """A section as hashed: lyric lines in their pinned form (and with their notes), so that
+    two DAW sessions whose lyrics differ only in timing (``LyricText.key``) hash differently."""
     d = asdict(section)
-    d["lyrics"] = [getattr(line, "pinned", line) for line in section.lyrics]
+    d["lyrics"] = [line.key() if hasattr(line, "key") else line for line in section.lyrics]
     return d
 
 

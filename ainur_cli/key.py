@@ -108,3 +108,45 @@ def parse_key(text: str) -> Key:
     if mode not in MODES:
         raise ValueError(ALLOWED_KEYS_TEXT)
     return Key(pc % 12, letter.upper() + accidental, mode)
+
+
+# Krumhansl & Kessler's (1982) probe-tone ratings of the 12 pitch classes from the tonic.
+_KK_MAJOR = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
+_KK_MINOR = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
+
+
+def key_of_notes(notes) -> str | None:
+    """The major or minor key that best fits a melody, as a key name (``"Eb major"``,
+    ``"F# minor"``); None for no notes or a melody of one pitch class.
+
+    First the keys whose scale holds the most of the melody's duration (the minor scale with
+    its raised seventh too), so that no key is chosen whose scale clashes with notes the
+    melody dwells on; among them, Krumhansl-Schmuckler: the best correlation of the melody's
+    pitch-class durations with Krumhansl and Kessler's key profiles.
+
+    :param notes: ``(midi pitch, duration)`` pairs, any duration unit.
+    """
+    weights = [0.0] * 12
+    for pitch, duration in notes:
+        weights[int(pitch) % 12] += max(0.0, float(duration))
+    total = sum(weights)
+    if sum(1 for w in weights if w > 0) < 2:
+        return None
+
+    def corr(xs, ys) -> float:
+        mx, my = sum(xs) / 12, sum(ys) / 12
+        num = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+        den = (sum((x - mx) ** 2 for x in xs) * sum((y - my) ** 2 for y in ys)) ** 0.5
+        return num / den if den else 0.0
+
+    candidates = []
+    for k, (mode, profile) in enumerate((("major", _KK_MAJOR), ("minor", _KK_MINOR))):
+        steps = set(MODES[mode]) | ({11} if mode == "minor" else set())
+        for tonic in range(12):
+            inside = sum(weights[(tonic + st) % 12] for st in steps) / total
+            fit = corr(weights, [profile[(pc - tonic) % 12] for pc in range(12)])
+            candidates.append((inside, fit, -k, tonic, mode))
+    most = max(c[0] for c in candidates)
+    _, _, _, tonic, mode = max(c for c in candidates if c[0] >= most - 0.02)
+    name = _MIDO_MAJORS[tonic] if mode == "major" else _MIDO_MINORS[tonic][:-1]
+    return f"{name} {mode}"

@@ -89,20 +89,58 @@ def pin_segments(line: str) -> list[tuple[LyricPin | None, str]]:
     return [(pin, text.strip()) for pin, text in out]
 
 
+@dataclass(frozen=True)
+class ToplineNote:
+    """A note of the session's vocal melody: MIDI ``pitch`` from ``start_beat`` to
+    ``end_beat`` (quarter-note beats from the song's start), at MIDI ``velocity``."""
+
+    start_beat: float
+    end_beat: float
+    pitch: int
+    velocity: int = 100
+
+
+@dataclass(frozen=True)
+class ToplineWord:
+    """A word of a DAW lyric line as the session sings it: per lyric event of the word (a
+    syllable as the DAW split it: ``Wal-`` ``king``), the notes that event is sung on (its
+    note, then the notes that continue it)."""
+
+    text: str
+    events: tuple[tuple[ToplineNote, ...], ...]
+
+    @property
+    def notes(self) -> tuple[ToplineNote, ...]:
+        return tuple(n for group in self.events for n in group)
+
+
 class LyricText(str):
     """A lyric line whose text is what is sung (no pins) and which carries the same line as
     pinned spec text in ``pinned`` (``@5.1 Walking @5.2 home``): how a spec built from a DAW
-    session keeps the session's lyric timing while its lines read as their words."""
+    session keeps the session's lyric timing while its lines read as their words.
+    ``topline``: where the session has the vocal melody, its words with their notes (the
+    melody composer then sings those notes); empty otherwise."""
 
     pinned: str
+    topline: tuple[ToplineWord, ...]
 
-    def __new__(cls, text: str, pinned: str) -> "LyricText":
+    def __new__(cls, text: str, pinned: str,
+                topline: tuple[ToplineWord, ...] = ()) -> "LyricText":
         obj = super().__new__(cls, text)
         obj.pinned = pinned
+        obj.topline = tuple(topline)
         return obj
 
     def __reduce__(self):
-        return (LyricText, (str(self), self.pinned))
+        return (LyricText, (str(self), self.pinned, self.topline))
+
+    def key(self) -> Any:
+        """What identifies the line in a spec hash: its pinned form, and its notes."""
+        if not self.topline:
+            return self.pinned
+        return [self.pinned, [[w.text, [[[n.start_beat, n.end_beat, n.pitch, n.velocity]
+                                          for n in group] for group in w.events]]
+                              for w in self.topline]]
 
 
 _LYRICS_ALLOWED = ("a YAML block (lyrics: |) with one line per line, or a list of lines and "

@@ -129,7 +129,8 @@ def _lead_lines(composition: Composition, timeline: Timeline, lead: str
         starts = [float(timeline.beat_to_seconds(n.start_beat)) for n in notes]
         ends = [float(timeline.beat_to_seconds(n.start_beat + n.duration_beats)) for n in notes]
         out.append((index, notes, notes_for_line(line, starts, [e - s for s, e in zip(starts, ends)],
-                                                 [n.pitch for n in notes], index)))
+                                                 [n.pitch for n in notes], index,
+                                                 [n.lyric == "" for n in notes])))
     return out
 
 

@@ -59,11 +59,27 @@ class Marker:
 
 
 @dataclass(frozen=True)
+class NoteSpan:
+    """One note of the session's vocal melody: MIDI ``pitch`` from ``beat`` to ``end_beat``."""
+
+    beat: Fraction
+    end_beat: Fraction
+    pitch: int
+    velocity: int = 100
+
+
+@dataclass(frozen=True)
 class LyricEvent:
-    """One lyric event (a syllable, word or line) at ``beat``."""
+    """One lyric event (a syllable, word or line) at ``beat``.
+
+    ``notes``: where the session has the vocal melody (a MIDI file whose lyric events sit on
+    notes), the notes this syllable is sung on: the note at its beat, then the notes without
+    a lyric event of their own that continue it (a melisma); empty otherwise.
+    """
 
     beat: Fraction
     text: str
+    notes: tuple[NoteSpan, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,9 @@ Timed events (MIDI ``lyrics`` meta events, the text events of .kar karaoke files
 
 Each line keeps the beat of its first event and of each word's first event
 (:class:`TimedLine`); :func:`pinned_line` writes it with lyric pins (``@5.3+1/2 Walking``) so
-the melody composer sings it where the DAW has it.
+the melody composer sings it where the DAW has it. Where the events carry the session's
+vocal notes (:attr:`daw_bridge.facts.LyricEvent.notes`), each word keeps them too, one group
+per event, and the melody composer sings those notes.
 
 A lyrics file is UTF-8 (Latin-1 is accepted) text with ``[Section name]`` headers; blank
 lines and lines starting with ``#`` are skipped::
@@ -35,7 +37,7 @@ from typing import Sequence
 
 from ainur_cli.errors import SpecError
 
-from daw_bridge.facts import LyricEvent
+from daw_bridge.facts import LyricEvent, NoteSpan
 
 LINE_GAP_BEATS = Fraction(4)
 MAX_LYRICS_FILE_BYTES = 1024 * 1024
@@ -51,6 +53,17 @@ class TimedLine:
     beat: Fraction
     text: str
     words: tuple[tuple[Fraction, str], ...] = field(default=(), compare=False)
+    #: per word of ``words``: per lyric event of the word, the notes it is sung on (empty
+    #: groups where the session has no vocal notes)
+    word_notes: tuple[tuple[tuple[NoteSpan, ...], ...], ...] = field(default=(), compare=False)
+
+    def shifted(self, beats: Fraction) -> "TimedLine":
+        """The same line ``beats`` later (words and notes too)."""
+        return TimedLine(self.beat + beats, self.text,
+                         tuple((b + beats, w) for b, w in self.words),
+                         tuple(tuple(tuple(NoteSpan(n.beat + beats, n.end_beat + beats, n.pitch,
+                                                    n.velocity) for n in group)
+                                     for group in word) for word in self.word_notes))
 
 
 def decode_text(raw: bytes) -> str:
@@ -73,15 +86,16 @@ def events_to_timed_lines(events: Sequence[LyricEvent]) -> list[TimedLine]:
     spaced = any(t[:1] == " " and t.strip() for t in texts)
     lines: list[TimedLine] = []
     line, line_beat, joining = "", None, False
-    words: list[list] = []  # [beat, word] per word of the line
+    words: list[list] = []  # [beat, word, [notes per event]] per word of the line
     last_beat: Fraction | None = None
 
     def close() -> None:
         nonlocal line, line_beat, joining, words
         text = re.sub(r"\s+", " ", line).strip()
         if text:
-            timed = tuple((b, re.sub(r"\s+", " ", w).strip()) for b, w in words if w.strip())
-            lines.append(TimedLine(line_beat, text, timed))
+            kept = [x for x in words if x[1].strip()]
+            timed = tuple((b, re.sub(r"\s+", " ", w).strip()) for b, w, _ in kept)
+            lines.append(TimedLine(line_beat, text, timed, tuple(tuple(g) for _, _, g in kept)))
         line, line_beat, joining, words = "", None, False, []
 
     for e, text in zip(events, texts):
@@ -104,9 +118,10 @@ def events_to_timed_lines(events: Sequence[LyricEvent]) -> list[TimedLine]:
             if line_beat is None:
                 line_beat = e.beat
             if not words or line.endswith(" "):
-                words.append([e.beat, word])
+                words.append([e.beat, word, []])
             else:
                 words[-1][1] += word
+            words[-1][2].append(tuple(e.notes))
             line += word
             joining = continues
         last_beat = e.beat

@@ -11,6 +11,14 @@ Reads type 0 and type 1 files (any number of tracks, running status, any PPQ):
 * lyrics: ``lyrics`` events (UTF-8, Latin-1 when a text is not valid UTF-8); a karaoke file
   (``@KMIDI KARAOKE FILE``) without lyric events has its lyrics in text events: ``@`` headers
   are skipped and the words track's lyrics start at its first ``/`` or ``\\`` line mark;
+* the vocal melody: when the lyric events sit on notes (a vocal track with its lyrics, as
+  Cubase, Logic, MuseScore, Vocaloid and Synthesizer V write it), the notes of the track and
+  channel whose note-ons meet the most lyric events (at least half of them): each event gets
+  its note, a note without an event continues the syllable before it (a melisma) when it
+  starts within an eighth of a beat of that syllable's last note's end (legato; a note after
+  a rest is not sung), and so does a note whose lyric is only a melisma mark (``-``, ``+``,
+  ``~``, ``_``). The melody is made one voice: of notes
+  starting together the highest is sung, and a note is cut where the next one starts;
 * the first key signature, the song title (the first track's name), the SMPTE offset, and
   the file's length (the last end-of-track).
 
@@ -36,6 +44,7 @@ from daw_bridge.facts import (
     LyricEvent,
     Marker,
     MeterPoint,
+    NoteSpan,
     SessionFacts,
     TempoPoint,
     clean_meters,
@@ -50,6 +59,14 @@ _GENERIC_TITLES = {"", "tempo track", "conductor", "track 1", "untitled", "maste
                    "midi 01", "sequence", "tempo", "markers"}
 _KAR_SIGNATURE = "@kmidi karaoke file"
 _FPS = {24: 24.0, 25: 25.0, 29: 29.97, 30: 30.0}
+#: Line marks of lyric events (.kar new line / paragraph, line ends), and with a space, what
+#: is left around a syllable's letters.
+_LINE_MARKS = "/\\\r\n"
+_MARKS = " " + _LINE_MARKS
+#: A lyric event with only one of these continues the previous syllable on its note.
+MELISMA_MARKS = frozenset("-+~_")
+#: The share of lyric events that must sit on a track's notes for them to be the vocal melody.
+VOCAL_NOTES_SHARE = 0.5
 
 
 def _text(value: str) -> str:
@@ -144,6 +161,8 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
     first_content: int | None = None  # first note, marker or lyric: what the music starts with
     notes: list[str] = []
     note_tracks: set[int] = set()
+    # (track, channel) -> [on tick, off tick, pitch, velocity] per note; open notes by key
+    played: dict[tuple[int, int], list[list[int]]] = {}
 
     def content(tick: int) -> None:
         nonlocal first_content
@@ -152,12 +171,20 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
     for ti, track in enumerate(mid.tracks):
         tick = 0
         seen_channel = False  # a channel message came before (the track's name is then no title)
+        sounding: dict[tuple[int, int], list[list[int]]] = {}
         for msg in track:
             tick += msg.time
             if not msg.is_meta:
                 if msg.type == "note_on" and msg.velocity > 0:
                     content(tick)
                     note_tracks.add(ti)
+                    note = [tick, -1, msg.note, msg.velocity]
+                    played.setdefault((ti, msg.channel), []).append(note)
+                    sounding.setdefault((msg.channel, msg.note), []).append(note)
+                elif msg.type in ("note_on", "note_off"):
+                    waiting = sounding.get((msg.channel, msg.note))
+                    if waiting:
+                        waiting.pop(0)[1] = tick
                 seen_channel = True
                 continue
             t = msg.type
@@ -198,6 +225,9 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
                 fps = _FPS.get(msg.frame_rate, 30.0)
                 smpte = (msg.hours * 3600 + msg.minutes * 60 + msg.seconds
                          + (msg.frames + msg.sub_frames / 100) / fps)
+        for waiting in sounding.values():  # notes never released end with their track
+            for note in waiting:
+                note[1] = tick
         end_tick = max(end_tick, tick)
 
     # Conductor events written just after the start (abc2midi: tick 1) belong to beat 0.
@@ -209,7 +239,8 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
                 events[events.index(first)] = (0,) + tuple(first[1:])
 
     is_kar = any(x.text.strip().lower().startswith(_KAR_SIGNATURE) for x in texts)
-    lyric_pairs = _lead_lyrics(lyrics, notes)
+    lyric_pairs, lyric_track = _lead_lyrics(lyrics, notes)
+    sung_on = _vocal_notes(lyric_pairs, lyric_track, played, ppq, notes)
     if not lyric_pairs and is_kar:
         lyric_pairs = _karaoke_lyrics(texts)
         if lyric_pairs:
@@ -234,8 +265,11 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
         if (tick, text.lower()) not in seen:  # a DAW may write a marker and a cue point
             seen.add((tick, text.lower()))
             unique_markers.append(Marker(beat(tick), text))
-    lyric_events = sorted((LyricEvent(beat(tick), text) for tick, text in lyric_pairs),
-                          key=lambda e: e.beat)
+    lyric_events = sorted(
+        (LyricEvent(beat(tick), text, tuple(NoteSpan(beat(a), beat(b), p, v)
+                                            for a, b, p, v in sung_on.get(k, ())))
+         for k, (tick, text) in enumerate(lyric_pairs)),
+        key=lambda e: e.beat)
     return SessionFacts(
         daw="midi", origin=name,
         tempo=clean_tempo([TempoPoint(beat(t), bpm) for t, bpm in tempo]),
@@ -247,19 +281,94 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
     )
 
 
-def _lead_lyrics(lyrics: list[tuple[int, int, str]], notes: list[str]) -> list[tuple[int, str]]:
-    """The lyric events of one track: the one with the most of them (the lead vocal) when
-    several tracks carry lyrics (harmony or backing parts would interleave with it)."""
+def _lead_lyrics(lyrics: list[tuple[int, int, str]],
+                 notes: list[str]) -> tuple[list[tuple[int, str]], int | None]:
+    """The lyric events of one track and that track (None without lyrics): the one with the
+    most of them (the lead vocal) when several tracks carry lyrics (harmony or backing parts
+    would interleave with it)."""
     by_track: dict[int, list[tuple[int, str]]] = {}
     for track, tick, text in lyrics:
         by_track.setdefault(track, []).append((tick, text))
-    if len(by_track) <= 1:
-        return [(tick, text) for _, tick, text in lyrics]
+    if not by_track:
+        return [], None
     lead = max(by_track, key=lambda t: (len(by_track[t]), -t))
-    others = sorted(t + 1 for t in by_track if t != lead)
-    notes.append(f"{len(by_track)} tracks carry lyrics: track {lead + 1} ({len(by_track[lead])} "
-                 f"events) is sung, track(s) {', '.join(map(str, others))} are ignored")
-    return by_track[lead]
+    if len(by_track) > 1:
+        others = sorted(t + 1 for t in by_track if t != lead)
+        notes.append(f"{len(by_track)} tracks carry lyrics: track {lead + 1} "
+                     f"({len(by_track[lead])} events) is sung, track(s) "
+                     f"{', '.join(map(str, others))} are ignored")
+    return by_track[lead], lead
+
+
+def _vocal_notes(pairs: list[tuple[int, str]], lyric_track: int | None,
+                 played: dict[tuple[int, int], list[list[int]]], ppq: int,
+                 notes: list[str]) -> dict[int, list[tuple[int, int, int, int]]]:
+    """The notes each lyric event (index into ``pairs``) is sung on, as ``(on tick, off tick,
+    pitch, velocity)``: see the module docstring. Empty when no track's notes meet at least
+    :data:`VOCAL_NOTES_SHARE` of the events. A melisma-mark event (``-``) gives its note to
+    the syllable before it and keeps only its line marks as text (``pairs`` is changed)."""
+    import bisect
+
+    tol = max(1, ppq // 32)  # a lyric this close to a note-on is that note's (1/32 beat)
+    worded = [(k, t) for k, (t, text) in enumerate(pairs) if text.strip(_MARKS)]
+    if not worded or not played:
+        return {}
+    ticks = [t for _, t in worded]
+
+    def hits(group: list[list[int]]) -> int:
+        onsets = sorted(n[0] for n in group)
+        count = 0
+        for t in ticks:
+            i = bisect.bisect_left(onsets, t - tol)
+            count += i < len(onsets) and onsets[i] <= t + tol
+        return count
+
+    ranked = [(hits(g), key[0] == lyric_track, -key[0], -key[1], key)
+              for key, g in played.items() if key[1] != 9]  # not the GM drum channel
+    if not ranked:
+        return {}
+    best = max(ranked)
+    if best[0] < max(1, VOCAL_NOTES_SHARE * len(ticks)):
+        return {}
+    track, channel = best[-1]
+    melody: list[list[int]] = []
+    for on, off, pitch, vel in sorted(played[(track, channel)], key=lambda n: (n[0], -n[2])):
+        if melody and on - melody[-1][0] <= tol:
+            continue  # a chord: its highest note is the melody's
+        if melody:
+            melody[-1][1] = min(melody[-1][1], on)
+        melody.append([on, max(off, on + 1), pitch, vel])
+    onsets = [n[0] for n in melody]
+    owner: dict[int, int] = {}  # melody note -> the event that sings it
+    for k, (t, text) in enumerate(pairs):
+        if not text.strip(_MARKS):
+            continue
+        i = bisect.bisect_left(onsets, t - tol)
+        for j in (i, i + 1):
+            if j < len(melody) and abs(onsets[j] - t) <= tol and j not in owner:
+                owner[j] = k
+                break
+    out: dict[int, list[tuple[int, int, int, int]]] = {}
+    current: int | None = None
+    unsung = 0
+    for j, (on, off, pitch, vel) in enumerate(melody):
+        k = owner.get(j)
+        mark = k is not None and pairs[k][1].strip(_MARKS) in MELISMA_MARKS
+        if k is not None and not mark:
+            current = k
+        elif current is not None and (mark or on - out[current][-1][1] <= ppq // 8):
+            if mark:  # the event keeps its line marks only
+                text = pairs[k][1]
+                pairs[k] = (pairs[k][0], "".join(c for c in text if c in _LINE_MARKS))
+        else:
+            unsung += 1
+            current = None
+            continue
+        out.setdefault(current, []).append((on, off, pitch, vel))
+    if unsung:
+        notes.append(f"{unsung} note(s) of the vocal melody (track {track + 1}, channel "
+                     f"{channel + 1}) have no lyric and follow a rest: they are not sung")
+    return out
 
 
 def _karaoke_lyrics(texts: list[_Text]) -> list[tuple[int, str]]:

@@ -21,10 +21,14 @@ Rules (README "From a DAW-exported MIDI file"):
 * **Lyrics**, per section, from the first source that has lines for it: the lyrics file
   (``[Section name]`` headers), the spec's ``lyrics:`` of the section with the same name, the
   DAW's timed lyric events inside the section, each word pinned to its event's position
-  (``@BAR.BEAT+FRACTION``, song bars), so the melody sings it there.
+  (``@BAR.BEAT+FRACTION``, song bars), so the melody sings it there; where the events carry
+  the session's vocal notes, a line keeps them (:attr:`LyricText.topline
+  <ainur_cli.spec_lyrics.LyricText>`) and the melody composer sings those notes.
 * **The spec** supplies style (preset, ``style:``), title, key, seed, output and restyle, and
   per section (by name) energy, type and lyrics; its tempo and time signature are used only
-  when the session has none. CLI flags win over everything.
+  when the session has none. CLI flags win over everything. Without a key from the spec or
+  the session, the key is estimated from the session's vocal notes, when it has them
+  (:func:`ainur_cli.key.key_of_notes`), so the accompaniment does not clash with them.
 """
 
 from __future__ import annotations
@@ -38,7 +42,8 @@ from typing import Any, Mapping, Sequence
 
 from ainur_cli.errors import SpecError
 from ainur_cli.source import Source
-from ainur_cli.spec_lyrics import LyricText
+from ainur_cli.key import key_of_notes
+from ainur_cli.spec_lyrics import LyricText, ToplineNote, ToplineWord
 from ainur_cli.spec import (
     MAX_SECTION_BARS,
     MAX_SECTIONS,
@@ -353,6 +358,14 @@ def song_from_facts(
         raw["title"] = (title or facts.title or "Untitled session")[:200]
     if raw.get("key") is None and facts.key:
         raw["key"] = facts.key
+    elif raw.get("key") is None:
+        sung = [(n.pitch, float(n.end_beat - n.beat)) for _, ln in timed
+                for word in ln.word_notes for group in word for n in group]
+        estimate = key_of_notes(sung)
+        if estimate:  # the accompaniment in the key of the session's own melody
+            raw["key"] = estimate
+            info.append(f"the key, {estimate}, is estimated from the vocal melody's notes (the "
+                        f"file has no key signature; set key: or --key to choose another)")
     if base_doc is not None:  # errors in what the session gave name the session
         for path in (("tempo_map",), ("time_signature",), ("sections",)):
             src.origins.setdefault(path, origin)
@@ -398,9 +411,7 @@ def _lyrics_into(sections_raw: list[dict], spans: list[tuple[Fraction, Fraction]
         elif daw_lines[i]:
             s["lyrics"] = "\n".join(pinned_line(ln, song_bars) for ln in daw_lines[i])
             src_name = "daw"
-            timed.extend((i, TimedLine(ln.beat - song_start, ln.text,
-                                       tuple((b - song_start, w) for b, w in ln.words)))
-                         for ln in daw_lines[i])
+            timed.extend((i, ln.shifted(-song_start)) for ln in daw_lines[i])
         else:
             src_name = ""
         sources.append(src_name)
@@ -419,14 +430,25 @@ def _with_timed_lines(spec: SongSpec, timed: Sequence[tuple[int, TimedLine]],
     start = song_bars[0].start_beat
     by_section: dict[int, list[TimedLine]] = {}
     for i, ln in timed:
-        by_section.setdefault(i, []).append(
-            TimedLine(ln.beat + start, ln.text, tuple((b + start, w) for b, w in ln.words)))
+        by_section.setdefault(i, []).append(ln)
     sections = list(spec.sections)
     for i, lines in by_section.items():
         if len(lines) == len(sections[i].lyrics):
             sections[i] = replace(sections[i], lyrics=tuple(
-                LyricText(ln.text, pinned_line(ln, song_bars)) for ln in lines))
+                LyricText(ln.text, pinned_line(ln.shifted(start), song_bars), _topline(ln))
+                for ln in lines))
     return replace(spec, sections=tuple(sections))
+
+
+def _topline(line: TimedLine) -> tuple[ToplineWord, ...]:
+    """The line's words with the session's vocal notes (beats from the song start, as
+    ``line``'s), or ``()`` when no word has notes."""
+    if not any(n for word in line.word_notes for n in word):
+        return ()
+    return tuple(
+        ToplineWord(text, tuple(tuple(ToplineNote(float(n.beat), float(n.end_beat), n.pitch,
+                                                  n.velocity) for n in group) for group in groups))
+        for (_, text), groups in zip(line.words, line.word_notes))
 
 
 def _section_raw(name: str, bars: int, base_sections: Mapping[str, Any]) -> dict[str, Any]:

@@ -61,6 +61,9 @@ class LyricLine:
     #: True for a DAW session's line (:class:`ainur_cli.spec_lyrics.LyricText`): when its word pins
     #: leave no room, the melody keeps only the line's pin (with a warning) instead of failing.
     soft_pins: bool = False
+    #: A DAW session's line sung on the session's own notes: its words with their notes
+    #: (:class:`ainur_cli.spec_lyrics.ToplineWord`); empty for every other line.
+    topline: tuple = ()
 
     @property
     def line_pin(self) -> LyricPin | None:
@@ -262,5 +265,7 @@ def parse_lyrics(text_or_lines: str | Iterable[str]) -> tuple[LyricLine, ...]:
         if ln and ln.strip():
             pinned = getattr(ln, "pinned", None)
             line = parse_line(pinned or ln.strip())
-            out.append(replace(line, soft_pins=True) if pinned and line.pins else line)
+            if pinned and line.pins:
+                line = replace(line, soft_pins=True, topline=getattr(ln, "topline", ()))
+            out.append(line)
     return tuple(out)

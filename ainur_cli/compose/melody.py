@@ -32,6 +32,14 @@ every pinned syllable exactly on its pin (off-grid pins join the grid; swing is 
 them, so they land on the pin after :func:`ainur_cli.compose.feel.apply_feel`). A section
 without pins is composed exactly as without this feature.
 
+**The session's own melody** (a DAW-exported MIDI file whose lyric events sit on notes, see
+:mod:`daw_bridge.midi_import`): such a line (:attr:`LyricLine.topline`) is sung on the
+session's notes, at their beats, lengths, pitches and velocities, untouched by swing: each
+word's syllables go on its lyric events' notes when the DAW split the word as the dictionary
+does (``Wal-`` ``king``), else one note each from the word's first, the last syllable holding
+the rest (a melisma); a word with fewer notes than syllables shares out its last note. A line
+whose words do not match its notes is composed from its pins instead, with a warning.
+
 The singer's range follows ``parts.lead.octave``: octave 4 → A3..E5, octave 3 → A2..E4.
 """
 
@@ -45,7 +53,7 @@ from fractions import Fraction
 import numpy as np
 
 from ainur_cli.compose.context import Context, velocity
-from ainur_cli.compose.lyrics import LyricLine, parse_lyrics
+from ainur_cli.compose.lyrics import LyricLine, parse_lyrics, syllabify_word, words_of
 from ainur_cli.compose.meter import EPS, swing_time
 from ainur_cli.compose.pitch import SUNG_REPEAT_COST, choose_pitches, clashes, nearest_allowed
 from ainur_cli.compose.rhythm import (SUNG_SYLLABLE_S, durations, line_end_holds,
@@ -53,7 +61,7 @@ from ainur_cli.compose.rhythm import (SUNG_SYLLABLE_S, durations, line_end_holds
 from ainur_cli.compose.seeds import rng_for
 from ainur_cli.compose.types import Note
 from ainur_cli.errors import SpecError
-from ainur_cli.spec_lyrics import PIN_SYNTAX, LyricPin
+from ainur_cli.spec_lyrics import PIN_SYNTAX, LyricPin, ToplineNote
 
 BREATH_BEATS = 0.5
 # One-syllable function words: unstressed in speech, so set on weak positions (pickups,
@@ -66,6 +74,8 @@ that this than then if when
 i'm i'll i've i'd you're you'll we're we'll they're it's that's
 """.split())
 STEPS = (0.5, 0.25)
+#: A session note shared out among a word's syllables gives each at least this long (s).
+MIN_SHARED_NOTE_S = 0.06
 KIND_LIFT = {"chorus": 4, "post-chorus": 3, "pre-chorus": 2, "bridge": 3, "drop": 4, "outro": 0}
 
 
@@ -78,6 +88,8 @@ class Melody:
     warnings: list[str] = field(default_factory=list)
     lines: list[dict] = field(default_factory=list)
     chorus_motif: list[tuple[float, float, int]] = field(default_factory=list)
+    #: indices into ``notes`` of the session's own notes (sung where they are: no swing)
+    exact: set[int] = field(default_factory=set)
 
 
 def singer_range(octave: int) -> tuple[int, int]:
@@ -133,6 +145,8 @@ class MelodyComposer:
             for j, (line, (a, b)) in enumerate(zip(lines, slots)):
                 notes, meta = self._sing(s, j, line, a, b, line_index, final=j == len(lines) - 1,
                                          forced=forced[j])
+                if meta.get("topline"):
+                    out.exact.update(range(len(out.notes), len(out.notes) + len(notes)))
                 out.notes += notes
                 out.lines.append(meta)
                 if meta.get("warning"):
@@ -271,6 +285,14 @@ class MelodyComposer:
         n = len(syl)
         warning = None
         onsets = None
+        topline_warning = None
+        if line.topline:
+            sung, why = self._topline_notes(s, j, line, line_index)
+            if sung is not None:
+                return sung, {**self._line_meta(s, j, line, line_index, a, b, 0.0, False),
+                              "topline": True, "pins": [p.text() for _, p in line.pins]}
+            topline_warning = (f"section '{s.name}', lyric line {j + 1}: {why}; the line is "
+                               f"sung from its lyric positions on a composed melody")
         for step, breath in ((STEPS[0], _breath(b - a)), (STEPS[1], _breath(b - a)), (STEPS[1], 0.0)):
             grid = slot_grid(self.ctx.bars, a, b, step)
             span_end = b - breath
@@ -321,16 +343,74 @@ class MelodyComposer:
                 notes.append(Note(t + first, d - first, second, max(1, vel - 8), "", (), line_index))
             else:
                 notes.append(Note(t, d, p, vel, sy.text, sy.phones, line_index))
-        meta = {"section": s.index, "section_name": s.name, "section_kind": s.kind, "line": j,
-                "line_index": line_index,
-                "text": line.text, "syllables": n, "start_beat": a, "end_beat": b,
-                "grid_beats": step, "compressed": warning is not None}
+        meta = self._line_meta(s, j, line, line_index, a, b, step, warning is not None)
         if forced:
             meta["pins"] = [p.text() for _, p in line.pins]
             meta["pinned_beats"] = sorted(forced.values())
+        warning = "; ".join(w for w in (topline_warning, warning) if w)
         if warning:
             meta["warning"] = warning
         return notes, meta
+
+    @staticmethod
+    def _line_meta(s, j: int, line: LyricLine, line_index: int, a: float, b: float,
+                   step: float, compressed: bool) -> dict:
+        return {"section": s.index, "section_name": s.name, "section_kind": s.kind, "line": j,
+                "line_index": line_index, "text": line.text, "syllables": len(line.syllables),
+                "start_beat": a, "end_beat": b, "grid_beats": step, "compressed": compressed}
+
+    def _topline_notes(self, s, j: int, line: LyricLine,
+                       line_index: int) -> tuple[list[Note] | None, str]:
+        """The line on the session's notes (see the module docstring), or ``(None, why)``
+        when its words and notes do not pair.
+
+        :raises SpecError: a word whose notes are too short to share among its syllables.
+        """
+        counts = [sum(len(syllabify_word(w).syllables) for w in words_of(tw.text))
+                  for tw in line.topline]
+        syl = line.syllables
+        if sum(counts) != len(syl):
+            return None, "its words do not pair with the session's lyric events"
+        notes: list[Note] = []
+        k = 0
+        for tw, m in zip(line.topline, counts):
+            mine, k = syl[k:k + m], k + m
+            if not m:
+                continue  # nothing singable (a symbol): its notes are not sung
+            flat = list(tw.notes)
+            if not flat:
+                return None, f"the word {tw.text!r} has no note in the session's vocal melody"
+            events = [g for g in tw.events if g]
+            if len(events) == m:  # the DAW split the word as the dictionary does
+                groups = [list(g) for g in events]
+            elif len(flat) >= m:
+                groups = [[x] for x in flat[:m - 1]] + [flat[m - 1:]]
+            else:
+                groups = [[x] for x in flat[:-1]] + self._shared(s, j, tw, flat[-1], m - len(flat) + 1)
+            for sy, group in zip(mine, groups):
+                for i, x in enumerate(group):
+                    # a melisma is legato: a note holds until the syllable's next one starts
+                    end = group[i + 1].start_beat if i + 1 < len(group) else x.end_beat
+                    notes.append(Note(x.start_beat, end - x.start_beat, x.pitch, x.velocity,
+                                      sy.text if i == 0 else "", sy.phones if i == 0 else (),
+                                      line_index))
+        return notes, ""
+
+    def _shared(self, s, j: int, word, note, parts: int) -> list[list]:
+        """``note`` cut into ``parts`` equal notes (one per syllable left in ``word``)."""
+        step = (note.end_beat - note.start_beat) / parts
+        if step * 60.0 / self.ctx.bars.tempo_at(note.start_beat) < MIN_SHARED_NOTE_S:
+            bar = self.ctx.bars.at(note.start_beat)
+            beat = (note.start_beat - bar.start) * bar.denominator / 4 + 1
+            raise self._line_error(
+                s, j, f"section '{s.name}', lyric line {j + 1}: the word {word.text!r} (song bar "
+                f"{bar.index + 1}, beat {beat:g}) has {len(word.notes) + parts - 1} syllables but "
+                f"only {len(word.notes)} note(s) in the session's vocal melody, too short to share "
+                f"among them", word.text,
+                f"a note per syllable, or notes of at least {MIN_SHARED_NOTE_S * 1000:.0f} ms "
+                f"per syllable")
+        return [[ToplineNote(note.start_beat + i * step, note.start_beat + (i + 1) * step,
+                             note.pitch, note.velocity)] for i in range(parts)]
 
     def _forced_rhythm(self, line: LyricLine, grid, a: float, span_end: float,
                        forced: dict) -> list[float] | None:

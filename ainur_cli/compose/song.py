@@ -75,15 +75,18 @@ def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, secti
     end = bars.end
     for name, ps in style.parts.items():
         rng = rng_for(seed, "part", name)
+        exact: list[Note] = []  # the session's own notes: where they are, no feel
         if ps.role == "drums":
             notes = drum_notes(style, ps, bars, sections, rng)
         elif ps.role == "melody":
-            notes = list(melody.notes)
+            notes = [n for i, n in enumerate(melody.notes) if i not in melody.exact]
+            exact = [n for i, n in enumerate(melody.notes) if i in melody.exact]
         else:
             notes = _COMPOSERS[ps.role](ps, ctx, rng) + _final_hit(ps, ctx)
         if ps.hook:
             notes += hook_notes(ps, ctx, melody)
         notes = apply_feel(notes, style, bars, None if ps.role == "melody" else rng_for(seed, "humanize", name))
+        notes += exact
         kept = []
         for n in notes:
             if n.start_beat < end - EPS:

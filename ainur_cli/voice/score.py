@@ -183,12 +183,16 @@ def phrases(sylls: Sequence[SungSyllable]) -> list[list[SungSyllable]]:
 
 
 def notes_for_line(line, starts_s: Sequence[float], durations_s: Sequence[float],
-                   pitches: Sequence[int], line_index: int = 0) -> list[SungNote]:
+                   pitches: Sequence[int], line_index: int = 0,
+                   continues: Sequence[bool] | None = None) -> list[SungNote]:
     """Put a parsed lyric line (:class:`ainur_cli.compose.lyrics.LyricLine`) on notes.
 
-    More notes than syllables: the last syllables hold over the extra notes (melisma, spread
-    from the end). Fewer notes than syllables: the last note takes all remaining syllables'
-    phones. Returns one :class:`SungNote` per given note.
+    ``continues`` (one flag per note, optional): True where a note continues the syllable
+    before it (a melisma). When the other notes are as many as the syllables, the first
+    note, each syllable goes on them in order. Otherwise: more notes than syllables, the
+    last syllables hold over the extra notes (melisma, spread from the end); fewer notes than
+    syllables, the last note takes all remaining syllables' phones. Returns one
+    :class:`SungNote` per given note.
     """
     if not (len(starts_s) == len(durations_s) == len(pitches)) or not starts_s:
         raise VoiceError(f"lyric line {line_index + 1}: note lists differ in length or are empty",
@@ -198,6 +202,18 @@ def notes_for_line(line, starts_s: Sequence[float], durations_s: Sequence[float]
         raise VoiceError(f"lyric line {line_index + 1}: nothing singable", value=line.text,
                          allowed="words with letters or numbers")
     n_notes = len(starts_s)
+    if continues is not None and len(continues) == n_notes and not continues[0] \
+            and n_notes - sum(map(bool, continues)) == len(flat):
+        out: list[SungNote] = []
+        i = -1
+        for n, more in enumerate(continues):
+            i += not more
+            w, k, s = flat[i]
+            last = n == n_notes - 1
+            out.append(SungNote(float(starts_s[n]), float(durations_s[n]), int(pitches[n]),
+                                "" if more else (s.text or "-"), w.text, () if more else s.phones,
+                                line_index, not more and k == 0, last))
+        return out
     if len(flat) > n_notes:  # fold the tail syllables into the last note
         head, tail = flat[:n_notes - 1], flat[n_notes - 1:]
         phones = tuple(p for _, _, s in tail for p in s.phones) if all(s.phones for _, _, s in tail) else ()

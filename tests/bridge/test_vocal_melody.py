@@ -1,0 +1,272 @@
+"""The session's own vocal melody: a DAW-exported MIDI file whose lyric events sit on notes is
+sung on those notes (``ainur render --from-midi``).
+
+The fixture ``csvmidi_vocal_melody.mid`` was written by csvmidi from the CSV beside it (see
+tests/data/midi/README.md): a type 0 file whose one track holds a kick on every beat (GM
+drum channel 10), a pad chord at each bar (channel 2) and the vocal melody with its lyrics
+(channel 1): a syllable per note (``Hold-`` ``ing``), a melisma note without a lyric, a
+melisma mark (``-``), a three-syllable word on one note, a note after a rest without a
+lyric, a chord in the vocal channel and a note that overlaps the next one. The expected
+melody below is read off the CSV, not from Ainur.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from daw_bridge.midi_import import read_midi_facts, spec_from_midi
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "midi"
+VOCAL = DATA / "csvmidi_vocal_melody.mid"
+CSV = DATA / "csvmidi_vocal_melody.csv"
+WIDE = {**os.environ, "COLUMNS": "1000"}
+PPQ = 480
+COUNT_IN = 1920  # the first marker ("Verse") is at bar 2
+
+# (tick, length in ticks, pitch, velocity, syllable starts here): the vocal as it must be
+# sung. "beautiful" is one lyric on one note: its three syllables share that note.
+EXPECTED = [
+    (1920, 480, 64, 96, True),   # Hold-
+    (2400, 240, 62, 96, True),   # ing
+    (2640, 240, 60, 96, False),  # (a note without a lyric, legato: ing's melisma)
+    (2880, 480, 62, 96, True),   # on
+    (3360, 480, 64, 96, False),  # "-" (a melisma mark; it ends the line)
+    (3840, 160, 67, 96, True),   # beau-
+    (4000, 160, 67, 96, True),   # ti-
+    (4160, 160, 67, 96, True),   # ful
+    (4320, 240, 69, 100, True),  # day
+    (4560, 240, 67, 96, False),  # (a continuation whose lyric is only a line end)
+    (5760, 480, 72, 110, True),  # Sing (over E4 in the same channel: the top note is sung)
+    (6240, 240, 71, 96, True),   # it
+    (6480, 720, 69, 96, True),   # loud (written 960 ticks long: cut where "to-" starts)
+    (7200, 240, 67, 96, True),   # to-
+    (7440, 1200, 72, 96, True),  # night
+]
+
+
+def _csv_events() -> list[tuple[int, str, list[str]]]:
+    rows = []
+    for line in CSV.read_text().splitlines():
+        track, tick, kind, *rest = [x.strip() for x in line.split(",", 3)]
+        rows.append((int(tick), kind, [x.strip() for x in rest[0].split(",")] if rest else []))
+    return rows
+
+
+def test_the_expectation_is_the_csv():
+    """EXPECTED holds the CSV's channel-1 notes and lyrics (guards the table itself)."""
+    rows = _csv_events()
+    ons = {(t, int(a[1])): int(a[2]) for t, k, a in rows if k == "Note_on_c" and a[0] == "0" and a[2] != "0"}
+    lyrics = {t for t, k, _ in rows if k == "Lyric_t"}
+    for tick, _, pitch, vel, _ in EXPECTED:
+        if tick in (4000, 4160):
+            continue  # the shared note's parts
+        assert ons[(tick, pitch)] == vel
+    assert {t for t, *_ in EXPECTED} - {4000, 4160} <= {t for t, _ in ons}
+    assert lyrics == {1920, 2400, 2880, 3360, 3840, 4320, 4560, 5760, 6240, 6480, 7200, 7440}
+    unsung = {t for t, _ in ons} - {t for t, *_ in EXPECTED}
+    assert unsung == {5280}  # the note after a rest (and the E4 under "Sing", same tick)
+
+
+def test_lyric_events_carry_the_notes_they_are_sung_on():
+    facts = read_midi_facts(VOCAL)
+    got = {e.beat * PPQ: (e.text, [(n.beat * PPQ, n.end_beat * PPQ, n.pitch, n.velocity)
+                                   for n in e.notes]) for e in facts.lyrics}
+    assert got[1920] == ("Hold-", [(1920, 2400, 64, 96)])
+    assert got[2400] == ("ing", [(2400, 2640, 62, 96), (2640, 2880, 60, 96)])
+    assert got[2880] == ("on", [(2880, 3360, 62, 96), (3360, 3840, 64, 96)])
+    assert got[3360] == ("\r", [])  # the melisma mark gave its note away, kept its line end
+    assert got[3840] == ("beautiful", [(3840, 4320, 67, 96)])
+    assert got[4320] == ("day", [(4320, 4560, 69, 100), (4560, 4800, 67, 96)])
+    assert got[4560] == ("\r", [])
+    assert got[5760] == ("Sing", [(5760, 6240, 72, 110)])  # not the kick, the pad or the E4
+    assert got[6480] == ("loud", [(6480, 7200, 69, 96)])
+    assert got[7440] == ("night\r", [(7440, 8640, 72, 96)])
+    assert any("1 note(s) of the vocal melody (track 1, channel 1) have no lyric and follow a "
+               "rest" in n for n in facts.notes), facts.notes
+
+
+def test_lyrics_on_a_click_track_sing_only_their_own_notes():
+    """The ramp fixture's lyrics sit on a metronome's notes (C4 on every beat, a rest between):
+    each lyric gets its own click, the clicks between lyrics are not sung as melismas."""
+    facts = read_midi_facts(DATA / "csvmidi_format0_ramp.mid")
+    assert facts.lyrics and all(len(e.notes) <= 1 for e in facts.lyrics)
+    assert any("have no lyric and follow a rest" in n for n in facts.notes)
+
+
+def test_lyrics_without_notes_keep_the_composed_melody():
+    """Lyric events on a track without notes (the karaoke fixture): no session notes."""
+    facts = read_midi_facts(DATA / "abc2midi_karaoke.mid")
+    assert facts.lyrics and not any(e.notes for e in facts.lyrics)
+
+
+def _lead_notes(path: Path) -> list[tuple[int, int, int, int, bool]]:
+    """(tick, length, pitch, velocity, has a lyric) of every note in a one-part MIDI export."""
+    import mido
+
+    mid = mido.MidiFile(str(path))
+    out, lyric_ticks, open_notes = [], set(), {}
+    for track in mid.tracks:
+        tick = 0
+        for msg in track:
+            tick += msg.time
+            if msg.type == "lyrics":
+                lyric_ticks.add(tick)
+            elif msg.type == "note_on" and msg.velocity > 0:
+                open_notes[msg.note] = (tick, msg.velocity)
+            elif msg.type in ("note_on", "note_off") and msg.note in open_notes:
+                on, vel = open_notes.pop(msg.note)
+                out.append([on, tick - on, msg.note, vel])
+    assert mid.ticks_per_beat == 960
+    return sorted((a, b, p, v, a in lyric_ticks) for a, b, p, v in out)
+
+
+@pytest.mark.parametrize("preset", ["jazz-waltz"])  # swung eighths: the session's notes are not
+def test_render_sings_the_session_notes_where_they_are(tmp_path, preset):
+    out = tmp_path / "render"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ainur_cli", "render", "--from-midi", str(VOCAL), "--preset", preset,
+         "--parts", "lead", "--sample-rate", "44100", "--out", str(out), "--json"],
+        capture_output=True, text=True, timeout=300, env=WIDE)
+    assert proc.returncode == 0, proc.stderr
+    scale = Fraction(960, PPQ)
+    expected = [(int((t - COUNT_IN) * scale), int(d * scale), p, v, s) for t, d, p, v, s in EXPECTED]
+    assert _lead_notes(out / "midi" / "lead.mid") == expected
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert not manifest.get("warnings") or not any("composed melody" in w for w in manifest["warnings"])
+
+
+def test_the_voice_sings_the_session_pitches():
+    """The dry vocal's F0 (pyworld harvest) on each note of 0.2 s or more is that note's
+    pitch, in the voice's octave."""
+    import pyworld
+    from scipy.signal import resample_poly
+
+    from ainur_cli.api import resolve_song
+    from ainur_cli.compose.song import compose_song
+    from ainur_cli.vocals import render_vocals, sung_notes, vocal_settings
+    from ainur_cli.voice import sung_octave_shift
+
+    spec = spec_from_midi(VOCAL, preset="pop", find_lyrics=False).spec
+    plan = resolve_song(spec).plan
+    comp = compose_song(key=plan.spec.key, seed=plan.spec.seed, style=plan.style,
+                        timeline=plan.timeline, sections=plan.sections)
+    settings = vocal_settings(plan.style.vocals)
+    notes = sung_notes(comp, plan.timeline)
+    assert [(n.syllable != "") for n in notes] == [s for *_, s in EXPECTED]
+    shift = sung_octave_shift(notes, settings["voice"])
+    audio = render_vocals(comp, plan.timeline, settings, seed=1, total_samples=plan.total_samples)
+    sr = 16000
+    f0, t = pyworld.harvest(resample_poly(audio[0].astype(np.float64), sr, plan.sample_rate), sr,
+                            f0_floor=70.0, f0_ceil=700.0, frame_period=5.0)
+    errors = []
+    for n in notes:
+        if n.duration_s < 0.2:
+            continue
+        m = (t >= n.start_s + 0.06) & (t < n.start_s + n.duration_s - 0.04) & (f0 > 0)
+        assert m.sum() >= 5, n
+        want = 440.0 * 2 ** ((n.midi_pitch + shift - 69) / 12)
+        errors.append(float(np.median(1200 * np.log2(f0[m] / want))))
+    assert len(errors) >= 10
+    assert max(abs(e) for e in errors) < 50, errors
+
+
+def _write_midi(path: Path, items: list[tuple[int, int, int, str | None]], bpm: float = 120) -> Path:
+    """A type 1 file (480 PPQ, 4/4): markers "Verse" at bar 1 and "End" at bar 3, and one
+    vocal track of ``(tick, length, pitch, lyric or None)`` notes; a lyric given as
+    ``("text", tick)`` in place of a string sits at that tick instead of its note's."""
+    import mido
+
+    mid = mido.MidiFile(type=1, ticks_per_beat=PPQ)
+    conductor = mido.MidiTrack([
+        mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0),
+        mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0),
+        mido.MetaMessage("marker", text="Verse", time=0),
+        mido.MetaMessage("marker", text="End", time=8 * PPQ)])
+    events = []
+    for tick, length, pitch, lyric in items:
+        if isinstance(lyric, tuple):
+            events.append((lyric[1], 1, mido.MetaMessage("lyrics", text=lyric[0])))
+        elif lyric is not None:
+            events.append((tick, 1, mido.MetaMessage("lyrics", text=lyric)))
+        events.append((tick, 2, mido.Message("note_on", note=pitch, velocity=90)))
+        events.append((tick + length, 0, mido.Message("note_off", note=pitch, velocity=0)))
+    vocal, now = mido.MidiTrack(), 0
+    for tick, _, msg in sorted(events, key=lambda e: (e[0], e[1])):
+        vocal.append(msg.copy(time=tick - now))
+        now = tick
+    mid.tracks += [conductor, vocal]
+    mid.save(str(path))
+    return path
+
+
+def test_a_word_off_its_notes_is_composed_from_its_place_with_a_warning(tmp_path):
+    """Line 2's second lyric sits between notes: that line is sung on a composed melody from
+    its lyric positions (a warning says so); line 1 is still sung on the session's notes."""
+    from ainur_cli.api import resolve_song
+    from ainur_cli.compose.song import compose_song
+
+    path = _write_midi(tmp_path / "off.mid", [
+        (0, 480, 67, "Sun-"), (480, 480, 69, "light\r"),
+        (1920, 480, 72, "Rain"), (2400, 480, 71, ("falls\r", 2640))])
+    plan = resolve_song(spec_from_midi(path, preset="pop", find_lyrics=False).spec).plan
+    comp = compose_song(key=plan.spec.key, seed=plan.spec.seed, style=plan.style,
+                        timeline=plan.timeline, sections=plan.sections)
+    lead = [(n.start_beat, n.pitch) for n in comp.part("lead").notes if n.line_index == 0]
+    assert lead == [(0.0, 67), (1.0, 69)]
+    warnings = comp.metadata["warnings"]
+    assert any("lyric line 2: the word 'falls' has no note in the session's vocal melody" in w
+               and "composed melody" in w for w in warnings), warnings
+    second = [n for n in comp.part("lead").notes if n.line_index == 1]
+    assert [n.lyric for n in second] == ["Rain", "falls"] and second[1].start_beat == 5.5
+
+
+def test_a_word_on_a_note_too_short_for_its_syllables_is_refused(tmp_path):
+    """Three syllables on one 40 ms note: exit 2, one message naming the file's section,
+    line and word, no traceback, nothing written."""
+    path = _write_midi(tmp_path / "short.mid", [(0, 480, 67, "Sing"), (480, 40, 69, "beautiful\r")])
+    out = tmp_path / "render"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ainur_cli", "render", "--from-midi", str(path), "--preset", "pop",
+         "--out", str(out)], capture_output=True, text=True, timeout=300, env=WIDE)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "section 'Verse', lyric line 1: the word 'beautiful' (song bar 1, beat 2) has 3 " \
+           "syllables but only 1 note(s)" in proc.stderr, proc.stderr
+    assert not out.exists()
+
+
+def test_the_key_comes_from_the_vocal_melody_when_nothing_names_one():
+    """The fixture has no key signature: the rock preset's E minor would put F# under the
+    melody's F naturals; the key is estimated from the melody instead (C major). A key from
+    the command line (or the spec, or a key signature) wins."""
+    song = spec_from_midi(VOCAL, preset="rock", find_lyrics=False)
+    assert song.spec.key.name == "C major"
+    assert any("the key, C major, is estimated from the vocal melody" in i for i in song.info)
+    chosen = spec_from_midi(VOCAL, preset="rock", find_lyrics=False, overrides={"key": "A minor"})
+    assert chosen.spec.key.name == "A minor"
+    karaoke = spec_from_midi(DATA / "abc2midi_karaoke.mid", preset="rock", find_lyrics=False)
+    assert karaoke.spec.key.name == "G major"  # its key signature
+
+
+@pytest.mark.parametrize("melody, key", [
+    ([60, 62, 64, 65, 67, 69, 71, 72, 67, 60], "C major"),
+    ([57, 59, 60, 62, 64, 65, 68, 69, 64, 57], "A minor"),          # with its raised seventh
+    ([63, 65, 67, 68, 70, 72, 74, 75, 70, 63], "Eb major"),
+    ([66, 68, 70, 71, 73, 75, 77, 78, 73, 66], "F# major"),
+    # E-heavy, with F naturals: Krumhansl-Schmuckler alone says E minor, whose F# would clash
+    ([64, 65, 67, 69, 67, 64, 62, 64, 60, 67, 69, 71, 72, 71, 69, 67, 65, 64], "C major"),
+])
+def test_key_of_notes(melody, key):
+    from ainur_cli.key import key_of_notes
+
+    assert key_of_notes([(p, 1.0) for p in melody]) == key
+    assert key_of_notes([(60, 1.0), (72, 2.0)]) is None  # one pitch class
+    assert key_of_notes([]) is None
