@@ -8,6 +8,7 @@ from ainur_cli.compose.bass import bass_notes
 from ainur_cli.compose.context import Context, pitch_in_octave, velocity
 from ainur_cli.compose.drums import drum_notes
 from ainur_cli.compose.feel import apply_feel
+from ainur_cli.compose.fit_chords import fit_chords
 from ainur_cli.compose.harmony import ChordTrack, chord_tones, home_tonic, song_chords, voicing
 from ainur_cli.compose.hook import hook_notes, hook_sections
 from ainur_cli.compose.keys import chord_notes, register_center
@@ -48,6 +49,13 @@ def _final_hit(part: PartStyle, ctx: Context) -> list[Note]:
     return [Note(bar.start, bar.length, p, vel) for p in v]
 
 
+def session_melody(sections: Sequence) -> list[tuple[float, float, int]]:
+    """``(start_beat, end_beat, midi_pitch)`` of the notes a DAW session gives its lyric lines
+    (:attr:`ainur_cli.spec_lyrics.LyricText.topline`); empty for a song.yaml's lyrics."""
+    return [(n.start_beat, n.end_beat, n.pitch) for s in sections for line in (s.lyrics or ())
+            for word in getattr(line, "topline", ()) for n in word.notes]
+
+
 def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, sections: Sequence,
                  spec_file: str | None = None,
                  lyric_lines: Mapping[tuple[int, int], int] | None = None) -> Composition:
@@ -67,7 +75,11 @@ def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, secti
     _check_sections(sections, timeline)
     seed = int(seed)
     bars = Bars(timeline)
-    chords = ChordTrack(song_chords(style, key, bars, sections))
+    chords = song_chords(style, key, bars, sections)
+    given = session_melody(sections)
+    if given:  # a DAW session's own vocal notes: the chords under them fit them
+        chords = fit_chords(chords, given, style, key, sections)
+    chords = ChordTrack(chords)
     ctx = Context(style, key, seed, bars, sections, chords, hook_sections(style, sections))
     melody = MelodyComposer(ctx, spec_file, lyric_lines).compose()
     parts: list[Part] = []
