@@ -125,13 +125,19 @@ def _lead_lines(composition: Composition, timeline: Timeline, lead: str
     out = []
     for index in sorted(by_line):
         notes = by_line[index]
-        line = parse_lyrics([lines.get(index, " ".join(n.lyric for n in notes if n.lyric))])[0]
+        line = parse_lyrics([lines.get(index) or _words_of_notes(notes)])[0]
         starts = [float(timeline.beat_to_seconds(n.start_beat)) for n in notes]
         ends = [float(timeline.beat_to_seconds(n.start_beat + n.duration_beats)) for n in notes]
         out.append((index, notes, notes_for_line(line, starts, [e - s for s, e in zip(starts, ends)],
                                                  [n.pitch for n in notes], index,
                                                  [n.lyric == "" for n in notes])))
     return out
+
+
+def _words_of_notes(notes) -> str:
+    """A line's text from its notes' lyrics (``"Walk-"`` ``"ing"`` → ``"Walking"``)."""
+    return "".join(n.lyric[:-1] if n.lyric.endswith("-") and len(n.lyric) > 1 else n.lyric + " "
+                   for n in notes if n.lyric).strip()
 
 
 def sung_notes(composition: Composition, timeline: Timeline, lead: str = "lead") -> list:

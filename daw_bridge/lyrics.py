@@ -8,6 +8,9 @@ Timed events (MIDI ``lyrics`` meta events, the text events of .kar karaoke files
   convention), text ending in a carriage return or newline ends one (Cubase, Logic);
 * when some events start with a space (the .kar convention for "a new word starts here"),
   an event without one continues the previous word (``/Walk`` ``ing`` → ``Walking``);
+* when at least half of the events end with a space (the MIDI Association's RP-017: a space
+  after every word, which Ainur's own MIDI export writes), an event without one goes on into
+  the next (``Walk`` ``ing `` → ``Walking``);
 * when the events carry none of these line marks, a gap of 4 beats (a 4/4 bar) or more
   between two events starts a new line.
 
@@ -84,6 +87,8 @@ def events_to_timed_lines(events: Sequence[LyricEvent]) -> list[TimedLine]:
     texts = [e.text.replace("\x00", "") for e in events]
     marked = any(t[:1] in "/\\" or t[-1:] in "\r\n" for t in texts if t)
     spaced = any(t[:1] == " " and t.strip() for t in texts)
+    worded = [t.rstrip("\r\n") for t in texts if t.strip()]
+    trailing = not spaced and sum(t.endswith(" ") for t in worded) >= 0.5 * len(worded) > 0
     lines: list[TimedLine] = []
     line, line_beat, joining = "", None, False
     words: list[list] = []  # [beat, word, [notes per event]] per word of the line
@@ -110,9 +115,10 @@ def events_to_timed_lines(events: Sequence[LyricEvent]) -> list[TimedLine]:
         text = text.rstrip("\r\n")
         word = text.strip()
         if word:
-            continues = word.endswith("-") and len(word) > 1
-            if continues:
+            hyphen = word.endswith("-") and len(word) > 1
+            if hyphen:
                 word = word[:-1]
+            continues = hyphen or (trailing and not text.endswith(" ") and not ends)
             if line and not joining and (not spaced or text[:1].isspace()):
                 line += " "
             if line_beat is None:

@@ -189,7 +189,8 @@ def test_written_harmony_and_its_name_check(tmp_path):
                              key_signature=None, harmony=(voice,))
     assert sorted(paths) == ["lead", "song", "vocals_harmony"]
     track = _absolute(_midi(paths["vocals_harmony"]).tracks[1])
-    assert _ons(track) == [(480, 67), (1440, 70)] and _lyrics(track) == [(480, "la")]
+    # RP-017: a space ends the word, a carriage return the lyric line
+    assert _ons(track) == [(480, 67), (1440, 70)] and _lyrics(track) == [(480, "la \r")]
     assert [m.channel for _, m in track if m.type == "note_on"] == [2, 2]
     assert sorted(write_midi_files(Composition((lead,)), tl, tmp_path / "plain", title="t",
                                    markers=[], key_signature=None)) == ["lead", "song"]

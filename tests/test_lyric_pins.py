@@ -56,8 +56,10 @@ def expected_beat(bar: int, beat: int, offset: Fraction = F(0)) -> Fraction:
     return bar_start(bar) + (beat - 1 + offset) * F(4, d)
 
 
-# (pin, first syllable sung there) for LINES
-PINNED = [((3, 4), "Wal"), ((5, 2, F(1, 3)), "we"), ((6, 3), "gol"), ((7, 2, F(1, 2)), "night")]
+# (pin, first syllable sung there) for LINES ("Wal-": the word goes on)
+PINNED = [((3, 4), "Wal-"), ((5, 2, F(1, 3)), "we"), ((6, 3), "gol-"), ((7, 2, F(1, 2)), "night")]
+# those syllables as the MIDI export writes them (RP-017: a space ends a word)
+EXPORTED = {"Wal-": "Wal", "we": "we ", "gol-": "gol", "night": "night "}
 
 
 def compose(text: str, preset: str = "pop"):
@@ -165,7 +167,7 @@ def test_pinned_syllables_start_exactly_on_their_pins(preset):
     by_line: dict[int, list] = {}
     for n in notes:
         by_line.setdefault(n.line_index, []).append(n)
-    assert [n.lyric for n in by_line[0]] == ["Wal", "king", "home", "to", "night"]
+    assert [n.lyric for n in by_line[0]] == ["Wal-", "king", "home", "to-", "night"]
     assert by_line[0][0].start_beat == pytest.approx(float(expected_beat(3, 4)), abs=1e-9)
     starts = [n.start_beat for n in notes]
     assert starts == sorted(starts) and len(set(starts)) == len(starts)
@@ -196,7 +198,7 @@ def test_exported_midi_has_the_lyrics_at_the_pinned_ticks(tmp_path):
     for pin, syllable in PINNED:
         tick = expected_beat(*pin) * PPQ
         assert tick.denominator == 1  # these pins fall on whole ticks: compared exactly
-        assert (int(tick), syllable) in lyrics, (pin, int(tick), lyrics)
+        assert (int(tick), EXPORTED[syllable]) in lyrics, (pin, int(tick), lyrics)
     assert [t for t, _ in lyrics] == sorted(t for t, _ in lyrics)
 
 
@@ -250,8 +252,8 @@ def test_pinned_beat_outside_the_presets_meter_is_an_error():
 def test_word_pin_inside_an_unpinned_line():
     _, comp = compose(HEAD + "      Walking home @4.2 tonight\n")
     notes = lyric_notes(comp)
-    assert [n.lyric for n in notes][:3] == ["Wal", "king", "home"]
-    assert [n.start_beat for n in notes if n.lyric == "to"] == [float(expected_beat(4, 2))]
+    assert [n.lyric for n in notes][:3] == ["Wal-", "king", "home"]
+    assert [n.start_beat for n in notes if n.lyric == "to-"] == [float(expected_beat(4, 2))]
     assert notes[0].start_beat < float(expected_beat(4, 2))
     # a word pin that falls before the place the composer gives its (unpinned) line
     with pytest.raises(SpecError) as e:

@@ -94,7 +94,10 @@ def test_program_changes_and_notes(files):
 def test_lyrics_are_utf8_meta_events_at_note_ons(files):
     lead = absolute(mido.MidiFile(str(files["song"]), charset="utf-8").tracks[3])
     lyrics = [(t, m.text) for t, m in lead if m.type == "lyrics"]
-    assert lyrics == [(960 * (8 + i), s) for i, s in enumerate(LYRICS) if s]  # "" = melisma, no event
+    # RP-017 text: a space after a word's last syllable, none after "ly-" (the word goes on),
+    # a carriage return after the line's last syllable; "" = melisma, no event
+    assert lyrics == [(960 * 8, "café "), (960 * 10, "naïve "), (960 * 11, "日本 "),
+                      (960 * 12, "ly"), (960 * 13, "rics \r")]
     note_ticks = {t for t, m in lead if m.type == "note_on"}
     assert {t for t, _ in lyrics} <= note_ticks
     # The raw bytes are UTF-8 (a latin-1 reader would see mojibake).

@@ -334,15 +334,16 @@ class MelodyComposer:
         ctx = self.ctx
         notes: list[Note] = []
         rng = rng_for(ctx.seed, "melisma", line.text.lower(), round(b - a, 4))
+        texts = _lyric_texts(line.words)
         for k, (t, d, p, sy) in enumerate(zip(onsets, lengths, pitches, syl)):
             vel = velocity(ctx.style.lead.velocity, s.energy, 1.0 if sy.stress == 1 else 0.88)
             if k == n - 1 and d >= 2.0 - EPS and rng.random() < 0.6:
                 first = max(1.0, (d / 2) // 0.5 * 0.5)
                 second = self._melisma_pitch(p, ctx.chords.at(t + first).pitch_classes)
-                notes.append(Note(t, first, p, vel, sy.text, sy.phones, line_index))
+                notes.append(Note(t, first, p, vel, texts[k], sy.phones, line_index))
                 notes.append(Note(t + first, d - first, second, max(1, vel - 8), "", (), line_index))
             else:
-                notes.append(Note(t, d, p, vel, sy.text, sy.phones, line_index))
+                notes.append(Note(t, d, p, vel, texts[k], sy.phones, line_index))
         meta = self._line_meta(s, j, line, line_index, a, b, step, warning is not None)
         if forced:
             meta["pins"] = [p.text() for _, p in line.pins]
@@ -372,9 +373,10 @@ class MelodyComposer:
         if sum(counts) != len(syl):
             return None, "its words do not pair with the session's lyric events"
         notes: list[Note] = []
+        texts = _lyric_texts(line.words)
         k = 0
         for tw, m in zip(line.topline, counts):
-            mine, k = syl[k:k + m], k + m
+            mine, lyrics, k = syl[k:k + m], texts[k:k + m], k + m
             if not m:
                 continue  # nothing singable (a symbol): its notes are not sung
             flat = list(tw.notes)
@@ -387,12 +389,12 @@ class MelodyComposer:
                 groups = [[x] for x in flat[:m - 1]] + [flat[m - 1:]]
             else:
                 groups = [[x] for x in flat[:-1]] + self._shared(s, j, tw, flat[-1], m - len(flat) + 1)
-            for sy, group in zip(mine, groups):
+            for sy, lyric, group in zip(mine, lyrics, groups):
                 for i, x in enumerate(group):
                     # a melisma is legato: a note holds until the syllable's next one starts
                     end = group[i + 1].start_beat if i + 1 < len(group) else x.end_beat
                     notes.append(Note(x.start_beat, end - x.start_beat, x.pitch, x.velocity,
-                                      sy.text if i == 0 else "", sy.phones if i == 0 else (),
+                                      lyric if i == 0 else "", sy.phones if i == 0 else (),
                                       line_index))
         return notes, ""
 
@@ -536,6 +538,13 @@ class MelodyComposer:
                     p % 12 in self.scale or p % 12 in pcs for p, (pcs, _) in zip(moved, context)):
                 return moved
         return None
+
+
+def _lyric_texts(words) -> list[str]:
+    """Each syllable's lyric as a note carries it (:attr:`Note.lyric`): its text, with ``-``
+    when the word goes on (``Walk-`` ``ing``)."""
+    return [sy.text + ("" if k == len(w.syllables) - 1 else "-")
+            for w in words for k, sy in enumerate(w.syllables)]
 
 
 def _breath(slot_beats: float) -> float:

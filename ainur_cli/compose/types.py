@@ -19,7 +19,8 @@ class Note:
     :param pitch: MIDI note number 0..127 (for drums: the GM percussion key).
     :param velocity: MIDI velocity 1..127.
     :param lyric: the syllable sung on this note (melody/lead parts only), e.g. "love" or
-        "ly-"; "" continues the previous syllable (melisma); None for instruments.
+        "ly-" (``-``: the word goes on in the next syllable); "" continues the previous
+        syllable (melisma); None for instruments.
     :param phones: ARPAbet phones of that syllable when known (may be empty).
     :param line_index: index of the lyric line (song-wide) this note belongs to, or -1.
     """

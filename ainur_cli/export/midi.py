@@ -6,7 +6,11 @@ song title as track name, the whole tempo map (``set_tempo``, µs per quarter ro
 nearest µs), every time signature, the key signature and one ``marker`` per section. Then
 one track per part: its name, a ``program_change`` at tick 0 on its channel (drums too, on
 channel 10 = index 9, where the program picks the kit: 0 = GM Standard), its notes, and for
-sung parts a ``lyrics`` meta event (UTF-8) at each syllable's note-on. The harmony voices
+sung parts a ``lyrics`` meta event (UTF-8) at each syllable's note-on, written as the MIDI
+Association's RP-017 has it: a space after every word's last syllable (none after a syllable
+the word goes on from: ``Walk`` ``ing `` ``home ``) and a carriage return after each lyric
+line's last one (``night \\r``), which DAWs' lyric lanes and karaoke players read as words
+and lines. The harmony voices
 (given as parts: the lead's notes at the harmony's written pitches) come last in ``song.mid``
 and together, after the same conductor track, in ``vocals_harmony.mid``.
 
@@ -125,13 +129,25 @@ def part_events(part: Part) -> list[tuple[int, int, bytes]]:
     check_part(part, ExportError)
     ch = part.channel
     events = [(0, 0, bytes((0xC0 | ch, part.program)))]  # drums: kit number (0 = Standard)
+    line_ends = {}  # line index -> the index of its last note with a syllable
+    for i, n in enumerate(part.notes):
+        if n.lyric and n.line_index >= 0:
+            line_ends[n.line_index] = i
+    ends = set(line_ends.values())
     for span in note_spans(part, lambda beats: beats_to_ticks(beats, PPQ)):
         lyric = part.notes[span.index].lyric
         if lyric:
-            events.append((span.on, 2, _text(0x05, lyric)))
+            events.append((span.on, 2, _text(0x05, rp017_lyric(lyric, span.index in ends))))
         events.append((span.on, 3, bytes((0x90 | ch, span.key, span.velocity))))
         events.append((span.off, 1, bytes((0x80 | ch, span.key, NOTE_OFF_VELOCITY))))
     return events
+
+
+def rp017_lyric(lyric: str, line_end: bool) -> str:
+    """A note's lyric (``"ly-"``: the word goes on; ``"love"``: its last syllable) as RP-017
+    lyric text: ``"ly"``, ``"love "``, and ``"love \\r"`` at the end of a lyric line."""
+    text = lyric[:-1] if lyric.endswith("-") and len(lyric) > 1 else lyric + " "
+    return text + ("\r" if line_end else "")
 
 
 def _end_tick(timeline: Timeline, *event_lists: list[tuple[int, int, bytes]]) -> int:

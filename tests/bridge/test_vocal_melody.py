@@ -304,3 +304,23 @@ def test_the_chords_under_the_session_melody_fit_it():
     before, after = shares(preset), shares(comp.chords)
     assert before[0] < 0.5 and before[1] > 0.15, before
     assert after[0] >= 0.7 and after[1] <= 0.05, after
+
+
+def test_the_renders_midi_reads_back_as_the_same_words_lines_and_notes(tmp_path):
+    """Ainur's MIDI export writes RP-017 lyrics (a space ends a word, a carriage return a
+    line): read back, the render's song.mid has the fixture's lines, words and vocal notes."""
+    out = tmp_path / "render"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ainur_cli", "render", "--from-midi", str(VOCAL), "--preset", "pop",
+         "--parts", "lead,bass", "--sample-rate", "44100", "--out", str(out)],
+        capture_output=True, text=True, timeout=300, env=WIDE)
+    assert proc.returncode == 0, proc.stderr
+    from daw_bridge.lyrics import events_to_timed_lines
+
+    back = read_midi_facts(out / "midi" / "song.mid")
+    lines = events_to_timed_lines(back.lyrics)
+    assert [ln.text for ln in lines] == ["Holding on", "beautiful day", "Sing it loud tonight"]
+    sung = [(n.beat, n.end_beat - n.beat, n.pitch) for e in back.lyrics for n in e.notes]
+    assert sung == [(Fraction(t - COUNT_IN, PPQ), Fraction(d, PPQ), p) for t, d, p, *_ in EXPECTED]
+    again = spec_from_midi(out / "midi" / "song.mid", preset="pop", find_lyrics=False).spec
+    assert [str(x) for s in again.sections for x in s.lyrics] == [ln.text for ln in lines]
