@@ -60,6 +60,8 @@ def resolve_song(spec: SongSpec, *, presets_dirs: Sequence[str | Path] = ()) -> 
                          name_src=spec.source)
     style = preset.style
     spec = with_defaults(spec, style.tempo_bpm, style.time_signature)
+    if spec.melody is not None:
+        spec = _with_melody(spec)
     if spec.key is None:
         spec = replace(spec, key=style.key)
     check_length(spec)
@@ -83,6 +85,25 @@ def resolve_song(spec: SongSpec, *, presets_dirs: Sequence[str | Path] = ()) -> 
     plan = make_plan(spec, style)
     return ResolvedSong(plan, preset, spec_hash(spec, preset))
 
+
+
+def _with_melody(spec: SongSpec) -> SongSpec:
+    """The spec's lyrics on its melody file's notes (:func:`ainur_cli.melody_file.with_melody`)
+    and, when neither the spec nor ``--key`` names a key, the key that fits those notes."""
+    from ainur_cli.key import key_of_notes, parse_key
+    from ainur_cli.melody_file import with_melody
+    from ainur_cli.plan import build_timeline
+
+    spec = with_melody(spec, build_timeline(spec, spec.output.sample_rate))
+    if spec.key is None:
+        estimate = key_of_notes([(n.pitch, n.end_beat - n.start_beat) for s in spec.sections
+                                 for line in s.lyrics for word in getattr(line, "topline", ())
+                                 for n in word.notes])
+        if estimate:
+            log.info("the key, %s, is estimated from the melody file's notes (set key: or --key "
+                     "to choose another)", estimate)
+            spec = replace(spec, key=parse_key(estimate))
+    return spec
 
 
 def spec_hash(spec: SongSpec, preset: LoadedPreset) -> str:

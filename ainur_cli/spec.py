@@ -22,6 +22,10 @@ Field reference (also in README.md):
 ``restyle``        optional neural audio-to-audio pass over the stems (``ainur[neural]``):
                    ``{model, models_dir, strength, steps, cfg_scale, negative_prompt, device,
                    prompts: {part: prompt}}``
+``melody``         optional vocal melody from a MIDI file (a DAW's exported clip), sung with
+                   the sections' lyrics: ``FILE`` or ``{file, bar, track}`` (``bar``: the
+                   song bar where the file's beat 0 falls, default 1; ``track``: 1-based, by
+                   default the track with the most notes); see :mod:`ainur_cli.melody_file`
 =================  ========================================================================
 """
 
@@ -136,6 +140,26 @@ class RestyleSpec:
 
 
 @dataclass(frozen=True)
+class MelodySpec:
+    """A vocal melody from a MIDI file: ``path`` (as written, relative to the spec file),
+    ``bar`` (1-based song bar where the file's beat 0 falls), ``track`` (1-based, or None:
+    the track with the most notes)."""
+
+    path: str
+    bar: int = 1
+    track: int | None = None
+    #: True once :func:`ainur_cli.melody_file.with_melody` has put the lyrics on its notes
+    applied: bool = field(default=False, compare=False)
+
+    def resolved(self, spec_file: str | None) -> Path:
+        """The file's path, relative to the spec file's folder when not absolute."""
+        p = Path(self.path).expanduser()
+        if not p.is_absolute() and spec_file and not spec_file.startswith("<"):
+            p = Path(spec_file).resolve().parent / p
+        return p
+
+
+@dataclass(frozen=True)
 class SongSpec:
     """A validated song spec. ``tempo_map``: ``(1-based bar, bpm)``; ``meters``:
     ``(1-based bar, numerator, denominator)``, None when the spec gives none (the preset's
@@ -152,6 +176,7 @@ class SongSpec:
     output: OutputSpec
     style: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     restyle: "RestyleSpec | None" = None
+    melody: MelodySpec | None = None
     source: Source = field(default_factory=Source, compare=False, hash=False, repr=False)
 
     @property
@@ -164,7 +189,8 @@ class SongSpec:
 
 
 TOP_KEYS = ("title", "preset", "seed", "key", "tempo_bpm", "tempo_map", "time_signature",
-            "sections", "style", "output", "restyle")
+            "sections", "style", "output", "restyle", "melody")
+MELODY_KEYS = ("file", "bar", "track")
 RESTYLE_KEYS = ("model", "models_dir", "strength", "steps", "cfg_scale", "negative_prompt",
                 "device", "prompts")
 SECTION_KEYS = ("name", "bars", "lyrics", "energy", "type")
@@ -246,8 +272,9 @@ def parse_spec(raw: Any, src: Source, overrides: Mapping[str, Any] | None = None
     output = _parse_output(raw, src)
     style = expect_mapping(raw.get("style"), src, ("style",))
     restyle = _parse_restyle(raw, src)
+    melody = _parse_melody(raw, src, total_bars)
     spec = SongSpec(title, preset, seed, key, tempo_map, meters, tuple(sections), output,
-                    style, restyle, src)
+                    style, restyle, melody, src)
     if tempo_map is not None:
         check_length(spec, src)
     check_pin_beats(spec, src)
@@ -408,6 +435,28 @@ def _parse_restyle(raw: dict, src: Source) -> RestyleSpec | None:
         models_dir=get_str(r, "models_dir", src, p, default=None, max_len=4096),
         device=get_str(r, "device", src, p, default="auto", choices=("auto", "cpu", "cuda")),
     )
+
+
+def _parse_melody(raw: dict, src: Source, total_bars: int) -> MelodySpec | None:
+    value = raw.get("melody")
+    if value is None:
+        return None
+    p = ("melody",)
+    allowed = "the path of a MIDI file (.mid), relative to this spec's folder"
+    if isinstance(value, str):
+        path, field_path, bar, track = get_str(raw, "melody", src, (), max_len=4096), p, 1, None
+    else:
+        value = expect_mapping(value, src, p)
+        check_keys(value, MELODY_KEYS, src, p)
+        field_path = p + ("file",)
+        if value.get("file") is None:
+            raise src.error(field_path, "is required", allowed=allowed)
+        path = get_str(value, "file", src, p, max_len=4096)
+        bar = get_number(value, "bar", src, p, default=1, lo=1, hi=max(1, total_bars), integer=True)
+        track = get_number(value, "track", src, p, default=None, lo=1, hi=65535, integer=True)
+    if not path.strip():
+        raise src.error(field_path, "is empty", allowed=allowed)
+    return MelodySpec(path, int(bar), None if track is None else int(track))
 
 
 def check_length(spec: SongSpec, src: Source | None = None) -> None:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ainur_cli.errors import SpecError
+from ainur_cli.melody_file import one_voice
 from ainur_cli.spec import MIN_SPEC_BPM
 from ainur_cli.timeline import ALLOWED_DENOMINATORS, MAX_TEMPO_BPM
 
@@ -331,13 +332,7 @@ def _vocal_notes(pairs: list[tuple[int, str]], lyric_track: int | None,
     if best[0] < max(1, VOCAL_NOTES_SHARE * len(ticks)):
         return {}
     track, channel = best[-1]
-    melody: list[list[int]] = []
-    for on, off, pitch, vel in sorted(played[(track, channel)], key=lambda n: (n[0], -n[2])):
-        if melody and on - melody[-1][0] <= tol:
-            continue  # a chord: its highest note is the melody's
-        if melody:
-            melody[-1][1] = min(melody[-1][1], on)
-        melody.append([on, max(off, on + 1), pitch, vel])
+    melody = one_voice(played[(track, channel)], tol)
     onsets = [n[0] for n in melody]
     owner: dict[int, int] = {}  # melody note -> the event that sings it
     for k, (t, text) in enumerate(pairs):

@@ -101,7 +101,8 @@ def words_of(line: str) -> list[str]:
 
 def _vowel_groups(word: str) -> list[tuple[int, int]]:
     """``(start, end)`` of each run of vowel letters; ``y`` is a consonant at the start of a
-    word or before a vowel ("yes", "beyond", "player")."""
+    word or before a vowel ("yes", "beyond", "player") and part of the vowel before it
+    otherwise ("day", "boy", "yesterday")."""
     w = word.lower()
     groups: list[tuple[int, int]] = []
     i = 0
@@ -111,7 +112,8 @@ def _vowel_groups(word: str) -> list[tuple[int, int]]:
             c == "y" and (i == 0 or (i + 1 < len(w) and w[i + 1] in _VOWEL_LETTERS)))
         if vowel:
             j = i + 1
-            while j < len(w) and w[j] in _VOWEL_LETTERS and w[j] != "y" and w[j] not in _DIAERESIS:
+            while j < len(w) and w[j] in _VOWEL_LETTERS and w[j] not in _DIAERESIS and (
+                    w[j] != "y" or not (j + 1 < len(w) and w[j + 1] in _VOWEL_LETTERS)):
                 j += 1
             groups.append((i, j))
             i = j

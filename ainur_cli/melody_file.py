@@ -1,0 +1,221 @@
+"""A vocal melody from a MIDI file (the spec's ``melody:``): the notes a DAW's exported clip
+holds, sung with the sections' lyrics.
+
+``read_melody`` reads the notes of one track (``melody.track``, 1-based; by default the track
+and channel with the most notes, never the GM drum channel 10) of a type 0 or 1 Standard MIDI
+File at any PPQ, as one voice (:func:`one_voice`: of notes starting together the highest is
+sung, a note is cut where the next starts). Positions are the file's beats (quarter notes),
+exact, from its start; its tempo and meter are ignored: the song's rule, and the file's beat
+0 falls on the spec's ``melody.bar``. Lyric events in the file are ignored: the words are the
+sections' ``lyrics``.
+
+``with_melody`` puts each section's lyric lines on the notes that start inside the section:
+
+* when the notes are as many as the section's syllables, one syllable per note, in order;
+* otherwise the notes are split into as many phrases as the section has lines, at the
+  longest rests, and each line is sung on its phrase: a syllable per note, a phrase's extra
+  notes held by its last syllables (melismas, spread from the end, as a singer does with a
+  line's last word);
+* a section where a line has more syllables than its phrase has notes, or with fewer notes
+  than lines, is sung on a composed melody, with a warning naming the line.
+
+Each line becomes a :class:`~ainur_cli.spec_lyrics.LyricText` pinned at its first note and
+carrying its notes (``topline``): the melody composer sings those notes (see
+:mod:`ainur_cli.compose.melody`) and the chords under them are fitted to them
+(:mod:`ainur_cli.compose.fit_chords`). A section without lyrics sings none of the notes in it
+(a warning counts them), and lines with pins in a section that has notes lose their pins.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Sequence
+
+from ainur_cli.errors import SpecError
+
+log = logging.getLogger(__name__)
+
+MAX_MELODY_BYTES = 16 * 1024 * 1024
+DRUM_CHANNEL = 9
+
+Notes = list  # [[on tick, off tick, pitch, velocity], ...]
+
+
+def one_voice(notes: Sequence[Sequence[int]], tol: int) -> list[list[int]]:
+    """``[on, off, pitch, velocity]`` notes made monophonic: of notes starting within ``tol``
+    ticks of each other the highest is kept, and each note ends at the latest where the next
+    one starts (at least one tick long)."""
+    out: list[list[int]] = []
+    for on, off, pitch, vel in sorted(notes, key=lambda n: (n[0], -n[2])):
+        if out and on - out[-1][0] <= tol:
+            continue  # a chord: its highest note is the melody's
+        if out:
+            out[-1][1] = min(out[-1][1], on)
+        out.append([on, max(off, on + 1), pitch, vel])
+    return out
+
+
+def read_melody(path: Path, track: int | None, where: dict) -> list[tuple[Fraction, Fraction, int, int]]:
+    """``(start_beat, end_beat, pitch, velocity)`` of the melody in ``path`` (file beats).
+
+    :param where: ``SpecError`` fields naming the spec's ``melody`` field (file, line, field).
+    :raises SpecError: a missing or unreadable file, a track that does not exist or has no
+        notes, a file without notes.
+    """
+    import mido
+
+    def refuse(message: str, value=None, allowed: str | None = None) -> SpecError:
+        return SpecError(message, value=value if value is not None else str(path), allowed=allowed,
+                         **where)
+
+    try:
+        if path.is_dir():
+            raise refuse("the melody file is a folder", allowed="a MIDI file (.mid)")
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise refuse("the melody file does not exist", allowed="a MIDI file (.mid), relative to "
+                     "the spec's folder") from None
+    except OSError as e:
+        raise refuse(f"cannot read the melody file: {e.strerror or e}") from None
+    if size > MAX_MELODY_BYTES:
+        raise refuse("the melody file is too large", f"{size} bytes",
+                     f"at most {MAX_MELODY_BYTES // (1024 * 1024)} MiB")
+    try:
+        mid = mido.MidiFile(str(path), clip=True)
+    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as e:
+        raise refuse(f"the melody file is not a readable Standard MIDI File ({type(e).__name__}: "
+                     f"{e})", allowed="a .mid file exported by a DAW (type 0 or 1)") from None
+    if mid.type == 2 or mid.ticks_per_beat <= 0:
+        raise refuse("the melody file is a type 2 file or has SMPTE time division",
+                     allowed="a type 0 or 1 file with ticks per quarter note")
+    played: dict[tuple[int, int], Notes] = {}
+    for ti, trk in enumerate(mid.tracks):
+        tick, sounding = 0, {}
+        for msg in trk:
+            tick += msg.time
+            if msg.type == "note_on" and msg.velocity > 0:
+                note = [tick, -1, msg.note, msg.velocity]
+                played.setdefault((ti, msg.channel), []).append(note)
+                sounding.setdefault((msg.channel, msg.note), []).append(note)
+            elif msg.type in ("note_on", "note_off") and sounding.get((msg.channel, msg.note)):
+                sounding[(msg.channel, msg.note)].pop(0)[1] = tick
+        for waiting in sounding.values():  # notes never released end with their track
+            for note in waiting:
+                note[1] = tick
+    groups = {k: v for k, v in played.items() if k[1] != DRUM_CHANNEL}
+    if track is not None:
+        if track > len(mid.tracks):
+            raise refuse("the melody file has no such track", track,
+                         f"a track 1..{len(mid.tracks)}")
+        chosen = [n for (t, _), v in groups.items() if t == track - 1 for n in v]
+        if not chosen:
+            raise refuse(f"track {track} of the melody file has no notes (drums on channel 10 do "
+                         f"not count)", track, "a track with the melody's notes")
+    else:
+        if not groups:
+            raise refuse("the melody file has no notes (drums on channel 10 do not count)",
+                         allowed="a MIDI clip of the vocal melody")
+        chosen = max(groups.items(), key=lambda kv: (len(kv[1]), -kv[0][0], -kv[0][1]))[1]
+    ppq = mid.ticks_per_beat
+    return [(Fraction(on, ppq), Fraction(off, ppq), pitch, vel)
+            for on, off, pitch, vel in one_voice(chosen, max(1, ppq // 32))]
+
+
+def with_melody(spec, timeline) -> object:
+    """``spec`` with each section's lyric lines on the melody file's notes (module docstring);
+    the spec unchanged without ``melody``. ``timeline``: the spec's (tempo resolved)."""
+    from ainur_cli.compose.lyrics import parse_line
+    from ainur_cli.spec_lyrics import LyricPin, LyricText, ToplineNote, ToplineWord
+
+    if spec.melody is None or spec.melody.applied:
+        return spec
+    src = spec.source
+    field_path = ("melody", "file") if ("melody", "file") in src.lines else ("melody",)
+    where = {"file": src.file, "line": src.line_of(field_path),
+             "field": ".".join(field_path)}
+    offset = timeline.bar_to_beat(spec.melody.bar - 1)
+    notes = [(a + offset, b + offset, p, v)
+             for a, b, p, v in read_melody(spec.melody.resolved(src.file), spec.melody.track, where)]
+    end = timeline.total_beats
+    late = sum(1 for a, *_ in notes if a >= end)
+    if late:
+        log.warning("%s: %d note(s) of the melody file start after the song's end: not sung",
+                    spec.melody.path, late)
+
+    def pin(beat: Fraction) -> str:
+        bar, into = timeline.beat_to_bar(beat)
+        unit = Fraction(4, timeline.meter_at_bar(bar).denominator)
+        whole = int(into // unit)
+        return LyricPin(bar + 1, whole + 1, into / unit - whole).text()
+
+    sections = list(spec.sections)
+    bar = 0
+    for i, s in enumerate(spec.sections):
+        start, stop = timeline.bar_to_beat(bar), timeline.bar_to_beat(bar + s.bars)
+        bar += s.bars
+        mine = [n for n in notes if start <= n[0] < stop]
+        if not mine:
+            if s.lyrics:
+                log.warning("section %r: the melody file has no notes in it; its lyrics are sung "
+                            "on a composed melody", s.name)
+            continue
+        if not s.lyrics:
+            log.warning("section %r has no lyrics: the melody file's %d note(s) in it are not "
+                        "sung", s.name, len(mine))
+            continue
+        lines = [parse_line(ln) for ln in s.lyrics]
+        if any(ln.pins for ln in lines):
+            log.warning("section %r: its lyric pins are ignored: the melody file's notes place "
+                        "its lines", s.name)
+        counts = [len(ln.syllables) for ln in lines]
+        if sum(counts) == len(mine):
+            phrases, k = [], 0
+            for c in counts:
+                phrases.append(mine[k:k + c])
+                k += c
+        elif len(mine) < len(lines):
+            log.warning("section %r: %d lyric lines but only %d note(s) of the melody file: its "
+                        "lyrics are sung on a composed melody", s.name, len(lines), len(mine))
+            continue
+        else:
+            phrases = _phrases(mine, len(lines))
+        short = [(j, c, len(ph)) for j, (ph, c) in enumerate(zip(phrases, counts)) if len(ph) < c]
+        if short:
+            j, c, k = short[0]
+            log.warning("section %r, lyric line %d: %d syllables but %d note(s) in its phrase of "
+                        "the melody file: the section's lyrics are sung on a composed melody",
+                        s.name, j + 1, c, k)
+            continue
+        out = []
+        for j, (ln, phrase, c) in enumerate(zip(lines, phrases, counts)):
+            if c == 0:
+                out.append(s.lyrics[j])
+                continue
+            per = [1] * c
+            for e in range(len(phrase) - c):  # extra notes: melismas, from the line's end back
+                per[c - 1 - (e % c)] += 1
+            groups, k = [], 0
+            for n in per:
+                groups.append(tuple(ToplineNote(float(x[0]), float(x[1]), x[2], x[3])
+                                    for x in phrase[k:k + n]))
+                k += n
+            words, k = [], 0
+            for w in ln.words:
+                m = len(w.syllables)
+                words.append(ToplineWord(w.text, tuple(groups[k:k + m])))
+                k += m
+            out.append(LyricText(ln.text, f"{pin(phrase[0][0])} {ln.text}", tuple(words)))
+        sections[i] = replace(s, lyrics=tuple(out))
+    return replace(spec, sections=tuple(sections), melody=replace(spec.melody, applied=True))
+
+
+def _phrases(notes: list, count: int) -> list[list]:
+    """``notes`` split into ``count`` runs at the ``count - 1`` longest rests (the later rest
+    first when two are as long)."""
+    gaps = sorted(range(1, len(notes)), key=lambda k: (notes[k][0] - notes[k - 1][1], k),
+                  reverse=True)[:count - 1]
+    cuts = [0, *sorted(gaps), len(notes)]
+    return [notes[x:y] for x, y in zip(cuts, cuts[1:])]

@@ -1,0 +1,135 @@
+"""The spec's ``melody:``: a MIDI clip (csvmidi_melody_clip.mid, written by csvmidi from the
+CSV beside it, as Ableton Live exports a clip: 96 PPQ, one track, no lyrics) sung with the
+sections' lyrics. The expected notes are the CSV's, not Ainur's."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ainur_cli.api import resolve_song
+from ainur_cli.compose.song import compose_song
+from ainur_cli.spec import load_spec
+
+CLIP = Path(__file__).resolve().parent / "data" / "midi" / "csvmidi_melody_clip.mid"
+WIDE = {**os.environ, "COLUMNS": "1000"}
+SPEC = """\
+title: Clip Song
+preset: pop
+tempo_bpm: 100
+{key}melody: {melody}
+sections:
+  - name: Intro
+    bars: 1
+  - name: Verse
+    bars: 2
+    lyrics: |
+      Holding on to yesterday
+      Never let it go
+  - name: Chorus
+    bars: 2
+    lyrics: |
+      Sing it loud tonight
+"""
+# The CSV's notes (beat, length, pitch), clip beat 0 = song bar 2 = song beat 4; the last
+# one (clip beat 16) falls after the song's end.
+CLIP_NOTES = [(0, .5, 69), (.5, .5, 71), (1, .5, 69), (1.5, .5, 66), (2, .5, 64), (2.5, .5, 62),
+              (3, 1, 64), (5, .5, 66), (5.5, .5, 67), (6, .5, 69), (6.5, .5, 71), (7, .5, 69),
+              (7.5, .5, 66), (8, 1, 74), (9, .5, 73), (9.5, 1.5, 71), (11, .5, 69), (11.5, 2.5, 74)]
+
+
+def _csv_notes() -> list[tuple[float, float, int]]:
+    ppq, on, out = 96, {}, []
+    for line in CLIP.with_suffix(".csv").read_text().splitlines():
+        parts = [x.strip() for x in line.split(",")]
+        if parts[2] == "Note_on_c" and parts[5] != "0":
+            on[int(parts[4])] = int(parts[1])
+        elif parts[2] in ("Note_off_c", "Note_on_c") and int(parts[4]) in on:
+            start = on.pop(int(parts[4]))
+            out.append((start / ppq, (int(parts[1]) - start) / ppq, int(parts[4])))
+    return sorted(out)
+
+
+def _spec(tmp_path: Path, melody: str = "{file: clip.mid, bar: 2}", key: str = ""):
+    shutil.copy(CLIP, tmp_path / "clip.mid")
+    path = tmp_path / "song.yaml"
+    path.write_text(SPEC.format(melody=melody, key=key))
+    return path
+
+
+def _compose(path: Path):
+    plan = resolve_song(load_spec(path)).plan
+    return plan, compose_song(key=plan.spec.key, seed=plan.spec.seed, style=plan.style,
+                              timeline=plan.timeline, sections=plan.sections)
+
+
+def test_the_table_is_the_csv():
+    assert _csv_notes() == sorted(CLIP_NOTES + [(16, 1, 62)])
+
+
+def test_the_lyrics_are_sung_on_the_clips_notes(tmp_path):
+    plan, comp = _compose(_spec(tmp_path))
+    lead = [(n.start_beat, n.duration_beats, n.pitch, n.lyric) for n in comp.part("lead").notes]
+    assert [(a, b, p) for a, b, p, _ in lead] == [(a + 4, b, p) for a, b, p in CLIP_NOTES]
+    # the verse's 13 notes for 12 syllables: split at its rest into 7 + 6, "go" holds two
+    # notes; the chorus has a note per syllable
+    assert [lyric for *_, lyric in lead] == [
+        "Hol-", "ding", "on", "to", "yes-", "ter-", "day",
+        "Ne-", "ver", "let", "it", "go", "",
+        "Sing", "it", "loud", "to-", "night"]
+    assert plan.spec.key.name == "D major"  # no key in the spec: the clip's (C# and F#)
+
+
+def test_a_key_in_the_spec_wins(tmp_path):
+    plan, _ = _compose(_spec(tmp_path, key="key: F major\n"))
+    assert plan.spec.key.name == "F major"
+
+
+def test_the_bar_moves_the_clip_and_short_phrases_fall_back_to_a_composed_melody(tmp_path, caplog):
+    """At bar 3 the verse (bars 2-3) holds only the clip's first 7 notes (the rest move into
+    the chorus): its 12 syllables cannot be sung on them, so the verse is composed; the
+    chorus holds 11 notes for 5 syllables in one line: the last syllables hold the extras."""
+    plan, comp = _compose(_spec(tmp_path, melody="{file: clip.mid, bar: 3}"))
+    verse = [n for n in comp.part("lead").notes if n.line_index in (0, 1)]
+    assert len([n for n in verse if n.lyric]) == 12 and all(4 <= n.start_beat < 12 for n in verse)
+    assert any("section 'Verse', lyric line 1: 7 syllables but 6 note(s)" in r.getMessage()
+               for r in caplog.records)
+    chorus = [n for n in comp.part("lead").notes if n.line_index == 2]
+    clip = [(a + 8, p) for a, _, p in CLIP_NOTES if 12 <= a + 8 < 20]
+    assert [(n.start_beat, n.pitch) for n in chorus] == clip
+    assert sum(1 for n in chorus if n.lyric) == 5
+
+
+def test_render_from_the_cli(tmp_path):
+    spec = _spec(tmp_path)
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "ainur_cli", "render", str(spec), "--parts",
+                           "lead,bass", "--out", str(out)], capture_output=True, text=True,
+                          timeout=300, env=WIDE)
+    assert proc.returncode == 0, proc.stderr
+    assert "1 note(s) of the melody file start after the song's end" in proc.stderr
+    assert json.loads((out / "manifest.json").read_text())["key"] == "D major"
+
+
+@pytest.mark.parametrize("melody, message", [
+    ("missing.mid", "song.yaml:4: melody: the melody file does not exist"),
+    ("{file: clip.mid, track: 3}", "song.yaml:4: melody.file: the melody file has no such track "
+                                   "(got 3; allowed: a track 1..1)"),
+    ("{file: song.yaml}", "song.yaml:4: melody.file: the melody file is not a readable Standard "
+                          "MIDI File"),
+    ("{file: clip.mid, bar: 9}", "song.yaml:4: melody.bar: is out of range (got 9"),
+])
+def test_bad_melody_is_one_line_exit_2_and_writes_nothing(tmp_path, melody, message):
+    spec = _spec(tmp_path, melody=melody)
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "ainur_cli", "render", str(spec), "--out",
+                           str(out)], capture_output=True, text=True, timeout=300, env=WIDE)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr.replace(str(tmp_path) + "/", ""), proc.stderr
+    assert "Traceback" not in proc.stderr and not out.exists()
