@@ -23,12 +23,14 @@ GLIDE_AFTER_S = 0.02
 # On notes shorter than GLIDE_SHORT_NOTE_S (eighths faster than 136 bpm) the glide takes at
 # most GLIDE_NOTE_FRACTION of the shorter of the two notes, and the time it ends after the beat
 # shrinks with it. At 240 bpm (the vocals bench's notes of 0.125 and 0.25 s) the uncapped
-# glides left 7.0 % of the voiced frames more than 50 cents off (Praat), capped 5.5 %; the
-# trap preset's eighths (140 bpm, 0.214 s) 5.1 -> 4.4 %. Capping the eighths at 120 bpm too
-# (0.25 s: 37.5 ms) gained no pitch there and read 0.012-0.015 more WER (docs/voice.md,
-# session 7).
+# glides left 7.0 % of the voiced frames more than 50 cents off (Praat), capped at 15 % of the
+# note 5.8 %, at 10 % 5.4 %; the trap preset's eighths (140 bpm, 0.214 s, every line end an
+# eighth) 5.1-5.3 % at 15 %, 4.5-4.6 % at 10 %, and the jazz waltz's swung eighths (0.13 s) 5.1 ->
+# 4.7 % (seed 2); WER moved by -0.016..+0.033, within its seed noise (docs/voice.md, session
+# 10). Capping the eighths at 120 bpm too (0.25 s: 37.5 ms) gained no pitch there and read
+# 0.012-0.015 more WER (session 7).
 GLIDE_SHORT_NOTE_S = 0.22
-GLIDE_NOTE_FRACTION = 0.15
+GLIDE_NOTE_FRACTION = 0.10
 
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:
