@@ -91,11 +91,12 @@ def pin_segments(line: str) -> list[tuple[LyricPin | None, str]]:
 
 @dataclass(frozen=True)
 class ToplineNote:
-    """A note of the session's vocal melody: MIDI ``pitch`` from ``start_beat`` to
-    ``end_beat`` (quarter-note beats from the song's start), at MIDI ``velocity``."""
+    """A note of a given vocal melody: MIDI ``pitch`` from ``start_beat`` to ``end_beat``
+    (quarter-note beats: from the song's start, as floats, in a spec; from the session's
+    start, as exact fractions, in :class:`daw_bridge.facts.LyricEvent`), at MIDI ``velocity``."""
 
-    start_beat: float
-    end_beat: float
+    start_beat: float | Fraction
+    end_beat: float | Fraction
     pitch: int
     velocity: int = 100
 

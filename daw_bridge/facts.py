@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Union
 
+from ainur_cli.spec_lyrics import ToplineNote
+
 Number = Union[int, float, Fraction]
 
 #: Positions closer than this to a bar line are treated as on it (DAWs send floats).
@@ -59,27 +61,18 @@ class Marker:
 
 
 @dataclass(frozen=True)
-class NoteSpan:
-    """One note of the session's vocal melody: MIDI ``pitch`` from ``beat`` to ``end_beat``."""
-
-    beat: Fraction
-    end_beat: Fraction
-    pitch: int
-    velocity: int = 100
-
-
-@dataclass(frozen=True)
 class LyricEvent:
     """One lyric event (a syllable, word or line) at ``beat``.
 
     ``notes``: where the session has the vocal melody (a MIDI file whose lyric events sit on
     notes), the notes this syllable is sung on: the note at its beat, then the notes without
-    a lyric event of their own that continue it (a melisma); empty otherwise.
+    a lyric event of their own that continue it (a melisma); empty otherwise. Their
+    ``start_beat`` and ``end_beat`` are session beats (exact fractions), as ``beat`` is.
     """
 
     beat: Fraction
     text: str
-    notes: tuple[NoteSpan, ...] = field(default=(), compare=False)
+    notes: tuple[ToplineNote, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

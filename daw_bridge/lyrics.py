@@ -39,8 +39,9 @@ from pathlib import Path
 from typing import Sequence
 
 from ainur_cli.errors import SpecError
+from ainur_cli.spec_lyrics import ToplineNote
 
-from daw_bridge.facts import LyricEvent, NoteSpan
+from daw_bridge.facts import LyricEvent
 
 LINE_GAP_BEATS = Fraction(4)
 MAX_LYRICS_FILE_BYTES = 1024 * 1024
@@ -58,14 +59,14 @@ class TimedLine:
     words: tuple[tuple[Fraction, str], ...] = field(default=(), compare=False)
     #: per word of ``words``: per lyric event of the word, the notes it is sung on (empty
     #: groups where the session has no vocal notes)
-    word_notes: tuple[tuple[tuple[NoteSpan, ...], ...], ...] = field(default=(), compare=False)
+    word_notes: tuple[tuple[tuple[ToplineNote, ...], ...], ...] = field(default=(), compare=False)
 
     def shifted(self, beats: Fraction) -> "TimedLine":
         """The same line ``beats`` later (words and notes too)."""
         return TimedLine(self.beat + beats, self.text,
                          tuple((b + beats, w) for b, w in self.words),
-                         tuple(tuple(tuple(NoteSpan(n.beat + beats, n.end_beat + beats, n.pitch,
-                                                    n.velocity) for n in group)
+                         tuple(tuple(tuple(ToplineNote(n.start_beat + beats, n.end_beat + beats,
+                                                       n.pitch, n.velocity) for n in group)
                                      for group in word) for word in self.word_notes))
 
 

@@ -38,6 +38,7 @@ from typing import Any, Mapping
 
 from ainur_cli.errors import SpecError
 from ainur_cli.melody_file import one_voice
+from ainur_cli.spec_lyrics import ToplineNote
 from ainur_cli.spec import MIN_SPEC_BPM
 from ainur_cli.timeline import ALLOWED_DENOMINATORS, MAX_TEMPO_BPM
 
@@ -45,7 +46,6 @@ from daw_bridge.facts import (
     LyricEvent,
     Marker,
     MeterPoint,
-    NoteSpan,
     SessionFacts,
     TempoPoint,
     clean_meters,
@@ -267,7 +267,7 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
             seen.add((tick, text.lower()))
             unique_markers.append(Marker(beat(tick), text))
     lyric_events = sorted(
-        (LyricEvent(beat(tick), text, tuple(NoteSpan(beat(a), beat(b), p, v)
+        (LyricEvent(beat(tick), text, tuple(ToplineNote(beat(a), beat(b), p, v)
                                             for a, b, p, v in sung_on.get(k, ())))
          for k, (tick, text) in enumerate(lyric_pairs)),
         key=lambda e: e.beat)

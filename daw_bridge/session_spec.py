@@ -359,7 +359,7 @@ def song_from_facts(
     if raw.get("key") is None and facts.key:
         raw["key"] = facts.key
     elif raw.get("key") is None:
-        sung = [(n.pitch, float(n.end_beat - n.beat)) for _, ln in timed
+        sung = [(n.pitch, float(n.end_beat - n.start_beat)) for _, ln in timed
                 for word in ln.word_notes for group in word for n in group]
         estimate = key_of_notes(sung)
         if estimate:  # the accompaniment in the key of the session's own melody
@@ -446,7 +446,7 @@ def _topline(line: TimedLine) -> tuple[ToplineWord, ...]:
     if not any(n for word in line.word_notes for n in word):
         return ()
     return tuple(
-        ToplineWord(text, tuple(tuple(ToplineNote(float(n.beat), float(n.end_beat), n.pitch,
+        ToplineWord(text, tuple(tuple(ToplineNote(float(n.start_beat), float(n.end_beat), n.pitch,
                                                   n.velocity) for n in group) for group in groups))
         for (_, text), groups in zip(line.words, line.word_notes))
 

@@ -77,7 +77,7 @@ def test_the_expectation_is_the_csv():
 
 def test_lyric_events_carry_the_notes_they_are_sung_on():
     facts = read_midi_facts(VOCAL)
-    got = {e.beat * PPQ: (e.text, [(n.beat * PPQ, n.end_beat * PPQ, n.pitch, n.velocity)
+    got = {e.beat * PPQ: (e.text, [(n.start_beat * PPQ, n.end_beat * PPQ, n.pitch, n.velocity)
                                    for n in e.notes]) for e in facts.lyrics}
     assert got[1920] == ("Hold-", [(1920, 2400, 64, 96)])
     assert got[2400] == ("ing", [(2400, 2640, 62, 96), (2640, 2880, 60, 96)])
@@ -320,7 +320,7 @@ def test_the_renders_midi_reads_back_as_the_same_words_lines_and_notes(tmp_path)
     back = read_midi_facts(out / "midi" / "song.mid")
     lines = events_to_timed_lines(back.lyrics)
     assert [ln.text for ln in lines] == ["Holding on", "beautiful day", "Sing it loud tonight"]
-    sung = [(n.beat, n.end_beat - n.beat, n.pitch) for e in back.lyrics for n in e.notes]
+    sung = [(n.start_beat, n.end_beat - n.start_beat, n.pitch) for e in back.lyrics for n in e.notes]
     assert sung == [(Fraction(t - COUNT_IN, PPQ), Fraction(d, PPQ), p) for t, d, p, *_ in EXPECTED]
     again = spec_from_midi(out / "midi" / "song.mid", preset="pop", find_lyrics=False).spec
     assert [str(x) for s in again.sections for x in s.lyrics] == [ln.text for ln in lines]
