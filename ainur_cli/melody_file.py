@@ -32,9 +32,13 @@ import logging
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from ainur_cli.errors import SpecError
+
+if TYPE_CHECKING:
+    from ainur_cli.spec import SongSpec
+    from ainur_cli.timeline import Timeline
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +128,7 @@ def read_melody(path: Path, track: int | None, where: dict) -> list[tuple[Fracti
             for on, off, pitch, vel in one_voice(chosen, max(1, ppq // 32))]
 
 
-def with_melody(spec, timeline) -> object:
+def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
     """``spec`` with each section's lyric lines on the melody file's notes (module docstring);
     the spec unchanged without ``melody``. ``timeline``: the spec's (tempo resolved)."""
     from ainur_cli.compose.lyrics import parse_line
@@ -167,9 +171,6 @@ def with_melody(spec, timeline) -> object:
                         "sung", s.name, len(mine))
             continue
         lines = [parse_line(ln) for ln in s.lyrics]
-        if any(ln.pins for ln in lines):
-            log.warning("section %r: its lyric pins are ignored: the melody file's notes place "
-                        "its lines", s.name)
         counts = [len(ln.syllables) for ln in lines]
         if sum(counts) == len(mine):
             phrases, k = [], 0
@@ -208,6 +209,9 @@ def with_melody(spec, timeline) -> object:
                 words.append(ToplineWord(w.text, tuple(groups[k:k + m])))
                 k += m
             out.append(LyricText(ln.text, f"{pin(phrase[0][0])} {ln.text}", tuple(words)))
+        if any(ln.pins for ln in lines):
+            log.warning("section %r: its lyric pins are ignored: the melody file's notes place "
+                        "its lines", s.name)
         sections[i] = replace(s, lyrics=tuple(out))
     return replace(spec, sections=tuple(sections), melody=replace(spec.melody, applied=True))
 

@@ -17,8 +17,8 @@ Reads type 0 and type 1 files (any number of tracks, running status, any PPQ):
   its note, a note without an event continues the syllable before it (a melisma) when it
   starts within an eighth of a beat of that syllable's last note's end (legato; a note after
   a rest is not sung), and so does a note whose lyric is only a melisma mark (``-``, ``+``,
-  ``~``, ``_``). The melody is made one voice: of notes
-  starting together the highest is sung, and a note is cut where the next one starts;
+  ``~``, ``_``). The melody is made one voice: of notes starting together the highest is
+  sung, and a note is cut where the next one starts;
 * the first key signature, the song title (the first track's name), the SMPTE offset, and
   the file's length (the last end-of-track).
 
@@ -38,8 +38,8 @@ from typing import Any, Mapping
 
 from ainur_cli.errors import SpecError
 from ainur_cli.melody_file import one_voice
-from ainur_cli.spec_lyrics import ToplineNote
 from ainur_cli.spec import MIN_SPEC_BPM
+from ainur_cli.spec_lyrics import ToplineNote
 from ainur_cli.timeline import ALLOWED_DENOMINATORS, MAX_TEMPO_BPM
 
 from daw_bridge.facts import (

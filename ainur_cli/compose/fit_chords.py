@@ -1,5 +1,6 @@
-"""Chords that fit a given melody: where a song sings a DAW session's own notes, each chord of
-the preset's progression that sounds under them is re-chosen to fit them.
+"""Chords that fit a given melody: where a song sings the producer's own notes (a DAW
+session's vocal notes, or the spec's ``melody:`` file), each chord of the preset's
+progression that sounds under them is re-chosen to fit them.
 
 The chord rhythm stays the preset's (every chord keeps its start and length); only the
 chord changes, chosen from the style's own chords (every chord its progressions use) and

@@ -50,8 +50,9 @@ def _final_hit(part: PartStyle, ctx: Context) -> list[Note]:
 
 
 def session_melody(sections: Sequence) -> list[tuple[float, float, int]]:
-    """``(start_beat, end_beat, midi_pitch)`` of the notes a DAW session gives its lyric lines
-    (:attr:`ainur_cli.spec_lyrics.LyricText.topline`); empty for a song.yaml's lyrics."""
+    """``(start_beat, end_beat, midi_pitch)`` of the notes given to the lyric lines (a DAW
+    session's vocal notes or the spec's ``melody:`` file, :attr:`ainur_cli.spec_lyrics.LyricText.topline`);
+    empty when the melody composer writes the whole melody."""
     return [(n.start_beat, n.end_beat, n.pitch) for s in sections for line in (s.lyrics or ())
             for word in getattr(line, "topline", ()) for n in word.notes]
 
@@ -77,7 +78,7 @@ def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, secti
     bars = Bars(timeline)
     chords = song_chords(style, key, bars, sections)
     given = session_melody(sections)
-    if given:  # a DAW session's own vocal notes: the chords under them fit them
+    if given:  # the producer's own vocal notes: the chords under them fit them
         chords = fit_chords(chords, given, style, key, sections)
     chords = ChordTrack(chords)
     ctx = Context(style, key, seed, bars, sections, chords, hook_sections(style, sections))
