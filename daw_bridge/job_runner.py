@@ -2,7 +2,8 @@
 render process, :mod:`daw_bridge.render_process`), place through the DAW adapter.
 
 Every path a job reads or writes is inside the served root: request paths were confined by
-the server (:func:`daw_bridge.paths.confine`), a spec's ``output.dir`` is checked here, and
+the server (:func:`daw_bridge.paths.confine`), a spec's ``output.dir`` and ``melody`` file
+are checked here, and
 renders never replace a finished render (a new ``-takeN`` folder is written instead).
 
 A **section render** (``/ainur/render_section``) renders just that section's bars, with the
@@ -92,7 +93,12 @@ class JobRunner:
     def _load(self, path: Path, preset: str | None, seed: int | None):
         from ainur_cli.spec import load_spec
 
-        return load_spec(path, {"preset": preset or None, "seed": seed})
+        spec = load_spec(path, {"preset": preset or None, "seed": seed})
+        if spec.melody is not None and not inside(self.root, spec.melody.resolved(spec.file)):
+            raise BridgeError("the spec's melody file is outside the served folder",
+                              file=spec.file, field="melody", value=spec.melody.path,
+                              allowed=f"a MIDI file inside {self.root}")
+        return spec
 
     def _target(self, spec) -> Path:
         """The spec's output folder (``output.dir`` relative to the spec file, else

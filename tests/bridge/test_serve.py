@@ -143,6 +143,14 @@ def test_paths_that_escape_the_root_are_refused(client, served_root, tmp_path):
     assert address == "/ainur/error" and failed_job == job
     assert "output.dir is outside the served folder" in message
     assert not (outside / "out").exists()
+    # ... and so does one whose melody file lies outside it (nothing there is read).
+    (served_root / "tune.yaml").write_text((served_root / "song.yaml").read_text()
+                                           + f"melody: {outside / 'tune.mid'}\n")
+    client.send("/ainur/render", "tune.yaml")
+    job, _ = client.wait("/ainur/queued")
+    address, (message, failed_job), _ = client.until_finished(job)
+    assert address == "/ainur/error" and failed_job == job
+    assert "melody file is outside the served folder" in message
     # The renders folder itself a link out of the root: refused too.
     os.symlink(outside, served_root / "renders")
     client.send("/ainur/render", "song.yaml")
