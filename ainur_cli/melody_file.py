@@ -140,7 +140,9 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
     field_path = ("melody", "file") if ("melody", "file") in src.lines else ("melody",)
     where = {"file": src.file, "line": src.line_of(field_path),
              "field": ".".join(field_path)}
-    offset = timeline.bar_to_beat(spec.melody.bar - 1)
+    offset = spec.melody.start_beat
+    if offset is None:
+        offset = timeline.bar_to_beat(spec.melody.bar - 1)
     notes = [(a + offset, b + offset, p, v)
              for a, b, p, v in read_melody(spec.melody.resolved(src.file), spec.melody.track, where)]
     end = timeline.total_beats

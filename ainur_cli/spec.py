@@ -148,6 +148,9 @@ class MelodySpec:
     path: str
     bar: int = 1
     track: int | None = None
+    #: the song beat of the file's beat 0 when not ``bar``'s start (a section rendered alone
+    #: as a song of its own: the clip may start before it); not a spec field
+    start_beat: Fraction | None = None
     #: True once :func:`ainur_cli.melody_file.with_melody` has put the lyrics on its notes
     applied: bool = field(default=False, compare=False)
 

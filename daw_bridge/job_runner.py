@@ -242,8 +242,12 @@ def section_spec(spec, plan, sec, seed: int | None):
     meters = [(1, n, d) for b, n, d in (full.meters or ((1, 4, 4),)) if b <= bar0][-1:] + [
         (b - bar0 + 1, n, d) for b, n, d in (full.meters or ()) if bar0 < b < last]
     section = spec.sections[sec.index]
+    melody = spec.melody
+    if melody is not None:  # the clip keeps its place in the full song
+        start = plan.timeline.bar_to_beat(melody.bar - 1) - sec.start_beat
+        melody = dataclasses.replace(melody, start_beat=start)
     return dataclasses.replace(spec, sections=(section,), tempo_map=tuple(tempo),
-                               meters=tuple(meters), key=full.key,
+                               meters=tuple(meters), key=full.key, melody=melody,
                                seed=spec.seed if seed is None else int(seed),
                                title=f"{spec.title} - {section.name}"[:200])
 

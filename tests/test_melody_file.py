@@ -133,3 +133,21 @@ def test_bad_melody_is_one_line_exit_2_and_writes_nothing(tmp_path, melody, mess
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr.replace(str(tmp_path) + "/", ""), proc.stderr
     assert "Traceback" not in proc.stderr and not out.exists()
+
+
+def test_a_section_rendered_alone_sings_the_same_notes(tmp_path):
+    """``/ainur/render_section``'s spec for the chorus: the clip keeps its place in the full
+    song, so the chorus alone sings the full song's chorus notes (its start is beat 0)."""
+    from daw_bridge.job_runner import section_spec
+
+    path = _spec(tmp_path)
+    spec = load_spec(path)
+    plan, comp = _compose(path)
+    chorus = plan.sections[2]
+    sub = resolve_song(section_spec(spec, plan, chorus, None)).plan
+    alone = compose_song(key=sub.spec.key, seed=sub.spec.seed, style=sub.style,
+                         timeline=sub.timeline, sections=sub.sections)
+    full = [(n.start_beat - float(chorus.start_beat), n.pitch, n.lyric)
+            for n in comp.part("lead").notes if n.start_beat >= float(chorus.start_beat)]
+    assert [(n.start_beat, n.pitch, n.lyric) for n in alone.part("lead").notes] == full
+    assert len(full) == 5
