@@ -151,3 +151,22 @@ def test_a_section_rendered_alone_sings_the_same_notes(tmp_path):
             for n in comp.part("lead").notes if n.start_beat >= float(chorus.start_beat)]
     assert [(n.start_beat, n.pitch, n.lyric) for n in alone.part("lead").notes] == full
     assert len(full) == 5
+
+
+def test_the_example_sings_its_clip():
+    """examples/own-melody: every note of its vocal.mid (read from vocal.csv) is sung, from
+    song bar 3 (beat 8), a syllable on each but the two melisma notes; its key is the clip's."""
+    example = Path(__file__).resolve().parent.parent / "examples" / "own-melody"
+    ppq, on, clip = 96, {}, []
+    for line in (example / "vocal.csv").read_text().splitlines():
+        parts = [x.strip() for x in line.split(",")]
+        if parts[2] == "Note_on_c":
+            on[int(parts[4])] = int(parts[1])
+        elif parts[2] == "Note_off_c":
+            start = on.pop(int(parts[4]))
+            clip.append((start / ppq + 8, (int(parts[1]) - start) / ppq, int(parts[4])))
+    plan, comp = _compose(example / "song.yaml")
+    lead = comp.part("lead").notes
+    assert [(n.start_beat, n.duration_beats, n.pitch) for n in lead] == sorted(clip)
+    assert sum(1 for n in lead if n.lyric) == 26 and sum(1 for n in lead if n.lyric == "") == 2
+    assert plan.spec.key.name == "D major"
