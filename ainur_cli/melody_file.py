@@ -23,7 +23,8 @@ Each line becomes a :class:`~ainur_cli.spec_lyrics.LyricText` pinned at its firs
 carrying its notes (``topline``): the melody composer sings those notes (see
 :mod:`ainur_cli.compose.melody`) and the chords under them are fitted to them
 (:mod:`ainur_cli.compose.fit_chords`). A section without lyrics sings none of the notes in it
-(a warning counts them), and lines with pins in a section that has notes lose their pins.
+(a warning counts them), nor are notes shorter than the voice's shortest note (30 ms: grace
+notes), and lines with pins in a section that has notes lose their pins.
 """
 
 from __future__ import annotations
@@ -50,12 +51,18 @@ Notes = list  # [[on tick, off tick, pitch, velocity], ...]
 
 def one_voice(notes: Sequence[Sequence[int]], tol: int) -> list[list[int]]:
     """``[on, off, pitch, velocity]`` notes made monophonic: of notes starting within ``tol``
-    ticks of each other the highest is kept, and each note ends at the latest where the next
-    one starts (at least one tick long)."""
+    ticks of the first of them (a chord, or a flam) the highest is kept (the longest of equal
+    pitches), and each note ends at the latest where the next one starts (at least one tick
+    long)."""
+    groups: list[list[Sequence[int]]] = []
+    for note in sorted(notes, key=lambda n: (n[0], -n[2])):
+        if groups and note[0] - groups[-1][0][0] <= tol:
+            groups[-1].append(note)
+        else:
+            groups.append([note])
     out: list[list[int]] = []
-    for on, off, pitch, vel in sorted(notes, key=lambda n: (n[0], -n[2])):
-        if out and on - out[-1][0] <= tol:
-            continue  # a chord: its highest note is the melody's
+    for group in groups:
+        on, off, pitch, vel = max(group, key=lambda n: (n[2], n[1] - n[0]))
         if out:
             out[-1][1] = min(out[-1][1], on)
         out.append([on, max(off, on + 1), pitch, vel])
@@ -133,6 +140,7 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
     the spec unchanged without ``melody``. ``timeline``: the spec's (tempo resolved)."""
     from ainur_cli.compose.lyrics import parse_line
     from ainur_cli.spec_lyrics import LyricPin, LyricText, ToplineNote, ToplineWord
+    from ainur_cli.voice.score import MIN_NOTE_S
 
     if spec.melody is None or spec.melody.applied:
         return spec
@@ -150,6 +158,12 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
     if late:
         log.warning("%s: %d note(s) of the melody file start after the song's end: not sung",
                     spec.melody.path, late)
+    sung = [n for n in notes if n[0] >= end or n[0] < 0
+            or timeline.beat_to_seconds(min(n[1], end)) - timeline.beat_to_seconds(n[0]) >= MIN_NOTE_S]
+    if len(sung) < len(notes):
+        log.warning("%s: %d note(s) of the melody file are shorter than %d ms (grace notes): "
+                    "not sung", spec.melody.path, len(notes) - len(sung), round(MIN_NOTE_S * 1000))
+        notes = sung
 
     def pin(beat: Fraction) -> str:
         bar, into = timeline.beat_to_bar(beat)

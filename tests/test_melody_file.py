@@ -170,3 +170,37 @@ def test_the_example_sings_its_clip():
     assert [(n.start_beat, n.duration_beats, n.pitch) for n in lead] == sorted(clip)
     assert sum(1 for n in lead if n.lyric) == 26 and sum(1 for n in lead if n.lyric == "") == 2
     assert plan.spec.key.name == "D major"
+
+
+def test_one_voice_keeps_the_top_of_each_chord_and_cuts_overlaps():
+    from ainur_cli.melody_file import one_voice
+
+    # a chord (its highest note sung, whichever order it was written in), a flam whose
+    # grace note is one tick long, a note overlapping the next
+    notes = [[0, 96, 60, 80], [0, 90, 67, 90], [0, 96, 64, 80],
+             [96, 97, 66, 70], [98, 200, 69, 100],
+             [192, 300, 62, 90]]
+    assert one_voice(notes, 3) == [[0, 90, 67, 90], [98, 192, 69, 100], [192, 300, 62, 90]]
+
+
+def test_grace_notes_too_short_to_sing_are_left_out(tmp_path, caplog):
+    """A 20 ms grace note before a note (96 PPQ, 120 bpm: 4 ticks) carries no syllable: it is
+    left out with a warning and the four syllables go on the four real notes."""
+    import mido
+
+    mid = mido.MidiFile(type=1, ticks_per_beat=96)
+    track, now = mido.MidiTrack(), 0
+    for on, length, pitch in [(0, 48, 64), (48, 4, 65), (52, 44, 66), (96, 48, 67), (144, 96, 64)]:
+        track.append(mido.Message("note_on", note=pitch, velocity=90, time=on - now))
+        track.append(mido.Message("note_off", note=pitch, velocity=0, time=length))
+        now = on + length
+    mid.tracks.append(track)
+    mid.save(str(tmp_path / "grace.mid"))
+    (tmp_path / "song.yaml").write_text("title: Grace\npreset: pop\ntempo_bpm: 120\n"
+                                        "melody: grace.mid\nsections:\n  - name: Verse\n"
+                                        "    bars: 2\n    lyrics: Sing it to me\n")
+    _, comp = _compose(tmp_path / "song.yaml")
+    lead = [(n.start_beat, n.pitch, n.lyric) for n in comp.part("lead").notes]
+    assert lead == [(0.0, 64, "Sing"), (52 / 96, 66, "it"), (1.0, 67, "to"), (1.5, 64, "me")]
+    assert any("1 note(s) of the melody file are shorter than 30 ms" in r.getMessage()
+               for r in caplog.records)
