@@ -13,7 +13,8 @@ Reads type 0 and type 1 files (any number of tracks, running status, any PPQ):
   are skipped and the words track's lyrics start at its first ``/`` or ``\\`` line mark;
 * the vocal melody: when the lyric events sit on notes (a vocal track with its lyrics, as
   Cubase, Logic, MuseScore, Vocaloid and Synthesizer V write it), the notes of the track and
-  channel whose note-ons meet the most lyric events (at least half of them): each event gets
+  channel whose note-ons meet the most lyric events (at least half of them; of equals, the
+  one with the fewest notes without a lyric, then the lyrics' own track): each event gets
   its note, a note without an event continues the syllable before it (a melisma) when it
   starts within an eighth of a beat of that syllable's last note's end (legato; a note after
   a rest is not sung), and so does a note whose lyric is only a melisma mark (``-``, ``+``,
@@ -324,8 +325,11 @@ def _vocal_notes(pairs: list[tuple[int, str]], lyric_track: int | None,
             count += i < len(onsets) and onsets[i] <= t + tol
         return count
 
-    ranked = [(hits(g), key[0] == lyric_track, -key[0], -key[1], key)
-              for key, g in played.items() if key[1] != 9]  # not the GM drum channel
+    # most lyrics on its notes; then most of its notes with a lyric (a piano that plays on
+    # every syllable too has many notes without one); then the lyrics' own track
+    ranked = [(h, h / len(g), key[0] == lyric_track, -key[0], -key[1], key)
+              for key, g in played.items() if key[1] != 9  # not the GM drum channel
+              for h in (hits(g),)]
     if not ranked:
         return {}
     best = max(ranked)

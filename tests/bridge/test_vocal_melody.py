@@ -324,3 +324,33 @@ def test_the_renders_midi_reads_back_as_the_same_words_lines_and_notes(tmp_path)
     assert sung == [(Fraction(t - COUNT_IN, PPQ), Fraction(d, PPQ), p) for t, d, p, *_ in EXPECTED]
     again = spec_from_midi(out / "midi" / "song.mid", preset="pop", find_lyrics=False).spec
     assert [str(x) for s in again.sections for x in s.lyrics] == [ln.text for ln in lines]
+
+
+def test_a_piano_on_every_syllable_is_not_the_vocal(tmp_path):
+    """A type 0 file: a piano (channel 1) strikes a chord on every syllable and plays more
+    notes between them; the vocal (channel 4) has a note per syllable. Both meet every lyric:
+    the vocal, whose notes all carry one, is sung."""
+    import mido
+
+    mid = mido.MidiFile(type=0, ticks_per_beat=PPQ)
+    events = [(0, 0, mido.MetaMessage("marker", text="Verse")),
+              (8 * PPQ, 0, mido.MetaMessage("marker", text="End"))]
+    for k, (word, pitch) in enumerate([("Sing", 67), ("it", 69), ("loud\r", 71)]):
+        tick = k * PPQ
+        events.append((tick, 1, mido.MetaMessage("lyrics", text=word)))
+        events.append((tick, 2, mido.Message("note_on", channel=3, note=pitch, velocity=90)))
+        events.append((tick + PPQ // 2, 0, mido.Message("note_off", channel=3, note=pitch)))
+        for offset in (0, PPQ // 2):  # the piano: a chord on the beat and on the off-beat
+            for note in (48, 52, 55):
+                events.append((tick + offset, 2, mido.Message("note_on", channel=0, note=note,
+                                                              velocity=70)))
+                events.append((tick + offset + PPQ // 4, 0, mido.Message("note_off", channel=0,
+                                                                         note=note)))
+    track, now = mido.MidiTrack(), 0
+    for tick, _, msg in sorted(events, key=lambda e: (e[0], e[1])):
+        track.append(msg.copy(time=tick - now))
+        now = tick
+    mid.tracks.append(track)
+    mid.save(str(tmp_path / "piano.mid"))
+    facts = read_midi_facts(tmp_path / "piano.mid")
+    assert [[n.pitch for n in e.notes] for e in facts.lyrics] == [[67], [69], [71]]
