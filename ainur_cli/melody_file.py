@@ -140,7 +140,7 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
     the spec unchanged without ``melody``. ``timeline``: the spec's (tempo resolved)."""
     from ainur_cli.compose.lyrics import parse_line
     from ainur_cli.spec_lyrics import LyricPin, LyricText, ToplineNote, ToplineWord
-    from ainur_cli.voice.score import MIN_NOTE_S
+    from ainur_cli.voice.score import MAX_MIDI, MIN_MIDI, MIN_NOTE_S
 
     if spec.melody is None or spec.melody.applied:
         return spec
@@ -170,6 +170,12 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
         unit = Fraction(4, timeline.meter_at_bar(bar).denominator)
         whole = int(into // unit)
         return LyricPin(bar + 1, whole + 1, into / unit - whole).text()
+
+    for a, _, p, _ in notes:
+        if not MIN_MIDI <= p <= MAX_MIDI and 0 <= a < end:
+            raise SpecError(f"the melody file's note at {pin(a)} (song bar.beat) is out of any "
+                            f"voice's range", value=f"MIDI {p}",
+                            allowed=f"MIDI {MIN_MIDI}..{MAX_MIDI} (E1..C7)", **where)
 
     sections = list(spec.sections)
     bar = 0

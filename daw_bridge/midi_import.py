@@ -242,7 +242,7 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
 
     is_kar = any(x.text.strip().lower().startswith(_KAR_SIGNATURE) for x in texts)
     lyric_pairs, lyric_track = _lead_lyrics(lyrics, notes)
-    sung_on = _vocal_notes(lyric_pairs, lyric_track, played, ppq, notes)
+    sung_on = _vocal_notes(lyric_pairs, lyric_track, played, ppq, notes, name)
     if not lyric_pairs and is_kar:
         lyric_pairs = _karaoke_lyrics(texts)
         if lyric_pairs:
@@ -304,11 +304,14 @@ def _lead_lyrics(lyrics: list[tuple[int, int, str]],
 
 def _vocal_notes(pairs: list[tuple[int, str]], lyric_track: int | None,
                  played: dict[tuple[int, int], list[list[int]]], ppq: int,
-                 notes: list[str]) -> dict[int, list[tuple[int, int, int, int]]]:
+                 notes: list[str], name: str) -> dict[int, list[tuple[int, int, int, int]]]:
     """The notes each lyric event (index into ``pairs``) is sung on, as ``(on tick, off tick,
     pitch, velocity)``: see the module docstring. Empty when no track's notes meet at least
     :data:`VOCAL_NOTES_SHARE` of the events. A melisma-mark event (``-``) gives its note to
-    the syllable before it and keeps only its line marks as text (``pairs`` is changed)."""
+    the syllable before it and keeps only its line marks as text (``pairs`` is changed).
+
+    :raises SpecError: a note of the melody that no voice can sing (naming file ``name``,
+        track, tick and pitch)."""
     import bisect
 
     tol = max(1, ppq // 32)  # a lyric this close to a note-on is that note's (1/32 beat)
@@ -367,6 +370,13 @@ def _vocal_notes(pairs: list[tuple[int, str]], lyric_track: int | None,
     if unsung:
         notes.append(f"{unsung} note(s) of the vocal melody (track {track + 1}, channel "
                      f"{channel + 1}) have no lyric and follow a rest: they are not sung")
+    from ainur_cli.voice.score import MAX_MIDI, MIN_MIDI
+
+    for on, _, pitch, _ in sorted(n for sung in out.values() for n in sung):
+        if not MIN_MIDI <= pitch <= MAX_MIDI:
+            raise SpecError("a sung note of the vocal melody is out of any voice's range",
+                            file=name, field=f"track {track + 1} tick {on} note_on",
+                            value=f"MIDI {pitch}", allowed=f"MIDI {MIN_MIDI}..{MAX_MIDI} (E1..C7)")
     return out
 
 

@@ -204,3 +204,25 @@ def test_grace_notes_too_short_to_sing_are_left_out(tmp_path, caplog):
     assert lead == [(0.0, 64, "Sing"), (52 / 96, 66, "it"), (1.0, 67, "to"), (1.5, 64, "me")]
     assert any("1 note(s) of the melody file are shorter than 30 ms" in r.getMessage()
                for r in caplog.records)
+
+
+def test_a_note_no_voice_can_sing_is_refused(tmp_path):
+    import mido
+
+    mid = mido.MidiFile(type=1, ticks_per_beat=96)
+    mid.tracks.append(mido.MidiTrack([
+        mido.Message("note_on", note=64, velocity=90, time=0),
+        mido.Message("note_off", note=64, velocity=0, time=96),
+        mido.Message("note_on", note=118, velocity=90, time=0),
+        mido.Message("note_off", note=118, velocity=0, time=96)]))
+    mid.save(str(tmp_path / "high.mid"))
+    (tmp_path / "song.yaml").write_text("title: High\npreset: pop\ntempo_bpm: 120\n"
+                                        "melody: {file: high.mid, bar: 2}\nsections:\n"
+                                        "  - name: Verse\n    bars: 2\n    lyrics: Sing high\n")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "ainur_cli", "render", str(tmp_path / "song.yaml"),
+                           "--out", str(out)], capture_output=True, text=True, timeout=300, env=WIDE)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "song.yaml:4: melody.file: the melody file's note at @2.2 (song bar.beat) is out of " \
+           "any voice's range (got 'MIDI 118'; allowed: MIDI 28..96" in " ".join(proc.stderr.split())
+    assert not out.exists()

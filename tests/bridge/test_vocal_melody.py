@@ -354,3 +354,15 @@ def test_a_piano_on_every_syllable_is_not_the_vocal(tmp_path):
     mid.save(str(tmp_path / "piano.mid"))
     facts = read_midi_facts(tmp_path / "piano.mid")
     assert [[n.pitch for n in e.notes] for e in facts.lyrics] == [[67], [69], [71]]
+
+
+def test_a_sung_note_no_voice_can_sing_is_refused(tmp_path):
+    path = _write_midi(tmp_path / "high.mid", [(0, 480, 67, "Sing"), (480, 480, 110, "high\r")])
+    out = tmp_path / "render"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ainur_cli", "render", "--from-midi", str(path), "--preset", "pop",
+         "--out", str(out)], capture_output=True, text=True, timeout=300, env=WIDE)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "high.mid: track 2 tick 480 note_on: a sung note of the vocal melody is out of any " \
+           "voice's range (got 'MIDI 110'; allowed: MIDI 28..96" in " ".join(proc.stderr.split())
+    assert not out.exists()
