@@ -365,8 +365,11 @@ class MelodyComposer:
         """The line on the session's notes (see the module docstring), or ``(None, why)``
         when its words and notes do not pair.
 
-        :raises SpecError: a word whose notes are too short to share among its syllables.
+        :raises SpecError: a word whose notes are too short to share among its syllables, a
+            syllable whose notes together are shorter than the voice's shortest note.
         """
+        from ainur_cli.voice.score import MIN_NOTE_S  # the voice sings no shorter note
+
         counts = [sum(len(syllabify_word(w).syllables) for w in words_of(tw.text))
                   for tw in line.topline]
         syl = line.syllables
@@ -390,23 +393,43 @@ class MelodyComposer:
             else:
                 groups = [[x] for x in flat[:-1]] + self._shared(s, j, tw, flat[-1], m - len(flat) + 1)
             for sy, lyric, group in zip(mine, lyrics, groups):
+                # a melisma is legato: a note holds until the syllable's next one starts; a
+                # note too short to sing joins the one before it (the first, the one after)
+                spans: list[list] = []
                 for i, x in enumerate(group):
-                    # a melisma is legato: a note holds until the syllable's next one starts
                     end = group[i + 1].start_beat if i + 1 < len(group) else x.end_beat
-                    notes.append(Note(x.start_beat, end - x.start_beat, x.pitch, x.velocity,
-                                      lyric if i == 0 else "", sy.phones if i == 0 else (),
-                                      line_index))
+                    if spans and (self._seconds(*spans[-1][:2]) < MIN_NOTE_S
+                                  or self._seconds(x.start_beat, end) < MIN_NOTE_S):
+                        spans[-1][1] = end
+                    else:
+                        spans.append([x.start_beat, end, x])
+                a, b, _ = spans[0]
+                if self._seconds(a, b) < MIN_NOTE_S:
+                    raise self._line_error(
+                        s, j, f"section '{s.name}', lyric line {j + 1}: the syllable {sy.text!r} of "
+                        f"{tw.text!r} ({self._where(a)}) has a note too short to sing", tw.text,
+                        f"notes of at least {MIN_NOTE_S * 1000:.0f} ms")
+                for i, (a, b, x) in enumerate(spans):
+                    notes.append(Note(a, b - a, x.pitch, x.velocity, lyric if i == 0 else "",
+                                      sy.phones if i == 0 else (), line_index))
         return notes, ""
+
+    def _seconds(self, start_beat: float, end_beat: float) -> float:
+        """How long ``start_beat``..``end_beat`` lasts at the tempo at its start (s)."""
+        return (end_beat - start_beat) * 60.0 / self.ctx.bars.tempo_at(start_beat)
+
+    def _where(self, beat: float) -> str:
+        """``song bar N, beat B`` of a song beat (1-based, the bar's meter unit)."""
+        bar = self.ctx.bars.at(beat)
+        return f"song bar {bar.index + 1}, beat {(beat - bar.start) * bar.denominator / 4 + 1:g}"
 
     def _shared(self, s, j: int, word, note, parts: int) -> list[list]:
         """``note`` cut into ``parts`` equal notes (one per syllable left in ``word``)."""
         step = (note.end_beat - note.start_beat) / parts
-        if step * 60.0 / self.ctx.bars.tempo_at(note.start_beat) < MIN_SHARED_NOTE_S:
-            bar = self.ctx.bars.at(note.start_beat)
-            beat = (note.start_beat - bar.start) * bar.denominator / 4 + 1
+        if self._seconds(note.start_beat, note.start_beat + step) < MIN_SHARED_NOTE_S:
             raise self._line_error(
-                s, j, f"section '{s.name}', lyric line {j + 1}: the word {word.text!r} (song bar "
-                f"{bar.index + 1}, beat {beat:g}) has {len(word.notes) + parts - 1} syllables but "
+                s, j, f"section '{s.name}', lyric line {j + 1}: the word {word.text!r} "
+                f"({self._where(note.start_beat)}) has {len(word.notes) + parts - 1} syllables but "
                 f"only {len(word.notes)} note(s) in the session's vocal melody, too short to share "
                 f"among them", word.text,
                 f"a note per syllable, or notes of at least {MIN_SHARED_NOTE_S * 1000:.0f} ms "

@@ -366,3 +366,27 @@ def test_a_sung_note_no_voice_can_sing_is_refused(tmp_path):
     assert "high.mid: track 2 tick 480 note_on: a sung note of the vocal melody is out of any " \
            "voice's range (got 'MIDI 110'; allowed: MIDI 28..96" in " ".join(proc.stderr.split())
     assert not out.exists()
+
+
+def test_notes_too_short_to_sing_join_their_neighbours_or_are_refused(tmp_path):
+    """At 120 bpm a 10-tick note (480 PPQ) lasts 10 ms: as a melisma it joins the note before
+    it; as a syllable's only note the render is refused, naming the syllable and its bar."""
+    from ainur_cli.api import resolve_song
+    from ainur_cli.compose.song import compose_song
+
+    path = _write_midi(tmp_path / "blip.mid", [(0, 440, 67, "Sing"), (440, 10, 69, None),
+                                               (480, 480, 71, "on\r")])
+    plan = resolve_song(spec_from_midi(path, preset="pop", find_lyrics=False).spec).plan
+    comp = compose_song(key=plan.spec.key, seed=plan.spec.seed, style=plan.style,
+                        timeline=plan.timeline, sections=plan.sections)
+    assert [(n.start_beat, n.duration_beats, n.pitch, n.lyric) for n in comp.part("lead").notes] \
+        == [(0.0, 450 / 480, 67, "Sing"), (1.0, 1.0, 71, "on")]
+    path = _write_midi(tmp_path / "short.mid", [(0, 480, 67, "Sing"), (480, 10, 69, "on\r")])
+    out = tmp_path / "render"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ainur_cli", "render", "--from-midi", str(path), "--preset", "pop",
+         "--out", str(out)], capture_output=True, text=True, timeout=300, env=WIDE)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "lyric line 1: the syllable 'on' of 'on' (song bar 1, beat 2) has a note too short " \
+           "to sing" in " ".join(proc.stderr.split())
+    assert not out.exists()
