@@ -32,9 +32,11 @@ every pinned syllable exactly on its pin (off-grid pins join the grid; swing is 
 them, so they land on the pin after :func:`ainur_cli.compose.feel.apply_feel`). A section
 without pins is composed exactly as without this feature.
 
-**The session's own melody** (a DAW-exported MIDI file whose lyric events sit on notes, see
-:mod:`daw_bridge.midi_import`): such a line (:attr:`LyricLine.topline`) is sung on the
-session's notes, at their beats, lengths, pitches and velocities, untouched by swing: each
+**The producer's own melody** (a DAW-exported MIDI file whose lyric events sit on notes, see
+:mod:`daw_bridge.midi_import`, or the spec's ``melody:`` clip, :mod:`ainur_cli.melody_file`):
+such a line (:attr:`LyricLine.topline`) is sung on the given notes, at their beats, lengths,
+pitches and velocities, untouched by swing (a note shorter than the voice's shortest joins
+the syllable's note before it): each
 word's syllables go on its lyric events' notes when the DAW split the word as the dictionary
 does (``Wal-`` ``king``), else one note each from the word's first, the last syllable holding
 the rest (a melisma); a word with fewer notes than syllables shares out its last note. A line
