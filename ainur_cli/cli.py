@@ -89,6 +89,9 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--lyrics", "lyrics_file", type=click.Path(dir_okay=False, path_type=Path),
               help="With --from-midi: a lyrics file with [Section name] headers (default: "
                    "<midi name>.lyrics.txt or lyrics.txt beside the MIDI file, if present).")
+@click.option("--vocal-track", "vocal_track", type=click.IntRange(1, 65535),
+              help="With --from-midi: sing the lyrics on this track's notes (1-based), e.g. a "
+                   "vocal guide track without lyric events, with --lyrics FILE.")
 @click.option("-o", "--out", "out", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: output.dir of the spec, else renders/<spec name>).")
 @click.option("--preset", help="Style preset (overrides the spec).")
@@ -112,7 +115,8 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
               help="Also write report.html (waveform, spectrogram, loudness, sections).")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")
 @click.pass_context
-def render(ctx: click.Context, spec: Path | None, from_midi: Path | None, lyrics_file, out: Path | None,
+def render(ctx: click.Context, spec: Path | None, from_midi: Path | None, lyrics_file, vocal_track,
+           out: Path | None,
            preset, seed, key, tempo_bpm, sample_rate, bit_depth, fmt, target_lufs, true_peak_dbtp,
            parts, soundfont, presets_dir, force, new_take, jobs, write_html, as_json) -> None:
     """Render SPEC (a song.yaml) to stems, a mastered mix, MIDI and a manifest.
@@ -131,7 +135,7 @@ def render(ctx: click.Context, spec: Path | None, from_midi: Path | None, lyrics
         from daw_bridge.midi_import import spec_from_midi
 
         session = spec_from_midi(from_midi, spec_path=spec, lyrics_file=lyrics_file,
-                                 overrides=overrides)
+                                 overrides=overrides, vocal_track=vocal_track)
         for note in session.notes:
             log.warning("%s: %s", from_midi, note)
         for note in session.info:
@@ -144,6 +148,9 @@ def render(ctx: click.Context, spec: Path | None, from_midi: Path | None, lyrics
         raise click.UsageError("give SPEC (a song.yaml), or --from-midi FILE with a SPEC or --preset")
     elif lyrics_file is not None:
         raise click.UsageError("--lyrics works with --from-midi (a song.yaml has its own lyrics)")
+    elif vocal_track is not None:
+        raise click.UsageError("--vocal-track works with --from-midi (a song.yaml names its "
+                               "melody file in melody:)")
     else:
         song = api.load_spec(spec, overrides)
     quiet = ctx.obj.get("quiet") or as_json

@@ -33,7 +33,7 @@ import logging
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from ainur_cli.errors import SpecError
 
@@ -69,18 +69,19 @@ def one_voice(notes: Sequence[Sequence[int]], tol: int) -> list[list[int]]:
     return out
 
 
-def read_melody(path: Path, track: int | None, where: dict) -> list[tuple[Fraction, Fraction, int, int]]:
+def read_melody(path: Path, track: int | None,
+                error: Callable[..., SpecError]) -> list[tuple[Fraction, Fraction, int, int]]:
     """``(start_beat, end_beat, pitch, velocity)`` of the melody in ``path`` (file beats).
 
-    :param where: ``SpecError`` fields naming the spec's ``melody`` field (file, line, field).
+    :param error: ``error(message, value, allowed)`` builds the error at the spec's ``melody``
+        field (:meth:`ainur_cli.source.Source.error`).
     :raises SpecError: a missing or unreadable file, a track that does not exist or has no
         notes, a file without notes.
     """
     import mido
 
     def refuse(message: str, value=None, allowed: str | None = None) -> SpecError:
-        return SpecError(message, value=value if value is not None else str(path), allowed=allowed,
-                         **where)
+        return error(message, value if value is not None else str(path), allowed)
 
     try:
         if path.is_dir():
@@ -146,13 +147,15 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
         return spec
     src = spec.source
     field_path = ("melody", "file") if ("melody", "file") in src.lines else ("melody",)
-    where = {"file": src.file, "line": src.line_of(field_path),
-             "field": ".".join(field_path)}
+
+    def error(message: str, value=..., allowed: str | None = None) -> SpecError:
+        return src.error(field_path, message, value, allowed)
+
     offset = spec.melody.start_beat
     if offset is None:
         offset = timeline.bar_to_beat(spec.melody.bar - 1)
     notes = [(a + offset, b + offset, p, v)
-             for a, b, p, v in read_melody(spec.melody.resolved(src.file), spec.melody.track, where)]
+             for a, b, p, v in read_melody(spec.melody.resolved(src.file), spec.melody.track, error)]
     end = timeline.total_beats
     late = sum(1 for a, *_ in notes if a >= end)
     if late:
@@ -173,9 +176,8 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
 
     for a, _, p, _ in notes:
         if not MIN_MIDI <= p <= MAX_MIDI and 0 <= a < end:
-            raise SpecError(f"the melody file's note at {pin(a)} (song bar.beat) is out of any "
-                            f"voice's range", value=f"MIDI {p}",
-                            allowed=f"MIDI {MIN_MIDI}..{MAX_MIDI} (E1..C7)", **where)
+            raise error(f"the melody file's note at {pin(a)} (song bar.beat) is out of any "
+                        f"voice's range", f"MIDI {p}", f"MIDI {MIN_MIDI}..{MAX_MIDI} (E1..C7)")
 
     sections = list(spec.sections)
     bar = 0
@@ -192,6 +194,8 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
             log.warning("section %r has no lyrics: the melody file's %d note(s) in it are not "
                         "sung", s.name, len(mine))
             continue
+        if all(getattr(ln, "topline", ()) for ln in s.lyrics):
+            continue  # a DAW session's lines on their own notes already
         lines = [parse_line(ln) for ln in s.lyrics]
         counts = [len(ln.syllables) for ln in lines]
         if sum(counts) == len(mine):

@@ -424,6 +424,7 @@ def spec_from_midi(
     lyrics_file: Path | str | None = None,
     overrides: Mapping[str, Any] | None = None,
     find_lyrics: bool = True,
+    vocal_track: int | None = None,
 ):
     """The song for ``ainur render --from-midi``: a :class:`~daw_bridge.session_spec.SessionSong`.
 
@@ -432,6 +433,9 @@ def spec_from_midi(
     song.yaml that may leave out ``title`` and ``sections``); ``overrides`` are the CLI flags
     (keys of :data:`ainur_cli.spec.OVERRIDE_FLAGS`) and win over both. ``lyrics_file``, else
     (with ``find_lyrics``) a lyrics file beside the MIDI file, wins over the other lyrics.
+    ``vocal_track`` (1-based, ``--vocal-track``): the sections' lyrics are sung on that track's
+    notes, as a spec's ``melody:`` clip (:mod:`ainur_cli.melody_file`) placed where the track
+    has them in the session; lines that sit on their own notes already keep them.
 
     :raises SpecError: on an unreadable file or a session that cannot make a song.
     """
@@ -445,6 +449,17 @@ def spec_from_midi(
         lyrics_file = find_lyrics_file(midi_path)
         if lyrics_file is not None:
             log.info("%s: lyrics from %s", midi_path, lyrics_file)
-    return song_from_facts(facts, base_doc=doc, preset=preset,
+    song = song_from_facts(facts, base_doc=doc, preset=preset,
                            lyrics_file=Path(lyrics_file) if lyrics_file else None,
                            origin_file=str(midi_path), overrides=overrides)
+    if vocal_track is None:
+        return song
+    from dataclasses import replace
+
+    from ainur_cli.spec import MelodySpec
+
+    spec = song.spec
+    spec.source.origins[("melody",)] = "--vocal-track"
+    melody = MelodySpec(str(Path(midi_path).resolve()), track=int(vocal_track),
+                        start_beat=-song.start_beat)  # session beat 0, counted from the song
+    return replace(song, spec=replace(spec, melody=melody))

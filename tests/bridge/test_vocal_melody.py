@@ -178,17 +178,19 @@ def test_the_voice_sings_the_session_pitches():
     assert max(abs(e) for e in errors) < 50, errors
 
 
-def _write_midi(path: Path, items: list[tuple[int, int, int, str | None]], bpm: float = 120) -> Path:
-    """A type 1 file (480 PPQ, 4/4): markers "Verse" at bar 1 and "End" at bar 3, and one
-    vocal track of ``(tick, length, pitch, lyric or None)`` notes; a lyric given as
-    ``("text", tick)`` in place of a string sits at that tick instead of its note's."""
+def _write_midi(path: Path, items: list[tuple[int, int, int, str | None]], bpm: float = 120,
+                start: int = 0) -> Path:
+    """A type 1 file (480 PPQ, 4/4): markers "Verse" at tick ``start`` and "End" two bars
+    later, and one vocal track (track 2) of ``(tick, length, pitch, lyric or None)`` notes; a
+    lyric given as ``("text", tick)`` in place of a string sits at that tick instead of its
+    note's."""
     import mido
 
     mid = mido.MidiFile(type=1, ticks_per_beat=PPQ)
     conductor = mido.MidiTrack([
         mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0),
         mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0),
-        mido.MetaMessage("marker", text="Verse", time=0),
+        mido.MetaMessage("marker", text="Verse", time=start),
         mido.MetaMessage("marker", text="End", time=8 * PPQ)])
     events = []
     for tick, length, pitch, lyric in items:
@@ -383,3 +385,28 @@ def test_notes_too_short_to_sing_join_their_neighbours_or_are_refused(tmp_path):
     path = _write_midi(tmp_path / "short.mid", [(0, 480, 67, "Sing"), (480, 10, 69, "on\r")])
     assert "lyric line 1: the syllable 'on' of 'on' (song bar 1, beat 2) has a note too short " \
            "to sing" in _refused(tmp_path, path)
+
+
+def test_a_vocal_track_without_lyrics_sings_the_lyrics_file(tmp_path):
+    """``--vocal-track 2``: a guide track of notes without lyric events, after a count-in bar,
+    sings the lyrics file's line note for note where the session has the notes."""
+    count_in = 4 * PPQ
+    notes = [(count_in + k * PPQ // 2, PPQ // 2, p, None) for k, p in enumerate([67, 69, 71, 72, 74])]
+    path = _write_midi(tmp_path / "guide.mid", notes, start=count_in)
+    (tmp_path / "guide.lyrics.txt").write_text("[Verse]\nSing it loud tonight\n")
+    out = tmp_path / "render"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ainur_cli", "render", "--from-midi", str(path), "--preset", "pop",
+         "--vocal-track", "2", "--parts", "lead", "--sample-rate", "44100", "--out", str(out)],
+        capture_output=True, text=True, timeout=300, env=WIDE)
+    assert proc.returncode == 0, proc.stderr
+    assert _lead_notes(out / "midi" / "lead.mid") == [
+        (k * 480, 480, p, 90, True) for k, p in enumerate([67, 69, 71, 72, 74])]
+    bad = subprocess.run(
+        [sys.executable, "-m", "ainur_cli", "render", "--from-midi", str(path), "--preset", "pop",
+         "--vocal-track", "5", "--out", str(tmp_path / "bad")],
+        capture_output=True, text=True, timeout=300, env=WIDE)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr, bad.stderr
+    assert "(overridden by --vocal-track): melody: the melody file has no such track (got 5; " \
+           "allowed: a track 1..2)" in " ".join(bad.stderr.split())
+    assert not (tmp_path / "bad").exists()
