@@ -226,3 +226,33 @@ def test_a_note_no_voice_can_sing_is_refused(tmp_path):
     assert "song.yaml:4: melody.file: the melody file's note at @2.2 (song bar.beat) is out of " \
            "any voice's range (got 'MIDI 118'; allowed: MIDI 28..96" in " ".join(proc.stderr.split())
     assert not out.exists()
+
+
+def test_a_note_held_into_a_composed_section_ends_where_it_starts(tmp_path):
+    """The clip's last note is held 6 beats, past the verse into a chorus that has no notes
+    of its own (its line is composed): the held note ends where the chorus's first note
+    starts, and the song renders (one voice sings one note at a time)."""
+    import mido
+
+    mid = mido.MidiFile(type=1, ticks_per_beat=96)
+    mid.tracks.append(mido.MidiTrack([
+        mido.Message("note_on", note=64, velocity=90, time=0),
+        mido.Message("note_off", note=64, velocity=0, time=96),
+        mido.Message("note_on", note=67, velocity=90, time=0),
+        mido.Message("note_off", note=67, velocity=0, time=6 * 96)]))
+    mid.save(str(tmp_path / "held.mid"))
+    (tmp_path / "song.yaml").write_text(
+        "title: Held\npreset: pop\ntempo_bpm: 120\nmelody: held.mid\nsections:\n"
+        "  - name: Verse\n    bars: 1\n    lyrics: Hold on\n"
+        "  - name: Chorus\n    bars: 2\n    lyrics: Sing it loud tonight\n")
+    _, comp = _compose(tmp_path / "song.yaml")
+    lead = comp.part("lead").notes
+    held = next(n for n in lead if n.start_beat == 1.0)
+    chorus = [n for n in lead if n.start_beat >= 4.0]
+    assert held.pitch == 67 and held.start_beat + held.duration_beats == chorus[0].start_beat
+    assert all(a.start_beat + a.duration_beats <= b.start_beat + 1e-9 for a, b in zip(lead, lead[1:]))
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "ainur_cli", "render", str(tmp_path / "song.yaml"),
+                           "--parts", "lead,vocals", "--out", str(out)], capture_output=True,
+                          text=True, timeout=300, env=WIDE)
+    assert proc.returncode == 0, proc.stderr

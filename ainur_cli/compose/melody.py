@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import numpy as np
@@ -158,7 +158,20 @@ class MelodyComposer:
                 start = float(s.start_beat)
                 out.chorus_motif = [(n.start_beat - start, n.duration_beats, n.pitch)
                                     for n in out.notes if n.start_beat >= start - EPS]
+        self._one_voice(out)
         return out
+
+    @staticmethod
+    def _one_voice(out: Melody) -> None:
+        """A given note held past its section into a composed line ends where that line's
+        first note starts (one voice sings one note at a time)."""
+        order = sorted(range(len(out.notes)), key=lambda i: out.notes[i].start_beat)
+        for a, b in zip(order, order[1:]):
+            first, then = out.notes[a], out.notes[b]
+            if (a in out.exact or b in out.exact) and \
+                    first.start_beat + first.duration_beats > then.start_beat + EPS and \
+                    then.start_beat > first.start_beat + EPS:
+                out.notes[a] = replace(first, duration_beats=then.start_beat - first.start_beat)
 
     # -- phrasing -------------------------------------------------------------------------
     def _slots(self, s, lines: tuple[LyricLine, ...]) -> list[tuple[float, float]]:
