@@ -341,15 +341,21 @@ def _vocal_notes(pairs: list[tuple[int, str]], lyric_track: int | None,
     track, channel = best[-1]
     melody = one_voice(played[(track, channel)], tol)
     onsets = [n[0] for n in melody]
-    owner: dict[int, int] = {}  # melody note -> the event that sings it
+    # melody note -> the event that sings it: the nearest pairs first, each note and each
+    # event at most once (an event on the note's tick wins over one a tick before it)
+    near = []
     for k, (t, text) in enumerate(pairs):
-        if not text.strip(_MARKS):
-            continue
-        i = bisect.bisect_left(onsets, t - tol)
-        for j in (i, i + 1):
-            if j < len(melody) and abs(onsets[j] - t) <= tol and j not in owner:
-                owner[j] = k
-                break
+        if text.strip(_MARKS):
+            i = bisect.bisect_left(onsets, t - tol)
+            while i < len(melody) and onsets[i] <= t + tol:
+                near.append((abs(onsets[i] - t), k, i))
+                i += 1
+    owner: dict[int, int] = {}
+    placed: set[int] = set()
+    for _, k, j in sorted(near):
+        if j not in owner and k not in placed:
+            owner[j] = k
+            placed.add(k)
     out: dict[int, list[tuple[int, int, int, int]]] = {}
     current: int | None = None
     unsung = 0

@@ -161,17 +161,47 @@ class MelodyComposer:
         self._one_voice(out)
         return out
 
-    @staticmethod
-    def _one_voice(out: Melody) -> None:
+    def _one_voice(self, out: Melody) -> None:
         """A given note held past its section into a composed line ends where that line's
-        first note starts (one voice sings one note at a time)."""
+        first note starts (one voice sings one note at a time).
+
+        :raises SpecError: a composed line that starts together with a given note (two
+            lyric events on one note of the session).
+        """
         order = sorted(range(len(out.notes)), key=lambda i: out.notes[i].start_beat)
+        dropped: set[int] = set()
         for a, b in zip(order, order[1:]):
             first, then = out.notes[a], out.notes[b]
-            if (a in out.exact or b in out.exact) and \
-                    first.start_beat + first.duration_beats > then.start_beat + EPS and \
-                    then.start_beat > first.start_beat + EPS:
-                out.notes[a] = replace(first, duration_beats=then.start_beat - first.start_beat)
+            if not (a in out.exact or b in out.exact) or \
+                    first.start_beat + first.duration_beats <= then.start_beat + EPS:
+                continue
+            cut = then.start_beat - first.start_beat
+            if cut < EPS or self._seconds(first.start_beat, then.start_beat) < _min_note_s():
+                if first.lyric == "" and a in out.exact:
+                    dropped.add(a)  # a melisma note with no room left: the syllable ends before
+                    continue
+                meta = out.lines[max(first.line_index, then.line_index)]
+                s = self.ctx.sections[meta["section"]]
+                raise self._line_error(
+                    s, meta["line"], f"section '{s.name}', lyric line {meta['line'] + 1} starts "
+                    f"({self._where(then.start_beat)}) on a note the session gives another "
+                    f"line's syllable", meta["text"],
+                    "one lyric event per note of the vocal melody")
+            out.notes[a] = replace(first, duration_beats=cut)
+        # a given melisma note after a later line has begun (a melisma mark over another
+        # line's syllable) is not sung: each line's notes come before the next line's
+        later_start: dict[int, float] = {}
+        for n in out.notes:
+            later_start[n.line_index] = min(later_start.get(n.line_index, n.start_beat), n.start_beat)
+        for i in out.exact:
+            n = out.notes[i]
+            nxt = [t for li, t in later_start.items() if li > n.line_index]
+            if n.lyric == "" and nxt and n.start_beat >= min(nxt) - EPS:
+                dropped.add(i)
+        if dropped:
+            keep = [i for i in range(len(out.notes)) if i not in dropped]
+            out.exact = {k for k, i in enumerate(keep) if i in out.exact}
+            out.notes = [out.notes[i] for i in keep]
 
     # -- phrasing -------------------------------------------------------------------------
     def _slots(self, s, lines: tuple[LyricLine, ...]) -> list[tuple[float, float]]:
@@ -223,7 +253,7 @@ class MelodyComposer:
             group = lines[head: heads[h + 1] if h + 1 < len(heads) else len(lines)]
             a = starts[head] if starts[head] is not None else section_start
             b = starts[heads[h + 1]] if h + 1 < len(heads) else section_end
-            if b <= a + EPS:
+            if b <= a + EPS or self._seconds(a, b) < _min_note_s():
                 raise self._pin_error(s, head, lines[head], "the next pin leaves it no room",
                                       "move the next line's pin later or drop it")
             if len(group) == 1:
@@ -345,6 +375,15 @@ class MelodyComposer:
             onsets = self._rhythm(line, grid, a, span_end)
         hold = self.section_end_beats if final else self.line_end_beats
         lengths = durations(onsets, span_end, step, hold)
+        if forced and min(self._seconds(t, t + d) for t, d in zip(onsets, lengths)) < _min_note_s():
+            if line.soft_pins and line.line_pin is not None and len(forced) > 1:
+                notes, meta = self._sing(s, j, line, a, b, line_index, final, {0: forced[0]})
+                meta["warning"] = (f"section '{s.name}', lyric line {j + 1}: the session's word "
+                                   f"positions leave a syllable too short to sing; only the "
+                                   f"line's start ({line.line_pin.text()}) is kept")
+                return notes, meta
+            raise self._pin_error(s, j, line, f"its pins leave a syllable shorter than "
+                                  f"{_min_note_s() * 1000:.0f} ms", "spread the pins")
         pitches = self._pitches_for(s, line, onsets, grid, a, final)
         ctx = self.ctx
         notes: list[Note] = []
@@ -576,6 +615,13 @@ class MelodyComposer:
                     p % 12 in self.scale or p % 12 in pcs for p, (pcs, _) in zip(moved, context)):
                 return moved
         return None
+
+
+def _min_note_s() -> float:
+    """The voice's shortest note (s): no syllable is composed shorter."""
+    from ainur_cli.voice.score import MIN_NOTE_S
+
+    return MIN_NOTE_S
 
 
 def _lyric_texts(words) -> list[str]:

@@ -410,3 +410,54 @@ def test_a_vocal_track_without_lyrics_sings_the_lyrics_file(tmp_path):
     assert "(overridden by --vocal-track): melody: the melody file has no such track (got 5; " \
            "allowed: a track 1..2)" in " ".join(bad.stderr.split())
     assert not (tmp_path / "bad").exists()
+
+
+def _lyrics_file(path: Path, events: list[tuple[int, str]], notes=()) -> Path:
+    """A type 1 file (480 PPQ, 120 bpm): "Verse" at tick 0, "End" at bar 3, one track with
+    ``(tick, text)`` lyric events and ``(tick, length, pitch)`` notes."""
+    import mido
+
+    mid = mido.MidiFile(type=1, ticks_per_beat=PPQ)
+    mid.tracks.append(mido.MidiTrack([mido.MetaMessage("marker", text="Verse", time=0),
+                                      mido.MetaMessage("marker", text="End", time=8 * PPQ)]))
+    timed = [(t, 1, mido.MetaMessage("lyrics", text=x)) for t, x in events]
+    for t, length, pitch in notes:
+        timed += [(t, 2, mido.Message("note_on", note=pitch, velocity=90)),
+                  (t + length, 0, mido.Message("note_off", note=pitch))]
+    track, now = mido.MidiTrack(), 0
+    for t, _, msg in sorted(timed, key=lambda e: (e[0], e[1])):
+        track.append(msg.copy(time=t - now))
+        now = t
+    mid.tracks.append(track)
+    mid.save(str(path))
+    return path
+
+
+def test_a_note_goes_to_the_lyric_on_its_tick():
+    """Two lyric events near one note: the one on the note's tick sings it, not the one two
+    ticks before it (which has no note then)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _lyrics_file(Path(tmp) / "two.mid", [(0, "Hold\r"), (478, "on\r"), (480, "/love\r")],
+                            notes=[(0, 470, 64), (480, 480, 67)])
+        got = {e.text.strip(): [n.pitch for n in e.notes] for e in read_midi_facts(path).lyrics}
+    assert got == {"Hold": [64], "on": [], "/love": [67]}
+
+
+def test_word_positions_too_close_to_sing_keep_the_lines_start(tmp_path):
+    """Lyric events without notes, the word "on" one tick after "Hold": the line keeps its
+    start (a warning says so) and no syllable is sung shorter than the voice's 30 ms."""
+    from ainur_cli.api import resolve_song
+    from ainur_cli.compose.song import compose_song
+
+    path = _lyrics_file(tmp_path / "close.mid", [(0, "Hold"), (1, "on"), (480, "tight\r")])
+    plan = resolve_song(spec_from_midi(path, preset="pop", find_lyrics=False).spec).plan
+    comp = compose_song(key=plan.spec.key, seed=plan.spec.seed, style=plan.style,
+                        timeline=plan.timeline, sections=plan.sections)
+    assert any("lyric line 1" in w and "only the line's start (@1.1) is kept" in w
+               for w in comp.metadata["warnings"]), comp.metadata["warnings"]
+    sung = [n for n in comp.part("lead").notes if n.lyric]
+    assert [n.lyric for n in sung] == ["Hold", "on", "tight"]
+    assert min(plan.timeline.beat_to_seconds(n.start_beat + n.duration_beats)
+               - plan.timeline.beat_to_seconds(n.start_beat) for n in sung) >= 0.03
