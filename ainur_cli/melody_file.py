@@ -49,6 +49,27 @@ DRUM_CHANNEL = 9
 Notes = list  # [[on tick, off tick, pitch, velocity], ...]
 
 
+def played_notes(tracks) -> dict[tuple[int, int], Notes]:
+    """``(track index, channel) -> [[on tick, off tick, pitch, velocity], ...]`` of every note
+    of a ``mido`` file's ``tracks``: each note-off (or zero-velocity note-on) ends the oldest
+    sounding note of its channel and key; notes never released end with their track."""
+    played: dict[tuple[int, int], Notes] = {}
+    for ti, trk in enumerate(tracks):
+        tick, sounding = 0, {}
+        for msg in trk:
+            tick += msg.time
+            if msg.type == "note_on" and msg.velocity > 0:
+                note = [tick, -1, msg.note, msg.velocity]
+                played.setdefault((ti, msg.channel), []).append(note)
+                sounding.setdefault((msg.channel, msg.note), []).append(note)
+            elif msg.type in ("note_on", "note_off") and sounding.get((msg.channel, msg.note)):
+                sounding[(msg.channel, msg.note)].pop(0)[1] = tick
+        for waiting in sounding.values():
+            for note in waiting:
+                note[1] = tick
+    return played
+
+
 def one_voice(notes: Sequence[Sequence[int]], tol: int) -> list[list[int]]:
     """``[on, off, pitch, velocity]`` notes made monophonic: of notes starting within ``tol``
     ticks of the first of them (a chord, or a flam) the highest is kept (the longest of equal
@@ -103,21 +124,7 @@ def read_melody(path: Path, track: int | None,
     if mid.type == 2 or mid.ticks_per_beat <= 0:
         raise refuse("the melody file is a type 2 file or has SMPTE time division",
                      allowed="a type 0 or 1 file with ticks per quarter note")
-    played: dict[tuple[int, int], Notes] = {}
-    for ti, trk in enumerate(mid.tracks):
-        tick, sounding = 0, {}
-        for msg in trk:
-            tick += msg.time
-            if msg.type == "note_on" and msg.velocity > 0:
-                note = [tick, -1, msg.note, msg.velocity]
-                played.setdefault((ti, msg.channel), []).append(note)
-                sounding.setdefault((msg.channel, msg.note), []).append(note)
-            elif msg.type in ("note_on", "note_off") and sounding.get((msg.channel, msg.note)):
-                sounding[(msg.channel, msg.note)].pop(0)[1] = tick
-        for waiting in sounding.values():  # notes never released end with their track
-            for note in waiting:
-                note[1] = tick
-    groups = {k: v for k, v in played.items() if k[1] != DRUM_CHANNEL}
+    groups = {k: v for k, v in played_notes(mid.tracks).items() if k[1] != DRUM_CHANNEL}
     if track is not None:
         if track > len(mid.tracks):
             raise refuse("the melody file has no such track", track,

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ainur_cli.errors import SpecError
-from ainur_cli.melody_file import one_voice
+from ainur_cli.melody_file import DRUM_CHANNEL, one_voice, played_notes
 from ainur_cli.spec import MIN_SPEC_BPM
 from ainur_cli.spec_lyrics import ToplineNote
 from ainur_cli.timeline import ALLOWED_DENOMINATORS, MAX_TEMPO_BPM
@@ -163,8 +163,6 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
     first_content: int | None = None  # first note, marker or lyric: what the music starts with
     notes: list[str] = []
     note_tracks: set[int] = set()
-    # (track, channel) -> [on tick, off tick, pitch, velocity] per note; open notes by key
-    played: dict[tuple[int, int], list[list[int]]] = {}
 
     def content(tick: int) -> None:
         nonlocal first_content
@@ -173,20 +171,12 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
     for ti, track in enumerate(mid.tracks):
         tick = 0
         seen_channel = False  # a channel message came before (the track's name is then no title)
-        sounding: dict[tuple[int, int], list[list[int]]] = {}
         for msg in track:
             tick += msg.time
             if not msg.is_meta:
                 if msg.type == "note_on" and msg.velocity > 0:
                     content(tick)
                     note_tracks.add(ti)
-                    note = [tick, -1, msg.note, msg.velocity]
-                    played.setdefault((ti, msg.channel), []).append(note)
-                    sounding.setdefault((msg.channel, msg.note), []).append(note)
-                elif msg.type in ("note_on", "note_off"):
-                    waiting = sounding.get((msg.channel, msg.note))
-                    if waiting:
-                        waiting.pop(0)[1] = tick
                 seen_channel = True
                 continue
             t = msg.type
@@ -227,9 +217,6 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
                 fps = _FPS.get(msg.frame_rate, 30.0)
                 smpte = (msg.hours * 3600 + msg.minutes * 60 + msg.seconds
                          + (msg.frames + msg.sub_frames / 100) / fps)
-        for waiting in sounding.values():  # notes never released end with their track
-            for note in waiting:
-                note[1] = tick
         end_tick = max(end_tick, tick)
 
     # Conductor events written just after the start (abc2midi: tick 1) belong to beat 0.
@@ -242,7 +229,8 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
 
     is_kar = any(x.text.strip().lower().startswith(_KAR_SIGNATURE) for x in texts)
     lyric_pairs, lyric_track = _lead_lyrics(lyrics, notes)
-    sung_on = _vocal_notes(lyric_pairs, lyric_track, played, ppq, notes, name)
+    sung_on = _vocal_notes(lyric_pairs, lyric_track, played_notes(mid.tracks), ppq, notes,
+                           name) if lyric_pairs else {}
     if not lyric_pairs and is_kar:
         lyric_pairs = _karaoke_lyrics(texts)
         if lyric_pairs:
@@ -331,7 +319,7 @@ def _vocal_notes(pairs: list[tuple[int, str]], lyric_track: int | None,
     # most lyrics on its notes; then most of its notes with a lyric (a piano that plays on
     # every syllable too has many notes without one); then the lyrics' own track
     ranked = [(h, h / len(g), key[0] == lyric_track, -key[0], -key[1], key)
-              for key, g in played.items() if key[1] != 9  # not the GM drum channel
+              for key, g in played.items() if key[1] != DRUM_CHANNEL
               for h in (hits(g),)]
     if not ranked:
         return {}
