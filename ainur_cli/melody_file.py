@@ -148,7 +148,7 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
     the spec unchanged without ``melody``. ``timeline``: the spec's (tempo resolved)."""
     from ainur_cli.compose.lyrics import parse_line
     from ainur_cli.spec_lyrics import LyricPin, LyricText, ToplineNote, ToplineWord
-    from ainur_cli.voice.score import MAX_MIDI, MIN_MIDI, MIN_NOTE_S
+    from ainur_cli.voice.score import MAX_MIDI, MIN_MIDI, MIN_NOTE_S, melisma_counts
 
     if spec.melody is None or spec.melody.applied:
         return spec
@@ -228,11 +228,8 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
             if c == 0:
                 out.append(s.lyrics[j])
                 continue
-            per = [1] * c
-            for e in range(len(phrase) - c):  # extra notes: melismas, from the line's end back
-                per[c - 1 - (e % c)] += 1
             groups, k = [], 0
-            for n in per:
+            for n in melisma_counts(c, len(phrase)):
                 groups.append(tuple(ToplineNote(float(x[0]), float(x[1]), x[2], x[3])
                                     for x in phrase[k:k + n]))
                 k += n

@@ -32,7 +32,7 @@ import numpy as np
 
 from ainur_cli.compose.lyrics import parse_lyrics
 from ainur_cli.compose.rhythm import line_end_holds
-from ainur_cli.compose.types import Composition, Note, Part
+from ainur_cli.compose.types import Composition, Note, Part, running_text
 from ainur_cli.compose.vocal_harmony import INTERVALS
 from ainur_cli.mix.settings import DEFAULT_VOCAL_CHAIN, VOCALS_PART, MixSettings
 from ainur_cli.source import Source, check_keys, get_bool, get_number, get_str, get_str_list
@@ -136,8 +136,7 @@ def _lead_lines(composition: Composition, timeline: Timeline, lead: str
 
 def _words_of_notes(notes) -> str:
     """A line's text from its notes' lyrics (``"Walk-"`` ``"ing"`` → ``"Walking"``)."""
-    return "".join(n.lyric[:-1] if n.lyric.endswith("-") and len(n.lyric) > 1 else n.lyric + " "
-                   for n in notes if n.lyric).strip()
+    return "".join(running_text(n.lyric) for n in notes if n.lyric).strip()
 
 
 def sung_notes(composition: Composition, timeline: Timeline, lead: str = "lead") -> list:

@@ -422,8 +422,6 @@ class MelodyComposer:
         :raises SpecError: a word whose notes are too short to share among its syllables, a
             syllable whose notes together are shorter than the voice's shortest note.
         """
-        from ainur_cli.voice.score import MIN_NOTE_S  # the voice sings no shorter note
-
         counts = [sum(len(syllabify_word(w).syllables) for w in words_of(tw.text))
                   for tw in line.topline]
         syl = line.syllables
@@ -452,17 +450,17 @@ class MelodyComposer:
                 spans: list[list] = []
                 for i, x in enumerate(group):
                     end = group[i + 1].start_beat if i + 1 < len(group) else x.end_beat
-                    if spans and (self._seconds(*spans[-1][:2]) < MIN_NOTE_S
-                                  or self._seconds(x.start_beat, end) < MIN_NOTE_S):
+                    if spans and (self._seconds(*spans[-1][:2]) < _min_note_s()
+                                  or self._seconds(x.start_beat, end) < _min_note_s()):
                         spans[-1][1] = end
                     else:
                         spans.append([x.start_beat, end, x])
                 a, b, _ = spans[0]
-                if self._seconds(a, b) < MIN_NOTE_S:
+                if self._seconds(a, b) < _min_note_s():
                     raise self._line_error(
                         s, j, f"section '{s.name}', lyric line {j + 1}: the syllable {sy.text!r} of "
                         f"{tw.text!r} ({self._where(a)}) has a note too short to sing", tw.text,
-                        f"notes of at least {MIN_NOTE_S * 1000:.0f} ms")
+                        f"notes of at least {_min_note_s() * 1000:.0f} ms")
                 for i, (a, b, x) in enumerate(spans):
                     notes.append(Note(a, b - a, x.pitch, x.velocity, lyric if i == 0 else "",
                                       sy.phones if i == 0 else (), line_index))

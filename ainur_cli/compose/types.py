@@ -34,6 +34,12 @@ class Note:
     line_index: int = -1
 
 
+def running_text(lyric: str) -> str:
+    """A note's lyric as it reads in running text: ``"ly-"`` (the word goes on) → ``"ly"``,
+    ``"love"`` (a word's last syllable) → ``"love "``."""
+    return lyric[:-1] if lyric.endswith("-") and len(lyric) > 1 else lyric + " "
+
+
 @dataclass(frozen=True)
 class Part:
     """One instrument part = one stem.

@@ -30,7 +30,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Sequence
 
-from ainur_cli.compose.types import Composition, Part
+from ainur_cli.compose.types import Composition, Part, running_text
 from ainur_cli.engines.embedded.events import beats_to_ticks, check_part, note_spans
 from ainur_cli.errors import ExportError
 from ainur_cli.timeline import Timeline
@@ -146,8 +146,7 @@ def part_events(part: Part) -> list[tuple[int, int, bytes]]:
 def rp017_lyric(lyric: str, line_end: bool) -> str:
     """A note's lyric (``"ly-"``: the word goes on; ``"love"``: its last syllable) as RP-017
     lyric text: ``"ly"``, ``"love "``, and ``"love \\r"`` at the end of a lyric line."""
-    text = lyric[:-1] if lyric.endswith("-") and len(lyric) > 1 else lyric + " "
-    return text + ("\r" if line_end else "")
+    return running_text(lyric) + ("\r" if line_end else "")
 
 
 def _end_tick(timeline: Timeline, *event_lists: list[tuple[int, int, bytes]]) -> int:

@@ -182,6 +182,15 @@ def phrases(sylls: Sequence[SungSyllable]) -> list[list[SungSyllable]]:
     return out
 
 
+def melisma_counts(syllables: int, notes: int) -> list[int]:
+    """How many of ``notes`` (>= ``syllables`` > 0) each syllable is sung on: one each, the
+    extra notes held by the last syllables (melismas), spread from the line's end backwards."""
+    counts = [1] * syllables
+    for e in range(notes - syllables):
+        counts[syllables - 1 - (e % syllables)] += 1
+    return counts
+
+
 def notes_for_line(line, starts_s: Sequence[float], durations_s: Sequence[float],
                    pitches: Sequence[int], line_index: int = 0,
                    continues: Sequence[bool] | None = None) -> list[SungNote]:
@@ -224,9 +233,7 @@ def notes_for_line(line, starts_s: Sequence[float], durations_s: Sequence[float]
             if not words or words[-1] is not w:
                 words.append(w)
         flat = head + [(type(w0)(" ".join(w.text for w in words), ()), k0, merged)]
-    counts = [1] * len(flat)
-    for e in range(n_notes - len(flat)):  # extra notes: melisma, from the line's end backwards
-        counts[len(flat) - 1 - (e % len(flat))] += 1
+    counts = melisma_counts(len(flat), n_notes)
     out: list[SungNote] = []
     i = 0
     for (w, k, s), count in zip(flat, counts):
