@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from ainur_cli.errors import AinurError, PresetError
-from ainur_cli.plan import RenderPlan, make_plan
+from ainur_cli.key import Key
+from ainur_cli.plan import RenderPlan, build_timeline, make_plan
 from ainur_cli.presets import LoadedPreset, load_preset
 from ainur_cli.source import Source
 from ainur_cli.spec import SongSpec, check_length, load_spec, with_defaults
@@ -61,9 +62,11 @@ def resolve_song(spec: SongSpec, *, presets_dirs: Sequence[str | Path] = ()) -> 
     style = preset.style
     spec = with_defaults(spec, style.tempo_bpm, style.time_signature)
     if spec.melody is not None:
-        spec = _with_melody(spec)
+        from ainur_cli.melody_file import with_melody
+
+        spec = with_melody(spec, build_timeline(spec, spec.output.sample_rate))
     if spec.key is None:
-        spec = replace(spec, key=style.key)
+        spec = replace(spec, key=_key_of_given_melody(spec) or style.key)
     check_length(spec)
     from ainur_cli.vocals import vocal_settings
 
@@ -87,23 +90,19 @@ def resolve_song(spec: SongSpec, *, presets_dirs: Sequence[str | Path] = ()) -> 
 
 
 
-def _with_melody(spec: SongSpec) -> SongSpec:
-    """The spec's lyrics on its melody file's notes (:func:`ainur_cli.melody_file.with_melody`)
-    and, when neither the spec nor ``--key`` names a key, the key that fits those notes."""
+def _key_of_given_melody(spec: SongSpec) -> Key | None:
+    """For a spec that names no key: the key that fits the vocal notes it gives (a DAW
+    session's or its melody file's, :func:`ainur_cli.compose.song.session_melody`), so the
+    accompaniment does not clash with them; None when it gives none."""
+    from ainur_cli.compose.song import session_melody
     from ainur_cli.key import key_of_notes, parse_key
-    from ainur_cli.melody_file import with_melody
-    from ainur_cli.plan import build_timeline
 
-    spec = with_melody(spec, build_timeline(spec, spec.output.sample_rate))
-    if spec.key is None:
-        estimate = key_of_notes([(n.pitch, n.end_beat - n.start_beat) for s in spec.sections
-                                 for line in s.lyrics for word in getattr(line, "topline", ())
-                                 for n in word.notes])
-        if estimate:
-            log.info("the key, %s, is estimated from the melody file's notes (set key: or --key "
-                     "to choose another)", estimate)
-            spec = replace(spec, key=parse_key(estimate))
-    return spec
+    estimate = key_of_notes([(p, b - a) for a, b, p in session_melody(spec.sections)])
+    if estimate is None:
+        return None
+    log.info("the key, %s, is estimated from the vocal melody's notes (nothing names a key; "
+             "set key: or --key to choose another)", estimate)
+    return parse_key(estimate)
 
 
 def spec_hash(spec: SongSpec, preset: LoadedPreset) -> str:

@@ -27,8 +27,8 @@ Rules (README "From a DAW-exported MIDI file"):
 * **The spec** supplies style (preset, ``style:``), title, key, seed, output and restyle, and
   per section (by name) energy, type and lyrics; its tempo and time signature are used only
   when the session has none. CLI flags win over everything. Without a key from the spec or
-  the session, the key is estimated from the session's vocal notes, when it has them
-  (:func:`ainur_cli.key.key_of_notes`), so the accompaniment does not clash with them.
+  the session, the key is left to :func:`ainur_cli.api.resolve_song`, which estimates it
+  from the session's vocal notes when the lines carry them.
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ from typing import Any, Mapping, Sequence
 
 from ainur_cli.errors import SpecError
 from ainur_cli.source import Source
-from ainur_cli.key import key_of_notes
 from ainur_cli.spec_lyrics import LyricText, ToplineNote, ToplineWord
 from ainur_cli.spec import (
     MAX_SECTION_BARS,
@@ -358,14 +357,6 @@ def song_from_facts(
         raw["title"] = (title or facts.title or "Untitled session")[:200]
     if raw.get("key") is None and facts.key:
         raw["key"] = facts.key
-    elif raw.get("key") is None:
-        sung = [(n.pitch, float(n.end_beat - n.start_beat)) for _, ln in timed
-                for word in ln.word_notes for group in word for n in group]
-        estimate = key_of_notes(sung)
-        if estimate:  # the accompaniment in the key of the session's own melody
-            raw["key"] = estimate
-            info.append(f"the key, {estimate}, is estimated from the vocal melody's notes (the "
-                        f"file has no key signature; set key: or --key to choose another)")
     if base_doc is not None:  # errors in what the session gave name the session
         for path in (("tempo_map",), ("time_signature",), ("sections",)):
             src.origins.setdefault(path, origin)

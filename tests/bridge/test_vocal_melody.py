@@ -250,13 +250,19 @@ def test_a_word_on_a_note_too_short_for_its_syllables_is_refused(tmp_path):
            "syllables but only 1 note(s)" in _refused(tmp_path, path)
 
 
-def test_the_key_comes_from_the_vocal_melody_when_nothing_names_one():
+def test_the_key_comes_from_the_vocal_melody_when_nothing_names_one(caplog):
     """The fixture has no key signature: the rock preset's E minor would put F# under the
     melody's F naturals; the key is estimated from the melody instead (C major). A key from
     the command line (or the spec, or a key signature) wins."""
+    import logging
+
+    from ainur_cli.api import resolve_song
+
     song = spec_from_midi(VOCAL, preset="rock", find_lyrics=False)
-    assert song.spec.key.name == "C major"
-    assert any("the key, C major, is estimated from the vocal melody" in i for i in song.info)
+    with caplog.at_level(logging.INFO, logger="ainur_cli.api"):
+        assert resolve_song(song.spec).plan.spec.key.name == "C major"
+    assert any("the key, C major, is estimated from the vocal melody" in r.getMessage()
+               for r in caplog.records)
     chosen = spec_from_midi(VOCAL, preset="rock", find_lyrics=False, overrides={"key": "A minor"})
     assert chosen.spec.key.name == "A minor"
     karaoke = spec_from_midi(DATA / "abc2midi_karaoke.mid", preset="rock", find_lyrics=False)
