@@ -177,9 +177,7 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
 
     def pin(beat: Fraction) -> str:
         bar, into = timeline.beat_to_bar(beat)
-        unit = Fraction(4, timeline.meter_at_bar(bar).denominator)
-        whole = int(into // unit)
-        return LyricPin(bar + 1, whole + 1, into / unit - whole).text()
+        return LyricPin.in_bar(bar + 1, into, timeline.meter_at_bar(bar).denominator).text()
 
     for a, _, p, _ in notes:
         if not MIN_MIDI <= p <= MAX_MIDI and 0 <= a < end:

@@ -35,6 +35,14 @@ class LyricPin:
     beat: int = 1
     offset: Fraction = Fraction(0)
 
+    @classmethod
+    def in_bar(cls, bar: int, beats_in: Fraction, denominator: int) -> "LyricPin":
+        """The pin of a position ``beats_in`` quarter notes into 1-based ``bar``, whose meter
+        counts beats of 1/``denominator``."""
+        pos = Fraction(beats_in) / Fraction(4, denominator)
+        whole = pos.numerator // pos.denominator
+        return cls(bar, whole + 1, pos - whole)
+
     def text(self) -> str:
         """The pin as a producer writes it: ``@5.3`` or ``@5.3+1/2``."""
         tail = f"+{self.offset.numerator}/{self.offset.denominator}" if self.offset else ""

@@ -223,9 +223,7 @@ def pin_at(bars: Sequence, beat: Fraction) -> str:
 
     i = max(0, bisect.bisect_right([b.start_beat for b in bars], beat) - 1)
     bar = bars[i]
-    pos = (beat - bar.start_beat) / Fraction(4, bar.denominator)
-    whole = pos.numerator // pos.denominator
-    return LyricPin(i + 1, whole + 1, pos - whole).text()
+    return LyricPin.in_bar(i + 1, beat - bar.start_beat, bar.denominator).text()
 
 
 def pinned_line(line: TimedLine, bars: Sequence) -> str:
