@@ -18,7 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = [ROOT / "tests" / "data" / "midi" / name for name in
-            ("csvmidi_vocal_melody.mid", "csvmidi_pinned_lyrics.mid", "lilypond_session.mid")]
+            ("csvmidi_vocal_melody.mid", "csvmidi_pinned_lyrics.mid", "lilypond_session.mid",
+              "csvmidi_twinkle.mid")]
 PRESETS = "pop,rock,ballad,jazz-waltz,synthwave,trap"
 
 
@@ -63,8 +64,9 @@ def main() -> None:
             if not melody:
                 print(f"{path.name:28s} {preset:12s} (no vocal notes)")
                 continue
-            before = song_chords(plan.style, plan.spec.key, Bars(plan.timeline), plan.sections)
-            after = fit_chords(before, melody, plan.style, plan.spec.key, plan.sections)
+            bars = Bars(plan.timeline)
+            before = song_chords(plan.style, plan.spec.key, bars, plan.sections)
+            after = fit_chords(before, melody, plan.style, plan.spec.key, plan.sections, bars)
             (t0, r0), (t1, r1) = shares(melody, before), shares(melody, after)
             rows.append((t0, r0, t1, r1))
             print(f"{path.name:28s} {preset:12s} {plan.spec.key.name:10s} {len(melody):5d}  "

@@ -1,5 +1,7 @@
 """Chords fitted to a given melody (a DAW session's own vocal notes): worked examples over
-the pop preset's chords in C major, and a song.yaml's chords untouched."""
+the pop preset's chords in C major (one chord re-chosen; one split where the melody changes
+harmony mid-bar, not for a passing tone; never inside a 3/4 bar), and a song.yaml's chords
+untouched."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pytest
 from ainur_cli.api import resolve_song
 from ainur_cli.compose.fit_chords import candidate_chords, fit_chords
 from ainur_cli.compose.harmony import chord_event, home_tonic
+from ainur_cli.compose.meter import Bars
 from ainur_cli.compose.roman import parse_chord
 from ainur_cli.compose.song import session_melody
 from ainur_cli.key import parse_key
@@ -33,6 +36,12 @@ def pop():
     return plan.style, parse_key("C major")
 
 
+@pytest.fixture(scope="module")
+def bars():
+    """Two bars of 4/4 at 120 bpm."""
+    return Bars(resolve_song(parse_spec_text(SONG.format(preset="pop"), "song.yaml")).plan.timeline)
+
+
 def _chord(style, key, text, start=0.0, length=4.0):
     return chord_event(parse_chord(text), home_tonic(style.key, key), key, start, length)
 
@@ -40,27 +49,64 @@ def _chord(style, key, text, start=0.0, length=4.0):
 VERSE = [SimpleNamespace(start_beat=0.0, end_beat=8.0, kind="verse")]
 
 
-def test_a_chord_is_rechosen_to_hold_the_melody(pop):
+def test_a_chord_is_rechosen_to_hold_the_melody(pop, bars):
     style, key = pop
     chords = [_chord(style, key, "V"), _chord(style, key, "V", 4.0)]
     melody = [(0.0, 1.0, 60), (1.0, 2.0, 64), (2.0, 4.0, 67)]  # C E G over G major
-    fitted = fit_chords(chords, melody, style, key, VERSE)
+    fitted = fit_chords(chords, melody, style, key, VERSE, bars)
     assert set(fitted[0].pitch_classes) == {0, 4, 7}
     assert (fitted[0].start_beat, fitted[0].duration_beats) == (0.0, 4.0)  # the preset's rhythm
     assert fitted[1] is chords[1]  # nothing sung under it: the preset's chord
 
 
-def test_a_held_note_that_rubs_moves_the_chord(pop):
+def test_a_held_note_that_rubs_moves_the_chord(pop, bars):
     style, key = pop
-    fitted = fit_chords([_chord(style, key, "I")], [(0.0, 4.0, 65)], style, key, VERSE)  # F over C
+    fitted = fit_chords([_chord(style, key, "I")], [(0.0, 4.0, 65)], style, key, VERSE, bars)  # F over C
     assert 5 in fitted[0].pitch_classes
 
 
-def test_the_presets_chord_stays_when_it_fits(pop):
+def test_the_presets_chord_stays_when_it_fits(pop, bars):
     style, key = pop
     chords = [_chord(style, key, "vi")]
-    fitted = fit_chords(chords, [(0.0, 2.0, 60), (2.0, 4.0, 64)], style, key, VERSE)  # C, E: in Am
+    fitted = fit_chords(chords, [(0.0, 2.0, 60), (2.0, 4.0, 64)], style, key, VERSE, bars)  # C, E: in Am
     assert fitted[0] is chords[0]
+
+
+def test_a_chord_is_split_where_the_melody_changes_harmony_mid_bar(pop, bars):
+    """C E | F A over a bar of C: the second half is F's (F on the strong third beat rubs
+    against C's E), so the bar becomes C | F; the next bar, with nothing sung, stays."""
+    style, key = pop
+    chords = [_chord(style, key, "I"), _chord(style, key, "V", 4.0)]
+    melody = [(0.0, 1.0, 60), (1.0, 2.0, 64), (2.0, 3.0, 65), (3.0, 4.0, 69)]
+    fitted = fit_chords(chords, melody, style, key, VERSE, bars)
+    assert [(c.start_beat, c.duration_beats, c.roman) for c in fitted] == \
+        [(0.0, 2.0, "I"), (2.0, 2.0, "IV"), (4.0, 4.0, "V")]
+    assert fitted[2] is chords[1]
+
+
+def test_a_passing_tone_on_a_weak_beat_does_not_split(pop, bars):
+    """C E G on beats 1-3 and a passing F on beat 4 (a rub against E, but a weak beat):
+    the bar stays one chord of C."""
+    style, key = pop
+    chords = [_chord(style, key, "I")]
+    melody = [(0.0, 1.0, 60), (1.0, 2.0, 64), (2.0, 3.0, 67), (3.0, 4.0, 65)]
+    assert fit_chords(chords, melody, style, key, VERSE, bars) == chords
+
+
+def test_a_waltz_bar_is_not_split_but_a_two_bar_chord_is():
+    """3/4 has no strong beat inside the bar: a chord held over two bars may change at the
+    bar line (C C C | F A C under a two-bar C becomes C | F), never inside a bar."""
+    plan = resolve_song(parse_spec_text(SONG.format(preset="pop").replace(
+        "tempo_bpm: 120", "tempo_bpm: 120\ntime_signature: 3/4"), "song.yaml")).plan
+    style, key = plan.style, parse_key("C major")
+    bars = Bars(plan.timeline)
+    assert [b.length for b in bars] == [3.0, 3.0]
+    melody = [(0.0, 3.0, 64), (3.0, 4.0, 65), (4.0, 5.0, 69), (5.0, 6.0, 72)]
+    fitted = fit_chords([_chord(style, key, "I", 0.0, 6.0)], melody, style, key, VERSE, bars)
+    assert [(c.start_beat, c.duration_beats, c.roman) for c in fitted] == [(0.0, 3.0, "I"), (3.0, 3.0, "IV")]
+    one_bar = [(0.0, 1.0, 60), (1.0, 2.0, 65), (2.0, 3.0, 69)]  # C | F A: F's, but inside one bar
+    fitted = fit_chords([_chord(style, key, "I", 0.0, 3.0)], one_bar, style, key, VERSE, bars)
+    assert [(c.start_beat, c.duration_beats) for c in fitted] == [(0.0, 3.0)]
 
 
 def test_candidates_are_the_styles_chords_and_its_modes_triads(pop):

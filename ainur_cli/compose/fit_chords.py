@@ -2,10 +2,11 @@
 session's vocal notes, or the spec's ``melody:`` file), each chord of the preset's
 progression that sounds under them is re-chosen to fit them.
 
-The chord rhythm stays the preset's (every chord keeps its start and length); only the
-chord changes, chosen from the style's own chords (every chord its progressions use) and
-the diatonic triads of its mode. A chord scores, over the melody's notes that sound during
-it (weighted by how long they sound under it, 1.5x for a note that starts on the chord):
+Chords come from the style's own chords (every chord its progressions use) and the diatonic
+triads of its mode. A chord scores, over the melody's notes that sound during it (weighted
+by how long they sound under it; 1.5x for a note that starts under the chord, and twice that
+again for one that starts on a strong beat: the downbeat, or the middle of a 4/4, 6/8 or
+12/8 bar):
 
 * +1 for a chord tone;
 * -1.5 for a note a semitone from a chord tone (it rubs: F over C major, C over B minor);
@@ -15,10 +16,17 @@ it (weighted by how long they sound under it, 1.5x for a note that starts on the
 plus 0.2 of the melody's weight for the preset's own chord in that place and 0.1 for a chord
 of the section's own progression, so that when several fit equally the style's chord wins.
 A chord with no melody under it is the preset's.
+
+The chord rhythm is the preset's, except where the melody changes harmony inside one of its
+chords: a chord may then be split at its strong beats (bar lines and mid-bar strong beats,
+never into pieces under a beat), each piece fitted on its own, where that gains the melody
+at least :data:`SPLIT_COST` (in weighted beats) per added change. So a bar of C whose second
+half sings F, A, C becomes C | F, while a passing F on a weak beat stays over C.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
 from ainur_cli.compose.harmony import chord_event, home_tonic
@@ -35,6 +43,9 @@ OUT_OF_SCALE = -0.5
 ONSET_WEIGHT = 1.5
 PRESET_BONUS = 0.2
 SECTION_BONUS = 0.1
+STRONG_WEIGHT = 2.0
+SPLIT_COST = 2.0
+MIN_PIECE_BEATS = 1.0
 
 
 def candidate_chords(style) -> list[RomanChord]:
@@ -59,41 +70,85 @@ def _tone_score(pc: int, chord_pcs: Sequence[int], scale: frozenset[int]) -> flo
     return 0.0 if pc in scale else OUT_OF_SCALE
 
 
+def _split_points(a: float, b: float, bars) -> list[float]:
+    """``a``, the strong beats strictly inside ``[a, b)`` that leave pieces of at least
+    :data:`MIN_PIECE_BEATS`, and ``b``."""
+    points = [a]
+    bar = bars.at(a)
+    index = bar.index
+    while index < len(bars) and bars[index].start < b - EPS:
+        bar = bars[index]
+        for offset in bar.strong_offsets:
+            t = bar.start + offset
+            if a + MIN_PIECE_BEATS - EPS <= t <= b - MIN_PIECE_BEATS + EPS and t - points[-1] > EPS:
+                points.append(t)
+        index += 1
+    points.append(b)
+    return points
+
+
 def fit_chords(chords: Sequence[ChordEvent], melody: Sequence[tuple[float, float, int]],
-               style, key: Key, sections: Sequence) -> list[ChordEvent]:
+               style, key: Key, sections: Sequence, bars) -> list[ChordEvent]:
     """``chords`` (contiguous, the preset's) with each chord that has melody under it
-    re-chosen to fit it (see the module docstring).
+    re-chosen to fit it, or split at its strong beats where the melody changes harmony
+    inside it (see the module docstring). The result is contiguous over the same span.
 
     :param melody: ``(start_beat, end_beat, midi_pitch)`` of the given notes.
     :param sections: the placed sections (``start_beat``, ``end_beat``, ``kind``), for the
         section's own progression.
+    :param bars: the song's :class:`~ainur_cli.compose.meter.Bars`, for the strong beats.
     """
     if not melody:
         return list(chords)
     tonic = home_tonic(style.key, key)
     scale = frozenset(key.scale_pcs)
     candidates = candidate_chords(style)
-    notes = sorted(melody)
-    out: list[ChordEvent] = []
-    for chord in chords:
-        a, b = chord.start_beat, chord.start_beat + chord.duration_beats
-        under = [(max(s, a), min(e, b), p, s >= a - EPS) for s, e, p in notes if s < b - EPS and e > a + EPS]
+    notes = []
+    for s, e, p in sorted(melody):
+        bar = bars.at(s)
+        strong = any(abs(s - bar.start - o) < EPS for o in bar.strong_offsets)
+        notes.append((s, e, p, STRONG_WEIGHT if strong else 1.0))
+
+    def best_for(chord: ChordEvent, own: set[str], a: float, b: float) -> tuple[ChordEvent, float]:
+        """The best chord over ``[a, b)`` (``chord`` where no melody sounds) and its score."""
+        under = [(max(s, a), min(e, b), p, ONSET_WEIGHT if s >= a - EPS else 1.0, strong if s >= a - EPS else 1.0)
+                 for s, e, p, strong in notes if s < b - EPS and e > a + EPS]
         if not under:
-            out.append(chord)
-            continue
-        weights = [(y - x) * (ONSET_WEIGHT if starts else 1.0) for x, y, _, starts in under]
-        total = sum(weights)
-        section = next((s for s in sections if s.start_beat - EPS <= a < s.end_beat - EPS), None)
-        own = {slot.chord.text for bar in style.progression(section.kind) for slot in bar
-               if slot.chord is not None} if section is not None else set()
+            return chord, 0.0
+        total = sum((y - x) * w for x, y, _, w, _ in under)  # the bonuses' scale: no strong-beat weight
+        weights = [(y - x) * w * strong for x, y, _, w, strong in under]
         best, best_score = chord, None
-        for k, roman in enumerate(candidates):
-            event = chord_event(roman, tonic, key, a, chord.duration_beats)
+        for roman in candidates:
+            event = chord_event(roman, tonic, key, a, b - a)
             score = sum(w * _tone_score(p % 12, event.pitch_classes, scale)
-                        for w, (_, _, p, _) in zip(weights, under))
+                        for w, (_, _, p, _, _) in zip(weights, under))
             score += PRESET_BONUS * total * (roman.text == chord.roman)
             score += SECTION_BONUS * total * (roman.text in own)
             if best_score is None or score > best_score + 1e-9:
                 best, best_score = event, score
-        out.append(best if best.roman != chord.roman else chord)
+        if best.roman == chord.roman:
+            best = replace(chord, start_beat=a, duration_beats=b - a)
+        return best, best_score
+
+    out: list[ChordEvent] = []
+    for chord in chords:
+        a, b = chord.start_beat, chord.start_beat + chord.duration_beats
+        section = next((s for s in sections if s.start_beat - EPS <= a < s.end_beat - EPS), None)
+        own = {slot.chord.text for bar in style.progression(section.kind) for slot in bar
+               if slot.chord is not None} if section is not None else set()
+        points = _split_points(a, b, bars)
+        # best[j]: the best pieces over [a, points[j]) and their score, fewest pieces on ties
+        best: list[tuple[float, list[ChordEvent]]] = [(0.0, [])]
+        for j in range(1, len(points)):
+            options = []
+            for i in range(j):
+                event, score = best_for(chord, own, points[i], points[j])
+                options.append((best[i][0] + score - (SPLIT_COST if i else 0.0), best[i][1] + [event]))
+            top = options[0]
+            for option in options[1:]:
+                if option[0] > top[0] + 1e-9:
+                    top = option
+            best.append(top)
+        pieces = best[-1][1]
+        out.extend([chord] if len(pieces) == 1 and pieces[0].roman == chord.roman else pieces)
     return out

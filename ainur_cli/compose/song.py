@@ -79,7 +79,7 @@ def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, secti
     chords = song_chords(style, key, bars, sections)
     given = session_melody(sections)
     if given:  # the producer's own vocal notes: the chords under them fit them
-        chords = fit_chords(chords, given, style, key, sections)
+        chords = fit_chords(chords, given, style, key, sections, bars)
     chords = ChordTrack(chords)
     ctx = Context(style, key, seed, bars, sections, chords, hook_sections(style, sections))
     melody = MelodyComposer(ctx, spec_file, lyric_lines).compose()

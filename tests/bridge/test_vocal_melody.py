@@ -276,6 +276,8 @@ def test_the_key_comes_from_the_vocal_melody_when_nothing_names_one(caplog):
     ([66, 68, 70, 71, 73, 75, 77, 78, 73, 66], "F# major"),
     # E-heavy, with F naturals: Krumhansl-Schmuckler alone says E minor, whose F# would clash
     ([64, 65, 67, 69, 67, 64, 62, 64, 60, 67, 69, 71, 72, 71, 69, 67, 65, 64], "C major"),
+    # C major's and A natural minor's notes, ending on A: the cadence cue says A minor
+    ([64, 65, 67, 69, 67, 65, 64, 62, 60, 62, 64, 57], "A minor"),
 ])
 def test_key_of_notes(melody, key):
     from ainur_cli.key import key_of_notes
@@ -318,6 +320,37 @@ def test_the_chords_under_the_session_melody_fit_it():
     assert before[0] < 0.5 and before[1] > 0.15, before
     assert after[0] >= 0.7 and after[1] <= 0.05, after
 
+
+
+def test_the_chords_change_mid_bar_where_the_melody_does():
+    """``csvmidi_twinkle.mid``, "Twinkle Twinkle" in C as a vocal track with one lyric per
+    note: its melody changes harmony every half bar (A A | G, F F | E E, D D | C). The key
+    is estimated (C major: the melody ends on C), every sung note lands on a chord tone, and
+    those bars are split at their third beat: F | C, F | C, G | C (the traditional
+    harmonisation); the bass follows the chord that starts there."""
+    from ainur_cli.api import resolve_song
+    from ainur_cli.compose.song import compose_song
+
+    csv = (DATA / "csvmidi_twinkle.csv").read_text().splitlines()
+    ons = [line.split(", ") for line in csv if ", Note_on_c, " in line]
+    offs = [int(line.split(", ")[1]) for line in csv if ", Note_off_c, " in line]
+    melody = [(int(on[1]) / PPQ, off / PPQ, int(on[4])) for on, off in zip(ons, offs)]
+    assert len(melody) == 42 and melody[-1][2] == 60
+    plan = resolve_song(spec_from_midi(DATA / "csvmidi_twinkle.mid", preset="pop",
+                                       find_lyrics=False).spec).plan
+    assert plan.spec.key.name == "C major"
+    comp = compose_song(key=plan.spec.key, seed=plan.spec.seed, style=plan.style,
+                        timeline=plan.timeline, sections=plan.sections)
+    for a, b, pitch in melody:
+        under = [c for c in comp.chords if c.start_beat < b and c.start_beat + c.duration_beats > a]
+        assert all(pitch % 12 in c.pitch_classes for c in under), (a, pitch, [c.symbol for c in under])
+    starts = {c.start_beat: c.symbol for c in comp.chords}
+    assert [starts.get(beat) for beat in (4.0, 6.0, 8.0, 10.0, 12.0, 14.0)] == ["F", "C", "F", "C", "G", "C"]
+    assert all(c.start_beat % 2 == 0 for c in comp.chords)  # bar lines and half bars only
+    bass = next(p for p in comp.parts if p.name == "bass")
+    for beat, pcs in ((6.0, {0, 4, 7}), (10.0, {0, 4, 7}), (12.0, {7, 11, 2})):
+        hits = [n.pitch % 12 for n in bass.notes if abs(n.start_beat - beat) < 0.05]
+        assert hits and set(hits) <= pcs, (beat, hits)
 
 def test_the_renders_midi_reads_back_as_the_same_words_lines_and_notes(tmp_path):
     """Ainur's MIDI export writes RP-017 lyrics (a space ends a word, a carriage return a
