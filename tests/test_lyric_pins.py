@@ -239,6 +239,35 @@ def test_pin_that_leaves_no_room_says_what_to_change():
     assert "the next pin leaves it no room" in str(e.value)
 
 
+
+SWUNG = """title: Swung
+preset: jazz-waltz
+key: C major
+tempo_bpm: 120
+time_signature: 4/4
+sections:
+  - name: Verse
+    bars: 2
+    lyrics: "@1.3 LINE"
+"""
+
+
+def test_pins_that_swing_squeezes_are_refused_before_the_voice():
+    """jazz-waltz swings eighths by 0.33: four syllables on the sixteenths from beat 3 with
+    the next one pinned at beat 3+7/8 put the fourth at 3+3/4, which swing moves to
+    3+5/6: 1/24 beat (21 ms at 120 bpm) before the unswung pin. Refused at the pins, as
+    any pin that leaves a syllable under 30 ms (the voice refused it before, naming only
+    its field); with room for the swung notes the line is sung with the pins kept."""
+    with pytest.raises(SpecError) as e:
+        compose(SWUNG.replace("LINE", "a king to go @1.3+7/8 me"))
+    assert "its pins leave a syllable shorter than 30 ms" in str(e.value)
+    assert "sections[0].lyrics" in str(e.value)
+    _, comp = compose(SWUNG.replace("LINE", "a king go @1.3+7/8 me"))
+    notes = lyric_notes(comp)
+    assert [n.lyric for n in notes] == ["a", "king", "go", "me"]
+    assert notes[0].start_beat == 2.0 and notes[-1].start_beat == 2.875
+    assert min(b.start_beat - a.start_beat for a, b in zip(notes, notes[1:])) * 0.5 >= 0.03
+
 def test_pinned_beat_outside_the_presets_meter_is_an_error():
     """Without a time_signature the preset's meter is used (jazz-waltz: 3/4): checked then."""
     text = re.sub(r"time_signature: .*\n", "", HEAD) + "      @3.4 Walking\n"

@@ -375,7 +375,7 @@ class MelodyComposer:
             onsets = self._rhythm(line, grid, a, span_end)
         hold = self.section_end_beats if final else self.line_end_beats
         lengths = durations(onsets, span_end, step, hold)
-        if forced and min(self._seconds(t, t + d) for t, d in zip(onsets, lengths)) < _min_note_s():
+        if forced and self._shortest_swung_s(onsets, lengths) < _min_note_s():
             if line.soft_pins and line.line_pin is not None and len(forced) > 1:
                 notes, meta = self._sing(s, j, line, a, b, line_index, final, {0: forced[0]})
                 meta["warning"] = (f"section '{s.name}', lyric line {j + 1}: the session's word "
@@ -513,6 +513,25 @@ class MelodyComposer:
                     (i + 1 < len(onsets) and onsets[i] >= onsets[i + 1] - EPS):
                 onsets[i] = x  # a neighbour swings past it: keep the order, swing it too
         return onsets
+
+    def _swung(self, beat: float) -> float:
+        """Where the style's swing (:func:`ainur_cli.compose.feel.apply_feel`) moves ``beat``."""
+        unit = 0.5 if self.ctx.style.swing_unit == 8 else 0.25
+        return swing_time(beat, self.ctx.bars.at(beat), self.ctx.style.swing, unit)
+
+    def _shortest_swung_s(self, onsets: list[float], lengths: list[float]) -> float:
+        """The shortest of a line's notes (seconds) as sung after swing: a pinned syllable
+        stays on its pin while the grid notes before it swing later, which can squeeze them
+        (each note ends by the next one's start). Swing warps a note's end only inside its
+        own bar, as :func:`~ainur_cli.compose.feel.apply_feel` does."""
+        starts = [self._swung(t) for t in onsets]
+        out = math.inf
+        for k, (t, d) in enumerate(zip(onsets, lengths)):
+            end = self._swung(t + d) if self.ctx.bars.at(t + d - 1e-9) is self.ctx.bars.at(t) else t + d
+            if k + 1 < len(starts):
+                end = min(end, starts[k + 1])
+            out = min(out, self._seconds(starts[k], end))
+        return out
 
     def _unswung(self, beat: float) -> float:
         """The position that the style's swing (applied to the melody after composing, see
