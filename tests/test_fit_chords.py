@@ -67,9 +67,10 @@ def test_a_held_note_that_rubs_moves_the_chord(pop, bars):
 
 def test_the_presets_chord_stays_when_it_fits(pop, bars):
     style, key = pop
-    chords = [_chord(style, key, "vi")]
-    fitted = fit_chords(chords, [(0.0, 2.0, 60), (2.0, 4.0, 64)], style, key, VERSE, bars)  # C, E: in Am
-    assert fitted[0] is chords[0]
+    chords = [_chord(style, key, "vi"), _chord(style, key, "V", 4.0)]
+    melody = [(0.0, 2.0, 60), (2.0, 4.0, 64), (4.0, 8.0, 71)]  # C, E: in Am; then B over G
+    fitted = fit_chords(chords, melody, style, key, VERSE, bars)
+    assert fitted == chords and fitted[0] is chords[0]
 
 
 def test_a_chord_is_split_where_the_melody_changes_harmony_mid_bar(pop, bars):
@@ -108,6 +109,22 @@ def test_a_waltz_bar_is_not_split_but_a_two_bar_chord_is():
     fitted = fit_chords([_chord(style, key, "I", 0.0, 3.0)], one_bar, style, key, VERSE, bars)
     assert [(c.start_beat, c.duration_beats) for c in fitted] == [(0.0, 3.0)]
 
+
+
+def test_the_song_ends_on_the_tonic_when_its_melody_does(pop, bars):
+    """E then C over the preset's Am: Am holds both, and stays where more is sung after it;
+    under the melody's last note (C, the tonic) the tonic chord C (which holds both too)
+    closes the song instead."""
+    style, key = pop
+    chords = [_chord(style, key, "vi"), _chord(style, key, "vi", 4.0)]
+    phrase = [(0.0, 2.0, 64), (2.0, 4.0, 60)]
+    fitted = fit_chords(chords, phrase + [(4.0, 6.0, 64), (6.0, 8.0, 60)], style, key, VERSE, bars)
+    assert [c.roman for c in fitted] == ["vi", "I"]
+    assert fitted[0] is chords[0]
+    ends_on_e = fit_chords(chords, phrase + [(4.0, 6.0, 60), (6.0, 8.0, 64)], style, key, VERSE, bars)
+    assert [c.roman for c in ends_on_e] == ["vi", "I"]  # E: in the tonic triad too
+    ends_on_a = fit_chords(chords, phrase + [(4.0, 6.0, 64), (6.0, 8.0, 69)], style, key, VERSE, bars)
+    assert [c.roman for c in ends_on_a] == ["vi", "vi"]
 
 def test_candidates_are_the_styles_chords_and_its_modes_triads(pop):
     style, _ = pop

@@ -14,8 +14,10 @@ again for one that starts on a strong beat: the downbeat, or the middle of a 4/4
 * 0 otherwise (a passing tone a whole step from a chord tone);
 
 plus 0.2 of the melody's weight for the preset's own chord in that place and 0.1 for a chord
-of the section's own progression, so that when several fit equally the style's chord wins.
-A chord with no melody under it is the preset's.
+of the section's own progression, so that when several fit equally the style's chord wins;
+and 0.4 for the tonic chord where the melody's last note ends, when that note is in the
+tonic triad: the song ends home (an authentic or plagal close) rather than on whatever chord the
+progression reached. A chord with no melody under it is the preset's.
 
 The chord rhythm is the preset's, except where the melody changes harmony inside one of its
 chords: a chord may then be split at its strong beats (bar lines and mid-bar strong beats,
@@ -43,6 +45,7 @@ OUT_OF_SCALE = -0.5
 ONSET_WEIGHT = 1.5
 PRESET_BONUS = 0.2
 SECTION_BONUS = 0.1
+CADENCE_BONUS = 0.4
 STRONG_WEIGHT = 2.0
 SPLIT_COST = 2.0
 MIN_PIECE_BEATS = 1.0
@@ -103,6 +106,14 @@ def fit_chords(chords: Sequence[ChordEvent], melody: Sequence[tuple[float, float
     tonic = home_tonic(style.key, key)
     scale = frozenset(key.scale_pcs)
     candidates = candidate_chords(style)
+    song_end = chords[-1].start_beat + chords[-1].duration_beats if chords else 0.0
+    sung = [n for n in melody if n[0] < song_end - EPS]
+    if not sung:
+        return list(chords)
+    last_start, last_end, last_pitch = max(sung)
+    close_at = min(last_end, song_end) - 2 * EPS  # the melody's last chord: where it ends
+    triad = tuple((key.tonic_pc + i) % 12 for i in ((0, 3, 7) if key.is_minor else (0, 4, 7)))
+    home = last_pitch % 12 in triad
     notes = []
     for s, e, p in sorted(melody):
         bar = bars.at(s)
@@ -117,6 +128,7 @@ def fit_chords(chords: Sequence[ChordEvent], melody: Sequence[tuple[float, float
             return chord, 0.0
         total = sum((y - x) * w for x, y, _, w, _ in under)  # the bonuses' scale: no strong-beat weight
         weights = [(y - x) * w * strong for x, y, _, w, strong in under]
+        close = home and a <= close_at < b
         best, best_score = chord, None
         for roman in candidates:
             event = chord_event(roman, tonic, key, a, b - a)
@@ -124,6 +136,8 @@ def fit_chords(chords: Sequence[ChordEvent], melody: Sequence[tuple[float, float
                         for w, (_, _, p, _, _) in zip(weights, under))
             score += PRESET_BONUS * total * (roman.text == chord.roman)
             score += SECTION_BONUS * total * (roman.text in own)
+            score += CADENCE_BONUS * total * (close and event.root_pc == triad[0]
+                                              and set(triad) <= set(event.pitch_classes))
             if best_score is None or score > best_score + 1e-9:
                 best, best_score = event, score
         if best.roman == chord.roman:
