@@ -16,8 +16,8 @@ again for one that starts on a strong beat: the downbeat, or the middle of a 4/4
 plus 0.2 of the melody's weight for the preset's own chord in that place and 0.1 for a chord
 of the section's own progression, so that when several fit equally the style's chord wins;
 and 0.4 for the tonic chord where the melody's last note ends, when that note is in the
-tonic triad: the song ends home (an authentic or plagal close) rather than on whatever chord the
-progression reached. A chord with no melody under it is the preset's.
+tonic triad: the song ends home (an authentic or plagal close) rather than on whatever chord
+the progression reached. A chord with no melody under it is the preset's.
 
 The chord rhythm is the preset's, except where the melody changes harmony inside one of its
 chords: a chord may then be split at its strong beats (bar lines and mid-bar strong beats,
@@ -110,7 +110,7 @@ def fit_chords(chords: Sequence[ChordEvent], melody: Sequence[tuple[float, float
     sung = [n for n in melody if n[0] < song_end - EPS]
     if not sung:
         return list(chords)
-    last_start, last_end, last_pitch = max(sung)
+    _, last_end, last_pitch = max(sung)
     close_at = min(last_end, song_end) - 2 * EPS  # the melody's last chord: where it ends
     triad = tuple((key.tonic_pc + i) % 12 for i in ((0, 3, 7) if key.is_minor else (0, 4, 7)))
     home = last_pitch % 12 in triad
@@ -122,7 +122,8 @@ def fit_chords(chords: Sequence[ChordEvent], melody: Sequence[tuple[float, float
 
     def best_for(chord: ChordEvent, own: set[str], a: float, b: float) -> tuple[ChordEvent, float]:
         """The best chord over ``[a, b)`` (``chord`` where no melody sounds) and its score."""
-        under = [(max(s, a), min(e, b), p, ONSET_WEIGHT if s >= a - EPS else 1.0, strong if s >= a - EPS else 1.0)
+        # (from, to, pitch, onset weight, strong-beat weight) of each note sounding in [a, b)
+        under = [(max(s, a), min(e, b), p) + ((ONSET_WEIGHT, strong) if s >= a - EPS else (1.0, 1.0))
                  for s, e, p, strong in notes if s < b - EPS and e > a + EPS]
         if not under:
             return chord, 0.0
