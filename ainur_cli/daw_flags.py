@@ -22,6 +22,7 @@ _SPECIFIC = (
     ("--ableton-reply-port", "ableton_reply_port", "ableton", "reply_port"),
     ("--ardour-session", "ardour_session", "ardour", "session"),
     ("--ardour-place-mode", "ardour_place_mode", "ardour", "place_mode"),
+    ("--ardour-vocal-track", "ardour_vocal_track", "ardour", "vocal_track"),
 )
 _DAW_NAMES = {"reaper": "REAPER", "ableton": "Ableton Live", "ardour": "Ardour"}
 SPECIFIC_PARAMS = tuple(p for _, p, _, _ in _SPECIFIC)
@@ -47,6 +48,10 @@ def daw_specific_options(command: Callable) -> Callable:
         click.option("--ardour-place-mode", type=click.Choice(["auto", "osc", "offline"]),
                      help="Ardour: markers over OSC while it runs (osc), import into the closed "
                           "session with ardour7-lua (offline), or whichever applies (auto)."),
+        click.option("--ardour-vocal-track", metavar="NAME",
+                     help="Ardour: the MIDI track whose notes the vocal sings in "
+                          "/ainur/render_session (default: the first MIDI track named like a "
+                          "vocal, e.g. 'Vocal', 'Lead Vox', 'Melody')."),
     ]
     for opt in reversed(opts):
         command = opt(command)

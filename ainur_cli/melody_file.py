@@ -161,18 +161,23 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
     offset = spec.melody.start_beat
     if offset is None:
         offset = timeline.bar_to_beat(spec.melody.bar - 1)
-    notes = [(a + offset, b + offset, p, v)
-             for a, b, p, v in read_melody(spec.melody.resolved(src.file), spec.melody.track, error)]
+    given = spec.melody.notes
+    # what the messages call it: the melody file, or where a DAW session's notes came from
+    what = "the melody file" if given is None else spec.melody.path
+    label = spec.melody.path if given is None else "session"  # what the warnings start with
+    if given is None:
+        given = read_melody(spec.melody.resolved(src.file), spec.melody.track, error)
+    notes = [(a + offset, b + offset, p, v) for a, b, p, v in given]
     end = timeline.total_beats
     late = sum(1 for a, *_ in notes if a >= end)
     if late:
-        log.warning("%s: %d note(s) of the melody file start after the song's end: not sung",
-                    spec.melody.path, late)
+        log.warning("%s: %d note(s) of %s start after the song's end: not sung",
+                    label, late, what)
     sung = [n for n in notes if n[0] >= end or n[0] < 0
             or timeline.beat_to_seconds(min(n[1], end)) - timeline.beat_to_seconds(n[0]) >= MIN_NOTE_S]
     if len(sung) < len(notes):
-        log.warning("%s: %d note(s) of the melody file are shorter than %d ms (grace notes): "
-                    "not sung", spec.melody.path, len(notes) - len(sung), round(MIN_NOTE_S * 1000))
+        log.warning("%s: %d note(s) of %s are shorter than %d ms (grace notes): "
+                    "not sung", label, len(notes) - len(sung), what, round(MIN_NOTE_S * 1000))
         notes = sung
 
     def pin(beat: Fraction) -> str:
@@ -181,7 +186,7 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
 
     for a, _, p, _ in notes:
         if not MIN_MIDI <= p <= MAX_MIDI and 0 <= a < end:
-            raise error(f"the melody file's note at {pin(a)} (song bar.beat) is out of any "
+            raise error(f"the note of {what} at {pin(a)} (song bar.beat) is out of any "
                         f"voice's range", f"MIDI {p}", f"MIDI {MIN_MIDI}..{MAX_MIDI} (E1..C7)")
 
     sections = list(spec.sections)
@@ -192,12 +197,12 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
         mine = [n for n in notes if start <= n[0] < stop]
         if not mine:
             if s.lyrics:
-                log.warning("section %r: the melody file has no notes in it; its lyrics are sung "
-                            "on a composed melody", s.name)
+                log.warning("section %r: %s has no notes in it; its lyrics are sung "
+                            "on a composed melody", s.name, what)
             continue
         if not s.lyrics:
-            log.warning("section %r has no lyrics: the melody file's %d note(s) in it are not "
-                        "sung", s.name, len(mine))
+            log.warning("section %r has no lyrics: %d note(s) of %s in it are not "
+                        "sung", s.name, len(mine), what)
             continue
         if all(getattr(ln, "topline", ()) for ln in s.lyrics):
             continue  # a DAW session's lines on their own notes already
@@ -209,8 +214,8 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
                 phrases.append(mine[k:k + c])
                 k += c
         elif len(mine) < len(lines):
-            log.warning("section %r: %d lyric lines but only %d note(s) of the melody file: its "
-                        "lyrics are sung on a composed melody", s.name, len(lines), len(mine))
+            log.warning("section %r: %d lyric lines but only %d note(s) of %s: its "
+                        "lyrics are sung on a composed melody", s.name, len(lines), len(mine), what)
             continue
         else:
             phrases = _phrases(mine, len(lines))
@@ -218,8 +223,8 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
         if short:
             j, c, k = short[0]
             log.warning("section %r, lyric line %d: %d syllables but %d note(s) in its phrase of "
-                        "the melody file: the section's lyrics are sung on a composed melody",
-                        s.name, j + 1, c, k)
+                        "%s: the section's lyrics are sung on a composed melody",
+                        s.name, j + 1, c, k, what)
             continue
         out = []
         for j, (ln, phrase, c) in enumerate(zip(lines, phrases, counts)):
@@ -238,8 +243,8 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
                 k += m
             out.append(LyricText(ln.text, f"{pin(phrase[0][0])} {ln.text}", tuple(words)))
         if any(ln.pins for ln in lines):
-            log.warning("section %r: its lyric pins are ignored: the melody file's notes place "
-                        "its lines", s.name)
+            log.warning("section %r: its lyric pins are ignored: the notes of %s place "
+                        "its lines", s.name, what)
         sections[i] = replace(s, lyrics=tuple(out))
     return replace(spec, sections=tuple(sections), melody=replace(spec.melody, applied=True))
 

@@ -153,6 +153,10 @@ class MelodySpec:
     start_beat: Fraction | None = None
     #: True once :func:`ainur_cli.melody_file.with_melody` has put the lyrics on its notes
     applied: bool = field(default=False, compare=False)
+    #: the notes themselves, ``(start_beat, end_beat, pitch, velocity)`` in the file's beats,
+    #: when they come from a DAW session (an Ardour MIDI track) rather than a file: ``path``
+    #: then only names where they came from; not a spec field
+    notes: tuple | None = field(default=None, compare=False)
 
     def resolved(self, spec_file: str | None) -> Path:
         """The file's path, relative to the spec file's folder when not absolute."""

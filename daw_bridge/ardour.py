@@ -13,7 +13,8 @@
   each in turn and reading the feedback.
 * **The session file** (``<session>/<snapshot>.ardour``, option ``session``, else the newest
   entry of Ardour's ``recent`` list) gives the tempo map, meters and the marker names as last
-  saved (:mod:`daw_bridge.ardour_session`).
+  saved (:mod:`daw_bridge.ardour_session`), and the notes of its vocal MIDI track (option
+  ``vocal_track``, else the first MIDI track named like a vocal), which the voice sings.
 * **Placing**: with the session open, section markers go in over OSC and the user imports the
   files (there is no import over OSC); with the session closed, :mod:`daw_bridge.ardour_import`
   adds the stems to the session file and has Ardour (``ardour7-lua``) put them on tracks.
@@ -60,6 +61,8 @@ class ArdourAdapter(DawAdapter):
     :param place_mode: ``auto`` (OSC markers when Ardour answers, else import into the
         closed session), ``osc`` or ``offline``.
     :param lua_command: the ``ardour7-lua`` program (default: found on ``PATH``).
+    :param vocal_track: the MIDI track whose notes the vocal sings (default: the first MIDI
+        track named like a vocal: "Vocal", "Lead Vox", "Melody"...).
     """
 
     name = "ardour"
@@ -68,7 +71,7 @@ class ArdourAdapter(DawAdapter):
                  session: str | Path | None = None, timeout_s: float = 1.0,
                  place_mode: str = "auto", lua_command: str | None = None,
                  track_prefix: str = "Ainur ", lua_timeout_s: float = 120.0,
-                 end_wait_s: float = 0.5) -> None:
+                 end_wait_s: float = 0.5, vocal_track: str | None = None) -> None:
         if place_mode not in PLACE_MODES:
             raise BridgeError("unknown Ardour place mode", field="place_mode", value=place_mode,
                               allowed=", ".join(PLACE_MODES))
@@ -79,6 +82,7 @@ class ArdourAdapter(DawAdapter):
         self.lua_command, self.prefix = lua_command, track_prefix
         self.lua_timeout_s = float(lua_timeout_s)
         self.end_wait_s = float(end_wait_s)   # no move after /marker i within it: no marker i
+        self.vocal_track = vocal_track or None
         self._surface = False
         self._reply_to_sender = False
 
@@ -244,7 +248,7 @@ class ArdourAdapter(DawAdapter):
         if not live:
             notes.append(f"Ardour does not answer OSC at {self.origin}: the session is read as "
                          f"last saved in {file}")
-            return replace(saved.facts(str(file)), notes=tuple(notes))
+            return self._with_vocal(replace(saved.facts(str(file)), notes=tuple(notes)), saved)
         names, rate, end = self.osc_tracks()
         if rate is not None and rate != saved.sample_rate:
             raise BridgeError("the session open in Ardour is not the session file",
@@ -263,8 +267,23 @@ class ArdourAdapter(DawAdapter):
             key=lambda m: m.beat))
         facts = saved.facts(self.origin)
         length = saved.sample_to_beat(end) if end else facts.length_beats
-        return replace(facts, markers=markers, track_names=names, length_beats=length,
-                       notes=tuple(notes))
+        return self._with_vocal(replace(facts, markers=markers, track_names=names,
+                                        length_beats=length, notes=tuple(notes)), saved)
+
+    def _with_vocal(self, facts: SessionFacts, saved: ArdourSession) -> SessionFacts:
+        """``facts`` with the session file's path and the notes of its vocal MIDI track (the
+        ``vocal_track`` option, else the first MIDI track named like a vocal), as last saved."""
+        facts = replace(facts, project_file=str(saved.path))
+        track = saved.vocal_track(self.vocal_track)
+        if track is None:
+            return facts
+        notes = saved.track_notes(track)
+        source = f"the Ardour MIDI track '{track}'"
+        if not notes:
+            return replace(facts, notes=facts.notes + (f"{source} has no notes (as last saved): "
+                                                       f"the melody is composed",))
+        log.info("Ardour: the vocal melody from %s (%d notes)", source, len(notes))
+        return replace(facts, vocal_notes=tuple(notes), vocal_source=source)
 
     @staticmethod
     def _merge_markers(saved: ArdourSession | None, live: list[tuple[int, str | None]],

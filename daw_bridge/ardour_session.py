@@ -4,7 +4,11 @@ What Ardour's OSC surface does not report lives here: the tempo map and meters
 (``<TempoMap superclocks-per-second="282240000">`` with ``<Tempo npm enpm note-type type
 sclock quarters bbt>`` and ``<Meter divisions-per-bar note-value sclock quarters bbt>``),
 markers and the session range (``<Locations>``, ``<Location name start end flags>``), track
-names (``<Routes>``) and, after an import, regions in playlists.
+names (``<Routes>``), regions in playlists and, for a MIDI track, the notes its regions play
+(each region's ``<Source>`` is a Standard MIDI File in ``interchange/<session>/midifiles/``,
+which Ardour writes at 19200 ticks per quarter note; a region plays its source from ``start``
+for its length, placed at its position): the producer's vocal melody
+(:meth:`ArdourSession.track_notes`).
 
 Units: Ardour 7 stores times as *superclock* ticks (``superclocks-per-second``, 282 240 000 by
 default) written ``a<ticks>``, or as musical time ``b<ticks>`` (1920 ticks per quarter note);
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -40,6 +45,9 @@ from daw_bridge.facts import (
 
 SUPERCLOCK_PER_SECOND = 282_240_000   # Ardour 7's default (superclock_ticks_per_second)
 TICKS_PER_BEAT = 1920                 # Temporal::ticks_per_beat
+FINE_TICKS = 19200                    # the grid track notes are kept on (Ardour's SMF resolution)
+#: a MIDI track whose name says it holds the vocal melody
+VOCAL_TRACK_NAME = re.compile(r"vocal|vox|voice|singer|sing\b|melody|topline", re.IGNORECASE)
 SUFFIX = ".ardour"
 
 
@@ -85,6 +93,20 @@ class ArdourRegion:
 
 
 @dataclass(frozen=True)
+class ArdourMidiRegion:
+    """A region on a MIDI track's playlist, in quarter-note beats: it plays its ``source``
+    (an SMF file) from ``start_beat`` for ``length_beats``, placed at ``position_beat``."""
+
+    name: str
+    track: str
+    position_beat: Fraction
+    start_beat: Fraction
+    length_beats: Fraction
+    source: Path | None
+    muted: bool
+
+
+@dataclass(frozen=True)
 class ArdourSession:
     """What Ainur reads from one snapshot file. ``tempo`` points are quarter-note bpm;
     ``ramps`` lists the beats where a ramped tempo starts (approximated, see :meth:`facts`)."""
@@ -101,6 +123,8 @@ class ArdourSession:
     regions: tuple[ArdourRegion, ...]
     sources: dict[str, str]                                    # id -> file path (origin or name)
     version: int
+    midi_tracks: tuple[str, ...] = ()
+    midi_regions: tuple[ArdourMidiRegion, ...] = ()
 
     @property
     def markers(self) -> tuple[ArdourLocation, ...]:
@@ -123,6 +147,68 @@ class ArdourSession:
 
     def sample_to_beat(self, sample: int) -> Fraction:
         return self.timeline().seconds_to_beat(Fraction(int(sample), self.sample_rate))
+
+    def vocal_track(self, name: str | None = None) -> str | None:
+        """The MIDI track that holds the vocal melody: the one named ``name`` (any case),
+        else the first MIDI track whose name says vocal (:data:`VOCAL_TRACK_NAME`); None
+        when there is none.
+
+        :raises BridgeError: ``name`` is not a MIDI track of the session.
+        """
+        if name:
+            found = next((t for t in self.midi_tracks if t.casefold() == name.casefold()), None)
+            if found is None:
+                raise BridgeError("the Ardour session has no MIDI track of that name",
+                                  file=str(self.path), field="vocal_track", value=name,
+                                  allowed=", ".join(self.midi_tracks) or "none: add a MIDI track "
+                                  "with the vocal melody")
+            return found
+        return next((t for t in self.midi_tracks if VOCAL_TRACK_NAME.search(t)), None)
+
+    def track_notes(self, track: str) -> list[tuple[Fraction, Fraction, int, int]]:
+        """``(start_beat, end_beat, pitch, velocity)`` of the notes ``track``'s unmuted regions
+        play, in session quarter-note beats, one voice (of notes starting together the
+        highest; each ends where the next starts, as a MIDI clip in ``melody:``); drums on
+        channel 10 left out. A note starting before a region's start is not played; one
+        sounding past its end is cut there.
+
+        :raises BridgeError: a region's MIDI file is missing or unreadable.
+        """
+        import mido
+
+        from ainur_cli.melody_file import DRUM_CHANNEL, one_voice, played_notes
+
+        notes: list[list[int]] = []
+        for region in self.midi_regions:
+            if region.track != track or region.muted or region.length_beats <= 0:
+                continue
+            if region.source is None or not region.source.is_file():
+                raise BridgeError(f"a MIDI region's file is missing (region {region.name!r} of "
+                                  f"track {track!r} in {self.path})",
+                                  file=str(region.source), field="source",
+                                  allowed="the session folder as Ardour saved it "
+                                          "(interchange/<session>/midifiles)")
+            try:
+                mid = mido.MidiFile(str(region.source), clip=True)
+            except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as e:
+                raise BridgeError(f"cannot read a MIDI region's file ({type(e).__name__}: {e})",
+                                  file=str(region.source), field=f"Region[{region.name}]") from None
+            if mid.type == 2 or mid.ticks_per_beat <= 0:
+                raise BridgeError("a MIDI region's file is a type 2 file or has SMPTE timing",
+                                  file=str(region.source), field=f"Region[{region.name}]")
+            tpb = mid.ticks_per_beat
+            end = region.start_beat + region.length_beats
+            for (_, channel), played in played_notes(mid.tracks).items():
+                if channel == DRUM_CHANNEL:
+                    continue
+                for on, off, pitch, vel in played:
+                    a, b = Fraction(on, tpb), Fraction(off, tpb)
+                    if not region.start_beat <= a < end:
+                        continue
+                    shift = region.position_beat - region.start_beat
+                    notes.append([_fine(a + shift), _fine(min(b, end) + shift), pitch, vel])
+        return [(Fraction(on, FINE_TICKS), Fraction(off, FINE_TICKS), pitch, vel)
+                for on, off, pitch, vel in one_voice(notes, FINE_TICKS // 32)]
 
     def facts(self, origin: str | None = None) -> SessionFacts:
         """The session as :class:`SessionFacts`: markers, tempo map, meters, length, tracks."""
@@ -210,6 +296,24 @@ class _Clock:
                               file=str(file), field=where, value=text,
                               allowed="a<superclock>, b<ticks> or samples") from None
 
+    def beats(self, text: str, where: str, file: Path, tempo: SessionFacts,
+              at: Fraction | None = None) -> Fraction:
+        """Quarter-note beats of a position (``at`` None) or of a distance from the position
+        ``at`` (beats): ``b<ticks>`` exactly, ``a<superclock>`` through the tempo map."""
+        text = (text or "").split("@", 1)[0].strip()
+        try:
+            if text[:1] == "b":
+                return Fraction(int(text[1:]), TICKS_PER_BEAT)
+            seconds = Fraction(int(text[1:]) if text[:1] == "a" else int(text) * self.sc // self.sr,
+                               self.sc)
+        except (ValueError, IndexError):
+            raise BridgeError("the Ardour session file has a time Ainur cannot read",
+                              file=str(file), field=where, value=text,
+                              allowed="a<superclock>, b<ticks> or samples") from None
+        if at is None:
+            return tempo.seconds_to_beat(seconds)
+        return tempo.seconds_to_beat(tempo.beat_to_seconds(at) + seconds) - at
+
     def superclock(self, sample: int) -> int:
         """``a<ticks>`` value of a session sample (exact for 44.1/48/88.2/96/192 kHz)."""
         return int(Fraction(int(sample) * self.sc, self.sr))
@@ -222,6 +326,11 @@ def _quarters(text: str | None, where: str, file: Path) -> Fraction:
     except ValueError:
         raise BridgeError("the Ardour tempo map has a position Ainur cannot read", file=str(file),
                           field=where, value=text, allowed="beats:ticks") from None
+
+
+def _fine(beat: Fraction) -> int:
+    """``beat`` on the :data:`FINE_TICKS` grid (rounded half up)."""
+    return math.floor(beat * FINE_TICKS + Fraction(1, 2))
 
 
 def _number(node: ET.Element, attr: str, file: Path, default: str | None = None) -> Fraction:
@@ -305,7 +414,7 @@ def read_session_file(path: str | Path) -> ArdourSession:
         end = clock.samples(loc.get("end", loc.get("start", "a0")), where + ".end", file, timeline)
         flags = tuple(f.strip() for f in loc.get("flags", "").split(",") if f.strip())
         locations.append(ArdourLocation(loc.get("name", ""), start, end, flags))
-    routes, playlists = {}, {}
+    routes, playlists, midi_playlists = {}, {}, {}
     for r in root.iterfind("Routes/Route"):
         flags = (r.find("PresentationInfo").get("flags", "") if r.find("PresentationInfo") is not None
                  else "")
@@ -314,23 +423,40 @@ def read_session_file(path: str | Path) -> ArdourSession:
         routes[r.get("id")] = r.get("name", "")
         if r.get("audio-playlist"):
             playlists[r.get("audio-playlist")] = r.get("name", "")
-    regions = []
+        if r.get("default-type") == "midi" and r.get("midi-playlist"):
+            midi_playlists[r.get("midi-playlist")] = r.get("name", "")
+    sources = {s.get("id", ""): (s.get("origin") if os.path.isabs(s.get("origin") or "")
+                                 else s.get("name", ""))
+               for s in root.iterfind("Sources/Source")}
+    name = root.get("name", file.stem)
+    regions, midi_regions = [], []
     for pl in root.iterfind("Playlists/Playlist"):
         track = playlists.get(pl.get("id")) or routes.get(pl.get("orig-track-id"), "")
+        midi = midi_playlists.get(pl.get("id"))
         for n, reg in enumerate(pl.iterfind("Region")):
             where = f"Playlist[{pl.get('name')}].Region[{n}]"
             length = reg.get("length", "a0@a0")
             dist, _, pos = length.partition("@")
-            position = clock.samples(pos or reg.get("position", "0"), where + ".position", file,
-                                     timeline)
+            pos = pos or reg.get("position", "0")
+            position = clock.samples(pos, where + ".position", file, timeline)
             srcs = tuple(v for k, v in sorted(reg.attrib.items()) if k.startswith("source-"))
             regions.append(ArdourRegion(reg.get("name", ""), track, position,
                                         clock.samples(dist, where + ".length", file, timeline), srcs))
-    sources = {s.get("id", ""): (s.get("origin") if os.path.isabs(s.get("origin") or "")
-                                 else s.get("name", ""))
-               for s in root.iterfind("Sources/Source")}
-    return ArdourSession(file, root.get("name", file.stem), int(sr), scps, tempo, ramps, meters,
-                         tuple(locations), tuple(routes.values()), tuple(regions), sources, version)
+            if midi is None:
+                continue
+            # a MIDI region in beats, and the SMF file it plays
+            at = clock.beats(pos, where + ".position", file, timeline)
+            src = sources.get(reg.get("source-0", ""))
+            path = None if not src else Path(src) if os.path.isabs(src) else \
+                file.parent / "interchange" / name / "midifiles" / src
+            midi_regions.append(ArdourMidiRegion(
+                reg.get("name", ""), midi, at,
+                clock.beats(reg.get("start", "b0"), where + ".start", file, timeline, at=at),
+                clock.beats(dist, where + ".length", file, timeline, at=at), path,
+                reg.get("muted") == "1"))
+    return ArdourSession(file, name, int(sr), scps, tempo, ramps, meters,
+                         tuple(locations), tuple(routes.values()), tuple(regions), sources, version,
+                         tuple(midi_playlists.values()), tuple(midi_regions))
 
 
 # -- writing (session closed) ---------------------------------------------------------------

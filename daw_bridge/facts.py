@@ -109,6 +109,13 @@ class SessionFacts:
     tempo_known: bool = True
     meter_known: bool = True
     resolution_beats: Fraction | None = None
+    #: the session's own vocal melody, ``(start_beat, end_beat, pitch, velocity)`` in session
+    #: beats (an Ardour MIDI track; see :meth:`daw_bridge.ardour_session.ArdourSession.track_notes`)
+    vocal_notes: tuple[tuple[Fraction, Fraction, int, int], ...] = ()
+    #: where ``vocal_notes`` come from, for messages ("the Ardour MIDI track 'Vocal'")
+    vocal_source: str | None = None
+    #: the DAW's project file when known: a lyrics file beside it gives the sections' lyrics
+    project_file: str | None = None
     _starts_s: tuple = field(default=(), init=False, repr=False, compare=False)
     _tempo_beats: tuple = field(default=(), init=False, repr=False, compare=False)
 

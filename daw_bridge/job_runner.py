@@ -127,8 +127,13 @@ class JobRunner:
         facts = self.adapter.read_session()
         if job.cancelled():
             raise Cancelled("render cancelled; nothing was written", field="render")
+        lyrics_file = None
+        if facts.project_file:  # <project>.lyrics.txt or lyrics.txt beside the DAW's project
+            from daw_bridge.lyrics import find_lyrics_file
+
+            lyrics_file = find_lyrics_file(facts.project_file)
         song = song_from_facts(facts, preset=a.get("preset") or self.default_preset,
-                               title=a.get("title") or facts.title)
+                               title=a.get("title") or facts.title, lyrics_file=lyrics_file)
         spec = song.spec
         if a.get("seed") is not None:
             spec = dataclasses.replace(spec, seed=int(a["seed"]))

@@ -364,6 +364,16 @@ def song_from_facts(
         log.debug("%s: %s", origin, n)
     spec = parse_spec(raw, src, overrides)  # checks the DAW lines' pins too
     spec = _with_timed_lines(spec, timed, song_bars)
+    if facts.vocal_notes and spec.melody is None:
+        # the session's vocal track: the sections' lyrics are sung on its notes, as on a
+        # spec's melody clip placed at session beat 0 (melody_file.with_melody)
+        from ainur_cli.spec import MelodySpec
+
+        spec.source.origins[("melody",)] = facts.vocal_source or origin
+        spec = replace(spec, melody=MelodySpec(facts.vocal_source or "the session's vocal track",
+                                               start_beat=-song_start, notes=facts.vocal_notes))
+        info.append(f"the vocal sings the notes of {facts.vocal_source} "
+                    f"({len(facts.vocal_notes)} notes)")
     return SessionSong(spec, song_start, song_bars[-1].end_beat, start_s, tuple(notes),
                        start_bar + 1, tuple(info), tuple(timed), tuple(sources),
                        str(lyrics_file) if lyrics_file is not None else None)

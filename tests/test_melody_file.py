@@ -223,7 +223,7 @@ def test_a_note_no_voice_can_sing_is_refused(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "ainur_cli", "render", str(tmp_path / "song.yaml"),
                            "--out", str(out)], capture_output=True, text=True, timeout=300, env=WIDE)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
-    assert "song.yaml:4: melody.file: the melody file's note at @2.2 (song bar.beat) is out of " \
+    assert "song.yaml:4: melody.file: the note of the melody file at @2.2 (song bar.beat) is out of " \
            "any voice's range (got 'MIDI 118'; allowed: MIDI 28..96" in " ".join(proc.stderr.split())
     assert not out.exists()
 

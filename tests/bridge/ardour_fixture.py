@@ -244,3 +244,90 @@ def start_marked_session(root: Path, name: str, *, sample_rate: int,
         raise
     host.samples = samples
     return host
+
+
+MIDI_LUA = """
+local dir, name, track_name = arg[1], arg[2], arg[3]
+if not load_session(dir, name) then print("AINUR-FAILED load_session") quit() return end
+local midi = ARDOUR.ChanCount(ARDOUR.DataType("midi"), 1)
+local tracks = Session:new_midi_track(midi, midi, true, ARDOUR.PluginInfo(), nil, nil, 1,
+                                      track_name, ARDOUR.PresentationInfo.max_order,
+                                      ARDOUR.TrackMode.Normal, true, false)
+local track = tracks:front()
+for _, job in ipairs({{{jobs}}}) do
+  local whole = ARDOUR.RegionFactory.region_by_id(PBD.ID(job[1]))
+  if whole:isnil() then print("AINUR-FAILED region " .. job[1]) quit() return end
+  local region = ARDOUR.RegionFactory.clone_region(whole, true, false)
+  local pos = Temporal.timepos_t.from_ticks(Temporal.ticks_per_beat * job[2])
+  track:playlist():add_region(region, pos, 1, false)
+  if job[3] then  -- the playlist holds its own copy: mute that one
+    for r in track:playlist():region_list():iter() do
+      if r:position():str() == pos:str() then r:set_muted(true) end
+    end
+  end
+end
+for r in track:playlist():region_list():iter() do
+  print("AINUR-REGION " .. r:position():str() .. " " .. r:length():str() .. " "
+        .. tostring(r:muted()))
+end
+Session:save_state("", false, false, false, false, false)
+close_session()
+print("AINUR-SAVED")
+quit()
+"""
+
+
+def add_midi_track(session_file: Path, track: str, regions, env: dict[str, str],
+                   timeout_s: float = 60) -> list[str]:
+    """Have Ardour add a MIDI track ``track`` to the closed session with one region per
+    ``(position beat, notes, muted)``: ``notes`` ``(start beat, length beats, pitch,
+    velocity)`` from the region's start. Each region's notes are written as a 1920-PPQ SMF
+    and declared in the session file as a whole-file source; Ardour loads it, puts a copy on
+    the track at the position (writing its own SMF of the copy) and saves. Returns Ardour's
+    ``AINUR-REGION position length muted`` lines.
+
+    :raises ArdourUnavailable: when Ardour fails.
+    """
+    import mido
+
+    tree = ET.parse(session_file)
+    root = tree.getroot()
+    folder = session_file.parent / "interchange" / root.get("name") / "midifiles"
+    folder.mkdir(parents=True, exist_ok=True)
+    counter = int(root.get("id-counter"))
+    jobs = []
+    for k, (position, notes, muted) in enumerate(regions):
+        mid = mido.MidiFile(type=0, ticks_per_beat=1920)
+        events = []
+        for start, length, pitch, velocity in notes:
+            events.append((round(start * 1920), 1, mido.Message("note_on", note=pitch, velocity=velocity)))
+            events.append((round((start + length) * 1920), 0, mido.Message("note_off", note=pitch)))
+        trk, now = mido.MidiTrack(), 0
+        for tick, _, msg in sorted(events, key=lambda e: (e[0], e[1])):
+            trk.append(msg.copy(time=tick - now))
+            now = tick
+        mid.tracks.append(trk)
+        end = max(start + length for start, length, _, _ in notes)
+        mid.save(folder / f"{track}-input-{k}.mid")
+        source, region = str(counter + 1), str(counter + 2)
+        counter += 2
+        ET.SubElement(root.find("Sources"), "Source", {
+            "name": f"{track}-input-{k}.mid", "type": "midi", "flags": "", "id": source,
+            "origin": ""})
+        regions_node = root.find("Regions")
+        if regions_node is None:
+            regions_node = ET.SubElement(root, "Regions")
+        ET.SubElement(regions_node, "Region", {
+            "name": f"{track}-input-{k}", "whole-file": "1", "start": "b0",
+            "length": f"b{round(end * 1920)}@b0", "id": region, "type": "midi",
+            "first-edit": "nothing", "source-0": source, "master-source-0": source})
+        jobs.append(f"{{'{region}', {position}, {'true' if muted else 'false'}}}")
+    root.set("id-counter", str(counter))
+    tree.write(session_file, encoding="UTF-8", xml_declaration=True)
+    script = session_file.parent.parent / "add_midi_track.lua"
+    script.write_text(MIDI_LUA.format(jobs=", ".join(jobs)), encoding="utf-8")
+    run = _run([lua_command(), str(script), str(session_file.parent), session_file.stem, track],
+               env, timeout_s)
+    if "AINUR-SAVED" not in run.stdout:
+        raise ArdourUnavailable("Ardour could not add the MIDI track:\n" + _output(run))
+    return re.findall(r"^AINUR-REGION (.*)$", run.stdout, re.M)
