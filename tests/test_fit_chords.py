@@ -126,10 +126,22 @@ def test_the_song_ends_on_the_tonic_when_its_melody_does(pop, bars):
     ends_on_a = fit_chords(chords, phrase + [(4.0, 6.0, 64), (6.0, 8.0, 69)], style, key, VERSE, bars)
     assert [c.roman for c in ends_on_a] == ["vi", "vi"]
 
+
+def test_a_chromatic_melody_gets_its_secondary_dominant(pop, bars):
+    """D F# A C over a bar of C (C major): D7, the dominant of G (V7/V). A chromatic
+    neighbour note (G F# G E, the F# short and off the beat) leaves the C chord alone."""
+    style, key = pop
+    chords = [_chord(style, key, "I"), _chord(style, key, "V", 4.0)]
+    arpeggio = [(0.0, 1.0, 62), (1.0, 2.0, 66), (2.0, 3.0, 69), (3.0, 4.0, 72), (4.0, 8.0, 71)]
+    fitted = fit_chords(chords, arpeggio, style, key, VERSE, bars)
+    assert [(c.roman, c.symbol) for c in fitted] == [("V7/V", "D7"), ("V", "G")]
+    neighbour = [(0.0, 1.0, 67), (1.0, 1.5, 66), (1.5, 3.0, 67), (3.0, 4.0, 64), (4.0, 8.0, 71)]
+    assert fit_chords(chords, neighbour, style, key, VERSE, bars)[0] is chords[0]
+
 def test_candidates_are_the_styles_chords_and_its_modes_triads(pop):
     style, _ = pop
     texts = [c.text for c in candidate_chords(style)]
-    assert {"I", "V", "vi", "IV", "iii", "ii"} <= set(texts)
+    assert {"I", "V", "vi", "IV", "iii", "ii", "V7/V", "V7/vi"} <= set(texts)
     assert len(texts) == len(set(texts))
     minor = resolve_song(parse_spec_text(SONG.format(preset="trap"), "song.yaml")).plan.style
     assert {"i", "iv", "v", "bIII", "bVI", "bVII"} <= {c.text for c in candidate_chords(minor)}

@@ -2,8 +2,10 @@
 session's vocal notes, or the spec's ``melody:`` file), each chord of the preset's
 progression that sounds under them is re-chosen to fit them.
 
-Chords come from the style's own chords (every chord its progressions use) and the diatonic
-triads of its mode. A chord scores, over the melody's notes that sound during it (weighted
+Chords come from the style's own chords (every chord its progressions use), the diatonic
+triads of its mode and the dominant sevenths of those triads (secondary dominants, for a
+melody's chromatic notes; they cost 0.3 of the melody's weight unless the style uses them).
+A chord scores, over the melody's notes that sound during it (weighted
 by how long they sound under it; 1.5x for a note that starts under the chord, and twice that
 again for one that starts on a strong beat: the downbeat, or the middle of a 4/4, 6/8 or
 12/8 bar):
@@ -39,6 +41,11 @@ from ainur_cli.key import Key
 
 MAJOR_TRIADS = ("I", "ii", "iii", "IV", "V", "vi")
 MINOR_TRIADS = ("i", "iv", "v", "V", "bIII", "bVI", "bVII")
+#: dominant sevenths of the diatonic chords (D7 -> G in C major): for a melody's chromatic
+#: notes (F# in C major). A style's own chords and the triads come first; these cost
+#: :data:`SECONDARY_COST`, so they win only where the melody sings their chromatic tone.
+MAJOR_SECONDARY = ("V7/V", "V7/vi", "V7/ii", "V7/IV", "V7/iii")
+MINOR_SECONDARY = ("V7/iv", "V7/bIII", "V7/bVI", "V7/bVII", "V7/v")
 CHORD_TONE = 1.0
 RUB = -1.5
 OUT_OF_SCALE = -0.5
@@ -46,6 +53,7 @@ ONSET_WEIGHT = 1.5
 PRESET_BONUS = 0.2
 SECTION_BONUS = 0.1
 CADENCE_BONUS = 0.4
+SECONDARY_COST = 0.3
 STRONG_WEIGHT = 2.0
 SPLIT_COST = 2.0
 MIN_PIECE_BEATS = 1.0
@@ -53,14 +61,16 @@ MIN_PIECE_BEATS = 1.0
 
 def candidate_chords(style) -> list[RomanChord]:
     """The style's own chords (in the order its progressions name them), then the diatonic
-    triads of its mode that it does not use."""
+    triads of its mode and the secondary dominants (:data:`MAJOR_SECONDARY`,
+    :data:`MINOR_SECONDARY`) that it does not use."""
     out: dict[str, RomanChord] = {}
     for bars in style.progressions.values():
         for bar in bars:
             for slot in bar:
                 if slot.chord is not None:
                     out.setdefault(slot.chord.text, slot.chord)
-    for text in MINOR_TRIADS if style.key.is_minor else MAJOR_TRIADS:
+    minor = style.key.is_minor
+    for text in (MINOR_TRIADS + MINOR_SECONDARY) if minor else (MAJOR_TRIADS + MAJOR_SECONDARY):
         out.setdefault(text, parse_chord(text))
     return list(out.values())
 
@@ -106,6 +116,9 @@ def fit_chords(chords: Sequence[ChordEvent], melody: Sequence[tuple[float, float
     tonic = home_tonic(style.key, key)
     scale = frozenset(key.scale_pcs)
     candidates = candidate_chords(style)
+    secondary = set(MINOR_SECONDARY if style.key.is_minor else MAJOR_SECONDARY)
+    style_own = {slot.chord.text for bars_ in style.progressions.values() for bar in bars_
+                 for slot in bar if slot.chord is not None}
     song_end = chords[-1].start_beat + chords[-1].duration_beats if chords else 0.0
     sung = [n for n in melody if n[0] < song_end - EPS]
     if not sung:
@@ -139,6 +152,7 @@ def fit_chords(chords: Sequence[ChordEvent], melody: Sequence[tuple[float, float
             score += SECTION_BONUS * total * (roman.text in own)
             score += CADENCE_BONUS * total * (close and event.root_pc == triad[0]
                                               and set(triad) <= set(event.pitch_classes))
+            score -= SECONDARY_COST * total * (roman.text in secondary and roman.text not in style_own)
             if best_score is None or score > best_score + 1e-9:
                 best, best_score = event, score
         if best.roman == chord.roman:
