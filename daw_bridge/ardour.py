@@ -268,11 +268,13 @@ class ArdourAdapter(DawAdapter):
         facts = saved.facts(self.origin)
         length = saved.sample_to_beat(end) if end else facts.length_beats
         return self._with_vocal(replace(facts, markers=markers, track_names=names,
-                                        length_beats=length, notes=tuple(notes)), saved)
+                                        length_beats=length, notes=tuple(notes)), saved, live=True)
 
-    def _with_vocal(self, facts: SessionFacts, saved: ArdourSession) -> SessionFacts:
+    def _with_vocal(self, facts: SessionFacts, saved: ArdourSession,
+                    live: bool = False) -> SessionFacts:
         """``facts`` with the session file's path and the notes of its vocal MIDI track (the
-        ``vocal_track`` option, else the first MIDI track named like a vocal), as last saved."""
+        ``vocal_track`` option, else the first MIDI track named like a vocal), as last saved
+        (``live``: Ardour has the session open, so a note says to save edits first)."""
         facts = replace(facts, project_file=str(saved.path))
         track = saved.vocal_track(self.vocal_track)
         if track is None:
@@ -283,6 +285,10 @@ class ArdourAdapter(DawAdapter):
             return replace(facts, notes=facts.notes + (f"{source} has no notes (as last saved): "
                                                        f"the melody is composed",))
         log.info("Ardour: the vocal melody from %s (%d notes)", source, len(notes))
+        if live:
+            facts = replace(facts, notes=facts.notes + (
+                f"the vocal melody is {source} as last saved in {saved.path}: save the session "
+                f"in Ardour to include later edits",))
         return replace(facts, vocal_notes=tuple(notes), vocal_source=source)
 
     @staticmethod

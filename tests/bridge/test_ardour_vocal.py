@@ -214,3 +214,33 @@ def test_a_vocal_note_out_of_range_is_refused_naming_the_track(tmp_path):
         resolve_song(song.spec)
     assert "the note of the Ardour MIDI track 'Lead Vox' at @1.2 (song bar.beat) is out of any " \
            "voice's range (got 'MIDI 100'" in str(e.value)
+
+
+def test_with_ardour_running_the_vocal_track_is_read_as_last_saved(session, tmp_path):
+    """Ardour has the session open (headless, OSC on): markers come over OSC as before, the
+    vocal notes from the file as last saved, with a note saying so."""
+    import shutil
+
+    from daw_bridge.ardour import ArdourAdapter
+    from tests.bridge.ardour_fixture import ArdourUnavailable, HeadlessArdour, enable_osc, private_env
+
+    file, _ = session
+    folder = tmp_path / file.parent.name
+    shutil.copytree(file.parent, folder)
+    copy = folder / file.name
+    enable_osc(copy)
+    host = HeadlessArdour(copy, tmp_path, private_env(tmp_path))
+    try:
+        host.start()
+    except ArdourUnavailable as e:
+        host.kill()
+        _unavailable(e)
+    adapter = ArdourAdapter(port=host.port, session=copy, timeout_s=2.0)
+    try:
+        facts = adapter.read_session()
+        assert [m.name for m in facts.markers] == [name for name, _ in MARKERS]
+        assert facts.vocal_notes == tuple(expected_notes())
+        assert any("as last saved" in n and "save the session" in n for n in facts.notes)
+    finally:
+        adapter.close()
+        host.kill()
