@@ -86,12 +86,17 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--from-midi", "from_midi", type=click.Path(dir_okay=False, path_type=Path),
               help="Read tempo map, time signatures, markers (sections) and lyrics from a "
                    "DAW-exported MIDI file; SPEC or --preset supplies the style.")
+@click.option("--from-ardour", "from_ardour", type=click.Path(path_type=Path),
+              help="Read tempo map, time signatures, markers (sections) and the vocal MIDI "
+                   "track's notes from an Ardour session (its .ardour file or folder, as last "
+                   "saved); SPEC or --preset supplies the style.")
 @click.option("--lyrics", "lyrics_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="With --from-midi: a lyrics file with [Section name] headers (default: "
-                   "<midi name>.lyrics.txt or lyrics.txt beside the MIDI file, if present).")
-@click.option("--vocal-track", "vocal_track", type=click.IntRange(1, 65535),
-              help="With --from-midi: sing the lyrics on this track's notes (1-based), e.g. a "
-                   "vocal guide track without lyric events, with --lyrics FILE.")
+              help="With --from-midi/--from-ardour: a lyrics file with [Section name] headers "
+                   "(default: <name>.lyrics.txt or lyrics.txt beside the MIDI file or session).")
+@click.option("--vocal-track", "vocal_track",
+              help="With --from-midi: sing the lyrics on this track's notes (a 1-based number), "
+                   "e.g. a vocal guide track without lyric events. With --from-ardour: the "
+                   "name of the MIDI track to sing (default: one named like a vocal).")
 @click.option("-o", "--out", "out", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: output.dir of the spec, else renders/<spec name>).")
 @click.option("--preset", help="Style preset (overrides the spec).")
@@ -115,14 +120,15 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
               help="Also write report.html (waveform, spectrogram, loudness, sections).")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")
 @click.pass_context
-def render(ctx: click.Context, spec: Path | None, from_midi: Path | None, lyrics_file, vocal_track,
-           out: Path | None,
+def render(ctx: click.Context, spec: Path | None, from_midi: Path | None, from_ardour: Path | None,
+           lyrics_file, vocal_track, out: Path | None,
            preset, seed, key, tempo_bpm, sample_rate, bit_depth, fmt, target_lufs, true_peak_dbtp,
            parts, soundfont, presets_dir, force, new_take, jobs, write_html, as_json) -> None:
     """Render SPEC (a song.yaml) to stems, a mastered mix, MIDI and a manifest.
 
     With --from-midi FILE the session's tempo map, meters, markers and lyrics come from the
-    MIDI file and SPEC (optional) or --preset gives the style."""
+    MIDI file, with --from-ardour SESSION from the Ardour session (and its vocal MIDI
+    track), and SPEC (optional) or --preset gives the style."""
     from ainur_cli import api
 
     overrides = {
@@ -131,28 +137,44 @@ def render(ctx: click.Context, spec: Path | None, from_midi: Path | None, lyrics
         "format": fmt, "target_lufs": target_lufs, "true_peak_dbtp": true_peak_dbtp,
         "parts": parts,
     }
+    source = from_midi if from_midi is not None else from_ardour
+    if from_midi is not None and from_ardour is not None:
+        raise click.UsageError("give --from-midi or --from-ardour, not both")
     if from_midi is not None:
         from daw_bridge.midi_import import spec_from_midi
 
+        if vocal_track is not None and not (vocal_track.isdigit() and 1 <= int(vocal_track) <= 65535):
+            raise click.BadParameter(f"{vocal_track!r} is not a track number 1..65535 (with "
+                                     f"--from-midi tracks are counted from 1)",
+                                     param_hint="--vocal-track")
         session = spec_from_midi(from_midi, spec_path=spec, lyrics_file=lyrics_file,
-                                 overrides=overrides, vocal_track=vocal_track)
-        for note in session.notes:
-            log.warning("%s: %s", from_midi, note)
-        for note in session.info:
-            log.info("%s: %s", from_midi, note)
-        if session.lyrics_file and lyrics_file is None:
-            log.warning("lyrics from %s (found beside the MIDI file; --lyrics FILE picks another)",
-                        session.lyrics_file)
-        song = session.spec
+                                 overrides=overrides,
+                                 vocal_track=int(vocal_track) if vocal_track is not None else None)
+    elif from_ardour is not None:
+        from daw_bridge.ardour_session import spec_from_ardour
+
+        session = spec_from_ardour(from_ardour, spec_path=spec, lyrics_file=lyrics_file,
+                                   overrides=overrides, vocal_track=vocal_track)
     elif spec is None:
-        raise click.UsageError("give SPEC (a song.yaml), or --from-midi FILE with a SPEC or --preset")
+        raise click.UsageError("give SPEC (a song.yaml), or --from-midi FILE / --from-ardour "
+                               "SESSION with a SPEC or --preset")
     elif lyrics_file is not None:
-        raise click.UsageError("--lyrics works with --from-midi (a song.yaml has its own lyrics)")
+        raise click.UsageError("--lyrics works with --from-midi or --from-ardour (a song.yaml "
+                               "has its own lyrics)")
     elif vocal_track is not None:
-        raise click.UsageError("--vocal-track works with --from-midi (a song.yaml names its "
-                               "melody file in melody:)")
+        raise click.UsageError("--vocal-track works with --from-midi or --from-ardour (a "
+                               "song.yaml names its melody file in melody:)")
     else:
         song = api.load_spec(spec, overrides)
+    if source is not None:
+        for note in session.notes:
+            log.warning("%s: %s", source, note)
+        for note in session.info:
+            log.info("%s: %s", source, note)
+        if session.lyrics_file and lyrics_file is None:
+            log.warning("lyrics from %s (found beside the %s; --lyrics FILE picks another)",
+                        session.lyrics_file, "MIDI file" if from_midi is not None else "session")
+        song = session.spec
     quiet = ctx.obj.get("quiet") or as_json
     result = _with_progress(
         quiet,
@@ -164,6 +186,11 @@ def render(ctx: click.Context, spec: Path | None, from_midi: Path | None, lyrics
         log.warning("the stems start at bar %d of the session: `ainur place %s --session-midi %s "
                     "--at-bar %d` writes REAPER/DAWproject files that put them there",
                     session.start_bar, result.out_dir, from_midi, session.start_bar)
+    if from_ardour is not None:
+        log.warning("the stems start at bar %d of the session: `ainur place %s --daw ardour "
+                    "--ardour-session %s --at-bar %d` puts them there (with Ardour closed, on "
+                    "new tracks)", session.start_bar, result.out_dir, from_ardour,
+                    session.start_bar)
     page = None
     if write_html:
         from ainur_cli.report import write_report

@@ -37,6 +37,7 @@ from daw_bridge.ardour_session import (
     find_session_file,
     read_session_file,
     session_sample,
+    with_vocal_track,
 )
 from daw_bridge.facts import Marker, SessionFacts
 from daw_bridge.oscio import OscPeer
@@ -248,7 +249,8 @@ class ArdourAdapter(DawAdapter):
         if not live:
             notes.append(f"Ardour does not answer OSC at {self.origin}: the session is read as "
                          f"last saved in {file}")
-            return self._with_vocal(replace(saved.facts(str(file)), notes=tuple(notes)), saved)
+            return with_vocal_track(replace(saved.facts(str(file)), notes=tuple(notes)), saved,
+                                    self.vocal_track)
         names, rate, end = self.osc_tracks()
         if rate is not None and rate != saved.sample_rate:
             raise BridgeError("the session open in Ardour is not the session file",
@@ -267,29 +269,9 @@ class ArdourAdapter(DawAdapter):
             key=lambda m: m.beat))
         facts = saved.facts(self.origin)
         length = saved.sample_to_beat(end) if end else facts.length_beats
-        return self._with_vocal(replace(facts, markers=markers, track_names=names,
-                                        length_beats=length, notes=tuple(notes)), saved, live=True)
-
-    def _with_vocal(self, facts: SessionFacts, saved: ArdourSession,
-                    live: bool = False) -> SessionFacts:
-        """``facts`` with the session file's path and the notes of its vocal MIDI track (the
-        ``vocal_track`` option, else the first MIDI track named like a vocal), as last saved
-        (``live``: Ardour has the session open, so a note says to save edits first)."""
-        facts = replace(facts, project_file=str(saved.path))
-        track = saved.vocal_track(self.vocal_track)
-        if track is None:
-            return facts
-        notes = saved.track_notes(track)
-        source = f"the Ardour MIDI track '{track}'"
-        if not notes:
-            return replace(facts, notes=facts.notes + (f"{source} has no notes (as last saved): "
-                                                       f"the melody is composed",))
-        log.info("Ardour: the vocal melody from %s (%d notes)", source, len(notes))
-        if live:
-            facts = replace(facts, notes=facts.notes + (
-                f"the vocal melody is {source} as last saved in {saved.path}: save the session "
-                f"in Ardour to include later edits",))
-        return replace(facts, vocal_notes=tuple(notes), vocal_source=source)
+        return with_vocal_track(replace(facts, markers=markers, track_names=names,
+                                        length_beats=length, notes=tuple(notes)), saved,
+                                self.vocal_track, live=True)
 
     @staticmethod
     def _merge_markers(saved: ArdourSession | None, live: list[tuple[int, str | None]],

@@ -23,12 +23,13 @@ and places the regions (``daw_bridge/scripts/ardour_import.lua``) and re-saves t
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
 import tempfile
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -42,6 +43,8 @@ from daw_bridge.facts import (
     clean_meters,
     clean_tempo,
 )
+
+log = logging.getLogger(__name__)
 
 SUPERCLOCK_PER_SECOND = 282_240_000   # Ardour 7's default (superclock_ticks_per_second)
 TICKS_PER_BEAT = 1920                 # Temporal::ticks_per_beat
@@ -458,6 +461,65 @@ def read_session_file(path: str | Path) -> ArdourSession:
                          tuple(locations), tuple(routes.values()), tuple(regions), sources, version,
                          tuple(midi_playlists.values()), tuple(midi_regions))
 
+
+
+def with_vocal_track(facts: SessionFacts, saved: ArdourSession, track: str | None = None, *,
+                     live: bool = False) -> SessionFacts:
+    """``facts`` with the session file's path (``project_file``) and the notes of its vocal
+    MIDI track (``track``, else the first MIDI track named like a vocal,
+    :meth:`ArdourSession.vocal_track`) as last saved; ``live``: Ardour has the session open,
+    so a note says that edits since the last save are not seen.
+
+    :raises BridgeError: ``track`` is not a MIDI track of the session, or a region's file is
+        missing or unreadable.
+    """
+    facts = replace(facts, project_file=str(saved.path))
+    name = saved.vocal_track(track)
+    if name is None:
+        return facts
+    notes = saved.track_notes(name)
+    source = f"the Ardour MIDI track '{name}'"
+    if not notes:
+        return replace(facts, notes=facts.notes + (f"{source} has no notes (as last saved): "
+                                                   f"the melody is composed",))
+    log.info("Ardour: the vocal melody from %s (%d notes)", source, len(notes))
+    if live:
+        facts = replace(facts, notes=facts.notes + (
+            f"the vocal melody is {source} as last saved in {saved.path}: save the session "
+            f"in Ardour to include later edits",))
+    return replace(facts, vocal_notes=tuple(notes), vocal_source=source)
+
+
+def spec_from_ardour(session: Path | str, *, spec_path: Path | str | None = None,
+                     preset: str | None = None, lyrics_file: Path | str | None = None,
+                     overrides=None, vocal_track: str | None = None):
+    """The song for ``ainur render --from-ardour``: a
+    :class:`~daw_bridge.session_spec.SessionSong` from an Ardour session as last saved.
+
+    Tempo map, meters and sections (markers) come from the session file, the vocal melody
+    from its vocal MIDI track (:func:`with_vocal_track`), the lyrics from ``lyrics_file``,
+    else ``<snapshot>.lyrics.txt`` or ``lyrics.txt`` in the session folder; style, title,
+    key, seed, output and per-section lyrics from the spec at ``spec_path`` (which may leave
+    out ``title`` and ``sections``); ``overrides`` (the CLI flags) win over both.
+
+    :raises BridgeError: an unreadable session, or a vocal track it does not have.
+    :raises SpecError: a session that cannot make a song, a bad spec or lyrics file.
+    """
+    from ainur_cli.errors import SpecError
+    from ainur_cli.source import load_yaml
+    from daw_bridge.lyrics import find_lyrics_file
+    from daw_bridge.session_spec import song_from_facts
+
+    saved = read_session_file(session)
+    facts = with_vocal_track(saved.facts(str(saved.path)), saved, vocal_track)
+    doc = load_yaml(spec_path, SpecError) if spec_path is not None else None
+    if lyrics_file is None:
+        lyrics_file = find_lyrics_file(saved.path)
+        if lyrics_file is not None:
+            log.info("%s: lyrics from %s", saved.path, lyrics_file)
+    return song_from_facts(facts, base_doc=doc, preset=preset,
+                           lyrics_file=Path(lyrics_file) if lyrics_file else None,
+                           origin_file=str(saved.path), overrides=overrides)
 
 # -- writing (session closed) ---------------------------------------------------------------
 

@@ -244,3 +244,37 @@ def test_with_ardour_running_the_vocal_track_is_read_as_last_saved(session, tmp_
     finally:
         adapter.close()
         host.kill()
+
+
+def test_render_from_ardour_on_the_command_line(session, tmp_path):
+    """``ainur render --from-ardour SESSION --preset pop``: the same song from the session
+    folder as last saved (Ardour closed), the vocal on the Lead Vox notes; a vocal track the
+    session lacks is one line naming the tracks it has, exit code 2, nothing written."""
+    import subprocess
+    import sys
+
+    from daw_bridge.lyrics import events_to_timed_lines
+    from daw_bridge.midi_import import read_midi_facts
+
+    file, _ = session
+    env = {**os.environ, "COLUMNS": "1000"}
+    out = tmp_path / "render"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ainur_cli", "render", "--from-ardour", str(file.parent),
+         "--preset", "pop", "--seed", "4", "--parts", "lead,bass", "--sample-rate", "44100",
+         "--out", str(out)], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert f"lyrics from {file.parent / 'lyrics.txt'}" in " ".join(proc.stderr.split())
+    back = read_midi_facts(out / "midi" / "song.mid")
+    assert [ln.text for ln in events_to_timed_lines(back.lyrics)] == \
+        ["City lights are calling", "Sing it loud tonight"]
+    sung = [(n.start_beat + 8, n.end_beat + 8, n.pitch) for e in back.lyrics for n in e.notes]
+    assert sung == [(a, b, p) for a, b, p, _ in expected_notes()]
+    bad = tmp_path / "bad"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ainur_cli", "render", "--from-ardour", str(file), "--preset", "pop",
+         "--vocal-track", "Vocals", "--out", str(bad)], capture_output=True, text=True,
+        timeout=300, env=env)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "no MIDI track of that name (got 'Vocals'; allowed: Keys, Lead Vox)" in proc.stderr
+    assert not bad.exists()
