@@ -462,7 +462,6 @@ def read_session_file(path: str | Path) -> ArdourSession:
                          tuple(midi_playlists.values()), tuple(midi_regions))
 
 
-
 def with_vocal_track(facts: SessionFacts, saved: ArdourSession, track: str | None = None, *,
                      live: bool = False) -> SessionFacts:
     """``facts`` with the session file's path (``project_file``) and the notes of its vocal
