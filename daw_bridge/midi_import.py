@@ -228,9 +228,7 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
                 events[events.index(first)] = (0,) + tuple(first[1:])
 
     is_kar = any(x.text.strip().lower().startswith(_KAR_SIGNATURE) for x in texts)
-    lyric_pairs, lyric_track = _lead_lyrics(lyrics, notes)
-    sung_on = _vocal_notes(lyric_pairs, lyric_track, played_notes(mid.tracks), ppq, notes,
-                           name) if lyric_pairs else {}
+    lyric_pairs, sung_on = lyrics_on_notes(lyrics, played_notes(mid.tracks), ppq, notes, name)
     if not lyric_pairs and is_kar:
         lyric_pairs = _karaoke_lyrics(texts)
         if lyric_pairs:
@@ -269,6 +267,24 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
         title=title or path.stem, key=key, smpte_offset_s=smpte, notes=tuple(notes),
         tempo_known=bool(tempo), meter_known=bool(meters), resolution_beats=Fraction(1, ppq),
     )
+
+
+def lyrics_on_notes(lyrics: list[tuple[int, int, str]], played: dict[tuple[int, int], list[list[int]]],
+                    ppq: int, notes: list[str], name: str
+                    ) -> tuple[list[tuple[int, str]], dict[int, list[tuple[int, int, int, int]]]]:
+    """The lead vocal's lyric events and the notes each is sung on (module docstring).
+
+    :param lyrics: ``(track, tick, text)`` of every lyric event; only the track with the most
+        of them is sung (a note in ``notes`` names the others).
+    :param played: ``(track, channel) -> [[on tick, off tick, pitch, velocity], ...]``.
+    :param ppq: ticks per quarter note of both.
+    :param name: the session, for errors.
+    :returns: ``[(tick, text)]`` of the lead's events and ``{index into them: [(on, off,
+        pitch, velocity)]}``, empty where no track's notes meet the events.
+    :raises SpecError: a sung note out of any voice's range.
+    """
+    pairs, track = _lead_lyrics(lyrics, notes)
+    return pairs, (_vocal_notes(pairs, track, played, ppq, notes, name) if pairs else {})
 
 
 def _lead_lyrics(lyrics: list[tuple[int, int, str]],

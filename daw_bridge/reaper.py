@@ -18,8 +18,11 @@
   puts its path in ExtState ``ainur``/``job`` over the web interface, runs the action, and
   polls ExtState ``ainur``/``ack`` until the script answers or ``script_timeout_s`` passes.
   ``export`` jobs give the full tempo map (every tempo/time-signature marker with its
-  quarter-note position), markers, regions, tracks and length; ``import`` jobs insert each
-  stem on a new track at its position, with section markers, in one undo block.
+  quarter-note position), markers, regions, tracks, length and the notes of the MIDI items
+  (``NOTE``): where a track's lyric events (``LYRICS/n``) sit on notes, each event carries
+  the notes it is sung on (:func:`daw_bridge.midi_import.lyrics_on_notes`, as in a MIDI
+  file); ``import`` jobs insert each stem on a new track at its position, with section
+  markers, in one undo block.
 
 Without the script REAPER's remote APIs give only the current tempo (OSC) and the time
 signature at the play cursor (web), so the session is read as one tempo and one meter (a
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import os
 import tempfile
 import time
@@ -39,6 +43,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from ainur_cli.errors import BridgeError
+from ainur_cli.spec_lyrics import ToplineNote
 
 from daw_bridge.adapter import (DawAdapter, Health, PlaceResult, health_check, is_loopback,
                                 serialized)
@@ -62,6 +67,9 @@ REFRESH_SURFACES_ACTION = 41743
 ACK_PENDING = "-"       # what ExtState ainur/ack holds while a job runs
 SCRIPT_PATH = Path(__file__).resolve().parent / "scripts" / "ainur_import.lua"
 MAX_LYRIC_TRACKS = 64
+#: ticks per quarter note the export's NOTE records and the lyric events are paired on
+#: (REAPER's default MIDI resolution)
+NOTE_PPQ = 960
 OSC_BANK = 512          # markers/regions asked for over OSC
 FEEDBACK_QUIET_S = 0.15     # marker feedback is over after this long without a packet
 _job_ids = itertools.count(1)
@@ -191,19 +199,53 @@ class ReaperAdapter(DawAdapter):
         return markers, names, ntrack
 
     def _lyrics(self, ntrack: int, meters: tuple[MeterPoint, ...]) -> tuple[LyricEvent, ...]:
+        """Every track's lyric events (``LYRICS/n``), by beat."""
+        return tuple(sorted((e for _, e in self._track_lyrics(ntrack, meters)),
+                            key=lambda e: e.beat))
+
+    def _track_lyrics(self, ntrack: int,
+                      meters: tuple[MeterPoint, ...]) -> list[tuple[int, LyricEvent]]:
+        """``(0-based track index, event)`` of the lyric events of the first
+        :data:`MAX_LYRIC_TRACKS` tracks (``LYRICS/n``)."""
         if ntrack <= 0:
-            return ()
+            return []
         events = []
         wanted = [f"LYRICS/{i}" for i in range(1, min(ntrack, MAX_LYRIC_TRACKS) + 1)]
         for t in self.web.request(*wanted):
-            if t[0] != "LYRICS":
+            if t[0] != "LYRICS" or len(t) < 2:
                 continue
+            track = int(decimal(t[1], "LYRICS track")) - 1
             fields = t[2:]
             for beat, text in zip(fields[0::2], fields[1::2]):
                 full = decimal(beat, "LYRICS beat")
-                events.append(LyricEvent(as_fraction(full_beats_to_qn(full, meters)),
-                                         unescape(text)))
-        return tuple(sorted(events, key=lambda e: e.beat))
+                events.append((track, LyricEvent(as_fraction(full_beats_to_qn(full, meters)),
+                                                 unescape(text))))
+        return events
+
+    def _lyrics_on_notes(self, lyrics: list[tuple[int, LyricEvent]], played: dict,
+                         notes: list[str]) -> tuple[LyricEvent, ...]:
+        """The lead track's lyric events, each with the notes it is sung on where the
+        export's NOTE records hold the vocal melody (as a MIDI file's lyric events on notes:
+        :func:`daw_bridge.midi_import.lyrics_on_notes`); every track's events, without notes,
+        when there are none."""
+        from daw_bridge.midi_import import lyrics_on_notes
+
+        if not played or not lyrics:
+            return tuple(sorted((e for _, e in lyrics), key=lambda e: e.beat))
+        by_tick = {}
+        ticked = []
+        for track, e in lyrics:
+            tick = math.floor(e.beat * NOTE_PPQ + Fraction(1, 2))
+            ticked.append((track, tick, e.text))
+            by_tick.setdefault((tick, e.text), e.beat)
+        pairs, sung_on = lyrics_on_notes(ticked, played, NOTE_PPQ, notes, self.origin)
+        if not sung_on:
+            return tuple(sorted((e for _, e in lyrics), key=lambda e: e.beat))
+        return tuple(sorted(
+            (LyricEvent(by_tick.get((tick, text), Fraction(tick, NOTE_PPQ)), text,
+                        tuple(ToplineNote(Fraction(a, NOTE_PPQ), Fraction(b, NOTE_PPQ), p, v)
+                              for a, b, p, v in sung_on.get(k, ())))
+             for k, (tick, text) in enumerate(pairs)), key=lambda e: e.beat))
 
     def _osc_feedback(self, markers: bool) -> dict:
         """Ask REAPER's OSC surface for its state (refresh) and read the feedback.
@@ -293,10 +335,11 @@ class ReaperAdapter(DawAdapter):
         for t in self.web.request("NTRACK"):
             if t[0] == "NTRACK" and len(t) > 1:
                 n = int(decimal(t[1], "NTRACK"))
-        notes = facts.notes
+        notes = list(facts.notes)
+        lyrics = self._lyrics_on_notes(self._track_lyrics(n, facts.meters),
+                                       parse_export_notes(text), notes)
         return SessionFacts(facts.daw, facts.origin, facts.tempo, facts.meters, facts.markers,
-                            self._lyrics(n, facts.meters), facts.length_beats, facts.track_names,
-                            notes=notes)
+                            lyrics, facts.length_beats, facts.track_names, notes=tuple(notes))
 
     # -- the script protocol --------------------------------------------------------------
     def _new_job_id(self) -> str:
@@ -377,6 +420,26 @@ class ReaperAdapter(DawAdapter):
                            details={"script": message,
                                     "positions_s": [float(placement.stem_position_s(s))
                                                     for s in placement.stems]})
+
+
+def parse_export_notes(text: str) -> dict[tuple[int, int], list[list[int]]]:
+    """The ``NOTE track chan start_qn end_qn pitch vel`` records of the script's export:
+    ``(0-based track, channel) -> [[on tick, off tick, pitch, velocity], ...]`` at
+    :data:`NOTE_PPQ` ticks per quarter note (bad records are skipped)."""
+    played: dict[tuple[int, int], list[list[int]]] = {}
+    for line in text.splitlines():
+        t = line.split("\t")
+        if t[0] != "NOTE" or len(t) < 7:
+            continue
+        try:
+            track, chan, pitch, vel = int(t[1]), int(t[2]), int(t[5]), int(t[6])
+            on = math.floor(float(t[3]) * NOTE_PPQ + 0.5)
+            off = math.floor(float(t[4]) * NOTE_PPQ + 0.5)
+        except ValueError:
+            continue
+        if track >= 0 and 0 <= chan <= 15 and 0 <= pitch <= 127 and off > on:
+            played.setdefault((track, chan), []).append([on, off, pitch, max(1, min(127, vel))])
+    return played
 
 
 def parse_session_export(text: str, origin: str) -> SessionFacts:

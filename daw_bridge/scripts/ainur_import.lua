@@ -32,8 +32,11 @@
 -- cursor.
 -- export: writes the tempo map, markers, regions, tracks and length of the project to OUT:
 --   AINUR_SESSION 1 / LENGTH s qn / TEMPO s qn bpm num den linear / MARKER s qn name /
---   REGION s qn end_s end_qn name / TRACK name / END     (TAB-separated, s = seconds,
---   qn = quarter notes from the project start)
+--   REGION s qn end_s end_qn name / TRACK name / NOTE track chan start_qn end_qn pitch vel /
+--   END     (TAB-separated, s = seconds, qn = quarter notes from the project start)
+-- NOTE: every unmuted note of every unmuted MIDI item (its active take) that sounds in the
+-- project, track = 0-based track index: notes starting inside the item, cut at its end, and
+-- repeated for each pass of a looped item.
 
 local SECTION = "ainur"
 local SET_LAST_TOUCHED = 40914 -- Track: Set first selected track as last touched track
@@ -185,6 +188,39 @@ local function do_export(job)
   for i = 0, reaper.CountTracks(0) - 1 do
     local _, name = reaper.GetSetMediaTrackInfo_String(reaper.GetTrack(0, i), "P_NAME", "", false)
     f:write("TRACK\t" .. one_line(name) .. "\n")
+  end
+  for i = 0, reaper.CountTracks(0) - 1 do
+    local track = reaper.GetTrack(0, i)
+    for j = 0, reaper.CountTrackMediaItems(track) - 1 do
+      local item = reaper.GetTrackMediaItem(track, j)
+      local take = reaper.GetActiveTake(item)
+      if take and reaper.TakeIsMIDI(take) and reaper.GetMediaItemInfo_Value(item, "B_MUTE") == 0 then
+        local pos = reaper.GetMediaItemInfo_Value(item, "D_POSITION")
+        local a, b = qn(pos), qn(pos + reaper.GetMediaItemInfo_Value(item, "D_LENGTH"))
+        local loop = 0
+        if reaper.GetMediaItemInfo_Value(item, "B_LOOPSRC") == 1 then
+          local len, is_qn = reaper.GetMediaSourceLength(reaper.GetMediaItemTake_Source(take))
+          if is_qn and len > 0 then loop = len end
+        end
+        local _, count = reaper.MIDI_CountEvts(take)
+        for k = 0, count - 1 do
+          local ok, _, muted, start_ppq, end_ppq, chan, pitch, vel = reaper.MIDI_GetNote(take, k)
+          if ok and not muted then
+            local s = reaper.MIDI_GetProjQNFromPPQPos(take, start_ppq)
+            local e = reaper.MIDI_GetProjQNFromPPQPos(take, end_ppq)
+            local shift = 0
+            while s + shift < b do
+              if s + shift >= a then
+                f:write(string.format("NOTE\t%d\t%d\t%.12f\t%.12f\t%d\t%d\n", i, chan, s + shift,
+                                      math.min(e + shift, b), pitch, vel))
+              end
+              if loop <= 0 then break end
+              shift = shift + loop
+            end
+          end
+        end
+      end
+    end
   end
   f:write("END\n")
   f:close()

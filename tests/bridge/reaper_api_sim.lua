@@ -78,6 +78,8 @@ end
 
 --- setup{tracks={{name=..., mute=...}}, markers={...}, cursor=s, ext={["sec/key"]=v},
 ---       tempo={bpm=, num=, den=, points={{pos=, bpm=, num=, den=, linear=}}}}
+--- (a track may hold midi={{pos=, length=, mute=, loop_qn=, notes={{s=, e=, chan=, pitch=,
+--- vel=, muted=}}}}: MIDI items, note positions in 960-PPQ ticks from the item's start)
 function sim.setup(cfg)
   cfg = cfg or {}
   P = { tracks = array(), markers = array(), cursor = cfg.cursor or 0.0, ext = cfg.ext or {},
@@ -85,8 +87,17 @@ function sim.setup(cfg)
         changes = array(), ui_updates = 0, last_touched = nil,
         tempo = cfg.tempo or { bpm = 120, num = 4, den = 4, points = {} } }
   for _, t in ipairs(cfg.tracks or {}) do
+    local items = array()
+    for _, m in ipairs(t.midi or {}) do   -- MIDI items: one MIDI take each, 960 PPQ
+      local item = { position = m.pos, length = m.length, mute = m.mute or false,
+                     loop = (m.loop_qn or 0) > 0, selected = false }
+      -- "_" keys are left out of sim.dump() (the take points back at its item)
+      item._take = { midi = true, _item = item, ppq = 960, notes = m.notes or {},
+                     source = { qn_length = m.loop_qn or 0 } }
+      items[#items + 1] = item
+    end
     P.tracks[#P.tracks + 1] = { name = t.name or "", mute = t.mute and 1 or 0, selected = false,
-                                items = array() }
+                                items = items }
   end
   for _, m in ipairs(cfg.markers or {}) do
     P.markers[#P.markers + 1] = { isrgn = m.isrgn or false, pos = m.pos, rgnend = m.rgnend or 0,
@@ -245,6 +256,35 @@ function api.SetMediaItemPosition(item, position, refresh)
 end
 function api.SetMediaItemLength(item, length, refresh)
   check_item(item); item.length = length; change("item length"); return true
+end
+function api.GetActiveTake(item)
+  check_item(item)
+  return item._take   -- nil for the simulated audio items (only MIDI takes are modelled)
+end
+function api.TakeIsMIDI(take) return take ~= nil and take.midi == true end
+function api.GetMediaItemInfo_Value(item, parm)
+  check_item(item)
+  if parm == "D_POSITION" then return item.position end
+  if parm == "D_LENGTH" then return item.length end
+  if parm == "B_MUTE" then return item.mute and 1 or 0 end
+  if parm == "B_LOOPSRC" then return item.loop and 1 or 0 end
+  error("GetMediaItemInfo_Value: " .. tostring(parm) .. " is not simulated", 2)
+end
+function api.GetMediaItemTake_Source(take) return take.source end
+-- MIDI sources report their length in quarter notes (lengthIsQN true)
+function api.GetMediaSourceLength(source) return source.qn_length, true end
+function api.MIDI_CountEvts(take)
+  if not (take and take.midi) then return 0, 0, 0, 0 end
+  return 1, #take.notes, 0, 0
+end
+function api.MIDI_GetNote(take, idx)
+  local n = take.notes[idx + 1]
+  if not n then return false, false, false, 0, 0, 0, 0, 0 end
+  return true, false, n.muted or false, n.s, n.e, n.chan or 0, n.pitch, n.vel
+end
+-- PPQ positions count from the take's start at the item's position (no start offset here)
+function api.MIDI_GetProjQNFromPPQPos(take, ppq)
+  return time_to_qn(take._item.position) + ppq / take.ppq
 end
 function api.AddProjectMarker2(proj, isrgn, pos, rgnend, name, wantidx, color)
   project(proj)

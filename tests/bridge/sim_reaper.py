@@ -25,7 +25,8 @@ Written from REAPER's documentation, not its code:
   simulator ``reaper_api_sim.lua`` (set up from this project and read back into it); with
   ``importer="python"`` the action reads ExtState ``ainur/job`` and applies the job file to
   this project model as the Lua header specifies (``import``: one new track per ``TRACK`` line with an item at its
-  position, project markers per ``MARKER``; ``export``: the ``AINUR_SESSION 1`` file), and
+  position, project markers per ``MARKER``; ``export``: the ``AINUR_SESSION 1`` file, with
+  the ``NOTE`` records of the tracks' MIDI items), and
   acknowledges in ExtState ``ainur/ack`` as ``ID<TAB>ok|error<TAB>text``. The action runs a
   little after the request (``action_delay_s``), as deferred work does in REAPER.
 
@@ -118,11 +119,37 @@ class Item:
 
 
 @dataclass
+class MidiNote:
+    """A note of a MIDI item, in quarter notes from the item's start (960 PPQ in the Lua API
+    simulator)."""
+
+    start_qn: Fraction
+    end_qn: Fraction
+    pitch: int
+    velocity: int = 96
+    channel: int = 0
+    muted: bool = False
+
+
+@dataclass
+class MidiItem:
+    """A MIDI item: its position and length in seconds; ``loop_qn``: the source length in
+    quarter notes when the item loops its source (``B_LOOPSRC``), else None."""
+
+    position_s: float
+    length_s: float
+    notes: list[MidiNote]
+    mute: bool = False
+    loop_qn: Fraction | None = None
+
+
+@dataclass
 class RTrack:
     name: str
     items: list[Item] = field(default_factory=list)
     lyrics: list[tuple[Fraction, str]] = field(default_factory=list)  # (quarter notes, text)
     mute: bool = False
+    midi: list[MidiItem] = field(default_factory=list)
 
 
 @dataclass
@@ -493,6 +520,22 @@ class ReaperSim:
                     f.write(f"MARKER\t{m.pos_s:.12f}\t{qn:.12f}\t{name}\n")
             for t in p.tracks:
                 f.write("TRACK\t" + t.name.replace("\t", " ").replace("\n", " ") + "\n")
+            for i, t in enumerate(p.tracks):   # NOTE as the Lua header specifies
+                for item in t.midi:
+                    if item.mute:
+                        continue
+                    a = p.time_to_qn(item.position_s)
+                    b = p.time_to_qn(item.position_s + item.length_s)
+                    for n in item.notes:
+                        shift = Fraction(0)
+                        while not n.muted and a + n.start_qn + shift < b:
+                            if n.start_qn + shift >= 0:
+                                f.write(f"NOTE\t{i}\t{n.channel}\t{float(a + n.start_qn + shift):.12f}\t"
+                                        f"{float(min(a + n.end_qn + shift, b)):.12f}\t{n.pitch}\t"
+                                        f"{n.velocity}\n")
+                            if not item.loop_qn:
+                                break
+                            shift += item.loop_qn
             f.write("END\n")
         return True, "written " + out
 
@@ -581,7 +624,12 @@ class ReaperSim:
         p = self.project
         first = sorted(p.tempo, key=lambda m: m.time_s)[0]
         cfg = {
-            "tracks": [{"name": t.name} for t in p.tracks],
+            "tracks": [{"name": t.name, "midi": [
+                {"pos": it.position_s, "length": it.length_s, "mute": it.mute,
+                 "loop_qn": float(it.loop_qn or 0),
+                 "notes": [{"s": int(n.start_qn * 960), "e": int(n.end_qn * 960), "chan": n.channel,
+                            "pitch": n.pitch, "vel": n.velocity, "muted": n.muted}
+                           for n in it.notes]} for it in t.midi]} for t in p.tracks],
             "markers": [{"isrgn": m.is_region, "pos": m.pos_s, "rgnend": m.end_s,
                          "name": m.name, "number": m.id} for m in p.markers],
             "cursor": p.cursor_s,

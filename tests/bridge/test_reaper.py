@@ -294,3 +294,52 @@ def test_full_beats_to_quarter_notes():
     meters = (MeterPoint(Fraction(0), 4, 4), MeterPoint(Fraction(8), 6, 8))
     assert full_beats_to_qn(Fraction(8), meters) == 8
     assert full_beats_to_qn(Fraction(14), meters) == 11     # 6 eighths after beat 8
+
+
+def vocal_project() -> ReaperProject:
+    """120 bpm 4/4; a "Lead Vocal" track with lyric events and MIDI items under them (a
+    melisma note, a muted note, and a chorus item that loops its 4-beat source), and a
+    "Piano" track whose item strikes every beat (it meets the lyrics too)."""
+    from tests.bridge.sim_reaper import MidiItem, MidiNote
+
+    q = Fraction
+    verse = MidiItem(0.0, 4.0, [MidiNote(q(0), q(1), 64, 90), MidiNote(q(1), q(2), 62, 80),
+                                MidiNote(q(2), q(3), 60, 84), MidiNote(q(3), q(7, 2), 62, 70),
+                                MidiNote(q(4), q(6), 64, 100),
+                                MidiNote(q(6), q(7), 70, 90, muted=True)])
+    chorus = MidiItem(8.0, 4.0, [MidiNote(q(0), q(1), 67, 96), MidiNote(q(1), q(2), 69, 96)],
+                      loop_qn=q(4))
+    vocal = RTrack("Lead Vocal", lyrics=[(q(0), "Hold"), (q(1), "on"), (q(2), "to"), (q(4), "me"),
+                                         (q(16), "Sing"), (q(17), "it"), (q(20), "loud"),
+                                         (q(21), "now")], midi=[verse, chorus])
+    piano = RTrack("Piano", midi=[MidiItem(0.0, 16.0, [MidiNote(q(b), q(b + 1), 48 + b % 5, 60)
+                                                        for b in range(32)])])
+    p = ReaperProject(tempo=[TempoMarker(0.0, 120.0, 4, 4)], tracks=[piano, vocal])
+    for pos, name in ((0.0, "Verse"), (8.0, "Chorus"), (16.0, "End")):
+        p.add_marker(pos, name)
+    return p
+
+
+@pytest.mark.parametrize("importer", ["lua", "python"])
+def test_read_with_script_puts_the_lyrics_on_the_vocal_tracks_notes(importer, tmp_path):
+    """With the script, the export's NOTE records and the web interface's lyric events give
+    each syllable its notes (the Lead Vocal's, not the Piano's): a legato note without a
+    lyric continues "to", a muted note is not sung, a looped item sings its source again.
+    The song built from the session sings those notes."""
+    if importer == "lua" and lua_missing():
+        pytest.skip(f"cannot run the real REAPER Lua importer: {lua_missing()}")
+    s = ReaperSim(vocal_project(), feedback_port=free_port(), importer=importer)
+    with s:
+        cid = s.register_script()
+        facts = adapter_for(s, command_id=cid, job_dir=tmp_path / "jobs").read_session()
+        assert s.lua_errors == []
+    sung = [(e.text, [(n.start_beat, n.end_beat, n.pitch) for n in e.notes]) for e in facts.lyrics]
+    assert sung == [("Hold", [(0, 1, 64)]), ("on", [(1, 2, 62)]),
+                    ("to", [(2, 3, 60), (3, Fraction(7, 2), 62)]), ("me", [(4, 6, 64)]),
+                    ("Sing", [(16, 17, 67)]), ("it", [(17, 18, 69)]),
+                    ("loud", [(20, 21, 67)]), ("now", [(21, 22, 69)])]
+    song = song_from_facts(facts, preset="pop")
+    lines = [ln for sec in song.spec.sections for ln in (sec.lyrics or ())]
+    assert [str(ln) for ln in lines] == ["Hold on to me", "Sing it loud now"]
+    given = [(n.start_beat, n.pitch) for ln in lines for w in ln.topline for n in w.notes]
+    assert given == [(0, 64), (1, 62), (2, 60), (3, 62), (4, 64), (16, 67), (17, 69), (20, 67), (21, 69)]
