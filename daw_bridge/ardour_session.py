@@ -185,7 +185,12 @@ class ArdourSession:
         for region in self.midi_regions:
             if region.track != track or region.muted or region.length_beats <= 0:
                 continue
-            if region.source is None or not region.source.is_file():
+            if region.source is None:
+                raise BridgeError(f"a MIDI region names no source file (region {region.name!r} "
+                                  f"of track {track!r})", file=str(self.path),
+                                  field=f"Region[{region.name}].source-0",
+                                  allowed="the session as Ardour saved it")
+            if not region.source.is_file():
                 raise BridgeError(f"a MIDI region's file is missing (region {region.name!r} of "
                                   f"track {track!r} in {self.path})",
                                   file=str(region.source), field="source",

@@ -278,3 +278,15 @@ def test_render_from_ardour_on_the_command_line(session, tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert "no MIDI track of that name (got 'Vocals'; allowed: Keys, Lead Vox)" in proc.stderr
     assert not bad.exists()
+
+
+def test_a_region_without_a_source_is_a_clear_error(tmp_path):
+    from daw_bridge.ardour_session import read_session_file
+
+    folder = tmp_path / "hand"
+    folder.mkdir()
+    (folder / "hand.ardour").write_text(
+        HAND.format(two_s=0).replace(' source-0="70"', ""), encoding="utf-8")
+    with pytest.raises(BridgeError, match=r"hand.ardour: Region\[v.1\].source-0: a MIDI region "
+                                          r"names no source file \(region 'v.1' of track 'Melody'\)"):
+        read_session_file(folder).track_notes("Melody")
