@@ -114,7 +114,7 @@ def test_a_waltz_bar_is_not_split_but_a_two_bar_chord_is():
 def test_the_song_ends_on_the_tonic_when_its_melody_does(pop, bars):
     """E then C over the preset's Am: Am holds both, and stays where more is sung after it;
     under the melody's last note (C, the tonic) the tonic chord C (which holds both too)
-    closes the song instead."""
+    closes the song instead; a close may split the last chord."""
     style, key = pop
     chords = [_chord(style, key, "vi"), _chord(style, key, "vi", 4.0)]
     phrase = [(0.0, 2.0, 64), (2.0, 4.0, 60)]
@@ -125,6 +125,10 @@ def test_the_song_ends_on_the_tonic_when_its_melody_does(pop, bars):
     assert [c.roman for c in ends_on_e] == ["vi", "I"]  # E: in the tonic triad too
     ends_on_a = fit_chords(chords, phrase + [(4.0, 6.0, 64), (6.0, 8.0, 69)], style, key, VERSE, bars)
     assert [c.roman for c in ends_on_a] == ["vi", "vi"]
+    # A A C under a bar of F (all its tones): the close may come mid-bar, at no split cost
+    close = fit_chords([_chord(style, key, "IV")], [(0.0, 1.0, 69), (1.0, 2.0, 69), (2.0, 4.0, 60)],
+                       style, key, VERSE, bars)
+    assert [(c.roman, c.start_beat, c.duration_beats) for c in close] == [("IV", 0.0, 2.0), ("I", 2.0, 2.0)]
 
 
 def test_a_chromatic_melody_gets_its_secondary_dominant(pop, bars):

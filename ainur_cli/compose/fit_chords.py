@@ -19,7 +19,8 @@ plus 0.2 of the melody's weight for the preset's own chord in that place and 0.1
 of the section's own progression, so that when several fit equally the style's chord wins;
 and 0.4 for the tonic chord where the melody's last note ends, when that note is in the
 tonic triad: the song ends home (an authentic or plagal close) rather than on whatever chord
-the progression reached. A chord with no melody under it is the preset's.
+the progression reached, and the chord may change for that close at any strong beat, at no
+split cost. A chord with no melody under it is the preset's.
 
 The chord rhythm is the preset's, except where the melody changes harmony inside one of its
 chords: a chord may then be split at its strong beats (bar lines and mid-bar strong beats,
@@ -172,7 +173,9 @@ def fit_chords(chords: Sequence[ChordEvent], melody: Sequence[tuple[float, float
             options = []
             for i in range(j):
                 event, score = best_for(chord, own, points[i], points[j])
-                options.append((best[i][0] + score - (SPLIT_COST if i else 0.0), best[i][1] + [event]))
+                # a change into the song's closing piece is free: the close may come mid-bar
+                cost = SPLIT_COST if i and not (home and points[i] <= close_at < points[j]) else 0.0
+                options.append((best[i][0] + score - cost, best[i][1] + [event]))
             top = options[0]
             for option in options[1:]:
                 if option[0] > top[0] + 1e-9:
