@@ -167,6 +167,11 @@ class Style:
     def lead(self) -> PartStyle:
         return self.parts["lead"]
 
+    @property
+    def swing_unit_beats(self) -> float:
+        """The swung note in quarter-note beats: an eighth (0.5) or a sixteenth (0.25)."""
+        return 0.5 if self.swing_unit == 8 else 0.25
+
 
 TOP = ("description", "tempo_bpm", "key", "time_signature", "swing", "swing_unit", "humanize",
        "parts", "progressions", "drums", "hook", "vocals", "mix")

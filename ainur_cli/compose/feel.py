@@ -43,7 +43,7 @@ def apply_feel(notes: list[Note], style: Style, bars: Bars, rng: np.random.Gener
     vel = np.array([n.velocity for n in notes])
     bar_starts = np.array(bars.starts)
     if swing > 0:
-        unit = 0.5 if style.swing_unit == 8 else 0.25
+        unit = style.swing_unit_beats
         sb = np.searchsorted(bar_starts, start + EPS, side="right") - 1
         eb = np.searchsorted(bar_starts, end - 1e-9 + EPS, side="right") - 1
         new_start = _warp(start, sb, bars, swing, unit)

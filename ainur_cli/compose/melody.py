@@ -516,8 +516,8 @@ class MelodyComposer:
 
     def _swung(self, beat: float) -> float:
         """Where the style's swing (:func:`ainur_cli.compose.feel.apply_feel`) moves ``beat``."""
-        unit = 0.5 if self.ctx.style.swing_unit == 8 else 0.25
-        return swing_time(beat, self.ctx.bars.at(beat), self.ctx.style.swing, unit)
+        return swing_time(beat, self.ctx.bars.at(beat), self.ctx.style.swing,
+                          self.ctx.style.swing_unit_beats)
 
     def _shortest_swung_s(self, onsets: list[float], lengths: list[float]) -> float:
         """The shortest of a line's notes (seconds) as sung after swing: a pinned syllable
@@ -541,7 +541,7 @@ class MelodyComposer:
         bar = self.ctx.bars.at(beat)
         if swing <= 0 or bar.compound:
             return beat
-        unit = 0.5 if self.ctx.style.swing_unit == 8 else 0.25
+        unit = self.ctx.style.swing_unit_beats
         pair = 2 * unit
         k = math.floor((beat - bar.start) / pair + EPS)
         if (k + 1) * pair > bar.length + EPS:
