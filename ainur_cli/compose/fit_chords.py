@@ -60,16 +60,23 @@ SPLIT_COST = 2.0
 MIN_PIECE_BEATS = 1.0
 
 
-def candidate_chords(style) -> list[RomanChord]:
-    """The style's own chords (in the order its progressions name them), then the diatonic
-    triads of its mode and the secondary dominants (:data:`MAJOR_SECONDARY`,
-    :data:`MINOR_SECONDARY`) that it does not use."""
+def _chords_named(progressions) -> dict[str, RomanChord]:
+    """``{text: chord}`` of the chords ``progressions`` (each a progression's bars of
+    slots) name, in the order they name them."""
     out: dict[str, RomanChord] = {}
-    for bars in style.progressions.values():
+    for bars in progressions:
         for bar in bars:
             for slot in bar:
                 if slot.chord is not None:
                     out.setdefault(slot.chord.text, slot.chord)
+    return out
+
+
+def candidate_chords(style) -> list[RomanChord]:
+    """The style's own chords (in the order its progressions name them), then the diatonic
+    triads of its mode and the secondary dominants (:data:`MAJOR_SECONDARY`,
+    :data:`MINOR_SECONDARY`) that it does not use."""
+    out = _chords_named(style.progressions.values())
     minor = style.key.is_minor
     for text in (MINOR_TRIADS + MINOR_SECONDARY) if minor else (MAJOR_TRIADS + MAJOR_SECONDARY):
         out.setdefault(text, parse_chord(text))
@@ -118,8 +125,7 @@ def fit_chords(chords: Sequence[ChordEvent], melody: Sequence[tuple[float, float
     scale = frozenset(key.scale_pcs)
     candidates = candidate_chords(style)
     secondary = set(MINOR_SECONDARY if style.key.is_minor else MAJOR_SECONDARY)
-    style_own = {slot.chord.text for bars_ in style.progressions.values() for bar in bars_
-                 for slot in bar if slot.chord is not None}
+    style_own = set(_chords_named(style.progressions.values()))
     song_end = chords[-1].start_beat + chords[-1].duration_beats if chords else 0.0
     sung = [n for n in melody if n[0] < song_end - EPS]
     if not sung:
@@ -164,8 +170,7 @@ def fit_chords(chords: Sequence[ChordEvent], melody: Sequence[tuple[float, float
     for chord in chords:
         a, b = chord.start_beat, chord.start_beat + chord.duration_beats
         section = next((s for s in sections if s.start_beat - EPS <= a < s.end_beat - EPS), None)
-        own = {slot.chord.text for bar in style.progression(section.kind) for slot in bar
-               if slot.chord is not None} if section is not None else set()
+        own = set(_chords_named([style.progression(section.kind)])) if section is not None else set()
         points = _split_points(a, b, bars)
         # best[j]: the best pieces over [a, points[j]) and their score, fewest pieces on ties
         best: list[tuple[float, list[ChordEvent]]] = [(0.0, [])]
