@@ -288,36 +288,39 @@ class _Clock:
     def __init__(self, sample_rate: int, superclock_rate: int) -> None:
         self.sr, self.sc = sample_rate, superclock_rate
 
-    def samples(self, text: str, where: str, file: Path, tempo: SessionFacts | None = None) -> int:
+    @staticmethod
+    def _read(text: str, where: str, file: Path) -> tuple[str, int]:
+        """``(unit, value)`` of an Ardour time (the distance of ``<distance>@<position>``):
+        ``a`` superclock ticks, ``b`` musical ticks, ``""`` samples."""
         text = (text or "").split("@", 1)[0].strip()
+        unit = text[:1] if text[:1] in ("a", "b") else ""
         try:
-            if text[:1] == "a":
-                return int(Fraction(int(text[1:]) * self.sr, self.sc))
-            if text[:1] == "b":
-                if tempo is None:
-                    raise ValueError("musical time before the tempo map is known")
-                beat = Fraction(int(text[1:]), TICKS_PER_BEAT)
-                return math.floor(tempo.beat_to_seconds(beat) * self.sr + Fraction(1, 2))
-            return int(text)
-        except (ValueError, IndexError):
+            return unit, int(text[len(unit):])
+        except ValueError:
             raise BridgeError("the Ardour session file has a time Ainur cannot read",
                               file=str(file), field=where, value=text,
                               allowed="a<superclock>, b<ticks> or samples") from None
 
+    def samples(self, text: str, where: str, file: Path, tempo: SessionFacts) -> int:
+        """Session samples of a time: ``a<superclock>`` exactly, ``b<ticks>`` through the
+        tempo map (rounded half up)."""
+        unit, value = self._read(text, where, file)
+        if unit == "a":
+            return int(Fraction(value * self.sr, self.sc))
+        if unit == "b":
+            beat = Fraction(value, TICKS_PER_BEAT)
+            return math.floor(tempo.beat_to_seconds(beat) * self.sr + Fraction(1, 2))
+        return value
+
     def beats(self, text: str, where: str, file: Path, tempo: SessionFacts,
               at: Fraction | None = None) -> Fraction:
         """Quarter-note beats of a position (``at`` None) or of a distance from the position
-        ``at`` (beats): ``b<ticks>`` exactly, ``a<superclock>`` through the tempo map."""
-        text = (text or "").split("@", 1)[0].strip()
-        try:
-            if text[:1] == "b":
-                return Fraction(int(text[1:]), TICKS_PER_BEAT)
-            seconds = Fraction(int(text[1:]) if text[:1] == "a" else int(text) * self.sc // self.sr,
-                               self.sc)
-        except (ValueError, IndexError):
-            raise BridgeError("the Ardour session file has a time Ainur cannot read",
-                              file=str(file), field=where, value=text,
-                              allowed="a<superclock>, b<ticks> or samples") from None
+        ``at`` (beats): ``b<ticks>`` exactly, ``a<superclock>`` (or samples) through the
+        tempo map."""
+        unit, value = self._read(text, where, file)
+        if unit == "b":
+            return Fraction(value, TICKS_PER_BEAT)
+        seconds = Fraction(value if unit == "a" else value * self.sc // self.sr, self.sc)
         if at is None:
             return tempo.seconds_to_beat(seconds)
         return tempo.seconds_to_beat(tempo.beat_to_seconds(at) + seconds) - at
