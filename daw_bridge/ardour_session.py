@@ -181,15 +181,16 @@ class ArdourSession:
 
         from ainur_cli.melody_file import DRUM_CHANNEL, one_voice, played_notes
 
-        notes: list[list[int]] = []
-        for region in self.midi_regions:
-            if region.track != track or region.muted or region.length_beats <= 0:
-                continue
+        read: dict[Path, list] = {}  # a source file's notes (file beats), read once
+
+        def source_notes(region: ArdourMidiRegion) -> list[tuple[Fraction, Fraction, int, int]]:
             if region.source is None:
                 raise BridgeError(f"a MIDI region names no source file (region {region.name!r} "
                                   f"of track {track!r})", file=str(self.path),
                                   field=f"Region[{region.name}].source-0",
                                   allowed="the session as Ardour saved it")
+            if region.source in read:  # copies of a region share their source
+                return read[region.source]
             if not region.source.is_file():
                 raise BridgeError(f"a MIDI region's file is missing (region {region.name!r} of "
                                   f"track {track!r} in {self.path})",
@@ -205,15 +206,19 @@ class ArdourSession:
                 raise BridgeError("a MIDI region's file is a type 2 file or has SMPTE timing",
                                   file=str(region.source), field=f"Region[{region.name}]")
             tpb = mid.ticks_per_beat
+            read[region.source] = [(Fraction(on, tpb), Fraction(off, tpb), pitch, vel)
+                                   for (_, channel), played in played_notes(mid.tracks).items()
+                                   if channel != DRUM_CHANNEL for on, off, pitch, vel in played]
+            return read[region.source]
+
+        notes: list[list[int]] = []
+        for region in self.midi_regions:
+            if region.track != track or region.muted or region.length_beats <= 0:
+                continue
             end = region.start_beat + region.length_beats
-            for (_, channel), played in played_notes(mid.tracks).items():
-                if channel == DRUM_CHANNEL:
-                    continue
-                for on, off, pitch, vel in played:
-                    a, b = Fraction(on, tpb), Fraction(off, tpb)
-                    if not region.start_beat <= a < end:
-                        continue
-                    shift = region.position_beat - region.start_beat
+            shift = region.position_beat - region.start_beat
+            for a, b, pitch, vel in source_notes(region):
+                if region.start_beat <= a < end:
                     notes.append([_fine(a + shift), _fine(min(b, end) + shift), pitch, vel])
         return [(Fraction(on, FINE_TICKS), Fraction(off, FINE_TICKS), pitch, vel)
                 for on, off, pitch, vel in one_voice(notes, FINE_TICKS // 32)]
