@@ -466,10 +466,8 @@ def spec_from_midi(
         return song
     from dataclasses import replace
 
-    from ainur_cli.spec import MelodySpec
+    from daw_bridge.session_spec import session_track_melody
 
-    spec = song.spec
-    spec.source.origins[("melody",)] = "--vocal-track"
-    melody = MelodySpec(str(Path(midi_path).resolve()), track=int(vocal_track),
-                        start_beat=-song.start_beat)  # session beat 0, counted from the song
-    return replace(song, spec=replace(spec, melody=melody))
+    return replace(song, spec=session_track_melody(song.spec, song.start_beat, "--vocal-track",
+                                                   str(Path(midi_path).resolve()),
+                                                   track=int(vocal_track)))

@@ -365,19 +365,25 @@ def song_from_facts(
     spec = parse_spec(raw, src, overrides)  # checks the DAW lines' pins too
     spec = _with_timed_lines(spec, timed, song_bars)
     if facts.vocal_notes and spec.melody is None:
-        # the session's vocal track: the sections' lyrics are sung on its notes, as on a
-        # spec's melody clip placed at session beat 0 (melody_file.with_melody)
-        from ainur_cli.spec import MelodySpec
-
-        spec.source.origins[("melody",)] = facts.vocal_source or origin
-        spec = replace(spec, melody=MelodySpec(facts.vocal_source or "the session's vocal track",
-                                               start_beat=-song_start, notes=facts.vocal_notes))
+        source = facts.vocal_source or "the session's vocal track"
+        spec = session_track_melody(spec, song_start, source, source, notes=facts.vocal_notes)
         info.append(f"the vocal sings the notes of {facts.vocal_source} "
                     f"({len(facts.vocal_notes)} notes)")
     return SessionSong(spec, song_start, song_bars[-1].end_beat, start_s, tuple(notes),
                        start_bar + 1, tuple(info), tuple(timed), tuple(sources),
                        str(lyrics_file) if lyrics_file is not None else None)
 
+
+def session_track_melody(spec: SongSpec, song_start: Fraction, origin: str, path: str,
+                         **fields: Any) -> SongSpec:
+    """``spec`` singing its sections' lyrics on a session track's notes: a melody clip
+    (:class:`~ainur_cli.spec.MelodySpec` ``path`` and ``fields``, read by
+    :func:`ainur_cli.melody_file.with_melody`) whose beat 0 is the session's, ``song_start``
+    beats before the song; errors about it name ``origin``."""
+    from ainur_cli.spec import MelodySpec
+
+    spec.source.origins[("melody",)] = origin
+    return replace(spec, melody=MelodySpec(path, start_beat=-song_start, **fields))
 
 def _lyrics_into(sections_raw: list[dict], spans: list[tuple[Fraction, Fraction]],
                  facts: SessionFacts, base_sections: Mapping[str, Any],
