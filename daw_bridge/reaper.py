@@ -200,8 +200,7 @@ class ReaperAdapter(DawAdapter):
 
     def _lyrics(self, ntrack: int, meters: tuple[MeterPoint, ...]) -> tuple[LyricEvent, ...]:
         """Every track's lyric events (``LYRICS/n``), by beat."""
-        return tuple(sorted((e for _, e in self._track_lyrics(ntrack, meters)),
-                            key=lambda e: e.beat))
+        return _by_beat(e for _, e in self._track_lyrics(ntrack, meters))
 
     def _track_lyrics(self, ntrack: int,
                       meters: tuple[MeterPoint, ...]) -> list[tuple[int, LyricEvent]]:
@@ -231,21 +230,22 @@ class ReaperAdapter(DawAdapter):
         from daw_bridge.midi_import import lyrics_on_notes
 
         if not played or not lyrics:
-            return tuple(sorted((e for _, e in lyrics), key=lambda e: e.beat))
+            return _by_beat(e for _, e in lyrics)
         by_tick = {}
         ticked = []
         for track, e in lyrics:
             tick = math.floor(e.beat * NOTE_PPQ + Fraction(1, 2))
             ticked.append((track, tick, e.text))
             by_tick.setdefault((tick, e.text), e.beat)
-        pairs, sung_on = lyrics_on_notes(ticked, played, NOTE_PPQ, notes, self.origin)
+        said: list[str] = []  # what the pairing notes holds only where it is used
+        pairs, sung_on = lyrics_on_notes(ticked, played, NOTE_PPQ, said, self.origin)
         if not sung_on:
-            return tuple(sorted((e for _, e in lyrics), key=lambda e: e.beat))
-        return tuple(sorted(
-            (LyricEvent(by_tick.get((tick, text), Fraction(tick, NOTE_PPQ)), text,
-                        tuple(ToplineNote(Fraction(a, NOTE_PPQ), Fraction(b, NOTE_PPQ), p, v)
-                              for a, b, p, v in sung_on.get(k, ())))
-             for k, (tick, text) in enumerate(pairs)), key=lambda e: e.beat))
+            return _by_beat(e for _, e in lyrics)
+        notes += said
+        return _by_beat(LyricEvent(by_tick.get((tick, text), Fraction(tick, NOTE_PPQ)), text,
+                                   tuple(ToplineNote(Fraction(a, NOTE_PPQ), Fraction(b, NOTE_PPQ), p, v)
+                                         for a, b, p, v in sung_on.get(k, ())))
+                        for k, (tick, text) in enumerate(pairs))
 
     def _osc_feedback(self, markers: bool) -> dict:
         """Ask REAPER's OSC surface for its state (refresh) and read the feedback.
@@ -420,6 +420,10 @@ class ReaperAdapter(DawAdapter):
                            details={"script": message,
                                     "positions_s": [float(placement.stem_position_s(s))
                                                     for s in placement.stems]})
+
+
+def _by_beat(events) -> tuple[LyricEvent, ...]:
+    return tuple(sorted(events, key=lambda e: e.beat))
 
 
 def parse_export_notes(text: str) -> dict[tuple[int, int], list[list[int]]]:
