@@ -90,13 +90,19 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
               help="Read tempo map, time signatures, markers (sections) and the vocal MIDI "
                    "track's notes from an Ardour session (its .ardour file or folder, as last "
                    "saved); SPEC or --preset supplies the style.")
+@click.option("--from-ableton", "from_ableton", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read tempo map (with its automation), time signatures, locators (sections) "
+                   "and the vocal MIDI track's arrangement clips from an Ableton Live Set "
+                   "(.als, as last saved); SPEC or --preset supplies the style.")
 @click.option("--lyrics", "lyrics_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="With --from-midi/--from-ardour: a lyrics file with [Section name] headers "
-                   "(default: <name>.lyrics.txt or lyrics.txt beside the MIDI file or session).")
+              help="With --from-midi/--from-ardour/--from-ableton: a lyrics file with [Section "
+                   "name] headers (default: <name>.lyrics.txt or lyrics.txt beside the MIDI "
+                   "file, session or set).")
 @click.option("--vocal-track", "vocal_track",
               help="With --from-midi: sing the lyrics on this track's notes (a 1-based number), "
-                   "e.g. a vocal guide track without lyric events. With --from-ardour: the "
-                   "name of the MIDI track to sing (default: one named like a vocal).")
+                   "e.g. a vocal guide track without lyric events. With --from-ardour or "
+                   "--from-ableton: the name of the MIDI track to sing (default: one named "
+                   "like a vocal).")
 @click.option("-o", "--out", "out", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: output.dir of the spec, else renders/<spec name>).")
 @click.option("--preset", help="Style preset (overrides the spec).")
@@ -121,14 +127,15 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")
 @click.pass_context
 def render(ctx: click.Context, spec: Path | None, from_midi: Path | None, from_ardour: Path | None,
-           lyrics_file, vocal_track, out: Path | None,
+           from_ableton: Path | None, lyrics_file, vocal_track, out: Path | None,
            preset, seed, key, tempo_bpm, sample_rate, bit_depth, fmt, target_lufs, true_peak_dbtp,
            parts, soundfont, presets_dir, force, new_take, jobs, write_html, as_json) -> None:
     """Render SPEC (a song.yaml) to stems, a mastered mix, MIDI and a manifest.
 
     With --from-midi FILE the session's tempo map, meters, markers and lyrics come from the
-    MIDI file, with --from-ardour SESSION from the Ardour session (and its vocal MIDI
-    track), and SPEC (optional) or --preset gives the style."""
+    MIDI file, with --from-ardour SESSION from the Ardour session and with --from-ableton
+    SET.als from the Live Set (and their vocal MIDI track), and SPEC (optional) or --preset
+    gives the style."""
     from ainur_cli import api
 
     overrides = {
@@ -137,9 +144,10 @@ def render(ctx: click.Context, spec: Path | None, from_midi: Path | None, from_a
         "format": fmt, "target_lufs": target_lufs, "true_peak_dbtp": true_peak_dbtp,
         "parts": parts,
     }
-    source = from_midi if from_midi is not None else from_ardour
-    if from_midi is not None and from_ardour is not None:
-        raise click.UsageError("give --from-midi or --from-ardour, not both")
+    given = [p for p in (from_midi, from_ardour, from_ableton) if p is not None]
+    if len(given) > 1:
+        raise click.UsageError("give one of --from-midi, --from-ardour and --from-ableton")
+    source = given[0] if given else None
     if from_midi is not None:
         from daw_bridge.midi_import import spec_from_midi
 
@@ -155,15 +163,20 @@ def render(ctx: click.Context, spec: Path | None, from_midi: Path | None, from_a
 
         session = spec_from_ardour(from_ardour, spec_path=spec, lyrics_file=lyrics_file,
                                    overrides=overrides, vocal_track=vocal_track)
+    elif from_ableton is not None:
+        from daw_bridge.ableton_set import spec_from_ableton
+
+        session = spec_from_ableton(from_ableton, spec_path=spec, lyrics_file=lyrics_file,
+                                    overrides=overrides, vocal_track=vocal_track)
     elif spec is None:
         raise click.UsageError("give SPEC (a song.yaml), or --from-midi FILE / --from-ardour "
-                               "SESSION with a SPEC or --preset")
+                               "SESSION / --from-ableton SET.als with a SPEC or --preset")
     elif lyrics_file is not None:
-        raise click.UsageError("--lyrics works with --from-midi or --from-ardour (a song.yaml "
-                               "has its own lyrics)")
+        raise click.UsageError("--lyrics works with --from-midi, --from-ardour or --from-ableton "
+                               "(a song.yaml has its own lyrics)")
     elif vocal_track is not None:
-        raise click.UsageError("--vocal-track works with --from-midi or --from-ardour (a "
-                               "song.yaml names its melody file in melody:)")
+        raise click.UsageError("--vocal-track works with --from-midi, --from-ardour or "
+                               "--from-ableton (a song.yaml names its melody file in melody:)")
     else:
         song = api.load_spec(spec, overrides)
     if source is not None:
@@ -173,7 +186,8 @@ def render(ctx: click.Context, spec: Path | None, from_midi: Path | None, from_a
             log.info("%s: %s", source, note)
         if session.lyrics_file and lyrics_file is None:
             log.warning("lyrics from %s (found beside the %s; --lyrics FILE picks another)",
-                        session.lyrics_file, "MIDI file" if from_midi is not None else "session")
+                        session.lyrics_file, "MIDI file" if from_midi is not None
+                        else "set" if from_ableton is not None else "session")
         song = session.spec
     quiet = ctx.obj.get("quiet") or as_json
     result = _with_progress(
@@ -191,6 +205,10 @@ def render(ctx: click.Context, spec: Path | None, from_midi: Path | None, from_a
                     "--ardour-session %s --at-bar %d` puts them there (with Ardour closed, on "
                     "new tracks)", session.start_bar, result.out_dir, from_ardour,
                     session.start_bar)
+    if from_ableton is not None:
+        log.warning("the stems start at bar %d of the set: `ainur place %s --daw ableton "
+                    "--at-bar %d` puts them there (Live running with AbletonOSC)",
+                    session.start_bar, result.out_dir, session.start_bar)
     page = None
     if write_html:
         from ainur_cli.report import write_report

@@ -20,6 +20,8 @@ _SPECIFIC = (
     ("--reaper-feedback-port", "reaper_feedback_port", "reaper", "feedback_port"),
     ("--reaper-web-auth", "reaper_web_auth", "reaper", "web_auth"),
     ("--ableton-reply-port", "ableton_reply_port", "ableton", "reply_port"),
+    ("--ableton-set", "ableton_set", "ableton", "live_set"),
+    ("--ableton-vocal-track", "ableton_vocal_track", "ableton", "vocal_track"),
     ("--ardour-session", "ardour_session", "ardour", "session"),
     ("--ardour-place-mode", "ardour_place_mode", "ardour", "place_mode"),
     ("--ardour-vocal-track", "ardour_vocal_track", "ardour", "vocal_track"),
@@ -42,6 +44,14 @@ def daw_specific_options(command: Callable) -> Callable:
                      help="Login of REAPER's web interface, if it has one."),
         click.option("--ableton-reply-port", type=click.IntRange(1, 65535),
                      help="UDP port AbletonOSC answers on (11001 in AbletonOSC)."),
+        click.option("--ableton-set", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Ableton Live: the open set's .als file, for what OSC cannot report "
+                          "(tempo and time-signature automation, the vocal MIDI track's notes; "
+                          "as last saved)."),
+        click.option("--ableton-vocal-track", metavar="NAME",
+                     help="Ableton Live with --ableton-set: the MIDI track whose arrangement "
+                          "clips the vocal sings in /ainur/render_session (default: the first "
+                          "MIDI track named like a vocal)."),
         click.option("--ardour-session", type=click.Path(path_type=Path),
                      help="Ardour's session file or folder (its tempo map; default: Ardour's "
                           "most recent session)."),

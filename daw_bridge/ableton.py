@@ -29,6 +29,7 @@ import logging
 import time
 from collections import Counter
 from fractions import Fraction
+from pathlib import Path
 
 from ainur_cli.errors import BridgeError
 
@@ -73,7 +74,8 @@ class AbletonAdapter(DawAdapter):
 
     def __init__(self, host: str = "127.0.0.1", port: int = LIVE_PORT,
                  reply_port: int = REPLY_PORT, timeout_s: float = 1.0, retries: int = 1,
-                 track_prefix: str = "Ainur ") -> None:
+                 track_prefix: str = "Ainur ", live_set: str | Path | None = None,
+                 vocal_track: str | None = None) -> None:
         bind = "127.0.0.1" if is_loopback(host) else "0.0.0.0"
         self.peer = OscPeer(host, port, reply_port, bind_host=bind,
                             daw="Ableton Live (AbletonOSC)")
@@ -81,6 +83,10 @@ class AbletonAdapter(DawAdapter):
         self.origin = f"udp://{host}:{port}"
         #: ``/live/error`` texts received that no query claimed (newest last).
         self.errors: list[str] = []
+        #: the open set's file (its tempo automation, meters and vocal MIDI track, as last
+        #: saved; see :func:`daw_bridge.ableton_set.with_saved_set`), and the vocal track
+        self.live_set = Path(live_set) if live_set else None
+        self.vocal_track = vocal_track
 
     def close(self) -> None:
         self.peer.close()
@@ -192,6 +198,16 @@ class AbletonAdapter(DawAdapter):
     # -- reading --------------------------------------------------------------------------
     @serialized
     def read_session(self) -> SessionFacts:
+        """The session as Live reports it over OSC; with :attr:`live_set`, merged with the
+        saved set's tempo map, meters and vocal MIDI track."""
+        facts = self._osc_session()
+        if self.live_set is None:
+            return facts
+        from daw_bridge.ableton_set import read_live_set, with_saved_set
+
+        return with_saved_set(facts, read_live_set(self.live_set), self.vocal_track)
+
+    def _osc_session(self) -> SessionFacts:
         numbers = ("/live/song/get/tempo", "/live/song/get/signature_numerator",
                    "/live/song/get/signature_denominator", "/live/song/get/song_length")
         replies = self.query_many([(a, ()) for a in numbers]

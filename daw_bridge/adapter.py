@@ -45,6 +45,10 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
         Option("--port", "port", int, 11000, "AbletonOSC's UDP port"),
         Option("--ableton-reply-port", "reply_port", int, 11001,
                "UDP port AbletonOSC answers on (11001 in AbletonOSC)"),
+        Option("--ableton-set", "live_set", str, None,
+               "the open set's .als file: tempo automation, meters and vocal track as saved"),
+        Option("--ableton-vocal-track", "vocal_track", str, None,
+               "with --ableton-set: the MIDI track the vocal sings (default: named like one)"),
         Option("--timeout-s", "timeout_s", float, 1.0, "seconds to wait for each answer"),
     ),
     "reaper": (

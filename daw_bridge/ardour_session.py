@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import re
 import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
@@ -43,14 +42,12 @@ from daw_bridge.facts import (
     clean_meters,
     clean_tempo,
 )
+from daw_bridge.project_vocal import Note, one_voice_beats, pick_vocal_track, with_vocal_notes
 
 log = logging.getLogger(__name__)
 
 SUPERCLOCK_PER_SECOND = 282_240_000   # Ardour 7's default (superclock_ticks_per_second)
 TICKS_PER_BEAT = 1920                 # Temporal::ticks_per_beat
-FINE_TICKS = 19200                    # the grid track notes are kept on (Ardour's SMF resolution)
-#: a MIDI track whose name says it holds the vocal melody
-VOCAL_TRACK_NAME = re.compile(r"vocal|vox|voice|singer|sing\b|melody|topline", re.IGNORECASE)
 SUFFIX = ".ardour"
 
 
@@ -152,21 +149,13 @@ class ArdourSession:
         return self.timeline().seconds_to_beat(Fraction(int(sample), self.sample_rate))
 
     def vocal_track(self, name: str | None = None) -> str | None:
-        """The MIDI track that holds the vocal melody: the one named ``name`` (any case),
-        else the first MIDI track whose name says vocal (:data:`VOCAL_TRACK_NAME`); None
-        when there is none.
+        """The MIDI track that holds the vocal melody (:func:`~daw_bridge.project_vocal.
+        pick_vocal_track`): ``name``, else the first MIDI track named like a vocal.
 
         :raises BridgeError: ``name`` is not a MIDI track of the session.
         """
-        if name:
-            found = next((t for t in self.midi_tracks if t.casefold() == name.casefold()), None)
-            if found is None:
-                raise BridgeError("the Ardour session has no MIDI track of that name",
-                                  file=str(self.path), field="vocal_track", value=name,
-                                  allowed=", ".join(self.midi_tracks) or "none: add a MIDI track "
-                                  "with the vocal melody")
-            return found
-        return next((t for t in self.midi_tracks if VOCAL_TRACK_NAME.search(t)), None)
+        return pick_vocal_track(self.midi_tracks, name, daw="the Ardour session",
+                                file=self.path)
 
     def track_notes(self, track: str) -> list[tuple[Fraction, Fraction, int, int]]:
         """``(start_beat, end_beat, pitch, velocity)`` of the notes ``track``'s unmuted regions
@@ -179,7 +168,7 @@ class ArdourSession:
         """
         import mido
 
-        from ainur_cli.melody_file import DRUM_CHANNEL, one_voice, played_notes
+        from ainur_cli.melody_file import DRUM_CHANNEL, played_notes
 
         read: dict[Path, list] = {}  # a source file's notes (file beats), read once
 
@@ -211,7 +200,7 @@ class ArdourSession:
                                    if channel != DRUM_CHANNEL for on, off, pitch, vel in played]
             return read[region.source]
 
-        notes: list[list[int]] = []
+        notes: list[Note] = []
         for region in self.midi_regions:
             if region.track != track or region.muted or region.length_beats <= 0:
                 continue
@@ -219,9 +208,8 @@ class ArdourSession:
             shift = region.position_beat - region.start_beat
             for a, b, pitch, vel in source_notes(region):
                 if region.start_beat <= a < end:
-                    notes.append([_fine(a + shift), _fine(min(b, end) + shift), pitch, vel])
-        return [(Fraction(on, FINE_TICKS), Fraction(off, FINE_TICKS), pitch, vel)
-                for on, off, pitch, vel in one_voice(notes, FINE_TICKS // 32)]
+                    notes.append((a + shift, min(b, end) + shift, pitch, vel))
+        return one_voice_beats(notes)
 
     def facts(self, origin: str | None = None) -> SessionFacts:
         """The session as :class:`SessionFacts`: markers, tempo map, meters, length, tracks."""
@@ -342,11 +330,6 @@ def _quarters(text: str | None, where: str, file: Path) -> Fraction:
     except ValueError:
         raise BridgeError("the Ardour tempo map has a position Ainur cannot read", file=str(file),
                           field=where, value=text, allowed="beats:ticks") from None
-
-
-def _fine(beat: Fraction) -> int:
-    """``beat`` on the :data:`FINE_TICKS` grid (rounded half up)."""
-    return math.floor(beat * FINE_TICKS + Fraction(1, 2))
 
 
 def _number(node: ET.Element, attr: str, file: Path, default: str | None = None) -> Fraction:
@@ -485,21 +468,12 @@ def with_vocal_track(facts: SessionFacts, saved: ArdourSession, track: str | Non
     :raises BridgeError: ``track`` is not a MIDI track of the session, or a region's file is
         missing or unreadable.
     """
-    facts = replace(facts, project_file=str(saved.path))
     name = saved.vocal_track(track)
-    if name is None:
-        return facts
-    notes = saved.track_notes(name)
     source = f"the Ardour MIDI track '{name}'"
-    if not notes:
-        return replace(facts, notes=facts.notes + (f"{source} has no notes (as last saved): "
-                                                   f"the melody is composed",))
-    log.info("Ardour: the vocal melody from %s (%d notes)", source, len(notes))
-    if live:
-        facts = replace(facts, notes=facts.notes + (
-            f"the vocal melody is {source} as last saved in {saved.path}: save the session "
-            f"in Ardour to include later edits",))
-    return replace(facts, vocal_notes=tuple(notes), vocal_source=source)
+    notes = saved.track_notes(name) if name is not None else []
+    live_note = (f"the vocal melody is {source} as last saved in {saved.path}: save the "
+                 f"session in Ardour to include later edits") if live else None
+    return with_vocal_notes(facts, saved.path, name, notes, source=source, live_note=live_note)
 
 
 def spec_from_ardour(session: Path | str, *, spec_path: Path | str | None = None,
@@ -517,21 +491,13 @@ def spec_from_ardour(session: Path | str, *, spec_path: Path | str | None = None
     :raises BridgeError: an unreadable session, or a vocal track it does not have.
     :raises SpecError: a session that cannot make a song, a bad spec or lyrics file.
     """
-    from ainur_cli.errors import SpecError
-    from ainur_cli.source import load_yaml
-    from daw_bridge.lyrics import find_lyrics_file
-    from daw_bridge.session_spec import song_from_facts
+    from daw_bridge.project_vocal import song_from_project
 
     saved = read_session_file(session)
     facts = with_vocal_track(saved.facts(str(saved.path)), saved, vocal_track)
-    doc = load_yaml(spec_path, SpecError) if spec_path is not None else None
-    if lyrics_file is None:
-        lyrics_file = find_lyrics_file(saved.path)
-        if lyrics_file is not None:
-            log.info("%s: lyrics from %s", saved.path, lyrics_file)
-    return song_from_facts(facts, base_doc=doc, preset=preset,
-                           lyrics_file=Path(lyrics_file) if lyrics_file else None,
-                           origin_file=str(saved.path), overrides=overrides)
+    return song_from_project(facts, saved.path, spec_path=spec_path, preset=preset,
+                             lyrics_file=lyrics_file, overrides=overrides)
+
 
 # -- writing (session closed) ---------------------------------------------------------------
 

@@ -127,6 +127,7 @@ def test_a_signal_during_a_render_cancels_it_and_leaves_nothing(serve, served_ro
     (["--host", "0.0.0.0"], "binding to a non-local address needs --allow-remote"),
     (["--daw-port", "8080"], "--daw-port: DAW connection options need a DAW"),
     (["--daw", "ableton", "--reaper-command", "_RS1"], "--reaper-command is for REAPER"),
+    (["--daw", "reaper", "--ableton-set", "x.als"], "--ableton-set is for Ableton Live"),
 ])
 def test_bad_options_are_one_line_and_exit_2(served_root, args, says):
     base = ["--root", str(served_root)] if "--root" not in args else []

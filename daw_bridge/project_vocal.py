@@ -1,0 +1,117 @@
+"""The producer's vocal melody in a DAW's project file, and the song made from that file.
+
+Shared by the readers of project files that hold notes (an Ardour session,
+:mod:`daw_bridge.ardour_session`; an Ableton Live Set, :mod:`daw_bridge.ableton_set`): which
+MIDI track is the vocal (:func:`pick_vocal_track`), its notes made one voice on a fine grid
+(:func:`one_voice_beats`), the facts carrying them (:func:`with_vocal_notes`) and the song
+for ``ainur render --from-ardour`` / ``--from-ableton`` (:func:`song_from_project`).
+Notes are ``(start_beat, end_beat, pitch, velocity)``, session quarter-note beats as exact
+fractions.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from fractions import Fraction
+from pathlib import Path
+
+from ainur_cli.errors import BridgeError
+
+from daw_bridge.facts import SessionFacts
+
+log = logging.getLogger(__name__)
+
+#: a MIDI track whose name says it holds the vocal melody
+VOCAL_TRACK_NAME = re.compile(r"vocal|vox|voice|singer|sing\b|melody|topline", re.IGNORECASE)
+#: the grid vocal notes are kept on (ticks per quarter note; Ardour's SMF resolution)
+FINE_TICKS = 19200
+
+Note = tuple[Fraction, Fraction, int, int]
+
+
+def pick_vocal_track(midi_tracks: Sequence[str], name: str | None, *, daw: str,
+                     file: Path | str) -> str | None:
+    """The MIDI track that holds the vocal melody: the one named ``name`` (any case), else
+    the first whose name says vocal (:data:`VOCAL_TRACK_NAME`); None when there is none.
+
+    :param daw: how messages name the project ("the Ardour session", "the Live Set").
+    :raises BridgeError: ``name`` is not one of ``midi_tracks``.
+    """
+    if name:
+        found = next((t for t in midi_tracks if t.casefold() == name.casefold()), None)
+        if found is None:
+            raise BridgeError(f"{daw} has no MIDI track of that name", file=str(file),
+                              field="vocal_track", value=name,
+                              allowed=", ".join(midi_tracks) or "none: add a MIDI track with "
+                                                                "the vocal melody")
+        return found
+    return next((t for t in midi_tracks if VOCAL_TRACK_NAME.search(t)), None)
+
+
+def fine_tick(beat: Fraction) -> int:
+    """``beat`` on the :data:`FINE_TICKS` grid (rounded half up)."""
+    return math.floor(beat * FINE_TICKS + Fraction(1, 2))
+
+
+def one_voice_beats(notes: Iterable[Note]) -> list[Note]:
+    """``notes`` on the :data:`FINE_TICKS` grid, made one voice: of notes starting within a
+    128th note of each other the highest, each ending at the latest where the next starts
+    (:func:`ainur_cli.melody_file.one_voice`)."""
+    from ainur_cli.melody_file import one_voice
+
+    ticks = [[fine_tick(a), fine_tick(b), pitch, vel] for a, b, pitch, vel in notes]
+    return [(Fraction(on, FINE_TICKS), Fraction(off, FINE_TICKS), pitch, vel)
+            for on, off, pitch, vel in one_voice(ticks, FINE_TICKS // 32)]
+
+
+def with_vocal_notes(facts: SessionFacts, project_file: Path | str, track: str | None,
+                     notes: Sequence[Note], *, source: str, live_note: str | None = None
+                     ) -> SessionFacts:
+    """``facts`` with the project file (``project_file``, whose folder may hold the lyrics) and
+    the vocal ``notes`` of ``track`` (None: the project has no vocal track, the melody is
+    composed).
+
+    :param source: the track as messages name it ("the Ardour MIDI track 'Vocal'").
+    :param live_note: added to the facts' notes when the DAW has the project open (its
+        unsaved edits are not in the file).
+    """
+    facts = replace(facts, project_file=str(project_file))
+    if track is None:
+        return facts
+    if not notes:
+        return replace(facts, notes=facts.notes + (f"{source} has no notes (as last saved): "
+                                                   f"the melody is composed",))
+    log.info("%s: the vocal melody from %s (%d notes)", facts.daw, source, len(notes))
+    if live_note:
+        facts = replace(facts, notes=facts.notes + (live_note,))
+    return replace(facts, vocal_notes=tuple(notes), vocal_source=source)
+
+
+def song_from_project(facts: SessionFacts, project_file: Path, *,
+                      spec_path: Path | str | None = None, preset: str | None = None,
+                      lyrics_file: Path | str | None = None, overrides=None):
+    """The :class:`~daw_bridge.session_spec.SessionSong` of a project file's ``facts``: the
+    lyrics from ``lyrics_file``, else the lyrics file beside ``project_file``
+    (``<project>.lyrics.txt`` or ``lyrics.txt``); style, title, key, seed, output and
+    per-section lyrics from the spec at ``spec_path`` (which may leave out ``title`` and
+    ``sections``); ``overrides`` (the CLI flags) win over both.
+
+    :raises SpecError: a project that cannot make a song, a bad spec or lyrics file.
+    """
+    from ainur_cli.errors import SpecError
+    from ainur_cli.source import load_yaml
+    from daw_bridge.lyrics import find_lyrics_file
+    from daw_bridge.session_spec import song_from_facts
+
+    doc = load_yaml(spec_path, SpecError) if spec_path is not None else None
+    if lyrics_file is None:
+        lyrics_file = find_lyrics_file(project_file)
+        if lyrics_file is not None:
+            log.info("%s: lyrics from %s", project_file, lyrics_file)
+    return song_from_facts(facts, base_doc=doc, preset=preset,
+                           lyrics_file=Path(lyrics_file) if lyrics_file else None,
+                           origin_file=str(project_file), overrides=overrides)
