@@ -52,6 +52,11 @@ ERROR_GRACE_S = 0.35
 FLOAT_GRID = 960
 MAX_KEPT_ERRORS = 32
 
+#: the session note of Live's OSC facts that the set file (``--ableton-set``) makes moot
+ONE_TEMPO_NOTE = ("Live reports one tempo and one time signature over OSC: tempo and meter "
+                  "automation are not read (give the set file, --ableton-set SET.als, or "
+                  "render it with ainur render --from-ableton)")
+
 CHECK = ("Live running with AbletonOSC selected as a Control Surface (Preferences > Link, "
          "Tempo & MIDI), nothing else using the reply port, and no firewall blocking UDP "
          "on loopback")
@@ -240,9 +245,7 @@ class AbletonAdapter(DawAdapter):
             "ableton", self.origin, live_number(tempo), int(num), int(den),
             markers=markers_from_names(pairs), length_beats=live_number(length) or None,
             track_names=tuple(names),
-            notes=("Live reports one tempo and one time signature over OSC: tempo and meter "
-                   "automation are not read (export a MIDI file from another DAW if you need "
-                   "a tempo map)",
+            notes=(ONE_TEMPO_NOTE,
                    "Live has no lyrics to read: they come from a lyrics file or the spec"))
 
     # -- placing --------------------------------------------------------------------------

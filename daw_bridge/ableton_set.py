@@ -43,11 +43,13 @@ import zlib
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import ClassVar
 
 from ainur_cli.errors import BridgeError
 
 from daw_bridge.facts import MeterPoint, SessionFacts, TempoPoint, clean_meters, clean_tempo
-from daw_bridge.project_vocal import Note, one_voice_beats, pick_vocal_track, with_vocal_notes
+from daw_bridge.project_vocal import (Note, one_voice_beats, pick_vocal_track,
+                                     song_from_project_file, with_project_vocal)
 from daw_bridge.session_spec import markers_from_names
 
 log = logging.getLogger(__name__)
@@ -133,6 +135,7 @@ class LiveSet:
     midi_tracks: tuple[str, ...]
     clips: tuple[LiveClip, ...]
     length_beats: Fraction | None
+    DAW_WORDS: ClassVar[tuple[str, str]] = ("Live", "set")
 
     def facts(self, origin: str | None = None) -> SessionFacts:
         """The set as :class:`SessionFacts`: tempo map, meters, locators, length, tracks."""
@@ -160,23 +163,6 @@ class LiveSet:
                                for n in clip.played())
 
 
-def with_vocal_track(facts: SessionFacts, live_set: LiveSet, track: str | None = None, *,
-                     live: bool = False) -> SessionFacts:
-    """``facts`` with the set's path (``project_file``) and the notes of its vocal MIDI track
-    (``track``, else the first MIDI track named like a vocal) as last saved; ``live``: Live
-    has the set open, so a note says that edits since the last save are not seen.
-
-    :raises BridgeError: ``track`` is not a MIDI track of the set.
-    """
-    name = live_set.vocal_track(track)
-    source = f"the Live MIDI track '{name}'"
-    notes = live_set.track_notes(name) if name is not None else []
-    live_note = (f"the vocal melody is {source} as last saved in {live_set.path}: save the "
-                 f"set in Live to include later edits") if live else None
-    return with_vocal_notes(facts, live_set.path, name, notes, source=source,
-                            live_note=live_note)
-
-
 def with_saved_set(live: SessionFacts, saved: LiveSet, track: str | None = None) -> SessionFacts:
     """Live's OSC ``live`` facts (one tempo, one meter, cue points, track names) merged with
     the set file Live has open, as last saved: the tempo map and meters where the set
@@ -188,7 +174,9 @@ def with_saved_set(live: SessionFacts, saved: LiveSet, track: str | None = None)
     """
     from dataclasses import replace
 
-    notes = [n for n in live.notes if "automation" not in n]
+    from daw_bridge.ableton import ONE_TEMPO_NOTE
+
+    notes = [n for n in live.notes if n != ONE_TEMPO_NOTE]
     tempo, meters = live.tempo, live.meters
     file_facts = saved.facts()
     if len(saved.tempo) > 1:
@@ -212,7 +200,7 @@ def with_saved_set(live: SessionFacts, saved: LiveSet, track: str | None = None)
                      f"save the set if the vocal track changed too")
     merged = replace(live, tempo=tempo, meters=meters, notes=tuple(notes),
                      title=live.title or saved.path.stem)
-    return with_vocal_track(merged, saved, track, live=True)
+    return with_project_vocal(merged, saved, track, live=True)
 
 
 def spec_from_ableton(live_set: Path | str, *, spec_path: Path | str | None = None,
@@ -227,12 +215,9 @@ def spec_from_ableton(live_set: Path | str, *, spec_path: Path | str | None = No
     :raises BridgeError: an unreadable set, or a vocal track it does not have.
     :raises SpecError: a set that cannot make a song, a bad spec or lyrics file.
     """
-    from daw_bridge.project_vocal import song_from_project
-
-    saved = read_live_set(live_set)
-    facts = with_vocal_track(saved.facts(str(saved.path)), saved, vocal_track)
-    return song_from_project(facts, saved.path, spec_path=spec_path, preset=preset,
-                             lyrics_file=lyrics_file, overrides=overrides)
+    return song_from_project_file(read_live_set(live_set), vocal_track=vocal_track,
+                                  spec_path=spec_path, preset=preset, lyrics_file=lyrics_file,
+                                  overrides=overrides)
 
 
 # -- reading --------------------------------------------------------------------------------

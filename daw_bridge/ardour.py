@@ -37,11 +37,11 @@ from daw_bridge.ardour_session import (
     find_session_file,
     read_session_file,
     session_sample,
-    with_vocal_track,
 )
 from daw_bridge.facts import Marker, SessionFacts
 from daw_bridge.oscio import OscPeer
 from daw_bridge.placement import Placement
+from daw_bridge.project_vocal import with_project_vocal
 
 log = logging.getLogger(__name__)
 
@@ -249,8 +249,8 @@ class ArdourAdapter(DawAdapter):
         if not live:
             notes.append(f"Ardour does not answer OSC at {self.origin}: the session is read as "
                          f"last saved in {file}")
-            return with_vocal_track(replace(saved.facts(str(file)), notes=tuple(notes)), saved,
-                                    self.vocal_track)
+            return with_project_vocal(replace(saved.facts(str(file)), notes=tuple(notes)),
+                                      saved, self.vocal_track)
         names, rate, end = self.osc_tracks()
         if rate is not None and rate != saved.sample_rate:
             raise BridgeError("the session open in Ardour is not the session file",
@@ -269,9 +269,9 @@ class ArdourAdapter(DawAdapter):
             key=lambda m: m.beat))
         facts = saved.facts(self.origin)
         length = saved.sample_to_beat(end) if end else facts.length_beats
-        return with_vocal_track(replace(facts, markers=markers, track_names=names,
-                                        length_beats=length, notes=tuple(notes)), saved,
-                                self.vocal_track, live=True)
+        return with_project_vocal(replace(facts, markers=markers, track_names=names,
+                                          length_beats=length, notes=tuple(notes)), saved,
+                                  self.vocal_track, live=True)
 
     @staticmethod
     def _merge_markers(saved: ArdourSession | None, live: list[tuple[int, str | None]],

@@ -28,9 +28,10 @@ import math
 import os
 import tempfile
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import ClassVar
 
 from ainur_cli.errors import BridgeError
 
@@ -42,7 +43,8 @@ from daw_bridge.facts import (
     clean_meters,
     clean_tempo,
 )
-from daw_bridge.project_vocal import Note, one_voice_beats, pick_vocal_track, with_vocal_notes
+from daw_bridge.project_vocal import (Note, one_voice_beats, pick_vocal_track,
+                                     song_from_project_file)
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +127,7 @@ class ArdourSession:
     version: int
     midi_tracks: tuple[str, ...] = ()
     midi_regions: tuple[ArdourMidiRegion, ...] = ()
+    DAW_WORDS: ClassVar[tuple[str, str]] = ("Ardour", "session")
 
     @property
     def markers(self) -> tuple[ArdourLocation, ...]:
@@ -458,45 +461,23 @@ def read_session_file(path: str | Path) -> ArdourSession:
                          tuple(midi_playlists.values()), tuple(midi_regions))
 
 
-def with_vocal_track(facts: SessionFacts, saved: ArdourSession, track: str | None = None, *,
-                     live: bool = False) -> SessionFacts:
-    """``facts`` with the session file's path (``project_file``) and the notes of its vocal
-    MIDI track (``track``, else the first MIDI track named like a vocal,
-    :meth:`ArdourSession.vocal_track`) as last saved; ``live``: Ardour has the session open,
-    so a note says that edits since the last save are not seen.
-
-    :raises BridgeError: ``track`` is not a MIDI track of the session, or a region's file is
-        missing or unreadable.
-    """
-    name = saved.vocal_track(track)
-    source = f"the Ardour MIDI track '{name}'"
-    notes = saved.track_notes(name) if name is not None else []
-    live_note = (f"the vocal melody is {source} as last saved in {saved.path}: save the "
-                 f"session in Ardour to include later edits") if live else None
-    return with_vocal_notes(facts, saved.path, name, notes, source=source, live_note=live_note)
-
-
 def spec_from_ardour(session: Path | str, *, spec_path: Path | str | None = None,
                      preset: str | None = None, lyrics_file: Path | str | None = None,
                      overrides=None, vocal_track: str | None = None):
     """The song for ``ainur render --from-ardour``: a
-    :class:`~daw_bridge.session_spec.SessionSong` from an Ardour session as last saved.
-
-    Tempo map, meters and sections (markers) come from the session file, the vocal melody
-    from its vocal MIDI track (:func:`with_vocal_track`), the lyrics from ``lyrics_file``,
-    else ``<snapshot>.lyrics.txt`` or ``lyrics.txt`` in the session folder; style, title,
-    key, seed, output and per-section lyrics from the spec at ``spec_path`` (which may leave
-    out ``title`` and ``sections``); ``overrides`` (the CLI flags) win over both.
+    :class:`~daw_bridge.session_spec.SessionSong` from an Ardour session as last saved:
+    tempo map, meters and sections (markers) from the session file, the vocal melody from its
+    vocal MIDI track, the lyrics from ``lyrics_file``, else ``<snapshot>.lyrics.txt`` or
+    ``lyrics.txt`` in the session folder; style, title, key, seed, output and per-section
+    lyrics from the spec at ``spec_path`` (:func:`~daw_bridge.project_vocal.
+    song_from_project_file`).
 
     :raises BridgeError: an unreadable session, or a vocal track it does not have.
     :raises SpecError: a session that cannot make a song, a bad spec or lyrics file.
     """
-    from daw_bridge.project_vocal import song_from_project
-
-    saved = read_session_file(session)
-    facts = with_vocal_track(saved.facts(str(saved.path)), saved, vocal_track)
-    return song_from_project(facts, saved.path, spec_path=spec_path, preset=preset,
-                             lyrics_file=lyrics_file, overrides=overrides)
+    return song_from_project_file(read_session_file(session), vocal_track=vocal_track,
+                                  spec_path=spec_path, preset=preset, lyrics_file=lyrics_file,
+                                  overrides=overrides)
 
 
 # -- writing (session closed) ---------------------------------------------------------------

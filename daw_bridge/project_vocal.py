@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
 from ainur_cli.errors import BridgeError
 
@@ -66,6 +67,54 @@ def one_voice_beats(notes: Iterable[Note]) -> list[Note]:
     ticks = [[fine_tick(a), fine_tick(b), pitch, vel] for a, b, pitch, vel in notes]
     return [(Fraction(on, FINE_TICKS), Fraction(off, FINE_TICKS), pitch, vel)
             for on, off, pitch, vel in one_voice(ticks, FINE_TICKS // 32)]
+
+
+class VocalProject(Protocol):
+    """A DAW project file that holds notes (:class:`~daw_bridge.ardour_session.ArdourSession`,
+    :class:`~daw_bridge.ableton_set.LiveSet`)."""
+
+    path: Path
+    #: how messages name the DAW and its file: ``("Ardour", "session")``, ``("Live", "set")``
+    DAW_WORDS: tuple[str, str]
+
+    def facts(self, origin: str | None = None) -> SessionFacts: ...
+
+    def vocal_track(self, name: str | None = None) -> str | None: ...
+
+    def track_notes(self, track: str) -> list[Note]: ...
+
+
+def with_project_vocal(facts: SessionFacts, project: VocalProject, track: str | None = None, *,
+                       live: bool = False) -> SessionFacts:
+    """``facts`` with the project's file and the notes of its vocal MIDI track (``track``,
+    else the first MIDI track named like a vocal) as last saved; ``live``: the DAW has the
+    project open, so a note says that edits since the last save are not seen.
+
+    :raises BridgeError: ``track`` is not a MIDI track of the project, or its notes cannot
+        be read.
+    """
+    daw, doc = project.DAW_WORDS
+    name = project.vocal_track(track)
+    source = f"the {daw} MIDI track '{name}'"
+    notes = project.track_notes(name) if name is not None else []
+    live_note = (f"the vocal melody is {source} as last saved in {project.path}: save the "
+                 f"{doc} in {daw} to include later edits") if live else None
+    return with_vocal_notes(facts, project.path, name, notes, source=source, live_note=live_note)
+
+
+def song_from_project_file(project: VocalProject, *, vocal_track: str | None = None,
+                           spec_path: Path | str | None = None, preset: str | None = None,
+                           lyrics_file: Path | str | None = None, overrides=None):
+    """The song of a project file as last saved (``ainur render --from-ardour`` /
+    ``--from-ableton``): its tempo map, meters and markers, its vocal MIDI track
+    (:func:`with_project_vocal`), the lyrics and spec as in :func:`song_from_project`.
+
+    :raises BridgeError: a vocal track the project does not have, or unreadable notes.
+    :raises SpecError: a project that cannot make a song, a bad spec or lyrics file.
+    """
+    facts = with_project_vocal(project.facts(str(project.path)), project, vocal_track)
+    return song_from_project(facts, project.path, spec_path=spec_path, preset=preset,
+                             lyrics_file=lyrics_file, overrides=overrides)
 
 
 def with_vocal_notes(facts: SessionFacts, project_file: Path | str, track: str | None,
