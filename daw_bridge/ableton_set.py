@@ -60,9 +60,9 @@ BEFORE_SONG = Fraction(-63072000)
 #: Live plays a tempo ramp as one tempo per sixteenth note (see the module's docstring)
 TEMPO_STEP_BEATS = Fraction(1, 4)
 #: Live's tempo range (bpm)
-MIN_TEMPO_BPM, MAX_TEMPO_BPM = 10, 999
+MIN_TEMPO_BPM, MAX_TEMPO_BPM = 20, 999
 OLDEST_LIVE = 9
-#: a looped clip playing its loop more often than this is refused (a 1/64-beat loop)
+#: a looped clip playing its loop more often than this is refused
 MAX_LOOP_PASSES = 100_000
 #: no time or value in a set is larger (Live's "before the song" time is -63072000)
 MAX_NUMBER = 1e9
@@ -102,7 +102,7 @@ class LiveClip:
                                   f"{MAX_LOOP_PASSES} times", field="MidiClip.Loop",
                                   value=f"{float(hi - lo):g} beats for "
                                         f"{float(self.length_beats):g}",
-                                  allowed="a loop of a sixteenth note or more")
+                                  allowed=f"a loop played at most {MAX_LOOP_PASSES} times")
             while at < end:
                 passes.append((first, hi, at))
                 at += hi - first
