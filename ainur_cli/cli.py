@@ -90,10 +90,11 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
               help="Read tempo map, time signatures, markers (sections) and the vocal MIDI "
                    "track's notes from an Ardour session (its .ardour file or folder, as last "
                    "saved); SPEC or --preset supplies the style.")
-@click.option("--from-ableton", "from_ableton", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--from-ableton", "from_ableton", type=click.Path(path_type=Path),
               help="Read tempo map (with its automation), time signatures, locators (sections) "
                    "and the vocal MIDI track's arrangement clips from an Ableton Live Set "
-                   "(.als, as last saved); SPEC or --preset supplies the style.")
+                   "(.als, or a Live project folder with one set; as last saved); SPEC or "
+                   "--preset supplies the style.")
 @click.option("--lyrics", "lyrics_file", type=click.Path(dir_okay=False, path_type=Path),
               help="With --from-midi/--from-ardour/--from-ableton: a lyrics file with [Section "
                    "name] headers (default: <name>.lyrics.txt or lyrics.txt beside the MIDI "

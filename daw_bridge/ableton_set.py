@@ -223,12 +223,13 @@ def spec_from_ableton(live_set: Path | str, *, spec_path: Path | str | None = No
 # -- reading --------------------------------------------------------------------------------
 
 def read_live_set(path: Path | str) -> LiveSet:
-    """Read a Live Set file (gzip-compressed or plain XML).
+    """Read a Live Set file (gzip-compressed or plain XML), or the one set in a Live project
+    folder.
 
     :raises BridgeError: the file is missing, not a Live Set, saved by Live 8 or older, or
         holds a value Ainur cannot use (named with its element and value).
     """
-    path = Path(path)
+    path = find_live_set(path)
     root = _parse(path)
     creator = root.get("Creator") or "Ableton Live"
     minor = root.get("MinorVersion") or ""
@@ -278,6 +279,23 @@ def read_live_set(path: Path | str) -> LiveSet:
             midi_tracks.append(name)
     return LiveSet(path, creator, tempo, ramps, meters, tuple(locators), tuple(tracks),
                    tuple(midi_tracks), tuple(clips), max(ends) if ends else None)
+
+
+def find_live_set(path: Path | str) -> Path:
+    """``path`` itself, or the one Live Set in the Live project folder ``path`` (its
+    ``Backup`` folder is not looked in).
+
+    :raises BridgeError: a folder with no set, or with several (they are listed).
+    """
+    path = Path(path)
+    if not path.is_dir():
+        return path
+    sets = sorted(p for p in path.glob(f"*{SUFFIX}") if p.is_file())
+    if len(sets) != 1:
+        raise BridgeError("the folder holds " + ("no Live Set" if not sets else "several Live Sets"),
+                          file=str(path), field="path",
+                          allowed=", ".join(p.name for p in sets) if sets else READ_WHAT)
+    return sets[0]
 
 
 def _parse(path: Path) -> ET.Element:

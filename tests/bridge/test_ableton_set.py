@@ -118,6 +118,19 @@ def test_a_broken_set_is_a_clear_error_naming_the_file(tmp_path, content, says):
     assert says in str(e.value) and str(bad) in str(e.value)
 
 
+def test_a_live_project_folder_gives_its_one_set(tmp_path):
+    project = tmp_path / "Song Project"
+    (project / "Backup").mkdir(parents=True)
+    (project / "Backup" / "Song [2026-12-07 120000].als").write_bytes(
+        (DATA / "example-140.als").read_bytes())
+    (project / "Song.als").write_bytes((DATA / "L12-automation.als").read_bytes())
+    assert read_live_set(project).path == project / "Song.als"
+    (project / "Song 2.als").write_bytes((DATA / "example-140.als").read_bytes())
+    with pytest.raises(BridgeError) as e:
+        read_live_set(project)
+    assert "several Live Sets" in str(e.value) and "Song 2.als, Song.als" in str(e.value)
+
+
 def test_time_signature_numbers():
     assert time_signature(Fraction(201), "x", Path("s.als")) == (4, 4)
     assert time_signature(Fraction(200), "x", Path("s.als")) == (3, 4)
