@@ -52,7 +52,11 @@ def _escape(text: str) -> str:
 @click.pass_context
 def batch_command(ctx: click.Context, songs, presets_text, seeds_text, workers, out, force,
                   executor, scheduler, report, presets_dir, as_json) -> None:
-    """Render every SONG x preset x seed, in parallel; re-running skips finished jobs."""
+    """Render every SONG x preset x seed, in parallel; re-running skips finished jobs.
+
+    A SONG is a song.yaml, or a DAW project read as `ainur render --from-...` reads it: an
+    Ableton Live Set (.als), an Ardour session (.ardour) or a DAW-exported MIDI file (.mid),
+    with its lyrics file beside it; a project has no style of its own, so give --presets."""
     from ainur_cli.batch import make_executor, parse_presets, parse_seeds, plan_jobs, run_batch
 
     if executor == "local" and scheduler:

@@ -9,13 +9,19 @@ job that is already failed, and the other jobs still run.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from ainur_cli import __version__
 from ainur_cli.errors import AinurError, PresetError, SpecError
+
+if TYPE_CHECKING:
+    from ainur_cli.spec import SongSpec
+
+log = logging.getLogger(__name__)
 
 MAX_SEEDS = 10_000
 MAX_SEED = 2**32 - 1
@@ -46,7 +52,7 @@ class BatchJob:
     error: str | None = None
 
     def overrides(self) -> dict:
-        """The CLI-style overrides for :func:`ainur_cli.api.load_spec`."""
+        """The CLI-style overrides for :func:`load_song`."""
         return {"preset": self.preset_override, "seed": self.seed_override}
 
 
@@ -110,6 +116,36 @@ def parse_presets(text: str | None, presets_dirs: Sequence[str | Path] = ()) -> 
     return names
 
 
+#: the DAW projects ``ainur batch`` takes besides song specs, by suffix (read as ``ainur render
+#: --from-ableton`` / ``--from-ardour`` / ``--from-midi`` read them)
+PROJECT_SUFFIXES = {".als": "Ableton Live Set", ".ardour": "Ardour session",
+                    ".mid": "DAW-exported MIDI file", ".midi": "DAW-exported MIDI file"}
+
+
+def load_song(song: Path, overrides: dict) -> tuple[SongSpec, tuple[str, ...]]:
+    """The spec of ``song`` with ``overrides`` (preset, seed), and what the reader noted: a
+    song spec (YAML), or the song of a DAW project by its suffix (:data:`PROJECT_SUFFIXES`):
+    its tempo map, sections, vocal melody and the lyrics file beside it, as ``ainur render
+    --from-ableton`` / ``--from-ardour`` / ``--from-midi`` read them (a project gives no
+    style: ``--presets`` does).
+
+    :raises AinurError: the file cannot make a song (the message names it).
+    """
+    from ainur_cli import api
+
+    suffix = song.suffix.lower()
+    if suffix not in PROJECT_SUFFIXES:
+        return api.load_spec(song, overrides), ()
+    if suffix == ".als":
+        from daw_bridge.ableton_set import spec_from_ableton as read
+    elif suffix == ".ardour":
+        from daw_bridge.ardour_session import spec_from_ardour as read
+    else:
+        from daw_bridge.midi_import import spec_from_midi as read
+    session = read(song, overrides=overrides)
+    return session.spec, tuple(session.notes)
+
+
 def song_slugs(songs: Sequence[Path]) -> dict[Path, str]:
     """Folder name per song (slug of the file stem); two songs may not share one."""
     from ainur_cli.api import slug
@@ -141,10 +177,11 @@ def plan_jobs(songs: Sequence[str | Path], out_root: str | Path, *,
     slugs = song_slugs(list(dict.fromkeys(paths)))
     jobs: list[BatchJob] = []
     seen: set[str] = set()
+    said: set[tuple[Path, str]] = set()   # a project's notes are shown once, not per job
     for song in paths:
         for preset in (presets or [None]):
             for seed in (seeds or [None]):
-                job = _plan_one(api, song, slugs[song], root, preset, seed, presets_dirs)
+                job = _plan_one(api, song, slugs[song], root, preset, seed, presets_dirs, said)
                 if job.name not in seen:
                     seen.add(job.name)
                     jobs.append(job)
@@ -152,10 +189,14 @@ def plan_jobs(songs: Sequence[str | Path], out_root: str | Path, *,
 
 
 def _plan_one(api, song: Path, song_slug: str, root: Path, preset: str | None, seed: int | None,
-              presets_dirs: Sequence[str | Path]) -> BatchJob:
+              presets_dirs: Sequence[str | Path], said: set[tuple[Path, str]]) -> BatchJob:
     spec = None
     try:
-        spec = api.load_spec(song, {"preset": preset, "seed": seed})
+        spec, notes = load_song(song, {"preset": preset, "seed": seed})
+        for note in notes:
+            if (song, note) not in said:
+                said.add((song, note))
+                log.warning("%s: %s", song, note)
         resolved = api.resolve_song(spec, presets_dirs=presets_dirs)
         r = resolved.spec
         name = job_name(song_slug, r.preset, r.seed)

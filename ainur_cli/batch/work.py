@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-from ainur_cli.batch.jobs import JobTask, finished_manifest, is_up_to_date, mix_figures
+from ainur_cli.batch.jobs import (JobTask, finished_manifest, is_up_to_date, load_song,
+                                  mix_figures)
 from ainur_cli.errors import AinurError
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def execute_job(task: JobTask, *, progress: Callable[[str, float], None] | None 
             return JobOutcome(job.name, SKIPPED, spec_hash=job.spec_hash,
                               report=report, worker=worker, **mix_figures(existing))
         clear_stale_staging(job.out_dir)
-        spec = api.load_spec(job.song, job.overrides())
+        spec, _ = load_song(job.song, job.overrides())   # (its notes were shown when planned)
         result = api.render_song(spec, out_dir=job.out_dir, force=existing is not None,
                                  presets_dirs=task.presets_dirs, progress=progress, cancel=cancel)
     except api.Cancelled as e:

@@ -138,3 +138,46 @@ def test_killed_worker_fails_only_its_job(tmp_path):
     assert not result.ok and result.counts()["failed"] == 1
     assert not (tmp_path / "out" / "victim/pop/seed-1" / "manifest.json").exists()
     assert read_batch(tmp_path / "out")["counts"] == result.counts()
+
+
+def test_daw_projects_are_batched_like_songs(tmp_path):
+    """A Live Set and a DAW-exported MIDI file in one batch with --presets: each renders per
+    preset with its own vocal melody (the Live Set's lyrics on its vocal track's notes, read
+    back from song.mid); a re-run skips them (same spec hash); without --presets a project
+    is one failed job saying a style is needed, and the other song still renders."""
+    from daw_bridge.lyrics import events_to_timed_lines
+    from daw_bridge.midi_import import read_midi_facts
+    from tests.bridge.test_ableton_set import EXPECTED, write_vocal_set
+
+    live_set = write_vocal_set(tmp_path)
+    twinkle = Path(__file__).resolve().parents[1] / "data" / "midi" / "csvmidi_twinkle.mid"
+    out = tmp_path / "out"
+    proc = run_cli("batch", str(live_set), str(twinkle), "--presets", "pop,rock", "--seeds", "3",
+                   "-j", "2", "--out", str(out))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    names = sorted(j["name"] for j in read_batch(out)["jobs"])
+    assert names == ["csvmidi-twinkle/pop/seed-3", "csvmidi-twinkle/rock/seed-3",
+                     "demo/pop/seed-3", "demo/rock/seed-3"]
+    for preset in ("pop", "rock"):
+        m = json.loads((out / "demo" / preset / "seed-3" / "manifest.json").read_text())
+        assert m["preset"] == preset and [s["name"] for s in m["sections"]] == ["Verse", "Chorus"]
+        back = read_midi_facts(out / "demo" / preset / "seed-3" / "midi" / "song.mid")
+        assert [ln.text for ln in events_to_timed_lines(back.lyrics)][0] == \
+            "City lights are calling"
+        assert [(n.start_beat + 8, n.end_beat + 8, n.pitch) for e in back.lyrics
+                for n in e.notes] == EXPECTED
+    assert proc.stderr.count("the song starts at the first marker") == 1   # said once
+    again = run_cli("batch", str(live_set), str(twinkle), "--presets", "pop,rock", "--seeds",
+                    "3", "-j", "2", "--out", str(out))
+    assert again.returncode == 0
+    assert {j["status"] for j in read_batch(out)["jobs"]} == {"skipped"}
+
+    song = write_tiny_song(tmp_path, "plain", bars=(1,))
+    out2 = tmp_path / "out2"
+    proc = run_cli("batch", str(live_set), str(song), "-j", "1", "--out", str(out2))
+    assert proc.returncode == 2
+    status = {j["name"]: j for j in read_batch(out2)["jobs"]}
+    assert status["plain/pop/seed-1"]["status"] == "done"
+    failed = [j for j in status.values() if j["status"] == "failed"]
+    assert len(failed) == 1 and "a style is needed" in failed[0]["error"]
+    assert "Traceback" not in proc.stderr
