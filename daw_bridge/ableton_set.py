@@ -69,6 +69,8 @@ MAX_NUMBER = 1e9
 #: the longest tempo automation read (beats: 10 minutes at 999 bpm)
 MAX_AUTOMATION_BEATS = 10_000
 READ_WHAT = "a Live Set (.als) saved by Ableton Live 9 to 12"
+#: Live over OSC (32-bit floats) and the set file agree when this close
+SAME_TEMPO_BPM, SAME_BEAT = Fraction(1, 1000), Fraction(1, 960)
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,9 @@ def with_saved_set(live: SessionFacts, saved: LiveSet, track: str | None = None)
         notes += [n for n in file_facts.notes if "tempo ramp" in n]
         notes.append(f"the tempo map is the saved set's tempo automation ({saved.path}); save "
                      f"the set in Live to include later changes")
-    elif saved.tempo[0].tempo_bpm != live.tempo[0].tempo_bpm:
+    elif abs(saved.tempo[0].tempo_bpm - live.tempo[0].tempo_bpm) < SAME_TEMPO_BPM:
+        tempo = saved.tempo      # the file's exact decimal, not OSC's 32-bit float
+    else:
         notes.append(f"Live plays {float(live.tempo[0].tempo_bpm):g} bpm, the saved set "
                      f"{float(saved.tempo[0].tempo_bpm):g} bpm: Live's tempo is used (save the "
                      f"set so that its vocal track matches)")
@@ -195,7 +199,9 @@ def with_saved_set(live: SessionFacts, saved: LiveSet, track: str | None = None)
         notes.append(f"Live's time signature is {live.meters[0].numerator}/"
                      f"{live.meters[0].denominator}, the saved set's {saved.meters[0].numerator}/"
                      f"{saved.meters[0].denominator}: Live's is used")
-    if [(m.beat, m.name) for m in live.markers] != [(m.beat, m.name) for m in file_facts.markers]:
+    if len(live.markers) != len(file_facts.markers) or any(
+            a.name != b.name or abs(a.beat - b.beat) > SAME_BEAT
+            for a, b in zip(live.markers, file_facts.markers)):
         notes.append(f"Live's locators are not the saved set's ({saved.path}): Live's are used; "
                      f"save the set if the vocal track changed too")
     merged = replace(live, tempo=tempo, meters=meters, notes=tuple(notes),

@@ -160,7 +160,7 @@ def _set(el: ET.Element, child: str, value) -> None:
     el.find(child).set("Value", str(value).lower() if isinstance(value, bool) else str(value))
 
 
-def write_vocal_set(folder: Path, tempo_bpm: int = 100) -> Path:
+def write_vocal_set(folder: Path, tempo_bpm: int | str = 100) -> Path:
     """The real Live 11 set with its "Kick" track renamed "Lead Vox" and its clips replaced by
     :data:`CLIPS` (copies of its own first clip, edited), :data:`LOCATORS`, the tempo set to
     ``tempo_bpm``; and a lyrics file beside it."""
@@ -206,6 +206,7 @@ def write_vocal_set(folder: Path, tempo_bpm: int = 100) -> Path:
         for tag, value in (("LomId", 0), ("Time", beat), ("Name", name), ("Annotation", ""),
                            ("IsSongStart", "false")):
             ET.SubElement(loc, tag, Value=str(value))
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "Demo.als"
     path.write_bytes(gzip.compress(ET.tostring(root, encoding="utf-8", xml_declaration=True)))
     (folder / "Demo.lyrics.txt").write_text(LYRICS)
@@ -354,11 +355,19 @@ def test_live_and_the_saved_set_disagreeing_is_said(tmp_path):
     with sim:
         facts = adapter.read_session()
     adapter.close()
-    assert [(t.beat, t.tempo_bpm) for t in facts.tempo] == [(0, 96)]
+    assert [(t.beat, t.tempo_bpm) for t in facts.tempo] == [(0, 96)]   # Live's own
     assert [(m.name, m.beat) for m in facts.markers] == moved
     said = " ".join(facts.notes)
     assert "Live plays 96 bpm, the saved set 100 bpm" in said
     assert "Live's locators are not the saved set's" in said
+
+    odd = write_vocal_set(tmp_path / "odd", tempo_bpm="117.3")    # not exact in float32
+    adapter, sim = _adapter_and_sim(odd, _live_song(117.3))
+    with sim:
+        facts = adapter.read_session()
+    adapter.close()
+    assert facts.tempo[0].tempo_bpm == Fraction(1173, 10) and not any(
+        "bpm" in n or "locators" in n for n in facts.notes), facts.notes
 
     ramp = tmp_path / "ramp" / "Ramp.als"
     ramp.parent.mkdir()
