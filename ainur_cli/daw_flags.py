@@ -44,8 +44,9 @@ def daw_specific_options(command: Callable) -> Callable:
                      help="Login of REAPER's web interface, if it has one."),
         click.option("--ableton-reply-port", type=click.IntRange(1, 65535),
                      help="UDP port AbletonOSC answers on (11001 in AbletonOSC)."),
-        click.option("--ableton-set", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Ableton Live: the open set's .als file, for what OSC cannot report "
+        click.option("--ableton-set", type=click.Path(path_type=Path),
+                     help="Ableton Live: the open set's .als file (or its project folder), for "
+                          "what OSC cannot report "
                           "(tempo and time-signature automation, the vocal MIDI track's notes; "
                           "as last saved)."),
         click.option("--ableton-vocal-track", metavar="NAME",
