@@ -137,12 +137,17 @@ class LiveSet:
     midi_tracks: tuple[str, ...]
     clips: tuple[LiveClip, ...]
     length_beats: Fraction | None
+    #: the tempo automation has curved segments (Live 11+), read as straight lines
+    curved_tempo: bool = False
     DAW_WORDS: ClassVar[tuple[str, str]] = ("Live", "set")
 
     def facts(self, origin: str | None = None) -> SessionFacts:
         """The set as :class:`SessionFacts`: tempo map, meters, locators, length, tracks."""
         notes = [f"the tempo ramp from beat {float(b):g} ({float(a):g} to {float(z):g} bpm) is "
                  f"read as Live plays it, one tempo per sixteenth note" for b, a, z in self.ramps]
+        if self.curved_tempo:
+            notes.append("the tempo automation has curved segments: they are read as straight "
+                         "lines between their points (add points where the curve matters)")
         return SessionFacts("ableton", origin or str(self.path), self.tempo, self.meters,
                             markers=markers_from_names(self.locators),
                             length_beats=self.length_beats, track_names=self.tracks,
@@ -259,6 +264,8 @@ def read_live_set(path: Path | str) -> LiveSet:
         raise BridgeError("the Live Set has no main track mixer (its tempo)", file=str(path),
                           field="LiveSet.MainTrack.DeviceChain.Mixer", allowed=READ_WHAT)
     tempo, ramps = _tempo_map(main, mixer, path)
+    curved = any(ev.get("CurveControl1X") is not None
+                 for ev in _automation(main, mixer.find("Tempo"), "FloatEvent"))
     meters = _meters(main, mixer, path)
     locators = []
     for n, loc in enumerate(live.findall("Locators/Locators/Locator")):
@@ -284,7 +291,8 @@ def read_live_set(path: Path | str) -> LiveSet:
         if tr.tag == "MidiTrack":
             midi_tracks.append(name)
     return LiveSet(path, creator, tempo, ramps, meters, tuple(locators), tuple(tracks),
-                   tuple(midi_tracks), tuple(clips), max(ends) if ends else None)
+                   tuple(midi_tracks), tuple(clips), max(ends) if ends else None,
+                   curved and bool(ramps))
 
 
 def find_live_set(path: Path | str) -> Path:

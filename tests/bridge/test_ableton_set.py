@@ -381,6 +381,21 @@ def test_live_and_the_saved_set_disagreeing_is_said(tmp_path):
     assert facts.vocal_notes == () and facts.project_file == str(ramp)
 
 
+def test_curved_tempo_automation_is_said_to_be_read_as_lines(tmp_path):
+    """Live 11+ writes curve handles on a curved segment's point (``CurveControl1X`` ...):
+    the ramp is still read point to point, and the session notes say so."""
+    root = ET.fromstring(gzip.decompress((DATA / "L12-automation.als").read_bytes()))
+    ev = next(e for e in root.iter("FloatEvent") if e.get("Time") == "8")
+    ev.attrib.update(CurveControl1X="0.5", CurveControl1Y="0.2", CurveControl2X="0.5",
+                     CurveControl2Y="0.8")
+    path = tmp_path / "Curved.als"
+    path.write_bytes(gzip.compress(ET.tostring(root)))
+    facts = read_live_set(path).facts()
+    assert abs(float(facts.beat_to_seconds(8)) - 6.836) < 0.0005
+    assert any("curved segments" in n for n in facts.notes)
+    assert not any("curved" in n for n in read_live_set(DATA / "L12-automation.als").facts().notes)
+
+
 def test_time_signature_changes_are_read_from_the_signature_automation(tmp_path):
     """The Live 12 set with two signature changes written into its TimeSignature envelope
     (as ``EnumEvent``s, the way Live stores signature changes): 4/4, 3/4 from beat 8, 6/8
