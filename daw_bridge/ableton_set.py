@@ -40,7 +40,7 @@ import logging
 import math
 import xml.etree.ElementTree as ET
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import ClassVar
@@ -139,6 +139,8 @@ class LiveSet:
     length_beats: Fraction | None
     #: the tempo automation has curved segments (Live 11+), read as straight lines
     curved_tempo: bool = False
+    #: MIDI track -> its Session View clips with notes (not in the arrangement, not read)
+    session_clips: dict[str, int] = field(default_factory=dict)
     DAW_WORDS: ClassVar[tuple[str, str]] = ("Live", "set")
 
     def facts(self, origin: str | None = None) -> SessionFacts:
@@ -161,6 +163,13 @@ class LiveSet:
         :raises BridgeError: ``name`` is not a MIDI track of the set.
         """
         return pick_vocal_track(self.midi_tracks, name, daw="the Live Set", file=self.path)
+
+    def why_no_notes(self, track: str) -> str | None:
+        """Why ``track`` plays no notes, where the set says: its clips are in Session View."""
+        n = self.session_clips.get(track, 0)
+        return (f"its {n} Session View clip{'s' if n > 1 else ''} with notes {'are' if n > 1 else 'is'} "
+                f"not in the arrangement (record or drag {'them' if n > 1 else 'it'} into the "
+                f"arrangement: Ainur sings the arrangement)") if n else None
 
     def track_notes(self, track: str) -> list[Note]:
         """The notes ``track``'s active arrangement clips play, in song beats, one voice (of
@@ -273,6 +282,7 @@ def read_live_set(path: Path | str) -> LiveSet:
         locators.append((_value(loc, "Name", where, path, str) or f"Locator {n + 1}",
                          _value(loc, "Time", where, path)))
     tracks, midi_tracks, clips, ends = [], [], [], []
+    session_clips: dict[str, int] = {}
     for n, tr in enumerate(live.find("Tracks") if live.find("Tracks") is not None else ()):
         if tr.tag not in ("MidiTrack", "AudioTrack", "GroupTrack"):
             continue
@@ -290,9 +300,15 @@ def read_live_set(path: Path | str) -> LiveSet:
                     clips.append(_clip(clip, name, start, end, c_where, path))
         if tr.tag == "MidiTrack":
             midi_tracks.append(name)
+            slots = tr.findall("DeviceChain/MainSequencer/ClipSlotList/ClipSlot/ClipSlot/Value/"
+                               "MidiClip")
+            used = sum(1 for c in slots if c.find("Notes/KeyTracks/KeyTrack/Notes/MidiNoteEvent")
+                       is not None)
+            if used:
+                session_clips[name] = used
     return LiveSet(path, creator, tempo, ramps, meters, tuple(locators), tuple(tracks),
                    tuple(midi_tracks), tuple(clips), max(ends) if ends else None,
-                   curved and bool(ramps))
+                   curved and bool(ramps), session_clips)
 
 
 def find_live_set(path: Path | str) -> Path:

@@ -99,7 +99,9 @@ def with_project_vocal(facts: SessionFacts, project: VocalProject, track: str | 
     notes = project.track_notes(name) if name is not None else []
     live_note = (f"the vocal melody is {source} as last saved in {project.path}: save the "
                  f"{doc} in {daw} to include later edits") if live else None
-    return with_vocal_notes(facts, project.path, name, notes, source=source, live_note=live_note)
+    why_none = getattr(project, "why_no_notes", None)
+    return with_vocal_notes(facts, project.path, name, notes, source=source, live_note=live_note,
+                            why_none=why_none(name) if why_none and name and not notes else None)
 
 
 def song_from_project_file(project: VocalProject, *, vocal_track: str | None = None,
@@ -118,8 +120,8 @@ def song_from_project_file(project: VocalProject, *, vocal_track: str | None = N
 
 
 def with_vocal_notes(facts: SessionFacts, project_file: Path | str, track: str | None,
-                     notes: Sequence[Note], *, source: str, live_note: str | None = None
-                     ) -> SessionFacts:
+                     notes: Sequence[Note], *, source: str, live_note: str | None = None,
+                     why_none: str | None = None) -> SessionFacts:
     """``facts`` with the project file (``project_file``, whose folder may hold the lyrics) and
     the vocal ``notes`` of ``track`` (None: the project has no vocal track, the melody is
     composed).
@@ -127,12 +129,14 @@ def with_vocal_notes(facts: SessionFacts, project_file: Path | str, track: str |
     :param source: the track as messages name it ("the Ardour MIDI track 'Vocal'").
     :param live_note: added to the facts' notes when the DAW has the project open (its
         unsaved edits are not in the file).
+    :param why_none: why the track has no notes, where the project knows (said in the note).
     """
     facts = replace(facts, project_file=str(project_file))
     if track is None:
         return facts
     if not notes:
-        return replace(facts, notes=facts.notes + (f"{source} has no notes (as last saved): "
+        why = f": {why_none}" if why_none else ""
+        return replace(facts, notes=facts.notes + (f"{source} has no notes (as last saved){why}: "
                                                    f"the melody is composed",))
     log.info("%s: the vocal melody from %s (%d notes)", facts.daw, source, len(notes))
     if live_note:

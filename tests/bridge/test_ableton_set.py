@@ -396,6 +396,31 @@ def test_curved_tempo_automation_is_said_to_be_read_as_lines(tmp_path):
     assert not any("curved" in n for n in read_live_set(DATA / "L12-automation.als").facts().notes)
 
 
+def test_a_vocal_track_sketched_in_session_view_is_pointed_out(tmp_path):
+    """The Live 11 set's track renamed "Vocal", its first clip moved from the arrangement
+    into a Session View clip slot (its other clips deleted): no notes are sung, and the
+    session note says why (Ainur reads the arrangement), not just that there are none."""
+    from daw_bridge.project_vocal import with_project_vocal
+
+    root = ET.fromstring(gzip.decompress((DATA / "live11-kick.als").read_bytes()))
+    track = next(t for t in root.find("LiveSet/Tracks")
+                 if t.find("Name/EffectiveName").get("Value") == "Kick")
+    _set(track, "Name/EffectiveName", "Vocal")
+    events = track.find("DeviceChain/MainSequencer/ClipTimeable/ArrangerAutomation/Events")
+    clip = events[0]
+    for old in list(events):
+        events.remove(old)
+    track.find("DeviceChain/MainSequencer/ClipSlotList/ClipSlot/ClipSlot/Value").append(clip)
+    path = tmp_path / "Sketch.als"
+    path.write_bytes(gzip.compress(ET.tostring(root)))
+    s = read_live_set(path)
+    assert s.vocal_track() == "Vocal" and s.track_notes("Vocal") == []
+    facts = with_project_vocal(s.facts(), s)
+    assert facts.vocal_notes == ()
+    assert any("'Vocal' has no notes (as last saved): its 1 Session View clip with notes is "
+               "not in the arrangement" in n for n in facts.notes), facts.notes
+
+
 def test_time_signature_changes_are_read_from_the_signature_automation(tmp_path):
     """The Live 12 set with two signature changes written into its TimeSignature envelope
     (as ``EnumEvent``s, the way Live stores signature changes): 4/4, 3/4 from beat 8, 6/8
