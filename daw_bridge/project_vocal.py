@@ -71,7 +71,8 @@ def one_voice_beats(notes: Iterable[Note]) -> list[Note]:
 
 class VocalProject(Protocol):
     """A DAW project file that holds notes (:class:`~daw_bridge.ardour_session.ArdourSession`,
-    :class:`~daw_bridge.ableton_set.LiveSet`)."""
+    :class:`~daw_bridge.ableton_set.LiveSet`). It may also have ``why_no_notes(track) -> str
+    | None``, why a track plays nothing (a Live track's clips only in Session View)."""
 
     path: Path
     #: how messages name the DAW and its file: ``("Ardour", "session")``, ``("Live", "set")``
