@@ -272,9 +272,7 @@ def read_live_set(path: Path | str) -> LiveSet:
     if mixer is None:
         raise BridgeError("the Live Set has no main track mixer (its tempo)", file=str(path),
                           field="LiveSet.MainTrack.DeviceChain.Mixer", allowed=READ_WHAT)
-    tempo, ramps = _tempo_map(main, mixer, path)
-    curved = any(ev.get("CurveControl1X") is not None
-                 for ev in _automation(main, mixer.find("Tempo"), "FloatEvent"))
+    tempo, ramps, curved = _tempo_map(main, mixer, path)
     meters = _meters(main, mixer, path)
     locators = []
     for n, loc in enumerate(live.findall("Locators/Locators/Locator")):
@@ -283,7 +281,7 @@ def read_live_set(path: Path | str) -> LiveSet:
                          _value(loc, "Time", where, path)))
     tracks, midi_tracks, clips, ends = [], [], [], []
     session_clips: dict[str, int] = {}
-    for n, tr in enumerate(live.find("Tracks") if live.find("Tracks") is not None else ()):
+    for n, tr in enumerate(live.findall("Tracks/*")):
         if tr.tag not in ("MidiTrack", "AudioTrack", "GroupTrack"):
             continue
         where = f"LiveSet.Tracks[{n}]"
@@ -293,11 +291,12 @@ def read_live_set(path: Path | str) -> LiveSet:
             for clip in tr.findall(f"DeviceChain/MainSequencer/{kind}/ArrangerAutomation/Events/*"):
                 c_where = f"{where}({name!r}).{clip.tag}@{clip.get('Time')}"
                 start = _value(clip, "CurrentStart", c_where, path)
-                end = _value(clip, "CurrentEnd", c_where, path)
-                ends.append(_number(clip.get("Time"), c_where + ".Time", path) + end - start
-                            if clip.get("Time") is not None else end)
+                length = _value(clip, "CurrentEnd", c_where, path) - start
+                at = (_number(clip.get("Time"), c_where + ".Time", path)
+                      if clip.get("Time") is not None else start)
+                ends.append(at + length)
                 if tr.tag == "MidiTrack" and clip.tag == "MidiClip":
-                    clips.append(_clip(clip, name, start, end, c_where, path))
+                    clips.append(_clip(clip, name, at, length, c_where, path))
         if tr.tag == "MidiTrack":
             midi_tracks.append(name)
             slots = tr.findall("DeviceChain/MainSequencer/ClipSlotList/ClipSlot/ClipSlot/Value/"
@@ -308,7 +307,7 @@ def read_live_set(path: Path | str) -> LiveSet:
                 session_clips[name] = used
     return LiveSet(path, creator, tempo, ramps, meters, tuple(locators), tuple(tracks),
                    tuple(midi_tracks), tuple(clips), max(ends) if ends else None,
-                   curved and bool(ramps), session_clips)
+                   curved, session_clips)
 
 
 def find_live_set(path: Path | str) -> Path:
@@ -386,6 +385,8 @@ def _automation(main: ET.Element, param: ET.Element, tag: str) -> list[ET.Elemen
 
 
 def _tempo_map(main: ET.Element, mixer: ET.Element, path: Path):
+    """``(tempo points, ramps, curved)``: the tempo map as Live plays it (module docstring),
+    each ramp ``(beat, from_bpm, to_bpm)``, and whether a ramp has curve handles."""
     param = mixer.find("Tempo")
     where = "MainTrack.Mixer.Tempo"
     if param is None:
@@ -393,7 +394,8 @@ def _tempo_map(main: ET.Element, mixer: ET.Element, path: Path):
                           allowed=READ_WHAT)
     manual = _value(param, "Manual", where, path)
     points: list[tuple[Fraction, Fraction]] = []
-    for n, ev in enumerate(_automation(main, param, "FloatEvent")):
+    events = _automation(main, param, "FloatEvent")
+    for n, ev in enumerate(events):
         e_where = f"{where}.automation[{n}]"
         points.append((_number(ev.get("Time"), e_where + ".Time", path),
                        _number(ev.get("Value"), e_where + ".Value", path)))
@@ -404,7 +406,7 @@ def _tempo_map(main: ET.Element, mixer: ET.Element, path: Path):
                               field=where, value=f"{float(bpm):g} bpm at beat {float(beat):g}",
                               allowed=f"{MIN_TEMPO_BPM}..{MAX_TEMPO_BPM} bpm")
     if all(t <= BEFORE_SONG for t, _ in points):   # Live's placeholder: no automation drawn
-        return (TempoPoint(Fraction(0), manual),), ()
+        return (TempoPoint(Fraction(0), manual),), (), False
     last = max(t for t, _ in points)
     if last > MAX_AUTOMATION_BEATS:
         raise BridgeError("the Live Set's tempo automation runs past what a song can be",
@@ -427,7 +429,8 @@ def _tempo_map(main: ET.Element, mixer: ET.Element, path: Path):
         while step < t1:            # the tempo where each sixteenth starts
             tempo.append(TempoPoint(step, v0 + (v1 - v0) * (step - t0) / (t1 - t0)))
             step += TEMPO_STEP_BEATS
-    return clean_tempo(tempo), tuple(ramps)
+    curved = bool(ramps) and any(ev.get("CurveControl1X") is not None for ev in events)
+    return clean_tempo(tempo), tuple(ramps), curved
 
 
 def _ceil_step(beat: Fraction) -> Fraction:
@@ -462,9 +465,9 @@ def _meters(main: ET.Element, mixer: ET.Element, path: Path) -> tuple[MeterPoint
                          for beat, v in sorted(changes, key=lambda c: c[0])])
 
 
-def _clip(clip: ET.Element, track: str, start: Fraction, end: Fraction, where: str,
+def _clip(clip: ET.Element, track: str, at: Fraction, length: Fraction, where: str,
           path: Path) -> LiveClip:
-    at = _number(clip.get("Time"), where + ".Time", path) if clip.get("Time") else start
+    """The arrangement MIDI clip ``clip`` of ``track``, at song beat ``at`` for ``length``."""
     loop_start = _value(clip, "Loop/LoopStart", where, path)
     loop_end = _value(clip, "Loop/LoopEnd", where, path)
     offset = loop_start + _value(clip, "Loop/StartRelative", where, path)
@@ -485,7 +488,7 @@ def _clip(clip: ET.Element, track: str, start: Fraction, end: Fraction, where: s
             vel = _number(ev.get("Velocity") or "100", e_where + ".Velocity", path)
             if dur > 0:
                 notes.append((time, dur, int(pitch), min(127, max(1, round(vel)))))
-    return LiveClip(track, at, end - start, offset, (loop_start, loop_end) if looped else None,
+    return LiveClip(track, at, length, offset, (loop_start, loop_end) if looped else None,
                     _flag(clip, "Disabled"), tuple(sorted(notes)))
 
 
