@@ -110,9 +110,10 @@ class SessionFacts:
     meter_known: bool = True
     resolution_beats: Fraction | None = None
     #: the session's own vocal melody, ``(start_beat, end_beat, pitch, velocity)`` in session
-    #: beats (an Ardour MIDI track; see :meth:`daw_bridge.ardour_session.ArdourSession.track_notes`)
+    #: beats (a project file's vocal MIDI track: an Ardour session's or a Live Set's, see
+    #: :func:`daw_bridge.project_vocal.with_project_vocal`)
     vocal_notes: tuple[tuple[Fraction, Fraction, int, int], ...] = ()
-    #: where ``vocal_notes`` come from, for messages ("the Ardour MIDI track 'Vocal'")
+    #: where ``vocal_notes`` come from, for messages ("the Live MIDI track 'Vocal'")
     vocal_source: str | None = None
     #: the DAW's project file when known: a lyrics file beside it gives the sections' lyrics
     project_file: str | None = None

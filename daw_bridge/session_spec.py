@@ -385,6 +385,7 @@ def session_track_melody(spec: SongSpec, song_start: Fraction, origin: str, path
     spec.source.origins[("melody",)] = origin
     return replace(spec, melody=MelodySpec(path, start_beat=-song_start, **fields))
 
+
 def _lyrics_into(sections_raw: list[dict], spans: list[tuple[Fraction, Fraction]],
                  facts: SessionFacts, base_sections: Mapping[str, Any],
                  spec_lyrics: Mapping[str, Any], lyrics_file: Path | None,
