@@ -31,7 +31,6 @@ at tick 1) count as at beat 0 when nothing else comes before them. Positions are
 from __future__ import annotations
 
 import io
-import logging
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -54,7 +53,6 @@ from daw_bridge.facts import (
 )
 from daw_bridge.lyrics import decode_text
 
-log = logging.getLogger(__name__)
 
 MAX_MIDI_BYTES = 64 * 1024 * 1024
 _GENERIC_TITLES = {"", "tempo track", "conductor", "track 1", "untitled", "master track",
@@ -449,19 +447,11 @@ def spec_from_midi(
 
     :raises SpecError: on an unreadable file or a session that cannot make a song.
     """
-    from ainur_cli.source import load_yaml
-    from daw_bridge.lyrics import find_lyrics_file
-    from daw_bridge.session_spec import song_from_facts
+    from daw_bridge.project_vocal import song_from_project
 
-    facts = read_midi_facts(midi_path)
-    doc = load_yaml(spec_path, SpecError) if spec_path is not None else None
-    if lyrics_file is None and find_lyrics:
-        lyrics_file = find_lyrics_file(midi_path)
-        if lyrics_file is not None:
-            log.info("%s: lyrics from %s", midi_path, lyrics_file)
-    song = song_from_facts(facts, base_doc=doc, preset=preset,
-                           lyrics_file=Path(lyrics_file) if lyrics_file else None,
-                           origin_file=str(midi_path), overrides=overrides)
+    song = song_from_project(read_midi_facts(midi_path), Path(midi_path), spec_path=spec_path,
+                             preset=preset, lyrics_file=lyrics_file, overrides=overrides,
+                             find_lyrics=find_lyrics)
     if vocal_track is None:
         return song
     from dataclasses import replace

@@ -147,9 +147,11 @@ def with_vocal_notes(facts: SessionFacts, project_file: Path | str, track: str |
 
 def song_from_project(facts: SessionFacts, project_file: Path, *,
                       spec_path: Path | str | None = None, preset: str | None = None,
-                      lyrics_file: Path | str | None = None, overrides=None):
-    """The :class:`~daw_bridge.session_spec.SessionSong` of a project file's ``facts``: the
-    lyrics from ``lyrics_file``, else the lyrics file beside ``project_file``
+                      lyrics_file: Path | str | None = None, overrides=None,
+                      find_lyrics: bool = True):
+    """The :class:`~daw_bridge.session_spec.SessionSong` of a project file's ``facts`` (a
+    DAW-exported MIDI file's too, ``ainur render --from-midi``): the lyrics from
+    ``lyrics_file``, else (with ``find_lyrics``) the lyrics file beside ``project_file``
     (``<project>.lyrics.txt`` or ``lyrics.txt``); style, title, key, seed, output and
     per-section lyrics from the spec at ``spec_path`` (which may leave out ``title`` and
     ``sections``); ``overrides`` (the CLI flags) win over both.
@@ -162,7 +164,7 @@ def song_from_project(facts: SessionFacts, project_file: Path, *,
     from daw_bridge.session_spec import song_from_facts
 
     doc = load_yaml(spec_path, SpecError) if spec_path is not None else None
-    if lyrics_file is None:
+    if lyrics_file is None and find_lyrics:
         lyrics_file = find_lyrics_file(project_file)
         if lyrics_file is not None:
             log.info("%s: lyrics from %s", project_file, lyrics_file)
