@@ -102,7 +102,7 @@ def run_pipeline(
     summed = MixSum((2, plan.total_samples), block_size_for(plan.sample_rate))
     if spec.restyle is None:
         # Every stem is rendered and mixed in one job (vocals alongside the instruments);
-        # this process sums the finished stems meanwhile.
+        # this process sums the finished stems meanwhile, in job order.
         processed, cpu = produce_stems(batch, wanted, workers=workers,
                                        on_ready=lambda name, audio: summed.add(audio))
     else:
@@ -147,20 +147,24 @@ def run_pipeline(
         jobs += [(name, tmp / "stems" / f"{name}{ext}", mastered.stems[name], f"{spec.title} - {name}")
                  for name in wanted if name in mastered.stems]
 
-        def export_one(job) -> dict:
-            name, path, audio, description = job
-            write_audio(path, audio, plan.sample_rate, bit_depth=out.bit_depth, fmt=out.format,
-                        time_reference_samples=0, description=description)
-            measured = (mastered.integrated_lufs, mastered.true_peak_dbtp) if name == "mix" else None
-            return _file_entry(path, tmp, name, audio, plan.sample_rate, out, measured)
-
         # Writing and metering release the GIL (libsndfile, scipy filters): two threads
-        # unless the render was given one core. The stems (written and metered) go first,
-        # the mix (only written: the master measured it) last, so both threads finish together.
+        # unless the render was given one core. Each file's writing, loudness and true peak
+        # are tasks of their own, the longest kinds first, so both threads finish together
+        # (eight whole-file jobs on two threads left one idle for most of a job). The mix is
+        # only written: the master measured it.
+        sr = plan.sample_rate
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            futures = [pool.submit(export_one, job) for job in jobs[1:] + jobs[:1]]
-            done = [f.result() for f in futures]
-        files = done[-1:] + done[:-1]
+            loudness = {name: pool.submit(integrated_lufs, audio, sr) for name, _, audio, _ in jobs[1:]}
+            writes = [pool.submit(write_audio, path, audio, sr, bit_depth=out.bit_depth,
+                                  fmt=out.format, time_reference_samples=0, description=description)
+                      for _, path, audio, description in jobs]
+            peaks = {name: pool.submit(true_peak_dbtp, audio, sr) for name, _, audio, _ in jobs[1:]}
+            for written in writes:
+                written.result()
+            measured = {name: (loudness[name].result(), peaks[name].result()) for name in loudness}
+        measured["mix"] = (mastered.integrated_lufs, mastered.true_peak_dbtp)
+        files = [_file_entry(path, tmp, name, audio, sr, out, measured[name])
+                 for name, path, audio, _ in jobs]
         stage("export", 0.9)
         markers = [(s.start_beat, s.name) for s in plan.sections]
         harmony = harmony_parts(composition, plan.timeline, voice) if sing else ()
@@ -193,6 +197,8 @@ class StemBatch:
     total_samples: int
     mix: MixSettings
     tempo_bpm: float
+    #: processes the vocals' phrases may use (None: the voice's choice); see produce_stems
+    voice_workers: int | None = None
 
 
 def _cpu_s() -> float:
@@ -212,7 +218,7 @@ def make_stem(batch: StemBatch, name: str, out: np.ndarray | None = None, *,
     c0 = _cpu_s()
     if name == VOCALS:
         audio = render_vocals(batch.composition, batch.timeline, batch.voice, seed=batch.seed,
-                              total_samples=batch.total_samples)
+                              total_samples=batch.total_samples, workers=batch.voice_workers)
         if out is not None:
             out[...] = audio
             audio = out
@@ -246,14 +252,16 @@ def produce_stems(batch: StemBatch, names: list[str], *, workers: int = 2, mix: 
                   ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """Every stem of ``names``, rendered and (if ``mix``) through its strip.
 
-    With ``workers > 1`` the stems are jobs in a process pool, the costliest first (the
-    vocals, then the strips with reverb/compression): on Linux the workers are forked and
-    write straight into shared memory; elsewhere, or while other threads run, the stems come
-    back pickled. The result does not depend on ``workers``.
+    The stems are jobs in :func:`job_order`, the costliest first (the vocals, then the strips
+    with reverb/compression). With ``workers > 1`` the jobs run in a process pool: on Linux
+    the workers are forked and write straight into shared memory; elsewhere, or while other
+    threads run, the stems come back pickled. The result does not depend on ``workers``.
 
     :param on_ready: called in this process as ``on_ready(name, stem)`` for every stem in
-        ``names`` order, each as soon as it and all before it are done (while later ones may
-        still be rendering).
+        job order, each as soon as it and all jobs before it are done (while later ones may
+        still be rendering). Job order is also the order the pool finishes them in, roughly,
+        so the last stem's call follows the last job closely (in ``names`` order a stem
+        that finished early but stood after a late one waited for it).
 
     :returns: ({name: (2, total_samples) float32} in ``names`` order, {stage: CPU seconds
         summed over the jobs}).
@@ -264,23 +272,28 @@ def produce_stems(batch: StemBatch, names: list[str], *, workers: int = 2, mix: 
         for k, v in c.items():
             cpu[k] = cpu.get(k, 0.0) + v
 
-    workers = max(1, min(int(workers), len(names)))
+    cores = max(1, int(workers))
+    workers = min(cores, len(names))
     if workers > 1 and multiprocessing.current_process().daemon:
-        workers = 1
+        cores = workers = 1
+    # The vocals' phrases get the cores the pool leaves: none when the stems run as parallel
+    # jobs (the other job keeps the second core busy; a pool inside the vocals job only made
+    # three processes share two cores), all of them when the stems run here one by one.
+    batch = replace(batch, voice_workers=1 if workers > 1 else cores)
     if mix:
         prepare_reverb(batch.mix.reverb, batch.timeline.sample_rate, batch.total_samples)
     def ready(name: str, audio: np.ndarray) -> None:
         if on_ready is not None:
             on_ready(name, audio)
 
+    order = job_order(batch, names)
     if workers == 1 or batch.total_samples == 0:
         stems = {}
-        for name in names:
+        for name in order:
             stems[name], c = make_stem(batch, name, mix=mix)
             add(c)
             ready(name, stems[name])
-        return stems, cpu
-    order = sorted(names, key=lambda k: (k != VOCALS, -stem_cost(batch.mix.part(k))))
+        return {k: stems[k] for k in names}, cpu
     if fork_is_safe():
         load_soundfont(batch.soundfont)  # parsed once here; the children share its pages
         token = id(batch)
@@ -290,7 +303,7 @@ def produce_stems(batch: StemBatch, names: list[str], *, workers: int = 2, mix: 
             with ProcessPoolExecutor(max_workers=workers,
                                      mp_context=multiprocessing.get_context("fork")) as pool:
                 futures = {k: pool.submit(_forked_job, token, k) for k in order}
-                for k in names:
+                for k in order:
                     add(futures[k].result())
                     ready(k, outputs[k])
         finally:
@@ -306,11 +319,17 @@ def produce_stems(batch: StemBatch, names: list[str], *, workers: int = 2, mix: 
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {k: pool.submit(_pickled_job, batch, k, mix) for k in order}
         stems = {}
-        for k in names:
+        for k in order:
             stems[k], c = futures[k].result()
             add(c)
             ready(k, stems[k])
-    return stems, cpu
+    return {k: stems[k] for k in names}, cpu
+
+
+def job_order(batch: StemBatch, names: list[str]) -> list[str]:
+    """``names`` in the order their jobs start: the vocals (the longest job), then the
+    strips by :func:`stem_cost`, costliest first (ties keep ``names`` order)."""
+    return sorted(names, key=lambda k: (k != VOCALS, -stem_cost(batch.mix.part(k))))
 
 def _restyle(spec, stems: dict, sample_rate: int) -> dict:
     """Neural audio-to-audio over the stems named in ``restyle.prompts`` (same lengths)."""
@@ -328,10 +347,10 @@ def _restyle(spec, stems: dict, sample_rate: int) -> dict:
 
 
 def _file_entry(path: Path, root: Path, part: str, audio: np.ndarray, sample_rate: int, out,
-                measured: tuple[float, float] | None = None) -> dict:
-    """Manifest entry; ``measured`` = (LUFS, dBTP) already known (the master measured the mix).
-    Stems' true peaks are exact at 4x (the meter proves which blocks it may skip)."""
-    lufs, tp = measured or (integrated_lufs(audio, sample_rate), true_peak_dbtp(audio, sample_rate))
+                measured: tuple[float, float]) -> dict:
+    """Manifest entry; ``measured`` = the file's (LUFS, dBTP): stems' true peaks are exact at
+    4x (the meter proves which blocks it may skip), the mix's are the master's 8x figure."""
+    lufs, tp = measured
     return {
         "path": path.relative_to(root).as_posix(),
         "part": part,

@@ -220,16 +220,19 @@ def _harmony_lines(composition: Composition, timeline: Timeline, settings: dict,
 
 
 def render_vocals(composition: Composition, timeline: Timeline, settings: dict, *, seed: int,
-                  total_samples: int) -> np.ndarray:
+                  total_samples: int, workers: int | None = None) -> np.ndarray:
     """The dry vocal stem, (2, total_samples) float32 at ``timeline.sample_rate``: the lead
-    and, in the harmony sections, its harmony voices (``harmony_gain_db`` below it)."""
+    and, in the harmony sections, its harmony voices (``harmony_gain_db`` below it).
+
+    :param workers: processes for the phrases (see :func:`ainur_cli.voice.sing`; None: the
+        voice's choice). The result does not depend on it."""
     from ainur_cli.compose.seeds import seed_for
     from ainur_cli.voice import sing
 
     lines = _lead_lines(composition, timeline, "lead")  # syllabified once for lead and harmony
     notes = [s for _, _, sung in lines for s in sung]
     out = sing(notes, sample_rate=timeline.sample_rate, total_samples=total_samples,
-               voice=settings["voice"], seed=seed, double=settings["double"])
+               voice=settings["voice"], seed=seed, double=settings["double"], workers=workers)
     voices, shift = harmony_notes(composition, timeline, settings, lines=lines)
     gain = 10.0 ** (settings["harmony_gain_db"] / 20.0)
     for k, line in enumerate(voices):
@@ -237,7 +240,7 @@ def render_vocals(composition: Composition, timeline: Timeline, settings: dict, 
             continue
         y = sing(line, sample_rate=timeline.sample_rate, total_samples=total_samples,
                  voice=settings["voice"], seed=seed_for(seed, "harmony", k), octave_shift=shift,
-                 breaths=False)
+                 breaths=False, workers=workers)
         pan = 0.0 if len(voices) == 1 else (-HARMONY_PAN, HARMONY_PAN)[k]
         sides = np.array([1.0 - max(0.0, pan), 1.0 + min(0.0, pan)], dtype=np.float32)
         out += (gain * sides)[:, np.newaxis].astype(np.float32) * y

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.signal as ss
 
-from ainur_cli.dsp.resample import resample_poly
+from ainur_cli.dsp.resample import MERGE_BLOCKS, SILENCE_BLOCK, resample_poly, resample_sounding
 
 RATE_IN = 22050
 
@@ -43,6 +43,29 @@ def test_passband_ripple_and_image_rejection(rate_out, up, down):
     assert max(images) < -50.0                           # images ≥ 13 kHz: ≥ 50 dB down
     np.testing.assert_allclose(ripple, ripple_ref, atol=1e-6)
     np.testing.assert_allclose(images, images_ref, atol=1e-3)
+
+
+@pytest.mark.parametrize("up,down", [(320, 147), (160, 147), (2, 1), (147, 320), (1, 3)])
+def test_sounding_stretches_only_gives_the_whole_signal_resampled(up, down):
+    # Noise bursts in exact silence, as a vocal's phrases: silent gaps longer and shorter
+    # than the merge distance, a burst at each end, a lone sample, one channel quieter.
+    rng = np.random.default_rng(up + down)
+    n = 40 * SILENCE_BLOCK + 77
+    x = np.zeros((2, n))
+    gap = (MERGE_BLOCKS + 3) * SILENCE_BLOCK
+    near = 900 + gap + 5000 + 2 * SILENCE_BLOCK
+    for a, b in ((0, 900), (900 + gap, 900 + gap + 5000), (near, near + 4000), (n - 3000, n)):
+        x[:, a:b] = rng.standard_normal((2, b - a))
+    x[0, 30 * SILENCE_BLOCK + 5] = 0.7
+    x[1] *= 0.25
+    want = ss.resample_poly(x, up, down, axis=1)
+    got = resample_sounding(x, up, down, dtype=np.float64)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    single = resample_sounding(x, up, down)
+    assert single.dtype == np.float32
+    np.testing.assert_allclose(single, want, rtol=0, atol=1e-6)
+    assert not resample_sounding(np.zeros((1, n)), up, down).any()
 
 
 def test_rejects_bad_factors():

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -203,7 +204,7 @@ def linked_master(
     :param settings: master EQ and dynamics.
     :param inplace: allow overwriting the input arrays (saves a copy of every stem; the
         caller must not use ``stems`` afterwards). The result is the same either way.
-    :param premixed: the stems already summed (in ``stems`` order) with their block peaks
+    :param premixed: the stems already summed (in a fixed order) with their block peaks
         (:class:`ainur_cli.mix.stems.MixSum`, block :func:`dynamics.block_size_for`); only
         without a master EQ (fold it into the strips). Its ``mix`` becomes the result's.
     :param workers: threads for the EQ/sum and gain passes (1 or 2); the result is the same.
@@ -235,12 +236,18 @@ def linked_master(
     else:
         work, mix, stem_peaks = eq_sum_peaks(stems, sos, block, inplace, workers=workers)
 
-    # 1. K-weighted energy per block and per gating block, in one pass over the mix.
+    # 1. K-weighted energy per block and per gating block, in one pass over the mix. With two
+    # workers that pass runs in a second thread (the filter releases the GIL) while this one
+    # finds the mix's block peaks and powers for steps 1-2.
     lo, hi = block_bounds(n, sample_rate)
     grid = np.arange(n_blocks + 1) * block
     grid[-1] = n
     cuts = sorted_unique(np.concatenate((grid, lo, hi)))
-    prefix = k_power_prefix(mix, sample_rate, cuts)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        k_pass = pool.submit(k_power_prefix, mix, sample_rate, cuts) if workers > 1 else None
+        mean_square = dyn.mean_square_blocks(mix, block)
+        peaks, curvature = block_peaks(mix, block)
+        prefix = k_pass.result() if k_pass is not None else k_power_prefix(mix, sample_rate, cuts)
     l0 = gated_loudness((prefix[np.searchsorted(cuts, hi)] - prefix[np.searchsorted(cuts, lo)])
                         / (BLOCK_S * sample_rate)) if lo.size else -math.inf
     if not math.isfinite(l0):
@@ -249,7 +256,7 @@ def linked_master(
     g0 = target_lufs - l0
     power_blocks = np.diff(prefix[np.searchsorted(cuts, grid)])
     glue_db = -dyn.glue_reduction_db(
-        dyn.mean_square_blocks(mix, block), offset_db=g0,
+        mean_square, offset_db=g0,
         threshold_db=settings.glue_threshold_db, ratio=settings.glue_ratio,
         knee_db=settings.glue_knee_db, attack_ms=settings.glue_attack_ms,
         release_ms=settings.glue_release_ms, block=block, sample_rate=sample_rate)
@@ -258,7 +265,6 @@ def linked_master(
     # peaks and second differences (:func:`ainur_cli.mix.truepeak.peak_bound`; a few
     # hundredths of a dB above the exact value on most audio), made exact by oversampling
     # wherever the limiter may act: within NEAR_DB of the ceiling at the first solution.
-    peaks, curvature = block_peaks(mix, block)
     local = neighbour_max(peaks)
     bound = peak_bound(peaks, curvature, block, OVERSAMPLE)
     stem_headroom = STEM_PEAK_DBFS - _db(stem_peaks)

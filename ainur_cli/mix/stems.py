@@ -102,7 +102,7 @@ def eq_sum_peaks(stems: dict[str, np.ndarray], sos: np.ndarray | None, block: in
 class MixSum:
     """The mix built one stem at a time — in a fixed order — with the stems' block peaks.
 
-    The render adds each stem as soon as it (and every stem before it in the song's part
+    The render adds each stem as soon as it (and every stem before it in the render's job
     order) is ready, while other stems are still being rendered, so the master can start
     from a finished sum. ``mix`` is ``((s0 + s1) + s2) + …`` in float32, whatever the
     number of workers.

@@ -199,9 +199,10 @@ def sing(notes: Sequence[SungNote], *, sample_rate: int, total_samples: int,
         chans = takes[0][np.newaxis]   # one take on both sides: resampled once, then copied
     ratio = Fraction(int(sample_rate), ESPEAK_RATE)
     if ratio != 1:
-        from ainur_cli.dsp.resample import resample_poly
+        from ainur_cli.dsp.resample import resample_sounding
 
-        chans = resample_poly(chans, ratio.numerator, ratio.denominator).astype(np.float32)
+        # Between phrases the voice is exactly silent: only the phrases are resampled.
+        chans = resample_sounding(chans, ratio.numerator, ratio.denominator)
         add_air(chans, int(sample_rate), options.air_db)
     if not double:
         chans = np.broadcast_to(chans, (2, chans.shape[1]))
