@@ -68,6 +68,20 @@ def test_sounding_stretches_only_gives_the_whole_signal_resampled(up, down):
     assert not resample_sounding(np.zeros((1, n)), up, down).any()
 
 
+def test_sounding_pieces_reaching_back_over_the_run_before_are_joined():
+    # A piece starts on a multiple of ``down``: with ``down`` longer than the silent gap,
+    # the next run's piece starts before the lone sample just ahead of it, whose filter
+    # reach it would cut (and overwrite the right outputs with those of a shorter window).
+    up, down = 97, 20011
+    x = np.zeros((1, 5 * down))
+    x[0, 3 * down - 10] = 0.7
+    start = 3 * down + 10 * SILENCE_BLOCK
+    x[0, start: start + 3000] = np.random.default_rng(5).standard_normal(3000)
+    want = ss.resample_poly(x, up, down, axis=1)
+    np.testing.assert_allclose(resample_sounding(x, up, down, dtype=np.float64), want,
+                               rtol=0, atol=1e-12)
+
+
 def test_rejects_bad_factors():
     with pytest.raises(ValueError):
         resample_poly(np.zeros((1, 10)), 0, 3)

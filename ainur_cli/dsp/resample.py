@@ -130,9 +130,15 @@ def resample_sounding(x: np.ndarray, up: int, down: int, *,
     starts = np.concatenate((on[:1], on[split + 1])) * SILENCE_BLOCK
     ends = (np.concatenate((on[split], on[-1:])) + 1) * SILENCE_BLOCK
     reach = HALF_TAPS_PER_RATE * max(up, down) // up + 2    # input samples either side
+    pieces: list[list[int]] = []
     for a, b in zip(starts, ends):
         a = max(0, int(a) - reach) // down * down
         b = min(n, int(b) + reach)
+        if pieces and a < pieces[-1][1]:   # (only where ``down`` is longer than the gaps)
+            pieces[-1][1] = b
+        else:
+            pieces.append([a, b])
+    for a, b in pieces:
         y = resample_poly(x[:, a:b], up, down)
         o = a // down * up
         m = min(y.shape[1], out.shape[1] - o)
