@@ -7,9 +7,9 @@ File at any PPQ, as one voice (:func:`one_voice`: of notes starting together the
 sung, a note is cut where the next starts). Positions are the file's beats (quarter notes),
 exact, from its start; its tempo and meter are ignored: the song's rule, and the file's beat
 0 falls on the spec's ``melody.bar``. Lyric events in the file are ignored: the words are the
-sections' ``lyrics``. A DAW session's vocal track (an Ardour MIDI track, read by
-:mod:`daw_bridge.ardour_session`) comes as the notes themselves (``melody.notes``, no file)
-and is sung by the same rules.
+sections' ``lyrics``. A DAW project's vocal track (an Ardour session's or a Live Set's MIDI
+track, read by :mod:`daw_bridge.project_vocal`) comes as the notes themselves
+(``melody.notes``, no file) and is sung by the same rules.
 
 ``with_melody`` puts each section's lyric lines on the notes that start inside the section:
 

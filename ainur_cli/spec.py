@@ -154,8 +154,8 @@ class MelodySpec:
     #: True once :func:`ainur_cli.melody_file.with_melody` has put the lyrics on its notes
     applied: bool = field(default=False, compare=False)
     #: the notes themselves, ``(start_beat, end_beat, pitch, velocity)`` in the file's beats,
-    #: when they come from a DAW session (an Ardour MIDI track) rather than a file: ``path``
-    #: then only names where they came from; not a spec field
+    #: when they come from a DAW project (an Ardour or Live MIDI track) rather than a file:
+    #: ``path`` then only names where they came from; not a spec field
     notes: tuple | None = field(default=None, compare=False)
 
     def resolved(self, spec_file: str | None) -> Path:

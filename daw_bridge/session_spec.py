@@ -367,8 +367,7 @@ def song_from_facts(
     if facts.vocal_notes and spec.melody is None:
         source = facts.vocal_source or "the session's vocal track"
         spec = session_track_melody(spec, song_start, source, source, notes=facts.vocal_notes)
-        info.append(f"the vocal sings the notes of {facts.vocal_source} "
-                    f"({len(facts.vocal_notes)} notes)")
+        info.append(f"the vocal sings the notes of {source} ({len(facts.vocal_notes)} notes)")
     return SessionSong(spec, song_start, song_bars[-1].end_beat, start_s, tuple(notes),
                        start_bar + 1, tuple(info), tuple(timed), tuple(sources),
                        str(lyrics_file) if lyrics_file is not None else None)
