@@ -91,6 +91,12 @@ def run_pipeline(
         wanted.append(VOCALS)
     if not sing and VOCALS in wanted:
         wanted.remove(VOCALS)
+    if not wanted:
+        # Only the vocals were asked for and nothing is sung: no stem, no mix to master.
+        others = ", ".join(p.name for p in composition.parts)
+        raise spec.source.error(("output", "parts"),
+                                "asks for the vocals alone, but no section has lyrics to sing",
+                                list(out.parts), f"lyrics in a section, or other parts: {others}")
 
     t = time.perf_counter()
     stage("render", 0.15)

@@ -134,6 +134,54 @@ def test_bad_flag_values(tmp_path: Path):
     assert run("render", str(spec), "--sample-rate", "1234").exit_code == 2  # click's own check
 
 
+def test_vocals_alone_without_lyrics_is_refused_naming_the_field(tmp_path: Path):
+    # Found by fuzzing: the render had no stem to make and failed inside its process pool.
+    spec = tmp_path / "instrumental.yaml"
+    text = SHORT_SONG.format(preset="pop", bit_depth="24")
+    text = text.replace("    lyrics: |\n      Walking home in the rain\n", "")
+    text = text.replace("    lyrics: |\n      Sing it loud tonight\n", "    lyrics: ['', '  ']\n")
+    spec.write_text(text + "  parts: [vocals]\n", encoding="utf-8")
+    out = tmp_path / "out"
+    lines = text.splitlines()
+    assert_clean_error(run("render", str(spec), "--out", str(out)),
+                       f"instrumental.yaml:{len(lines) + 1}: output.parts:", "no section has lyrics",
+                       "other parts: drums")
+    assert_clean_error(run("render", str(spec), "--out", str(out), "--parts", "vocals"),
+                       "(overridden by --parts)", "no section has lyrics")
+    assert not out.exists() and list(tmp_path.iterdir()) == [spec]
+    plain = run("-q", "render", str(spec), "--out", str(out), "--parts", "drums")
+    assert plain.exit_code == 0, plain.output
+    assert (out / "stems" / "drums.wav").is_file() and not (out / "stems" / "vocals.wav").exists()
+
+
+def test_symbols_and_other_scripts_in_lyrics_are_sung(tmp_path: Path):
+    # Found by fuzzing: "①" reached the voice as a word espeak-ng says nothing for, and the
+    # render failed there ("word: lyric line 1, note 1") without naming file or section.
+    spec = tmp_path / "song.yaml"
+    text = SHORT_SONG.format(preset="pop", bit_depth="24").replace(
+        "Walking home in the rain", "① ｆｕｌｌ moon, 10,000 miles").replace(
+        "Sing it loud tonight", "사랑해 tonight")
+    spec.write_text(text + "  parts: [vocals]\n", encoding="utf-8")
+    out = tmp_path / "out"
+    done = run("render", str(spec), "--out", str(out), "--json")
+    assert done.exit_code == 0, done.output
+    manifest = json.loads(done.stdout)
+    assert manifest["warnings"] == [
+        "section 'Chorus', lyric line 1: '사랑해' is sung as 'salanghae' (the voice sings "
+        "English; write it in Latin letters to choose how)"]
+    import mido
+
+    lead = next(t for t in mido.MidiFile(out / "midi" / "song.mid").tracks if t.name == "lead")
+    sung = "".join(m.text for m in lead if m.type == "lyrics").replace("\r", "/").strip("/ ")
+    assert sung == "one full moon ten thousand miles /salanghae tonight"
+    import numpy as np
+    import soundfile
+
+    vocal, rate = soundfile.read(out / "stems" / "vocals.wav")
+    verse = vocal[4 * rate:6 * rate]  # bar 3 at 120 bpm: "one full moon ten ..."
+    assert np.sqrt(np.mean(verse ** 2)) > 0.01
+
+
 def test_presets_list_and_show():
     listed = run("presets", "list", "--json")
     assert listed.exit_code == 0

@@ -408,3 +408,19 @@ def test_sung_lines_recite_on_repeated_notes_as_vocal_melodies_do():
     assert share["step"] >= 0.35 and share["step"] > share["repeat"], share
     assert share["leap"] <= 0.05, share
     assert all(len(set(p)) >= 2 for p in lines if len(p) >= 5)  # no line is one pitch throughout
+
+
+def test_words_in_other_scripts_are_sung_in_latin_letters_with_a_warning():
+    _, _, _, comp = run([("Verse", "verse", 4, "Hold me close tonight\n사랑해 my love ꜣ"),
+                         ("End", "outro", 1, "")])
+    warnings = comp.metadata["warnings"]
+    assert warnings == [
+        "section 'Verse', lyric line 2: '사랑해' is sung as 'salanghae' (the voice sings "
+        "English; write it in Latin letters to choose how)",
+        "section 'Verse', lyric line 2: 'ꜣ' is not sung (nothing in it the voice can say)"]
+    sung = [n.lyric for n in comp.part("lead").notes if n.lyric]
+    assert sung[-5:] == ["sa-", "lang-", "hae", "my", "love"]
+    _, _, _, plain = run([("Verse", "verse", 4, "Hold me close tonight\n10,000 ｆｕｌｌ miles"),
+                          ("End", "outro", 1, "")])
+    assert plain.metadata["warnings"] == []
+    assert [n.lyric for n in plain.part("lead").notes if n.lyric][-5:] == ["ten", "thou-", "sand", "full", "miles"]

@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from ainur_cli.compose.lyrics import estimated_syllables, parse_lyrics, split_spelling, words_of
+from ainur_cli.compose.lyrics import (estimated_syllables, parse_lyrics, respellings, split_spelling,
+                                      words_of)
 from ainur_cli.compose.numbers import number_words, spell_number
 from ainur_cli.compose.pronounce import dictionary_path, pronounce, split_syllables
 
@@ -75,6 +76,61 @@ def test_numbers_are_spelled_out():
     assert spell_number(40) == "forty"
     line = parse_lyrics("4ever & 2day")[0]
     assert [w.text for w in line.words] == ["four", "ever", "and", "two", "day"]
+
+
+def test_amounts_are_sung_as_said():
+    said = {
+        "10,000 hours": "ten thousand hours", "1,200,000": "one million two hundred thousand",
+        "3.14": "three point one four", "$5": "five dollars", "$1 bill": "one dollar bill",
+        "$3.50": "three dollars fifty", "$0.99": "ninety nine cents", "£0.50": "fifty pence",
+        "€20": "twenty euros", "5$": "five dollars", "100%": "one hundred percent",
+        "3.5 %": "three point five percent", "#1 fan": "number one fan",
+        "the 90s": "the nineties", "'80s": "eighties", "90's": "nineties",
+        "1960s": "nineteen sixties", "1900s": "nineteen hundreds", "2010s": "twenty tens",
+        "100°": "one hundred degrees", "1½ miles": "one and a half miles", "½": "a half",
+        # a long number without separators is sung digit by digit, 0 as "oh"
+        "867-5309": "eight hundred sixty seven five thousand three hundred nine",
+        "8675309": "eight six seven five three oh nine", "007": "oh oh seven",
+        "1,5": "one five", "24/7": "twenty four seven", "4:30": "four thirty",
+    }
+    for text, words in said.items():
+        assert " ".join(words_of(text)) == words, text
+        assert respellings(text) == []
+    # past Python's 4300-digit int conversion limit: digit by digit, no error
+    assert words_of("#" + "7" * 5000)[:3] == ["number", "seven", "seven"]
+    assert len(words_of("$" + "9" * 5000 + ".99")) == 5000 + 1 + 2
+
+
+def test_other_scripts_are_sung_in_latin_letters_and_listed():
+    # espeak-ng's English voice spells Cyrillic letter by letter ("pe er i ..."), reads a CJK
+    # character as "Chinese letter" and switches language for Hangul: the voice sings English,
+    # so such words are transliterated, and the composer warns (test_compose_melody).
+    assert words_of("Привет my friend") == ["Privet", "my", "friend"]
+    assert words_of("사랑해 baby") == ["salanghae", "baby"]
+    assert words_of("こんにちは") == ["konnichiha"]
+    assert respellings("Привет my friend, 사랑해") == [("Привет", "Privet"), ("사랑해", "salanghae")]
+    line = parse_lyrics(["사랑해 baby"])[0]
+    assert [s.text for s in line.words[0].syllables] == ["sa", "lang", "hae"]
+    # compatibility forms (NFKC) are the same letters: unfolded, not listed
+    assert words_of("ｆｕｌｌ ﬁne ① ²") == ["full", "fine", "one", "two"]
+    assert respellings("ｆｕｌｌ ﬁne ①") == []
+    # Latin letters stay as written (cmudict folds the accents, espeak reads the rest)
+    assert words_of("café naïve Straße Hawaiʻi") == ["café", "naïve", "Straße", "Hawai'i"]
+    # a letter with no reading at all is listed as not sung, with nothing in its place
+    assert words_of("love ꜣ") == ["love"] and respellings("love ꜣ") == [("ꜣ", "")]
+
+
+def test_every_word_the_composer_sets_is_one_the_voice_can_say():
+    # Found by fuzzing: "①" was a word to the composer (one syllable) and nothing to espeak,
+    # and the render failed inside the voice without naming the spec line. One character of
+    # each kind the tokenizer takes for a letter, across scripts:
+    from ainur_cli.voice.phonemes import word_syllables
+
+    samples = "①⑳²½ｆﬁǅⅷµΩπжШאשعب日本東こカ한ꜣꜥʻꭰᎠꦄꪀትกलनΩ𝔸𝕒𞄀"
+    for c in samples:
+        for w in words_of(c) + words_of(f"la{c}la"):
+            assert word_syllables(w), (c, w)
+            assert parse_lyrics([w])[0].syllables, (c, w)
 
 
 def test_hyphens_punctuation_and_blank_lines():

