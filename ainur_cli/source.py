@@ -199,12 +199,16 @@ def get_number(
 
 def _range_text(lo, hi, integer, lo_open) -> str:
     kind = "an integer" if integer else "a number"
+
+    def num(x) -> str:  # integers in full (a seed's 4294967295, not 4.29497e+09)
+        return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
     if lo is not None and hi is not None:
-        return f"{kind} {'>' if lo_open else '>='} {lo:g} and <= {hi:g}"
+        return f"{kind} {'>' if lo_open else '>='} {num(lo)} and <= {num(hi)}"
     if lo is not None:
-        return f"{kind} {'>' if lo_open else '>='} {lo:g}"
+        return f"{kind} {'>' if lo_open else '>='} {num(lo)}"
     if hi is not None:
-        return f"{kind} <= {hi:g}"
+        return f"{kind} <= {num(hi)}"
     return kind
 
 

@@ -77,6 +77,7 @@ def line_of(text, needle):
     ("  sample_rate: 48000", "  sample_rate: 22050", "output.sample_rate", "44100"),
     ("  bit_depth: 24", "  bit_depth: 8", "output.bit_depth", "16, 24 or 32f"),
     ("seed: 3", "seed: -1", "seed", ">= 0"),
+    ("seed: 3", "seed: 4294967296", "seed", "<= 4294967295"),   # in full, not 4.29497e+09
     ("title: Test Song", "titel: Test Song", "titel", "title"),
     ("preset: pop", "preset: ../../etc", "preset", "name"),
 ])
