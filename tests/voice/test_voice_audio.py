@@ -197,3 +197,28 @@ def test_changing_a_voice_setting_keeps_each_phrases_randomness(monkeypatch):
 
     assert np.median(cents(breathier, base)) < 2.0
     assert np.median(cents(reseeded, base)) > 3 * np.median(cents(breathier, base)) + 2.0
+
+
+def test_first_formant_tuning_moves_f1_above_a_high_f0_only():
+    # Vowel modification (RenderOptions.f1_tuning, off by default: it cost the recogniser
+    # words, docs/voice.md session 14): an envelope with formants at 350 and 2500 Hz.
+    from ainur_cli.voice.render import (_FREQS, F1_ANCHOR_HZ, F1_TUNE_RATIO, _first_formant_hz,
+                                        tune_first_formant)
+
+    def peak(f_hz, bw_hz):
+        return 1.0 / (1.0 + ((_FREQS - f_hz) / bw_hz) ** 2)
+
+    env = np.log(peak(350.0, 80.0) + 0.5 * peak(2500.0, 150.0) + 1e-3)
+    log_sp = np.tile(env, (40, 1))
+    f0 = np.r_[np.full(20, 500.0), np.full(20, 200.0)]    # high notes, then low ones
+    vowel = np.ones(40, dtype=bool)
+    vowel[25:] = False
+    assert np.allclose(_first_formant_hz(log_sp), 350.0, atol=10.0)
+    out = tune_first_formant(log_sp, f0, vowel)
+    f1 = _first_formant_hz(out)
+    # inside the run of high notes (away from the 45 ms smoothing at its edge): F1 ≈ 1.08 F0
+    assert np.allclose(f1[3:15], F1_TUNE_RATIO * 500.0, atol=25.0)
+    assert np.array_equal(out[26:], log_sp[26:])            # F0 under F1: untouched
+    above = _FREQS >= F1_ANCHOR_HZ
+    assert np.array_equal(out[:, above], log_sp[:, above])  # F2 and up stay where they are
+    assert tune_first_formant(log_sp, f0, vowel, amount=0.0) is log_sp
