@@ -96,7 +96,8 @@ def run_pipeline(
         others = ", ".join(p.name for p in composition.parts)
         raise spec.source.error(("output", "parts"),
                                 "asks for the vocals alone, but no section has lyrics to sing",
-                                list(out.parts), f"lyrics in a section, or other parts: {others}")
+                                list(out.parts or ()),
+                                f"lyrics in a section, or other parts: {others}")
 
     t = time.perf_counter()
     stage("render", 0.15)

@@ -86,7 +86,8 @@ _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ":
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"   # 10,000  3.14  5
 _CURRENCY = "[" + "".join(CURRENCIES) + "]"
 _TOKEN = re.compile(
-    rf"(?P<money>(?P<cur>{_CURRENCY})\s?(?P<mnum>{_NUMBER})|(?P<mnum2>{_NUMBER})\s?(?P<cur2>{_CURRENCY}))"
+    rf"(?P<money>(?P<cur>{_CURRENCY})\s?(?P<mnum>{_NUMBER})"
+    rf"|(?P<mnum2>{_NUMBER})\s?(?P<cur2>{_CURRENCY}))"
     rf"|(?P<percent>(?P<pnum>{_NUMBER})\s?%)"
     rf"|(?P<degrees>(?P<gnum>{_NUMBER})\s?°)"
     rf"|(?P<hash>\#\s?(?P<hnum>\d+))"

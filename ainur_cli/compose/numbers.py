@@ -40,7 +40,8 @@ def spell_number(n: int) -> str:
 
 
 def _digits(digits: str) -> list[str]:
-    """Digit by digit, as a phone number is sung: "8675309" → eight six seven five three oh nine."""
+    """Digit by digit, as a phone number is sung: "8675309" → eight six seven five three oh
+    nine."""
     return [ONES[int(d)] if int(d) else "oh" for d in digits]
 
 
