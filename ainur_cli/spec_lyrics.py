@@ -156,10 +156,33 @@ _LYRICS_ALLOWED = ("a YAML block (lyrics: |) with one line per line, or a list o
                    "{at: '5.3', text: ...} items")
 
 
+# A lyric sheet's repeat mark at the end of a line: "(x2)", "[x3]", "(2x)", "( x 2 )", " x2",
+# " ×2". The line is sung that many times (MAX_REPEATS at most).
+_REPEAT = re.compile(r"(?:\s*[(\[]\s*(?:[x×]\s*(\d+)|(\d+)\s*[x×])\s*[)\]]|\s+[x×](\d+))\s*$",
+                     re.IGNORECASE)
+MAX_REPEATS = 16
+# A whole line in square brackets is a lyric sheet's section header ("[Chorus]").
+_HEADER_LINE = re.compile(r"^\[[^\[\]]*\]$")
+
+
+def repeat_mark(line: str) -> tuple[str, int]:
+    """``(line without its repeat mark, times to sing it)``: ``"Hold me (x2)"`` →
+    ``("Hold me", 2)``; a line without one → ``(line, 1)``."""
+    m = _REPEAT.search(line)
+    if m is None:
+        return line, 1
+    return line[:m.start()].rstrip(), int(next(g for g in m.groups() if g is not None))
+
+
 def parse_lyrics_field(value: Any, src: Source, path: tuple, name: str, start_bar: int,
                   bars: int) -> tuple[str, ...]:
     """A section's lyric lines (pins kept in the text), their pins checked: syntax, inside
-    the section's bars (``start_bar`` 0-based), strictly increasing, each before a word."""
+    the section's bars (``start_bar`` 0-based), strictly increasing, each before a word.
+
+    A line that ends in a lyric sheet's repeat mark (``Hold me close (x2)``, ``[x3]``,
+    ``(2x)``, `` x2``) becomes that many lines; a line that is a section header in square
+    brackets (``[Chorus]``), a repeat mark on its own and a pinned line with a repeat mark
+    are refused (:class:`SpecError` naming the file line)."""
     items: list[tuple[str, int | None]] = []  # (line, file line)
     if isinstance(value, str):
         first = src.line_of(path)
@@ -200,6 +223,23 @@ def parse_lyrics_field(value: Any, src: Source, path: tuple, name: str, start_ba
                                 value=value, allowed=allowed)
             return err
 
+        if _HEADER_LINE.match(text):
+            raise fail("is a section header, not a sung line", text,
+                       "the section's sung lines only: in a song.yaml each section is an entry "
+                       "of sections: with its own lyrics: ([Section] headers belong in a lyrics "
+                       "file, --lyrics)")
+        written = text
+        text, times = repeat_mark(written)
+        if not text:
+            raise fail("is a repeat mark on its own", written,
+                       "the mark at the end of the line to repeat: 'Hold me close (x2)'")
+        if not 1 <= times <= MAX_REPEATS:
+            raise fail("repeats the line too many or too few times", written,
+                       f"x1 .. x{MAX_REPEATS}")
+        if times > 1 and "@" in text and any(p for p, _ in _safe_segments(text)):
+            raise fail("is pinned and repeated: each repetition needs a place of its own",
+                       written, "the line written again for each repetition, each with its pin")
+
         try:
             segments = pin_segments(text)
         except ValueError as e:
@@ -219,10 +259,19 @@ def parse_lyrics_field(value: Any, src: Source, path: tuple, name: str, start_ba
                            f"{last[0].text()} ({last[1]!r})", pin.text(),
                            f"a position after {last[0].text()}: pins run in song order")
             last = (pin, words.split()[0])
-        lines.append(text)
-        if line_no is not None and src.line_of(path) is not None:
-            src.lines[path + (_LINE_KEY, len(lines))] = line_no
+        for _ in range(times):
+            lines.append(text)
+            if line_no is not None and src.line_of(path) is not None:
+                src.lines[path + (_LINE_KEY, len(lines))] = line_no
     return tuple(lines)
+
+
+def _safe_segments(line: str) -> list[tuple["LyricPin | None", str]]:
+    """:func:`pin_segments`, ``[]`` for a line whose pins do not parse (reported elsewhere)."""
+    try:
+        return pin_segments(line)
+    except ValueError:
+        return []
 
 
 _LINE_KEY = "#line"  # Source.lines key of a lyric line's file line (not a field of the spec)

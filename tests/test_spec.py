@@ -193,3 +193,25 @@ def test_fuzzed_text_fails_cleanly(text):
         parse_spec_text(text, "fuzz.yaml")
     except AinurError as e:
         assert e.format().startswith("fuzz.yaml")
+
+
+def test_lyric_sheet_repeat_marks_and_headers():
+    from ainur_cli.spec_lyrics import lyric_file_lines
+
+    text = GOOD.replace("      Hello there my friend\n",
+                        "      Hello there my friend (x2)\n      Oh oh [x3]\n      Let go 2x\n")
+    spec = parse_spec_text(text, "song.yaml")
+    assert spec.sections[0].lyrics == (
+        "Hello there my friend", "Hello there my friend", "Oh oh", "Oh oh", "Oh oh",
+        "Let go 2x", "Where the roads all end")   # "2x" without brackets: words, not a mark
+    lines = lyric_file_lines(spec.source)
+    first = line_of(text, "Hello there")
+    assert [lines[(0, k)] for k in range(1, 8)] == [first] * 2 + [first + 1] * 3 + [first + 2, first + 3]
+    # the lines it cannot take name themselves
+    for line, needle in [("[Chorus]", "section header"), ("(x2)", "repeat mark on its own"),
+                         ("Hello (x17)", "too many or too few"), ("Hello (x0)", "too many or too few"),
+                         ("@2 Hello there (x2)", "pinned and repeated")]:
+        bad = GOOD.replace("      Where the roads all end\n", f"      {line}\n")
+        e = err(bad)
+        assert needle in e.message and e.line == line_of(bad, line), (line, e.format())
+        assert e.field == "sections[0].lyrics" and "lyric line 2" in e.message
