@@ -161,8 +161,26 @@ _LYRICS_ALLOWED = ("a YAML block (lyrics: |) with one line per line, or a list o
 _REPEAT = re.compile(r"(?:\s*[(\[]\s*(?:[x×]\s*(\d+)|(\d+)\s*[x×])\s*[)\]]|\s+[x×](\d+))\s*$",
                      re.IGNORECASE)
 MAX_REPEATS = 16
-# A whole line in square brackets is a lyric sheet's section header ("[Chorus]").
+# A whole line in square brackets is a lyric sheet's section header ("[Chorus]"); so is a
+# line in parentheses or asterisks made only of these words ("(Repeat chorus x2)",
+# "(Guitar solo)", "*Spoken*"), which a sung "(Ooh yeah)" is not.
 _HEADER_LINE = re.compile(r"^\[[^\[\]]*\]$")
+_DIRECTION_LINE = re.compile(r"^(?:\((?P<p>[^()]*)\)|\*(?P<a>[^*]*)\*)$")
+_DIRECTION_WORDS = frozenset(
+    "intro verse pre chorus post refrain hook bridge breakdown build drop solo instrumental "
+    "interlude outro break repeat fade out in spoken whispered ad lib libs guitar piano sax "
+    "the x".split())
+
+
+def _is_header(line: str) -> bool:
+    """A lyric sheet's section header or stage direction, not a sung line."""
+    if _HEADER_LINE.match(line):
+        return True
+    m = _DIRECTION_LINE.match(line)
+    if m is None:
+        return False
+    words = re.findall(r"[^\W\d_]+", (m["p"] or m["a"] or "").lower().replace("×", "x"))
+    return bool(words) and all(w in _DIRECTION_WORDS for w in words)
 
 
 def repeat_mark(line: str) -> tuple[str, int]:
@@ -181,8 +199,9 @@ def parse_lyrics_field(value: Any, src: Source, path: tuple, name: str, start_ba
 
     A line that ends in a lyric sheet's repeat mark (``Hold me close (x2)``, ``[x3]``,
     ``(2x)``, `` x2``) becomes that many lines; a line that is a section header in square
-    brackets (``[Chorus]``), a repeat mark on its own and a pinned line with a repeat mark
-    are refused (:class:`SpecError` naming the file line)."""
+    brackets (``[Chorus]``) or a direction (``(Repeat chorus)``, ``(Guitar solo)``), a repeat
+    mark on its own and a pinned line with a repeat mark are refused (:class:`SpecError`
+    naming the file line)."""
     items: list[tuple[str, int | None]] = []  # (line, file line)
     if isinstance(value, str):
         first = src.line_of(path)
@@ -223,16 +242,16 @@ def parse_lyrics_field(value: Any, src: Source, path: tuple, name: str, start_ba
                                 value=value, allowed=allowed)
             return err
 
-        if _HEADER_LINE.match(text):
-            raise fail("is a section header, not a sung line", text,
-                       "the section's sung lines only: in a song.yaml each section is an entry "
-                       "of sections: with its own lyrics: ([Section] headers belong in a lyrics "
-                       "file, --lyrics)")
         written = text
         text, times = repeat_mark(written)
         if not text:
             raise fail("is a repeat mark on its own", written,
                        "the mark at the end of the line to repeat: 'Hold me close (x2)'")
+        if _is_header(text):
+            raise fail("is a section header or direction, not a sung line", written,
+                       "the section's sung lines only: in a song.yaml each section is an entry "
+                       "of sections: with its own lyrics: ([Section] headers belong in a lyrics "
+                       "file, --lyrics)")
         if not 1 <= times <= MAX_REPEATS:
             raise fail("repeats the line too many or too few times", written,
                        f"x1 .. x{MAX_REPEATS}")
