@@ -5,7 +5,7 @@ A preset (or the spec's ``style:``) may hold a ``vocals:`` block:
 ```yaml
 vocals:
   enabled: true     # default: true when the song has lyrics
-  voice: tenor      # ainur_cli.voice.available_voices(): default, tenor, soprano
+  voice: tenor      # ainur_cli.voice.available_voices(): default, tenor, baritone, alto, soprano
   double: false     # two double-tracked takes panned left/right
   harmony: none     # or third-above, third-below, fifth-above/-below, sixth-above/-below,
                     # or a list of two of them (a second and a third voice)

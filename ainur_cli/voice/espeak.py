@@ -183,7 +183,7 @@ class _Engine:
 
 _STEADY_PREFIX = "ainur_"
 # espeak variants that get a flutter-free copy (espeak lists at most 350 voices, so not all).
-STEADY_VARIANTS = ("m1", "m3", "m7", "f2", "f3", "f4", "klatt4")
+STEADY_VARIANTS = ("m1", "m3", "m6", "m7", "f2", "f3", "f4", "klatt4")
 _STEADY_LINES = "\nflutter 0\necho 0 0\n"  # no pitch wobble, no echo tail (a dry voice)
 
 

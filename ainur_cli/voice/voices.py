@@ -34,6 +34,8 @@ class VoiceSpec:
     :param gain_db: output level trim.
     :param centre_midi: middle of the voice's comfortable register (MIDI). A melody is sung
         in the octave that puts its median pitch nearest this (see :func:`octave_shift`).
+    :param lowest_midi: the lowest note an octave shift may take the melody to (MIDI; the
+        melody as written is always allowed).
     """
 
     name: str
@@ -52,6 +54,7 @@ class VoiceSpec:
     drift_cents: float = 5.0
     gain_db: float = 0.0
     centre_midi: int = 60
+    lowest_midi: int = 28
 
 
 VOICES: dict[str, VoiceSpec] = {
@@ -65,6 +68,16 @@ VOICES: dict[str, VoiceSpec] = {
                   formant_scale=1.10, tilt_db_per_khz=0.3, breath=0.3, vibrato_rate_hz=5.9,
                   vibrato_depth_cents=25.0, vibrato_delay_s=0.22, portamento_s=0.0585,
                   centre_midi=67),
+        VoiceSpec("baritone", "male baritone: espeak en-us m6 reading the words, darker and "
+                  "rounder than the tenor, slower vibrato", espeak_voice="en-us+m6",
+                  espeak_pitch=85, read_text=True, formant_scale=0.94, tilt_db_per_khz=-0.8,
+                  breath=0.10, vibrato_rate_hz=5.1, vibrato_depth_cents=20.0,
+                  vibrato_delay_s=0.30, portamento_s=0.07, centre_midi=48, lowest_midi=40),
+        VoiceSpec("alto", "female alto: espeak en-us f2 (the soprano's speaker), darker and "
+                  "warmer, a lower register", espeak_voice="en-us+f2", espeak_pitch=40,
+                  formant_scale=1.10, tilt_db_per_khz=-1.0, breath=0.28, vibrato_rate_hz=5.7,
+                  vibrato_depth_cents=24.0, vibrato_delay_s=0.24, portamento_s=0.06,
+                  centre_midi=62),
     )
 }
 DEFAULT_VOICE = "tenor"
@@ -86,12 +99,16 @@ def octave_shift(pitches_midi, spec: VoiceSpec, low_midi: int = 28, high_midi: i
     The melody's shape and key are unchanged; the shift applies to the whole song at once.
 
     Measured (docs/voice.md): F0 above about 350 Hz costs the recogniser most of its words, so
-    the tenor takes a melody written around E4 an octave down (E3, about 165 Hz).
+    the tenor takes a melody written around E4 an octave down (E3, about 165 Hz). Below about
+    70 Hz the resynthesis clicks (14 clicks/s and 90 % of the pitch within 50 cents on the
+    example song two octaves down), so a shift never takes a note under the voice's
+    ``lowest_midi``.
     """
     pitches = sorted(int(p) for p in pitches_midi)
     if not pitches:
         return 0
     median = pitches[len(pitches) // 2]
+    low_midi = max(low_midi, spec.lowest_midi)
     best = 0
     for k in (-12, 12, -24, 24):  # on a tie the smaller shift wins
         if not (low_midi <= pitches[0] + k and pitches[-1] + k <= high_midi):

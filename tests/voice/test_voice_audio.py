@@ -91,11 +91,23 @@ def test_each_voice_sings_the_melody_in_its_register():
     assert sung_octave_shift(PHRASE, "tenor") == -12
     assert sung_octave_shift(PHRASE, "default") == -12
     assert sung_octave_shift(PHRASE, "soprano") == 0
+    assert sung_octave_shift(PHRASE, "baritone") == -12
+    assert sung_octave_shift(PHRASE, "alto") == 0
     low = [replace(n, midi_pitch=n.midi_pitch - 12) for n in PHRASE]  # around E3: as written
     assert sung_octave_shift(low, "tenor") == 0
     assert sung_octave_shift(low, "soprano") == 12
+    assert sung_octave_shift(low, "baritone") == 0
+    assert sung_octave_shift(low, "alto") == 12
+    lower = [replace(n, midi_pitch=n.midi_pitch - 7) for n in PHRASE]  # around A3
+    assert [sung_octave_shift(lower, v) for v in ("tenor", "baritone", "alto", "soprano")] == \
+        [0, -12, 0, 12]   # where the four registers part
+    # a melody around G4 reaching down to B3 (the example song's): two octaves down would put
+    # the baritone under E2, where the resynthesis clicks; it sings it one octave down
+    song_like = [replace(n, midi_pitch=p) for n, p in zip(PHRASE, (59, 67, 67, 72))]
+    assert sung_octave_shift(song_like, "baritone") == -12
     n = PHRASE[3]
-    for voice, melody, sung_midi in (("tenor", PHRASE, 52), ("tenor", low, 52), ("soprano", PHRASE, 64)):
+    for voice, melody, sung_midi in (("tenor", PHRASE, 52), ("tenor", low, 52), ("soprano", PHRASE, 64),
+                                     ("baritone", PHRASE, 52), ("alto", PHRASE, 64)):
         y = sing(melody, sample_rate=SR, total_samples=TOTAL, voice=voice)[0]
         cents = 1200 * np.log2(_median_f0(y, n.start_s + 0.1, n.end_s - 0.1) / (440.0 * 2 ** ((sung_midi - 69) / 12)))
         assert abs(cents) < 30, (voice, cents)
@@ -112,16 +124,26 @@ def test_deterministic_by_seed(vocal):
     assert not np.array_equal(vocal, other)
 
 
-def test_two_voices_sound_different_and_double_is_wide():
+def test_voices_sound_different_and_double_is_wide():
     voices = available_voices()
-    assert {"default", "tenor", "soprano"} <= set(voices)
-    spectra = []
-    for v in ("tenor", "soprano"):
+    assert {"default", "tenor", "soprano", "baritone", "alto"} <= set(voices)
+    centroid, bands = {}, {}
+    edges = 100 * 2 ** (np.arange(0, 6.7, 1 / 3))   # third octaves, 100 Hz .. 10 kHz
+    for v in ("tenor", "baritone", "soprano", "alto"):
         y = sing(PHRASE[:2], sample_rate=SR, total_samples=int(2 * SR), voice=v)[0]
         mag = np.abs(np.fft.rfft(y.astype(np.float64)))
         f = np.fft.rfftfreq(y.size, 1 / SR)
-        spectra.append(float(np.sum(f * mag) / np.sum(mag)))
-    assert abs(spectra[0] - spectra[1]) > 100  # spectral centroid, Hz
+        centroid[v] = float(np.sum(f * mag) / np.sum(mag))
+        level = np.array([10 * np.log10(np.sum(mag[(f >= a) & (f < b)] ** 2) + 1e-20)
+                          for a, b in zip(edges[:-1], edges[1:])])
+        bands[v] = level - level.max()
+    # the same two notes, each voice its own colour (measured: 2.5-15 dB rms apart)
+    names = list(bands)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            assert np.sqrt(np.mean((bands[a] - bands[b]) ** 2)) > 3.0, (a, b)
+    assert centroid["baritone"] < centroid["tenor"] < centroid["alto"] < centroid["soprano"]
+    assert abs(centroid["tenor"] - centroid["soprano"]) > 100  # Hz
     wide = sing(PHRASE[:2], sample_rate=44100, total_samples=int(2 * 44100), double=True)
     assert wide.shape == (2, 2 * 44100)
     assert not np.allclose(wide[0], wide[1])
