@@ -158,8 +158,8 @@ _LYRICS_ALLOWED = ("a YAML block (lyrics: |) with one line per line, or a list o
 
 # A lyric sheet's repeat mark at the end of a line: "(x2)", "[x3]", "(2x)", "( x 2 )", " x2",
 # " ×2". The line is sung that many times (MAX_REPEATS at most).
-_REPEAT = re.compile(r"(?:\s*[(\[]\s*(?:[x×]\s*(\d+)|(\d+)\s*[x×])\s*[)\]]|\s+[x×](\d+))\s*$",
-                     re.IGNORECASE)
+_REPEAT = re.compile(r"(?:\s*[(\[]\s*(?:[x×]\s*(\d{1,3})|(\d{1,3})\s*[x×])\s*[)\]]"
+                     r"|\s+[x×](\d{1,3}))\s*$", re.IGNORECASE)
 MAX_REPEATS = 16
 # A whole line in square brackets is a lyric sheet's section header ("[Chorus]"); so is a
 # line in parentheses or asterisks made only of these words ("(Repeat chorus x2)",

@@ -211,11 +211,16 @@ def test_lyric_sheet_repeat_marks_and_headers():
     for line, needle in [("[Chorus]", "section header"), ("(Repeat chorus)", "direction"),
                          ("*Guitar solo*", "direction"), ("(x2)", "repeat mark on its own"),
                          ("Hello (x17)", "too many or too few"), ("Hello (x0)", "too many or too few"),
+                         ("Hello (x999)", "too many or too few"),
                          ("@2 Hello there (x2)", "pinned and repeated")]:
         bad = GOOD.replace("      Where the roads all end\n", f"      {line}\n")
         e = err(bad)
         assert needle in e.message and e.line == line_of(bad, line), (line, e.format())
         assert e.field == "sections[0].lyrics" and "lyric line 2" in e.message
+    # a mark too long to be one is words (sung digit by digit), not a crash in int()
+    long = parse_spec_text(GOOD.replace("Where the roads all end", "Hello (x" + "9" * 5000 + ")"),
+                           "s.yaml")
+    assert long.sections[0].lyrics[1].startswith("Hello (x999")
     # sung words in parentheses are lyrics (a backing line, an ad-lib)
     ooh = parse_spec_text(GOOD.replace("Where the roads all end", "(Ooh, in the night)"), "s.yaml")
     assert ooh.sections[0].lyrics[1] == "(Ooh, in the night)"
