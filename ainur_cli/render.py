@@ -338,6 +338,7 @@ def job_order(batch: StemBatch, names: list[str]) -> list[str]:
     strips by :func:`stem_cost`, costliest first (ties keep ``names`` order)."""
     return sorted(names, key=lambda k: (k != VOCALS, -stem_cost(batch.mix.part(k))))
 
+
 def _restyle(spec, stems: dict, sample_rate: int) -> dict:
     """Neural audio-to-audio over the stems named in ``restyle.prompts`` (same lengths)."""
     from ainur_cli.engines.neural import load_model, restyle_stems

@@ -255,15 +255,15 @@ def parse_lyrics_field(value: Any, src: Source, path: tuple, name: str, start_ba
         if not 1 <= times <= MAX_REPEATS:
             raise fail("repeats the line too many or too few times", written,
                        f"x1 .. x{MAX_REPEATS}")
-        if times > 1 and "@" in text and any(p for p, _ in _safe_segments(text)):
-            raise fail("is pinned and repeated: each repetition needs a place of its own",
-                       written, "the line written again for each repetition, each with its pin")
 
         try:
             segments = pin_segments(text)
         except ValueError as e:
             token, reason = e.args
             raise fail(f"the pin {reason}", token, PIN_SYNTAX) from None
+        if times > 1 and any(pin is not None for pin, _ in segments):
+            raise fail("is pinned and repeated: each repetition needs a place of its own",
+                       written, "the line written again for each repetition, each with its pin")
         for k, (pin, words) in enumerate(segments):
             if pin is None:
                 continue
@@ -283,14 +283,6 @@ def parse_lyrics_field(value: Any, src: Source, path: tuple, name: str, start_ba
             if line_no is not None and src.line_of(path) is not None:
                 src.lines[path + (_LINE_KEY, len(lines))] = line_no
     return tuple(lines)
-
-
-def _safe_segments(line: str) -> list[tuple["LyricPin | None", str]]:
-    """:func:`pin_segments`, ``[]`` for a line whose pins do not parse (reported elsewhere)."""
-    try:
-        return pin_segments(line)
-    except ValueError:
-        return []
 
 
 _LINE_KEY = "#line"  # Source.lines key of a lyric line's file line (not a field of the spec)

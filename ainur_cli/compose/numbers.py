@@ -60,9 +60,10 @@ def spell_grouped(n: int) -> str:
 
 
 def spell_year(n: int) -> str:
-    """1999 → "nineteen ninety nine", 1905 → "nineteen oh five", 2024 → "twenty twenty four"."""
+    """1999 → "nineteen ninety nine", 1905 → "nineteen oh five", 2024 → "twenty twenty four",
+    1900 → "nineteen hundred"."""
     hi, lo = divmod(n, 100)
-    tail = spell_number(lo) if lo >= 10 else "oh " + ONES[lo]
+    tail = spell_number(lo) if lo >= 10 else "oh " + ONES[lo] if lo else "hundred"
     return spell_number(hi) + " " + tail
 
 
@@ -126,12 +127,8 @@ def amount_words(kind: str, number: str, sign: str = "") -> list[str]:
     whole, _, fraction = number.partition(".")
     if kind == "decade":
         n = int(whole)
-        if len(whole) == 4 and 1100 <= n <= 1999:
-            hi, lo = divmod(n, 100)
-            said = spell_number(hi) + " " + (spell_number(lo) if lo else "hundred")
-        else:
-            said = spell_year(n) if len(whole) == 4 and _is_year(n) else spell_number(n)
-        return plural(said).split()
+        year = len(whole) == 4 and (1100 <= n <= 1999 or _is_year(n))  # the 1900s, 2010s
+        return plural(spell_year(n) if year else spell_number(n)).split()
     if kind == "money":
         one, many = CURRENCIES[sign]
         words = _whole_words(whole)
