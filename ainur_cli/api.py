@@ -68,9 +68,10 @@ def resolve_song(spec: SongSpec, *, presets_dirs: Sequence[str | Path] = ()) -> 
     if spec.key is None:
         spec = replace(spec, key=_key_of_given_melody(spec) or style.key)
     check_length(spec)
-    from ainur_cli.vocals import vocal_settings
+    from ainur_cli.vocals import check_section_voices, vocal_settings
 
-    voice = vocal_settings(style.vocals, preset.source or Source(str(preset.file), error_cls=PresetError))
+    voice_src = preset.source or Source(str(preset.file), error_cls=PresetError)
+    voice = vocal_settings(style.vocals, voice_src)
     if spec.output.parts is not None:
         known = list(style.parts)
         if voice["enabled"] is not False:
@@ -86,6 +87,7 @@ def resolve_song(spec: SongSpec, *, presets_dirs: Sequence[str | Path] = ()) -> 
                 raise spec.source.error(("restyle", "prompts", name),
                                         "names a part that is not rendered", name, ", ".join(rendered))
     plan = make_plan(spec, style)
+    check_section_voices(voice, [s.name for s in plan.sections], voice_src)
     return ResolvedSong(plan, preset, spec_hash(spec, preset))
 
 

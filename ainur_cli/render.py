@@ -35,8 +35,8 @@ from ainur_cli.mix.dynamics import block_size_for
 from ainur_cli.mix.settings import MixSettings
 from ainur_cli.mix.stems import MixSum
 from ainur_cli.timeline import Timeline
-from ainur_cli.vocals import (VOCALS, harmony_parts, render_vocals, vocal_settings, wants_vocals,
-                              with_vocal_chain)
+from ainur_cli.vocals import (VOCALS, harmony_parts, render_vocals, sung_by, vocal_settings,
+                              wants_vocals, with_vocal_chain)
 
 log = logging.getLogger(__name__)
 
@@ -415,7 +415,9 @@ def _manifest(resolved: ResolvedSong, files, midi, root: Path, sf_path: Path, co
                    "harmony_sections": list(voice["harmony_sections"]),
                    "harmony_gain_db": float(voice["harmony_gain_db"]),
                    "line_end_beats": float(voice["line_end_beats"]),
-                   "section_end_beats": float(voice["section_end_beats"])},
+                   "section_end_beats": float(voice["section_end_beats"]),
+                   "section_voices": dict(voice["section_voices"]),
+                   "sung_by": sung_by(composition, voice) if voice["enabled"] else {}},
         "files": files,
         "midi": {name: p.relative_to(root).as_posix() for name, p in midi.items()},
         "warnings": list(composition.metadata.get("warnings", [])),

@@ -13,7 +13,13 @@ vocals:
   harmony_gain_db: -6          # each harmony voice, relative to the lead
   line_end_beats: 2.5          # the longest a lyric line's last note is held (beats)
   section_end_beats: 2.5       # the same for a section's last line (default: line_end_beats)
+  section_voices: {Verse 2: alto, chorus: soprano}   # who sings which section (a duet)
 ```
+
+``section_voices`` gives sections other voices than ``voice``: a key is a section type (every
+section of that type) or a section's name (that section; it wins over its type's key), case
+and spacing aside. Each voice sings its sections in its own register (its octave placement
+is chosen over the notes it sings), and a section's harmony lines are sung by its voice.
 
 Harmony lines (:mod:`ainur_cli.compose.vocal_harmony`) sing the lead's words and rhythm at
 a diatonic interval, fitted to the chord track, with the lead's octave placement; they are
@@ -35,8 +41,9 @@ from ainur_cli.compose.rhythm import line_end_holds
 from ainur_cli.compose.types import Composition, Note, Part, running_text
 from ainur_cli.compose.vocal_harmony import INTERVALS
 from ainur_cli.mix.settings import DEFAULT_VOCAL_CHAIN, VOCALS_PART, MixSettings
-from ainur_cli.source import Source, check_keys, get_bool, get_number, get_str, get_str_list
-from ainur_cli.spec import SECTION_KINDS
+from ainur_cli.source import (Source, check_keys, expect_mapping, get_bool, get_number, get_str,
+                              get_str_list)
+from ainur_cli.spec import SECTION_KINDS, section_kind
 from ainur_cli.timeline import Timeline
 
 VOCALS = VOCALS_PART
@@ -49,7 +56,8 @@ HARMONY_PAN = 0.35             # two harmony voices: this far left and right (0 
 def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
     """Validate a style's ``vocals:`` block → ``{enabled, voice, double, harmony (tuple of
     interval names, empty for none), harmony_sections (tuple of section types),
-    harmony_gain_db, line_end_beats, section_end_beats}`` (``line_end_beats``: the longest a
+    harmony_gain_db, line_end_beats, section_end_beats, section_voices (``(key as written,
+    voice)`` pairs)}`` (``line_end_beats``: the longest a
     lyric line's last note is held, in beats; ``section_end_beats``: the same for a section's
     last line; their defaults are :func:`~ainur_cli.compose.rhythm.line_end_holds`', which the
     melody composer reads too)."""
@@ -59,7 +67,8 @@ def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
     raw = dict(raw or {})
     p = ("vocals",)
     check_keys(raw, ("enabled", "voice", "double", "harmony", "harmony_sections",
-                     "harmony_gain_db", "line_end_beats", "section_end_beats"), src, p)
+                     "harmony_gain_db", "line_end_beats", "section_end_beats", "section_voices"),
+               src, p)
     for key in ("line_end_beats", "section_end_beats"):  # checked here, defaults below
         get_number(raw, key, src, p, default=None, lo=0.25, hi=8)
     line_end, section_end = line_end_holds(raw)
@@ -75,7 +84,90 @@ def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
         "harmony_gain_db": get_number(raw, "harmony_gain_db", src, p, default=-6.0, lo=-40, hi=6),
         "line_end_beats": line_end,
         "section_end_beats": section_end,
+        "section_voices": _section_voices(raw, src),
     }
+
+
+def section_key(name: object) -> str:
+    """How a ``section_voices`` key and a section's name are compared: case and runs of
+    spaces aside (``"Verse  2"`` = ``"verse 2"``)."""
+    return " ".join(str(name).split()).lower()
+
+
+def _section_voices(raw: dict, src: Source) -> tuple[tuple[str, str], ...]:
+    """``section_voices:`` → ``((key as written, voice), ...)``; each key a section type or a
+    section name (checked against the song by :func:`check_section_voices`)."""
+    from ainur_cli.voice import available_voices
+
+    p = ("vocals", "section_voices")
+    given = expect_mapping(raw.get("section_voices"), src, p,
+                           "a mapping of section names or types to voices")
+    out: list[tuple[str, str]] = []
+    seen: dict[str, str] = {}
+    for key in given:
+        text = str(key).strip()
+        if isinstance(key, bool) or not text or len(text) > 200:
+            raise src.error(p + (key,), "must be a section name or type", key,
+                            "a section type (" + ", ".join(SECTION_KINDS) + ") or a section's name")
+        norm = section_key(text)
+        if norm in seen:
+            raise src.error(p + (key,), "names the same section as another key", key,
+                            f"one key per section (this one repeats {seen[norm]!r})")
+        seen[norm] = text
+        out.append((text, get_str(given, key, src, p, choices=tuple(available_voices()))))
+    return tuple(out)
+
+
+def check_section_voices(settings: dict, section_names: list[str], src: Source) -> None:
+    """Every ``section_voices`` key must be a section type or the name of one of the song's
+    sections (a typo must not leave a section with the wrong singer).
+
+    :raises AinurError: (``src``'s error class) naming the key and what is allowed."""
+    names = {section_key(n) for n in section_names}
+    for key, _ in settings["section_voices"]:
+        norm = section_key(key)
+        if norm not in SECTION_KINDS and norm not in names:
+            raise src.error(("vocals", "section_voices", key), "names no section of the song", key,
+                            "a section type (" + ", ".join(SECTION_KINDS) + ") or one of the "
+                            "song's sections: " + ", ".join(dict.fromkeys(section_names)))
+
+
+def voice_for_section(settings: dict, name: str, kind: str | None = None) -> str:
+    """The name of the voice (``"default"`` resolved) that sings the section called ``name``
+    of type ``kind`` (default: the type its name gives): its ``section_voices`` entry by name,
+    else by type, else ``settings["voice"]``."""
+    from ainur_cli.voice.voices import get_voice
+
+    by_key = {section_key(k): v for k, v in settings["section_voices"]}
+    norm = section_key(name)
+    kind = kind or section_kind(norm)
+    voice = by_key.get(norm) if norm not in SECTION_KINDS else None
+    return get_voice(voice or by_key.get(kind) or settings["voice"]).name
+
+
+def line_voices(composition: Composition, settings: dict) -> dict[int, str]:
+    """Lyric line index → the name of the voice that sings it (:func:`voice_for_section` of
+    its section)."""
+    return {m["line_index"]: voice_for_section(settings, m.get("section_name", ""),
+                                               m.get("section_kind"))
+            for m in composition.metadata.get("lines", [])}
+
+
+def sung_by(composition: Composition, settings: dict) -> dict[str, str]:
+    """Section name → the voice that sings its lyric lines (sections with lyrics only)."""
+    voice_of = line_voices(composition, settings)
+    return {m["section_name"]: voice_of[m["line_index"]]
+            for m in composition.metadata.get("lines", []) if "section_name" in m}
+
+
+def _by_voice(items: list, voice_of, default: str) -> dict[str, list]:
+    """``items`` (SungNotes, or tuples whose second item is one) grouped by the voice of their
+    line, in the order the voices first sing; each group keeps the items' order."""
+    groups: dict[str, list] = {}
+    for item in items:
+        note = item if hasattr(item, "line_index") else item[1]
+        groups.setdefault(voice_of.get(note.line_index, default), []).append(item)
+    return groups
 
 
 def _harmony(raw: dict, src: Source) -> tuple[str, ...]:
@@ -144,20 +236,45 @@ def sung_notes(composition: Composition, timeline: Timeline, lead: str = "lead")
     return [s for _, _, sung in _lead_lines(composition, timeline, lead) for s in sung]
 
 
+def sung_notes_by_voice(composition: Composition, timeline: Timeline, settings: dict,
+                        lead: str = "lead", lines: list | None = None) -> dict[str, list]:
+    """The lead's lyric notes as SungNotes grouped by the voice that sings them
+    (:func:`line_voices`; voice names resolved, in the order the voices first sing; each
+    group in song order). ``lines``: the lead's :func:`_lead_lines` when the caller has them."""
+    from ainur_cli.voice.voices import get_voice
+
+    if lines is None:
+        lines = _lead_lines(composition, timeline, lead)
+    notes = [s for _, _, sung in lines for s in sung]
+    return _by_voice(notes, line_voices(composition, settings), get_voice(settings["voice"]).name)
+
+
+def voice_shifts(lines: list, voice_of: dict[int, str], default: str) -> dict[str, int]:
+    """Each singing voice's octave shift (:func:`ainur_cli.voice.sung_octave_shift`) over the
+    lead notes it sings; ``lines`` are :func:`_lead_lines`, ``voice_of`` :func:`line_voices`."""
+    from ainur_cli.voice import sung_octave_shift
+
+    notes = [s for _, _, sung in lines for s in sung]
+    return {voice: sung_octave_shift(group, voice)
+            for voice, group in _by_voice(notes, voice_of, default).items()}
+
+
 def harmony_notes(composition: Composition, timeline: Timeline, settings: dict,
-                  lead: str = "lead", lines: list | None = None) -> tuple[list[list], int]:
+                  lead: str = "lead", lines: list | None = None
+                  ) -> tuple[list[list], dict[str, int]]:
     """The harmony voices of ``settings["harmony"]`` as SungNotes (the lead's notes in the
     ``harmony_sections``, re-pitched by :func:`ainur_cli.compose.vocal_harmony.harmony_pitches`
-    in the song's key and chords) and the lead's octave shift, which they are sung with.
+    in the song's key and chords) and the octave shift of each voice that sings the lead,
+    which the harmony of its sections is sung with.
 
     :param lines: the lead's lines (:func:`_lead_lines`) when the caller has them already.
-    :returns: (one list of SungNotes per harmony voice, semitones the voice adds to the lead;
-        ``([], 0)`` without harmony).
+    :returns: (one list of SungNotes per harmony voice, {voice name: semitones it adds to the
+        notes of its sections}; ``([], {})`` without harmony).
     """
     from dataclasses import replace
 
-    voices, shift = _harmony_lines(composition, timeline, settings, lead, lines)
-    return [[replace(s, midi_pitch=p) for _, s, p in line] for line in voices], shift
+    voices, shifts = _harmony_lines(composition, timeline, settings, lead, lines)
+    return [[replace(s, midi_pitch=p) for _, s, p in line] for line in voices], shifts
 
 
 def harmony_parts(composition: Composition, timeline: Timeline, settings: dict,
@@ -184,66 +301,75 @@ def harmony_parts(composition: Composition, timeline: Timeline, settings: dict,
 
 
 def _harmony_lines(composition: Composition, timeline: Timeline, settings: dict, lead: str,
-                   lines: list | None = None) -> tuple[list[list[tuple[Note, Any, int]]], int]:
+                   lines: list | None = None
+                   ) -> tuple[list[list[tuple[Note, Any, int]]], dict[str, int]]:
     """Per harmony voice ``(lead Note, its SungNote, harmony pitch)`` for every lead note in
-    the ``harmony_sections``, and the lead's octave shift (``([], 0)`` without harmony);
-    ``lines`` are the lead's :func:`_lead_lines` (computed here when None)."""
+    the ``harmony_sections``, and each singing voice's octave shift (``([], {})`` without
+    harmony); ``lines`` are the lead's :func:`_lead_lines` (computed here when None). A
+    line's harmony stays near the register of the voice that sings the line."""
     from ainur_cli.compose.harmony import ChordTrack
     from ainur_cli.compose.vocal_harmony import harmony_pitches
     from ainur_cli.key import parse_key
-    from ainur_cli.spec import section_kind
-    from ainur_cli.voice import sung_octave_shift
     from ainur_cli.voice.voices import get_voice
 
     if not settings["harmony"]:
-        return [], 0
+        return [], {}
     if lines is None:
         lines = _lead_lines(composition, timeline, lead)
-    shift = sung_octave_shift([s for _, _, sung in lines for s in sung], settings["voice"])
+    voice_of = line_voices(composition, settings)
+    main = get_voice(settings["voice"]).name
+    shifts = voice_shifts(lines, voice_of, main)
     voices: list[list] = [[] for _ in settings["harmony"]]
     kinds = {m["line_index"]: m.get("section_kind") or section_kind(m.get("section_name", ""))
              for m in composition.metadata.get("lines", [])}
     scale = parse_key(composition.metadata.get("key", "C major")).scale_pcs
     track = ChordTrack(composition.chords) if composition.chords else None
-    centre = get_voice(settings["voice"]).centre_midi - shift  # in written pitches
-    low, high = centre - HARMONY_RANGE_SEMITONES, centre + HARMONY_RANGE_SEMITONES
     for index, notes, sung in lines:
         if kinds.get(index) not in settings["harmony_sections"]:
             continue
+        voice = voice_of.get(index, main)
+        centre = get_voice(voice).centre_midi - shifts[voice]  # in written pitches
+        low, high = centre - HARMONY_RANGE_SEMITONES, centre + HARMONY_RANGE_SEMITONES
         chords = [track.at(n.start_beat).pitch_classes if track else () for n in notes]
         chosen: list[list[int]] = []
         for k, interval in enumerate(settings["harmony"]):
             chosen.append(harmony_pitches([n.pitch for n in notes], chords, scale, interval,
                                           low, high, chosen))
             voices[k] += list(zip(notes, sung, chosen[-1]))
-    return voices, shift
+    return voices, shifts
 
 
 def render_vocals(composition: Composition, timeline: Timeline, settings: dict, *, seed: int,
                   total_samples: int, workers: int | None = None) -> np.ndarray:
     """The dry vocal stem, (2, total_samples) float32 at ``timeline.sample_rate``: the lead
-    and, in the harmony sections, its harmony voices (``harmony_gain_db`` below it).
+    (each section by its voice, see :func:`line_voices`) and, in the harmony sections, its
+    harmony voices (``harmony_gain_db`` below it, sung by the section's voice).
 
     :param workers: processes for the phrases (see :func:`ainur_cli.voice.sing`; None: the
         voice's choice). The result does not depend on it."""
     from ainur_cli.compose.seeds import seed_for
     from ainur_cli.voice import sing
+    from ainur_cli.voice.voices import get_voice
 
     lines = _lead_lines(composition, timeline, "lead")  # syllabified once for lead and harmony
-    notes = [s for _, _, sung in lines for s in sung]
-    out = sing(notes, sample_rate=timeline.sample_rate, total_samples=total_samples,
-               voice=settings["voice"], seed=seed, double=settings["double"], workers=workers)
-    voices, shift = harmony_notes(composition, timeline, settings, lines=lines)
+    voice_of = line_voices(composition, settings)
+    default = get_voice(settings["voice"]).name
+    lead_groups = sung_notes_by_voice(composition, timeline, settings, lines=lines)
+    out = None
+    for voice, group in lead_groups.items() or [(default, [])]:
+        y = sing(group, sample_rate=timeline.sample_rate, total_samples=total_samples,
+                 voice=voice, seed=seed, double=settings["double"], workers=workers)
+        out = y if out is None else out + y
+    voices, shifts = harmony_notes(composition, timeline, settings, lines=lines)
     gain = 10.0 ** (settings["harmony_gain_db"] / 20.0)
     for k, line in enumerate(voices):
-        if not line:
-            continue
-        y = sing(line, sample_rate=timeline.sample_rate, total_samples=total_samples,
-                 voice=settings["voice"], seed=seed_for(seed, "harmony", k), octave_shift=shift,
-                 breaths=False, workers=workers)
         pan = 0.0 if len(voices) == 1 else (-HARMONY_PAN, HARMONY_PAN)[k]
         sides = np.array([1.0 - max(0.0, pan), 1.0 + min(0.0, pan)], dtype=np.float32)
-        out += (gain * sides)[:, np.newaxis].astype(np.float32) * y
+        for voice, group in _by_voice(line, voice_of, default).items():
+            y = sing(group, sample_rate=timeline.sample_rate, total_samples=total_samples,
+                     voice=voice, seed=seed_for(seed, "harmony", k), octave_shift=shifts[voice],
+                     breaths=False, workers=workers)
+            out += (gain * sides)[:, np.newaxis].astype(np.float32) * y
     return out
 
 

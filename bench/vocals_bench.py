@@ -665,30 +665,38 @@ def song_vocal_run(spec_path: str, seed: int, voice: str | None = None, preset: 
     from ainur_cli.api import resolve_song
     from ainur_cli.compose import compose_song
     from ainur_cli.spec import load_spec
-    from ainur_cli.vocals import sung_notes, vocal_settings
+    from ainur_cli.vocals import sung_notes, sung_notes_by_voice, vocal_settings
 
     spec = dataclasses.replace(load_spec(spec_path), seed=seed)
     if preset is not None:  # the preset's own tempo, meter and key
         spec = dataclasses.replace(spec, preset=preset, tempo_map=None, meters=None, key=None)
     resolved = resolve_song(spec)
     plan = resolved.plan
-    voice = voice or vocal_settings(resolved.preset.style.vocals)["voice"]
+    settings = vocal_settings(resolved.preset.style.vocals)
     comp = compose_song(key=spec.key or resolved.preset.style.key, seed=seed, style=plan.style,
                         timeline=plan.timeline, sections=plan.sections, spec_file=spec.file)
     notes = sung_notes(comp, plan.timeline)
+    # Each voice sings its sections (the spec's vocals.section_voices), or ``voice`` all.
+    groups = ({voice: notes} if voice else sung_notes_by_voice(comp, plan.timeline, settings))
     total_s = max(n.end_s for n in notes) + 1.0
-    y = sing(notes, sample_rate=SR, total_samples=int(total_s * SR), voice=voice,
-             seed=seed).mean(axis=0).astype(np.float64)
+    y = sum(sing(group, sample_rate=SR, total_samples=int(total_s * SR), voice=name, seed=seed)
+            for name, group in groups.items()).mean(axis=0).astype(np.float64)
     lines: dict[int, list[SungNote]] = {}
     for n in notes:
         lines.setdefault(n.line_index, []).append(n)
     texts = [" ".join(w for n in ns if n.is_word_start for w in words_of(n.word)) for ns in lines.values()]
     wer, _ = line_wer(y, [(ns[0].start_s, ns[-1].end_s) for ns in lines.values()], texts)
-    shift = sung_octave_shift(notes, voice)
-    errs, _ = pitch_errors(y, SR, [dataclasses.replace(n, midi_pitch=n.midi_pitch + shift) for n in notes])
+    per_voice, all_errs = {}, []
+    for name, group in groups.items():  # pitch against what each voice sings (its octave)
+        shift = sung_octave_shift(group, name)
+        e, _ = pitch_errors(y, SR, [dataclasses.replace(n, midi_pitch=n.midi_pitch + shift)
+                                    for n in group])
+        per_voice[name] = (float(np.mean(np.abs(e) <= 50) * 100), shift)
+        all_errs.append(e)
+    errs = np.concatenate(all_errs)
     return {"wer": wer, "words": sum(len(t.split()) for t in texts), "lines": len(lines),
             "tempo_bpm": float(plan.timeline.tempo_at_beat(0)),
-            "voice": voice, "texts": texts,
+            "voice": next(iter(groups)), "voices": per_voice, "texts": texts,
             "inner_s": [n.duration_s for ns in lines.values() for n in ns[:-1]],
             "last_s": [ns[-1].duration_s for ns in lines.values()],
             "pitch_within50": float(np.mean(np.abs(errs) <= 50) * 100), "clicks": clicks_per_s(y, SR)}
@@ -704,6 +712,10 @@ def print_song_runs(spec_path: str, seeds: list[int], voice: str | None) -> None
               f"WER {r['wer']:.3f}; syllables inside lines median {np.median(inner):.3f} s "
               f"(mean {inner.mean():.3f}), line ends median {np.median(last):.3f} s (max {last.max():.3f}); "
               f"pitch {r['pitch_within50']:.1f} % within 50 cents; clicks {r['clicks']:.2f}/s")
+        if len(r["voices"]) > 1:
+            print("  by voice (the spec's vocals.section_voices): " + "; ".join(
+                f"{name} {w50:.1f} % within 50 cents (sung {shift:+d} semitones)"
+                for name, (w50, shift) in r["voices"].items()))
     spec = get_voice(r["voice"])
     spoken = spoken_baseline(lines=r["texts"])["wer"]
     own = spoken_baseline(spec.espeak_voice, spec.rate_wpm, lines=r["texts"])["wer"]
@@ -716,20 +728,25 @@ def print_preset_sweep(spec_path: str, presets: list[str], seeds: list[int], voi
     """The spec's lyrics set by each preset at its own tempo, meter and key (the spec's
     sections and words kept): WER and Praat pitch of the product's vocal per preset and seed,
     then the means and the runs under the issue's pitch bar (95 % within 50 cents)."""
-    rows = []
+    rows, low_voices = [], []
     for preset in presets:
         for seed in seeds:
             r = song_vocal_run(spec_path, seed, voice, preset=preset)
             inner = np.array(r["inner_s"])
             rows.append((preset, seed, r["wer"], r["pitch_within50"]))
+            if len(r["voices"]) > 1:  # a duet: each voice's own figure against the bar too
+                low_voices += [f"{preset} seed {seed} {name} ({w50:.1f} %)"
+                               for name, (w50, _) in r["voices"].items() if w50 < 95.0]
             print(f"{preset:14s} {r['tempo_bpm']:5.0f} bpm seed {seed}: WER {r['wer']:.3f}; pitch "
                   f"{r['pitch_within50']:.1f} % within 50 cents; syllables inside lines median "
                   f"{np.median(inner):.3f} s, line ends median {np.median(r['last_s']):.3f} s; "
-                  f"clicks {r['clicks']:.2f}/s", flush=True)
+                  f"clicks {r['clicks']:.2f}/s" + ("" if len(r["voices"]) < 2 else "; by voice " + ", ".join(
+                      f"{name} {w50:.1f} %" for name, (w50, _) in r["voices"].items())), flush=True)
     below = [f"{p} seed {s} ({w50:.1f} %)" for p, s, _, w50 in rows if w50 < 95.0]
     print(f"{spec_path} over {len(presets)} presets x seeds {', '.join(map(str, seeds))}: mean WER "
           f"{np.mean([w for _, _, w, _ in rows]):.3f}, mean pitch {np.mean([x for *_, x in rows]):.2f} % "
-          f"within 50 cents; under 95 %: {', '.join(below) if below else 'none'}")
+          f"within 50 cents; under 95 %: {', '.join(below) if below else 'none'}"
+          + (f"; voices under 95 %: {', '.join(low_voices)}" if low_voices else ""))
 
 
 def parse_sets(items: list[str], voices: list[str]) -> RenderOptions:

@@ -248,13 +248,27 @@ def section_spec(spec, plan, sec, seed: int | None):
         (b - bar0 + 1, n, d) for b, n, d in (full.meters or ()) if bar0 < b < last]
     section = spec.sections[sec.index]
     melody = spec.melody
+    style = _one_singer(spec.style, plan, sec)
     if melody is not None:  # the clip keeps its place in the full song
         start = plan.timeline.bar_to_beat(melody.bar - 1) - sec.start_beat
         melody = dataclasses.replace(melody, start_beat=start)
     return dataclasses.replace(spec, sections=(section,), tempo_map=tuple(tempo),
-                               meters=tuple(meters), key=full.key, melody=melody,
+                               meters=tuple(meters), key=full.key, melody=melody, style=style,
                                seed=spec.seed if seed is None else int(seed),
                                title=f"{spec.title} - {section.name}"[:200])
+
+
+def _one_singer(style, plan, sec):
+    """The song's ``style`` with the voice that sings ``sec`` in the full song (its
+    ``vocals.section_voices`` entry) as the section render's only voice."""
+    from ainur_cli.vocals import vocal_settings, voice_for_section
+
+    settings = vocal_settings(plan.style.vocals)
+    if not settings["section_voices"]:
+        return style
+    vocals = dict((style or {}).get("vocals") or {})
+    vocals.update(voice=voice_for_section(settings, sec.name, sec.kind), section_voices=None)
+    return {**(style or {}), "vocals": vocals}
 
 
 def song_facts(plan) -> SessionFacts:

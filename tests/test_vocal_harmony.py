@@ -86,8 +86,9 @@ def test_harmony_lines_of_a_composed_song(key):
 
     plan, comp, settings = _song(key)
     lead = {round(n.start_s, 6): n for n in sung_notes(comp, plan.timeline)}
-    voices, shift = harmony_notes(comp, plan.timeline, settings)
-    assert shift == sung_octave_shift(list(lead.values()), settings["voice"])
+    voices, shifts = harmony_notes(comp, plan.timeline, settings)
+    shift = sung_octave_shift(list(lead.values()), settings["voice"])
+    assert shifts == {"tenor": shift}  # one voice sings every section, "default" resolved
     chorus = plan.sections[1]
     t0, t1 = chorus.start_s, chorus.end_s
     scale = set(plan.spec.key.scale_pcs)
@@ -126,7 +127,7 @@ def test_thirds_and_sixths_are_what_they_say():
 
 def test_no_harmony_by_default_and_sections_choose_where():
     plan, comp, settings = _song(vocals="{}")
-    assert settings["harmony"] == () and harmony_notes(comp, plan.timeline, settings) == ([], 0)
+    assert settings["harmony"] == () and harmony_notes(comp, plan.timeline, settings) == ([], {})
     plan, comp, settings = _song(vocals="{harmony: third-below, harmony_sections: [Verse, bridge]}")
     assert settings["harmony_sections"] == ("verse", "bridge")
     (line,), _ = harmony_notes(comp, plan.timeline, settings)
@@ -189,7 +190,8 @@ def test_rendered_harmony_sings_its_notes(rendered):
     from scipy.signal import resample_poly
 
     plan, comp, settings, plain, with_harmony, _ = rendered
-    (line,), shift = harmony_notes(comp, plan.timeline, settings)
+    (line,), shifts = harmony_notes(comp, plan.timeline, settings)
+    (shift,) = shifts.values()
     sr = 16000
     voice = resample_poly((with_harmony[0].astype(np.float64) - plain[0]), sr, plan.sample_rate)
     f0, t = pyworld.harvest(voice, sr, f0_floor=70.0, f0_ceil=700.0, frame_period=5.0)

@@ -190,6 +190,35 @@ def test_section_spec_keeps_the_tempo_and_meter_in_force_and_the_bar_grid():
     assert section_spec(spec, plan, plan.sections[2], 99).seed == 99
 
 
+def test_a_section_render_is_sung_by_the_voice_that_sings_it_in_the_song():
+    """``vocals.section_voices`` names sections of the whole song: a section rendered alone
+    keeps its singer (and a key naming another section is no error there)."""
+    from ainur_cli.api import resolve_song
+    from ainur_cli.vocals import vocal_settings
+    from daw_bridge.job_runner import section_spec
+
+    text = """title: Duet
+preset: pop
+sections:
+  - {name: Verse 1, bars: 2, lyrics: "Walking down the street"}
+  - {name: Chorus, bars: 2, lyrics: "Hold on to me"}
+  - {name: Verse 2, bars: 2, lyrics: "Somewhere in the night"}
+style:
+  vocals: {voice: baritone, section_voices: {Verse 2: soprano, chorus: alto}}
+"""
+    spec, plan = _plan(text)
+    sung = {}
+    for sec in plan.sections:
+        sub = resolve_song(section_spec(spec, plan, sec, None)).plan
+        settings = vocal_settings(sub.style.vocals)
+        assert settings["section_voices"] == ()
+        sung[sec.name] = settings["voice"]
+    assert sung == {"Verse 1": "baritone", "Chorus": "alto", "Verse 2": "soprano"}
+    solo = text.replace(", section_voices: {Verse 2: soprano, chorus: alto}", "")
+    spec, plan = _plan(solo)
+    assert section_spec(spec, plan, plan.sections[1], None).style == spec.style
+
+
 def test_set_time_reference_rewrites_the_bext_field(tmp_path):
     from ainur_cli.export.audio import read_bext, write_audio
     from daw_bridge.job_runner import set_time_reference

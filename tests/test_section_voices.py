@@ -1,0 +1,171 @@
+"""Sections sung by other voices (``vocals.section_voices``, a duet): which voice sings which
+line (a section's name before its type), each voice in its own register on the rendered
+stem (F0 measured), the rest of the vocal unchanged, harmony in the section's voice's
+register, the manifest's ``sung_by``, and the field's validation (file, line, field, value)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from ainur_cli.api import render_file, resolve_song
+from ainur_cli.compose.song import compose_song
+from ainur_cli.errors import SpecError
+from ainur_cli.spec import parse_spec_text
+from ainur_cli.vocals import (harmony_notes, line_voices, render_vocals, sung_notes_by_voice,
+                              vocal_settings)
+from ainur_cli.voice import sung_octave_shift
+from ainur_cli.voice.voices import get_voice
+
+SONG = """\
+title: Duet Test
+preset: pop
+seed: 3
+key: C major
+tempo_bpm: 120
+sections:
+  - name: Verse 1
+    bars: 4
+    lyrics: |
+      Walking down the empty street
+      Counting every step I take
+  - name: Chorus
+    bars: 4
+    lyrics: |
+      Hold on, hold on to me
+      We will never let it go
+  - name: Verse 2
+    bars: 4
+    lyrics: |
+      Somewhere in the middle of the night
+  - name: Chorus 2
+    bars: 4
+    lyrics: |
+      Hold on, hold on to me
+style:
+  vocals: {vocals}
+"""
+DUET = "{section_voices: {chorus: alto, Chorus 2: baritone}}"
+
+
+def _song(vocals=DUET):
+    plan = resolve_song(parse_spec_text(SONG.format(vocals=vocals), "song.yaml")).plan
+    comp = compose_song(key=plan.spec.key, seed=plan.spec.seed, style=plan.style,
+                        timeline=plan.timeline, sections=plan.sections)
+    return plan, comp, vocal_settings(plan.style.vocals)
+
+
+def _section_of_lines(comp) -> dict[int, str]:
+    return {m["line_index"]: m["section_name"] for m in comp.metadata["lines"]}
+
+
+def test_a_sections_name_wins_over_its_type_and_the_rest_sing_with_the_voice():
+    plan, comp, settings = _song()
+    assert settings["section_voices"] == (("chorus", "alto"), ("Chorus 2", "baritone"))
+    sections = _section_of_lines(comp)
+    sung = {sections[i]: v for i, v in line_voices(comp, settings).items()}
+    assert sung == {"Verse 1": "tenor", "Chorus": "alto", "Verse 2": "tenor",
+                    "Chorus 2": "baritone"}
+    # Keys compare without case or extra spaces; a type key covers every section of it.
+    _, comp2, settings2 = _song("{voice: soprano, section_voices: {'  verse   2 ': baritone, "
+                                "CHORUS: alto}}")
+    sung2 = {_section_of_lines(comp2)[i]: v for i, v in line_voices(comp2, settings2).items()}
+    assert sung2 == {"Verse 1": "soprano", "Chorus": "alto", "Verse 2": "baritone",
+                     "Chorus 2": "alto"}
+    groups = sung_notes_by_voice(comp, plan.timeline, settings)
+    assert list(groups) == ["tenor", "alto", "baritone"]  # in the order they first sing
+    assert all(sections[n.line_index] == "Chorus" for n in groups["alto"])
+
+
+@pytest.fixture(scope="module")
+def rendered():
+    plan, comp, duet = _song()
+    _, _, solo = _song("{}")
+    kw = dict(seed=3, total_samples=plan.total_samples)
+    return (plan, comp, duet, render_vocals(comp, plan.timeline, solo, **kw),
+            render_vocals(comp, plan.timeline, duet, **kw),
+            render_vocals(comp, plan.timeline, duet, **kw))
+
+
+def test_each_voice_sings_its_sections_in_its_own_register(rendered):
+    import pyworld
+    from scipy.signal import resample_poly
+
+    plan, comp, settings, _, duet, again = rendered
+    assert np.array_equal(duet, again)  # deterministic
+    groups = sung_notes_by_voice(comp, plan.timeline, settings)
+    shifts = {v: sung_octave_shift(g, v) for v, g in groups.items()}
+    # The written melody sits where the men sing it an octave down and the alto as written:
+    # without its own register the alto would sing the tenor's octave.
+    assert shifts["tenor"] == shifts["baritone"] == -12 and shifts["alto"] == 0, shifts
+    sr = 16000
+    y = resample_poly(duet.mean(axis=0).astype(np.float64), sr, plan.sample_rate)
+    f0, t = pyworld.harvest(y, sr, f0_floor=70.0, f0_ceil=700.0, frame_period=5.0)
+    for voice, group in groups.items():
+        errors = []
+        for n in group:
+            m = (t >= n.start_s + 0.05) & (t < n.end_s - 0.03) & (f0 > 0)
+            if n.duration_s < 0.2 or m.sum() < 5:
+                continue
+            sung_hz = 440.0 * 2 ** ((n.midi_pitch + shifts[voice] - 69) / 12)
+            errors.append(float(np.median(1200 * np.log2(f0[m] / sung_hz))))
+        assert len(errors) >= 4, voice
+        assert sum(abs(e) < 50 for e in errors) >= 0.8 * len(errors), (voice, errors)
+
+
+def test_the_sections_before_another_voice_comes_in_are_unchanged(rendered):
+    plan, _, _, solo, duet, _ = rendered
+    chorus = plan.sections[1]
+    lead_in = int(0.5 * plan.sample_rate)  # the alto's breath and first consonant
+    a = chorus.start_sample - lead_in
+    assert np.array_equal(solo[:, :a], duet[:, :a])
+    b, e = chorus.start_sample, chorus.end_sample
+    diff = duet[:, b:e].astype(np.float64) - solo[:, b:e]
+    assert 10 * np.log10(np.mean(diff ** 2) / np.mean(solo[:, b:e].astype(np.float64) ** 2)) > -3
+
+
+def test_harmony_is_sung_near_the_register_of_the_sections_voice():
+    plan, comp, settings = _song("{harmony: third-above, harmony_sections: [chorus, verse], "
+                                 "section_voices: {chorus: alto}}")
+    (line,), shifts = harmony_notes(comp, plan.timeline, settings)
+    assert shifts == {"tenor": -12, "alto": 0}
+    sections = _section_of_lines(comp)
+    seen = set()
+    for h in line:
+        voice = "alto" if sections[h.line_index].startswith("Chorus") else "tenor"
+        centre = get_voice(voice).centre_midi - shifts[voice]   # in written pitches
+        assert centre - 12 <= h.midi_pitch <= centre + 12, (voice, h)
+        seen.add(voice)
+    assert seen == {"tenor", "alto"}
+
+
+def test_the_manifest_says_who_sings_each_section(tmp_path):
+    spec = tmp_path / "song.yaml"
+    spec.write_text(SONG.format(vocals=DUET))
+    out = render_file(spec, out_dir=tmp_path / "out", workers=1, overrides={"parts": "vocals"})
+    manifest = json.loads((out.out_dir / "manifest.json").read_text())
+    assert manifest["vocals"]["section_voices"] == {"chorus": "alto", "Chorus 2": "baritone"}
+    assert manifest["vocals"]["sung_by"] == {"Verse 1": "tenor", "Chorus": "alto",
+                                             "Verse 2": "tenor", "Chorus 2": "baritone"}
+
+
+@pytest.mark.parametrize("vocals, line, field, value, allowed", [
+    ("{section_voices: {chorus: bass}}", 0, "vocals.section_voices.chorus", "'bass'",
+     "default, tenor, soprano, baritone, alto"),
+    ("{section_voices: {Verse 3: alto}}", 0, 'vocals.section_voices["Verse 3"]', "'Verse 3'",
+     "Verse 1, Chorus, Verse 2, Chorus 2"),
+    ("{section_voices: {Verse 1: alto, verse  1: tenor}}", 0,
+     'vocals.section_voices["verse  1"]', "'verse  1'", "one key per section"),
+    ("{section_voices: [alto]}", 0, "vocals.section_voices", "['alto']",
+     "a mapping of section names or types to voices"),
+])
+def test_bad_section_voices_are_named_with_file_and_line(vocals, line, field, value, allowed):
+    text = SONG.format(vocals=vocals)
+    with pytest.raises(SpecError) as info:
+        resolve_song(parse_spec_text(text, "song.yaml"))
+    message = str(info.value)
+    vocals_line = text.splitlines().index("  vocals: " + vocals) + 1
+    assert message.startswith(f"song.yaml:{vocals_line + line}: {field}:"), message
+    assert value in message and allowed in message, message
