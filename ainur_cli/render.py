@@ -416,7 +416,8 @@ def _manifest(resolved: ResolvedSong, files, midi, root: Path, sf_path: Path, co
                    "harmony_gain_db": float(voice["harmony_gain_db"]),
                    "line_end_beats": float(voice["line_end_beats"]),
                    "section_end_beats": float(voice["section_end_beats"]),
-                   "section_voices": dict(voice["section_voices"]),
+                   "section_voices": {k: v[0] if len(v) == 1 else list(v)
+                                      for k, v in voice["section_voices"]},
                    "sung_by": sung_by(composition, voice) if voice["enabled"] else {}},
         "files": files,
         "midi": {name: p.relative_to(root).as_posix() for name, p in midi.items()},

@@ -13,13 +13,15 @@ vocals:
   harmony_gain_db: -6          # each harmony voice, relative to the lead
   line_end_beats: 2.5          # the longest a lyric line's last note is held (beats)
   section_end_beats: 2.5       # the same for a section's last line (default: line_end_beats)
-  section_voices: {Verse 2: alto, chorus: soprano}   # who sings which section (a duet)
+  section_voices: {Verse 2: alto, Chorus 2: [tenor, alto]}   # who sings which section
 ```
 
-``section_voices`` gives sections other voices than ``voice``: a key is a section type (every
-section of that type) or a section's name (that section; it wins over its type's key), case
-and spacing aside. Each voice sings its sections in its own register (its octave placement
-is chosen over the notes it sings), and a section's harmony lines are sung by its voice.
+``section_voices`` gives sections other voices than ``voice`` (a duet): a key is a section
+type (every section of that type) or a section's name (that section; it wins over its type's
+key), case and spacing aside; a value is a voice, two that sing the section together (each
+:data:`DUET_GAIN`, panned :data:`DUET_PAN` left and right), or null (drops the key). Each
+voice sings in its own register (its octave placement is chosen over every note it sings),
+and a section's first voice sings its harmony lines.
 
 Harmony lines (:mod:`ainur_cli.compose.vocal_harmony`) sing the lead's words and rhythm at
 a diatonic interval, fitted to the chord track, with the lead's octave placement; they are
@@ -51,6 +53,9 @@ HARMONY_CHOICES = ("none", *INTERVALS)
 MAX_HARMONY_VOICES = 2
 HARMONY_RANGE_SEMITONES = 12   # a harmony voice stays within this of the voice's register centre
 HARMONY_PAN = 0.35             # two harmony voices: this far left and right (0 centre, 1 hard)
+MAX_SECTION_VOICES = 2         # voices that may sing one section together
+DUET_PAN = 0.3                 # two voices singing together: the first this far left, the second right
+DUET_GAIN = 0.5 ** 0.5         # each of them -3 dB: the section about as loud as one voice alone
 
 
 def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
@@ -94,15 +99,19 @@ def section_key(name: object) -> str:
     return " ".join(str(name).split()).lower()
 
 
-def _section_voices(raw: dict, src: Source) -> tuple[tuple[str, str], ...]:
-    """``section_voices:`` → ``((key as written, voice), ...)``; each key a section type or a
-    section name (checked against the song by :func:`check_section_voices`)."""
+def _section_voices(raw: dict, src: Source) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``section_voices:`` → ``((key as written, (voice, ...)), ...)``: each key a section
+    type or a section name (checked against the song by :func:`check_section_voices`), each
+    value a voice or a list of two that sing the section together; a null value drops the
+    key (a song's way to undo a preset's)."""
     from ainur_cli.voice import available_voices
+    from ainur_cli.voice.voices import get_voice
 
     p = ("vocals", "section_voices")
     given = expect_mapping(raw.get("section_voices"), src, p,
                            "a mapping of section names or types to voices")
-    out: list[tuple[str, str]] = []
+    choices = tuple(available_voices())
+    out: list[tuple[str, tuple[str, ...]]] = []
     seen: dict[str, str] = {}
     for key in given:
         text = str(key).strip()
@@ -114,7 +123,17 @@ def _section_voices(raw: dict, src: Source) -> tuple[tuple[str, str], ...]:
             raise src.error(p + (key,), "names the same section as another key", key,
                             f"one key per section (this one repeats {seen[norm]!r})")
         seen[norm] = text
-        out.append((text, get_str(given, key, src, p, choices=tuple(available_voices()))))
+        if given[key] is None:
+            continue
+        if isinstance(given[key], list):
+            names = get_str_list(given, key, src, p, choices=choices, min_len=1,
+                                 max_len=MAX_SECTION_VOICES)
+            if len({get_voice(n).name for n in names}) < len(names):
+                raise src.error(p + (key,), "names the same voice twice", given[key],
+                                "one voice, or two different ones that sing together")
+        else:
+            names = [get_str(given, key, src, p, choices=choices)]
+        out.append((text, tuple(names)))
     return tuple(out)
 
 
@@ -132,41 +151,60 @@ def check_section_voices(settings: dict, section_names: list[str], src: Source) 
                             "song's sections: " + ", ".join(dict.fromkeys(section_names)))
 
 
-def voice_for_section(settings: dict, name: str, kind: str | None = None) -> str:
-    """The name of the voice (``"default"`` resolved) that sings the section called ``name``
-    of type ``kind`` (default: the type its name gives): its ``section_voices`` entry by name,
-    else by type, else ``settings["voice"]``."""
+def voices_for_section(settings: dict, name: str, kind: str | None = None) -> tuple[str, ...]:
+    """The names of the voices (``"default"`` resolved; one, or two that sing together) that
+    sing the section called ``name`` of type ``kind`` (default: the type its name gives): its
+    ``section_voices`` entry by name, else by type, else ``settings["voice"]``."""
     from ainur_cli.voice.voices import get_voice
 
     by_key = {section_key(k): v for k, v in settings["section_voices"]}
     norm = section_key(name)
     kind = kind or section_kind(norm)
-    voice = by_key.get(norm) if norm not in SECTION_KINDS else None
-    return get_voice(voice or by_key.get(kind) or settings["voice"]).name
+    entry = by_key.get(norm) if norm not in SECTION_KINDS else None
+    return tuple(get_voice(v).name for v in entry or by_key.get(kind) or (settings["voice"],))
 
 
-def line_voices(composition: Composition, settings: dict) -> dict[int, str]:
-    """Lyric line index → the name of the voice that sings it (:func:`voice_for_section` of
-    its section)."""
-    return {m["line_index"]: voice_for_section(settings, m.get("section_name", ""),
-                                               m.get("section_kind"))
+def line_voices(composition: Composition, settings: dict) -> dict[int, tuple[str, ...]]:
+    """Lyric line index → the names of the voices that sing it (:func:`voices_for_section`
+    of its section; the first is the line's lead, who also sings its harmony)."""
+    return {m["line_index"]: voices_for_section(settings, m.get("section_name", ""),
+                                                m.get("section_kind"))
             for m in composition.metadata.get("lines", [])}
 
 
-def sung_by(composition: Composition, settings: dict) -> dict[str, str]:
-    """Section name → the voice that sings its lyric lines (sections with lyrics only)."""
+def sung_by(composition: Composition, settings: dict) -> dict[str, str | list[str]]:
+    """Section name → the voice that sings its lyric lines, or the list of two that sing
+    them together (sections with lyrics only)."""
     voice_of = line_voices(composition, settings)
-    return {m["section_name"]: voice_of[m["line_index"]]
+    return {m["section_name"]: (lambda v: v[0] if len(v) == 1 else list(v))(voice_of[m["line_index"]])
             for m in composition.metadata.get("lines", []) if "section_name" in m}
 
 
-def _by_voice(items: list, voice_of, default: str) -> dict[str, list]:
-    """``items`` (SungNotes, or tuples whose second item is one) grouped by the voice of their
-    line, in the order the voices first sing; each group keeps the items' order."""
+def _voices_of(item, voice_of: dict, default: str) -> tuple[str, ...]:
+    """The voices that sing ``item`` (a SungNote, or a tuple whose second item is one)."""
+    note = item if hasattr(item, "line_index") else item[1]
+    return voice_of.get(note.line_index, (default,))
+
+
+def _placed_groups(items: list, voice_of: dict, default: str) -> dict[tuple[str, int], list]:
+    """``items`` (SungNotes, or tuples whose second item is one) by ``(voice, place)``: place
+    0 where the voice sings its line alone, 1 or 2 where it is the first or second of two
+    that sing it together; in the order they first sing, each group in the items' order."""
+    groups: dict[tuple[str, int], list] = {}
+    for item in items:
+        voices = _voices_of(item, voice_of, default)
+        for k, voice in enumerate(voices):
+            groups.setdefault((voice, 0 if len(voices) == 1 else k + 1), []).append(item)
+    return groups
+
+
+def _by_voice(items: list, voice_of: dict, default: str) -> dict[str, list]:
+    """``items`` grouped by the voices that sing them (an item two sing together is in
+    both groups), in the order the voices first sing; each group in the items' order."""
     groups: dict[str, list] = {}
     for item in items:
-        note = item if hasattr(item, "line_index") else item[1]
-        groups.setdefault(voice_of.get(note.line_index, default), []).append(item)
+        for voice in _voices_of(item, voice_of, default):
+            groups.setdefault(voice, []).append(item)
     return groups
 
 
@@ -249,7 +287,8 @@ def sung_notes_by_voice(composition: Composition, timeline: Timeline, settings: 
     return _by_voice(notes, line_voices(composition, settings), get_voice(settings["voice"]).name)
 
 
-def voice_shifts(lines: list, voice_of: dict[int, str], default: str) -> dict[str, int]:
+def voice_shifts(lines: list, voice_of: dict[int, tuple[str, ...]], default: str
+                 ) -> dict[str, int]:
     """Each singing voice's octave shift (:func:`ainur_cli.voice.sung_octave_shift`) over the
     lead notes it sings; ``lines`` are :func:`_lead_lines`, ``voice_of`` :func:`line_voices`."""
     from ainur_cli.voice import sung_octave_shift
@@ -306,7 +345,7 @@ def _harmony_lines(composition: Composition, timeline: Timeline, settings: dict,
     """Per harmony voice ``(lead Note, its SungNote, harmony pitch)`` for every lead note in
     the ``harmony_sections``, and each singing voice's octave shift (``([], {})`` without
     harmony); ``lines`` are the lead's :func:`_lead_lines` (computed here when None). A
-    line's harmony stays near the register of the voice that sings the line."""
+    line's harmony stays near the register of the voice that leads the line."""
     from ainur_cli.compose.harmony import ChordTrack
     from ainur_cli.compose.vocal_harmony import harmony_pitches
     from ainur_cli.key import parse_key
@@ -327,7 +366,7 @@ def _harmony_lines(composition: Composition, timeline: Timeline, settings: dict,
     for index, notes, sung in lines:
         if kinds.get(index) not in settings["harmony_sections"]:
             continue
-        voice = voice_of.get(index, main)
+        voice = voice_of.get(index, (main,))[0]  # the line's lead sings its harmony
         centre = get_voice(voice).centre_midi - shifts[voice]  # in written pitches
         low, high = centre - HARMONY_RANGE_SEMITONES, centre + HARMONY_RANGE_SEMITONES
         chords = [track.at(n.start_beat).pitch_classes if track else () for n in notes]
@@ -342,8 +381,11 @@ def _harmony_lines(composition: Composition, timeline: Timeline, settings: dict,
 def render_vocals(composition: Composition, timeline: Timeline, settings: dict, *, seed: int,
                   total_samples: int, workers: int | None = None) -> np.ndarray:
     """The dry vocal stem, (2, total_samples) float32 at ``timeline.sample_rate``: the lead
-    (each section by its voice, see :func:`line_voices`) and, in the harmony sections, its
-    harmony voices (``harmony_gain_db`` below it, sung by the section's voice).
+    (each section by its voice, see :func:`line_voices`; two voices that sing a section
+    together each :data:`DUET_GAIN`, the first :data:`DUET_PAN` left, the second right) and,
+    in the harmony sections, its harmony voices (``harmony_gain_db`` below it, sung by the
+    section's first voice). Each voice sings in one octave placement, chosen over every
+    note it sings (:func:`voice_shifts`).
 
     :param workers: processes for the phrases (see :func:`ainur_cli.voice.sing`; None: the
         voice's choice). The result does not depend on it."""
@@ -354,23 +396,34 @@ def render_vocals(composition: Composition, timeline: Timeline, settings: dict, 
     lines = _lead_lines(composition, timeline, "lead")  # syllabified once for lead and harmony
     voice_of = line_voices(composition, settings)
     default = get_voice(settings["voice"]).name
-    lead_groups = sung_notes_by_voice(composition, timeline, settings, lines=lines)
+    shifts = voice_shifts(lines, voice_of, default)
+    notes = [s for _, _, sung in lines for s in sung]
     out = None
-    for voice, group in lead_groups.items() or [(default, [])]:
+    for (voice, place), group in _placed_groups(notes, voice_of, default).items() or [
+            ((default, 0), [])]:
         y = sing(group, sample_rate=timeline.sample_rate, total_samples=total_samples,
-                 voice=voice, seed=seed, double=settings["double"], workers=workers)
+                 voice=voice, seed=seed, double=settings["double"], workers=workers,
+                 octave_shift=shifts.get(voice, 0))
+        if place:
+            y *= (DUET_GAIN * _sides((-DUET_PAN, DUET_PAN)[place - 1]))[:, np.newaxis]
         out = y if out is None else out + y
     voices, shifts = harmony_notes(composition, timeline, settings, lines=lines)
     gain = 10.0 ** (settings["harmony_gain_db"] / 20.0)
+    leads = {index: v[:1] for index, v in voice_of.items()}
     for k, line in enumerate(voices):
-        pan = 0.0 if len(voices) == 1 else (-HARMONY_PAN, HARMONY_PAN)[k]
-        sides = np.array([1.0 - max(0.0, pan), 1.0 + min(0.0, pan)], dtype=np.float32)
-        for voice, group in _by_voice(line, voice_of, default).items():
+        sides = _sides(0.0 if len(voices) == 1 else (-HARMONY_PAN, HARMONY_PAN)[k])
+        for voice, group in _by_voice(line, leads, default).items():
             y = sing(group, sample_rate=timeline.sample_rate, total_samples=total_samples,
                      voice=voice, seed=seed_for(seed, "harmony", k), octave_shift=shifts[voice],
                      breaths=False, workers=workers)
             out += (gain * sides)[:, np.newaxis].astype(np.float32) * y
     return out
+
+
+def _sides(pan: float) -> np.ndarray:
+    """Left and right gains (float32) of a voice panned ``pan`` (−1 left … 1 right): the far
+    side is turned down, the near side kept."""
+    return np.array([1.0 - max(0.0, pan), 1.0 + min(0.0, pan)], dtype=np.float32)
 
 
 def with_vocal_chain(mix: MixSettings) -> MixSettings:

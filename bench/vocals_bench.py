@@ -679,18 +679,19 @@ def song_vocal_run(spec_path: str, seed: int, voice: str | None = None, preset: 
     # Each voice sings its sections (the spec's vocals.section_voices), or ``voice`` all.
     groups = ({voice: notes} if voice else sung_notes_by_voice(comp, plan.timeline, settings))
     total_s = max(n.end_s for n in notes) + 1.0
-    y = sum(sing(group, sample_rate=SR, total_samples=int(total_s * SR), voice=name, seed=seed)
-            for name, group in groups.items()).mean(axis=0).astype(np.float64)
+    sung = {name: sing(group, sample_rate=SR, total_samples=int(total_s * SR), voice=name,
+                       seed=seed).mean(axis=0).astype(np.float64) for name, group in groups.items()}
+    y = sum(sung.values())
     lines: dict[int, list[SungNote]] = {}
     for n in notes:
         lines.setdefault(n.line_index, []).append(n)
     texts = [" ".join(w for n in ns if n.is_word_start for w in words_of(n.word)) for ns in lines.values()]
     wer, _ = line_wer(y, [(ns[0].start_s, ns[-1].end_s) for ns in lines.values()], texts)
     per_voice, all_errs = {}, []
-    for name, group in groups.items():  # pitch against what each voice sings (its octave)
+    for name, group in groups.items():  # each voice's own take against what it sings
         shift = sung_octave_shift(group, name)
-        e, _ = pitch_errors(y, SR, [dataclasses.replace(n, midi_pitch=n.midi_pitch + shift)
-                                    for n in group])
+        e, _ = pitch_errors(sung[name], SR, [dataclasses.replace(n, midi_pitch=n.midi_pitch + shift)
+                                             for n in group])
         per_voice[name] = (float(np.mean(np.abs(e) <= 50) * 100), shift)
         all_errs.append(e)
     errs = np.concatenate(all_errs)

@@ -259,15 +259,22 @@ def section_spec(spec, plan, sec, seed: int | None):
 
 
 def _one_singer(style, plan, sec):
-    """The song's ``style`` with the voice that sings ``sec`` in the full song (its
-    ``vocals.section_voices`` entry) as the section render's only voice."""
-    from ainur_cli.vocals import vocal_settings, voice_for_section
+    """The song's ``style`` with the voices that sing ``sec`` in the full song (its
+    ``vocals.section_voices`` entry) as the section render's voice, or its two voices that
+    sing it together as its only ``section_voices`` entry (every other key dropped: a null
+    value drops a preset's too)."""
+    from ainur_cli.vocals import section_key, vocal_settings, voices_for_section
 
     settings = vocal_settings(plan.style.vocals)
     if not settings["section_voices"]:
         return style
+    voices = voices_for_section(settings, sec.name, sec.kind)
+    keys = {key: None for key, _ in settings["section_voices"]}
+    if len(voices) > 1:
+        own = next((k for k in keys if section_key(k) == section_key(sec.name)), sec.name)
+        keys[own] = list(voices)
     vocals = dict((style or {}).get("vocals") or {})
-    vocals.update(voice=voice_for_section(settings, sec.name, sec.kind), section_voices=None)
+    vocals.update(voice=voices[0], section_voices=keys)
     return {**(style or {}), "vocals": vocals}
 
 

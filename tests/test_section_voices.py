@@ -63,15 +63,15 @@ def _section_of_lines(comp) -> dict[int, str]:
 
 def test_a_sections_name_wins_over_its_type_and_the_rest_sing_with_the_voice():
     plan, comp, settings = _song()
-    assert settings["section_voices"] == (("chorus", "alto"), ("Chorus 2", "baritone"))
+    assert settings["section_voices"] == (("chorus", ("alto",)), ("Chorus 2", ("baritone",)))
     sections = _section_of_lines(comp)
-    sung = {sections[i]: v for i, v in line_voices(comp, settings).items()}
+    sung = {sections[i]: v for (i, (v,)) in line_voices(comp, settings).items()}
     assert sung == {"Verse 1": "tenor", "Chorus": "alto", "Verse 2": "tenor",
                     "Chorus 2": "baritone"}
     # Keys compare without case or extra spaces; a type key covers every section of it.
     _, comp2, settings2 = _song("{voice: soprano, section_voices: {'  verse   2 ': baritone, "
                                 "CHORUS: alto}}")
-    sung2 = {_section_of_lines(comp2)[i]: v for i, v in line_voices(comp2, settings2).items()}
+    sung2 = {_section_of_lines(comp2)[i]: v for i, (v,) in line_voices(comp2, settings2).items()}
     assert sung2 == {"Verse 1": "soprano", "Chorus": "alto", "Verse 2": "baritone",
                      "Chorus 2": "alto"}
     groups = sung_notes_by_voice(comp, plan.timeline, settings)
@@ -141,6 +141,68 @@ def test_harmony_is_sung_near_the_register_of_the_sections_voice():
     assert seen == {"tenor", "alto"}
 
 
+def test_two_voices_sing_a_section_together_each_in_its_register():
+    """``Chorus 2: [tenor, alto]``: both sing it, the tenor panned left and the alto right
+    (each -3 dB), each in its own octave; unmixed from the two channels by the pan law, each
+    voice's F0 follows its notes."""
+    import pyworld
+    from scipy.signal import resample_poly
+
+    from ainur_cli.vocals import DUET_GAIN, DUET_PAN, sung_by
+
+    plan, comp, settings = _song("{section_voices: {Chorus 2: [tenor, alto]}}")
+    sections = _section_of_lines(comp)
+    voices = {sections[i]: v for i, v in line_voices(comp, settings).items()}
+    assert voices == {"Verse 1": ("tenor",), "Chorus": ("tenor",), "Verse 2": ("tenor",),
+                      "Chorus 2": ("tenor", "alto")}
+    assert sung_by(comp, settings)["Chorus 2"] == ["tenor", "alto"]
+    groups = sung_notes_by_voice(comp, plan.timeline, settings)
+    shifts = {v: sung_octave_shift(g, v) for v, g in groups.items()}
+    assert shifts == {"tenor": -12, "alto": 0}
+    y = render_vocals(comp, plan.timeline, settings, seed=3, total_samples=plan.total_samples)
+    _, _, solo = _song("{}")
+    alone = render_vocals(comp, plan.timeline, solo, seed=3, total_samples=plan.total_samples)
+    chorus2 = plan.sections[3]
+    a = chorus2.start_sample - int(0.5 * plan.sample_rate)
+    assert np.array_equal(y[:, :a], alone[:, :a])  # the tenor alone until the duet comes in
+    far = 1.0 - DUET_PAN   # the far side's gain
+    left, right = (y[:, chorus2.start_sample:].astype(np.float64) / DUET_GAIN)
+    tenor, alto = (left - far * right) / (1 - far ** 2), (right - far * left) / (1 - far ** 2)
+    sr = 16000
+    for voice, take in (("tenor", tenor), ("alto", alto)):
+        x = resample_poly(take, sr, plan.sample_rate)
+        f0, t = pyworld.harvest(x, sr, f0_floor=70.0, f0_ceil=700.0, frame_period=5.0)
+        t = t + chorus2.start_s
+        errors = []
+        for n in groups[voice]:
+            m = (t >= n.start_s + 0.05) & (t < n.end_s - 0.03) & (f0 > 0)
+            if n.start_s < chorus2.start_s or n.duration_s < 0.2 or m.sum() < 5:
+                continue
+            sung_hz = 440.0 * 2 ** ((n.midi_pitch + shifts[voice] - 69) / 12)
+            errors.append(float(np.median(1200 * np.log2(f0[m] / sung_hz))))
+        assert len(errors) >= 3, voice
+        assert sum(abs(e) < 50 for e in errors) >= 0.8 * len(errors), (voice, errors)
+
+
+def test_a_null_drops_a_key_and_a_section_render_of_a_duet_keeps_both_voices():
+    from daw_bridge.job_runner import section_spec
+
+    _, comp, settings = _song("{section_voices: {chorus: alto, Chorus 2: null}}")
+    assert settings["section_voices"] == (("chorus", ("alto",)),)
+    sections = _section_of_lines(comp)
+    assert {sections[i]: v for i, v in line_voices(comp, settings).items()}["Chorus 2"] == ("alto",)
+    text = SONG.format(vocals="{section_voices: {chorus: [baritone, soprano], Verse 2: alto}}")
+    spec = parse_spec_text(text, "song.yaml")
+    plan = resolve_song(spec).plan
+    sung = {}
+    for sec in plan.sections:
+        sub = vocal_settings(resolve_song(section_spec(spec, plan, sec, None)).plan.style.vocals)
+        sung[sec.name] = (sub["voice"], sub["section_voices"])
+    assert sung == {"Verse 1": ("tenor", ()), "Verse 2": ("alto", ()),
+                    "Chorus": ("baritone", (("chorus", ("baritone", "soprano")),)),
+                    "Chorus 2": ("baritone", (("Chorus 2", ("baritone", "soprano")),))}
+
+
 def test_the_manifest_says_who_sings_each_section(tmp_path):
     spec = tmp_path / "song.yaml"
     spec.write_text(SONG.format(vocals=DUET))
@@ -160,6 +222,14 @@ def test_the_manifest_says_who_sings_each_section(tmp_path):
      'vocals.section_voices["verse  1"]', "'verse  1'", "one key per section"),
     ("{section_voices: [alto]}", 0, "vocals.section_voices", "['alto']",
      "a mapping of section names or types to voices"),
+    ("{section_voices: {chorus: [alto, alto]}}", 0, "vocals.section_voices.chorus",
+     "['alto', 'alto']", "two different ones"),
+    ("{section_voices: {chorus: [default, tenor]}}", 0, "vocals.section_voices.chorus",
+     "['default', 'tenor']", "two different ones"),
+    ("{section_voices: {chorus: [tenor, alto, soprano]}}", 0, "vocals.section_voices.chorus",
+     "3", "1..2 items"),
+    ("{section_voices: {chorus: [tenor, bass]}}", 0, "vocals.section_voices.chorus[1]",
+     "'bass'", "default, tenor, soprano, baritone, alto"),
 ])
 def test_bad_section_voices_are_named_with_file_and_line(vocals, line, field, value, allowed):
     text = SONG.format(vocals=vocals)
