@@ -414,6 +414,7 @@ def _manifest(resolved: ResolvedSong, files, midi, root: Path, sf_path: Path, co
                    "double": voice["double"], "harmony": list(voice["harmony"]),
                    "harmony_sections": list(voice["harmony_sections"]),
                    "harmony_gain_db": float(voice["harmony_gain_db"]),
+                   "harmony_voice": voice["harmony_voice"],
                    "line_end_beats": float(voice["line_end_beats"]),
                    "section_end_beats": float(voice["section_end_beats"]),
                    "section_voices": {k: v[0] if len(v) == 1 else list(v)

@@ -11,6 +11,7 @@ vocals:
                     # or a list of two of them (a second and a third voice)
   harmony_sections: [chorus]   # section types where the harmony sings
   harmony_gain_db: -6          # each harmony voice, relative to the lead
+  harmony_voice: alto          # who sings the harmony (default: each section's lead voice)
   line_end_beats: 2.5          # the longest a lyric line's last note is held (beats)
   section_end_beats: 2.5       # the same for a section's last line (default: line_end_beats)
   section_voices: {Verse 2: alto, Chorus 2: [tenor, alto]}   # who sings which section
@@ -61,8 +62,9 @@ DUET_GAIN = 0.5 ** 0.5         # each of them -3 dB: the section about as loud a
 def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
     """Validate a style's ``vocals:`` block → ``{enabled, voice, double, harmony (tuple of
     interval names, empty for none), harmony_sections (tuple of section types),
-    harmony_gain_db, line_end_beats, section_end_beats, section_voices (``(key as written,
-    voice)`` pairs)}`` (``line_end_beats``: the longest a
+    harmony_gain_db, harmony_voice (None: each section's lead), line_end_beats,
+    section_end_beats, section_voices (``(key as written, (voice, ...))`` pairs)}``
+    (``line_end_beats``: the longest a
     lyric line's last note is held, in beats; ``section_end_beats``: the same for a section's
     last line; their defaults are :func:`~ainur_cli.compose.rhythm.line_end_holds`', which the
     melody composer reads too)."""
@@ -72,8 +74,8 @@ def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
     raw = dict(raw or {})
     p = ("vocals",)
     check_keys(raw, ("enabled", "voice", "double", "harmony", "harmony_sections",
-                     "harmony_gain_db", "line_end_beats", "section_end_beats", "section_voices"),
-               src, p)
+                     "harmony_gain_db", "harmony_voice", "line_end_beats", "section_end_beats",
+                     "section_voices"), src, p)
     for key in ("line_end_beats", "section_end_beats"):  # checked here, defaults below
         get_number(raw, key, src, p, default=None, lo=0.25, hi=8)
     line_end, section_end = line_end_holds(raw)
@@ -87,6 +89,8 @@ def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
         "harmony": _harmony(raw, src),
         "harmony_sections": tuple(dict.fromkeys(kinds)),
         "harmony_gain_db": get_number(raw, "harmony_gain_db", src, p, default=-6.0, lo=-40, hi=6),
+        "harmony_voice": get_str(raw, "harmony_voice", src, p, default=None,
+                                 choices=tuple(available_voices())),
         "line_end_beats": line_end,
         "section_end_beats": section_end,
         "section_voices": _section_voices(raw, src),
@@ -384,8 +388,9 @@ def render_vocals(composition: Composition, timeline: Timeline, settings: dict, 
     (each section by its voice, see :func:`line_voices`; two voices that sing a section
     together each :data:`DUET_GAIN`, the first :data:`DUET_PAN` left, the second right) and,
     in the harmony sections, its harmony voices (``harmony_gain_db`` below it, sung by the
-    section's first voice). Each voice sings in one octave placement, chosen over every
-    note it sings (:func:`voice_shifts`).
+    section's first voice, or by ``harmony_voice`` in that voice's own register). Each voice
+    sings the lead in one octave placement, chosen over every lead note it sings
+    (:func:`voice_shifts`).
 
     :param workers: processes for the phrases (see :func:`ainur_cli.voice.sing`; None: the
         voice's choice). The result does not depend on it."""
@@ -410,6 +415,16 @@ def render_vocals(composition: Composition, timeline: Timeline, settings: dict, 
     voices, shifts = harmony_notes(composition, timeline, settings, lines=lines)
     gain = 10.0 ** (settings["harmony_gain_db"] / 20.0)
     leads = {index: v[:1] for index, v in voice_of.items()}
+    singer = settings["harmony_voice"]
+    if singer is not None and voices:
+        # Another singer sings every harmony line, in its own register: one octave placement
+        # over all its notes, so two lines keep their interval.
+        from ainur_cli.voice import sung_octave_shift
+
+        singer = get_voice(singer).name
+        leads = {index: (singer,) for index in leads}
+        shifts = {singer: sung_octave_shift([h for line in voices for h in line], singer)}
+        default = singer
     for k, line in enumerate(voices):
         sides = _sides(0.0 if len(voices) == 1 else (-HARMONY_PAN, HARMONY_PAN)[k])
         for voice, group in _by_voice(line, leads, default).items():

@@ -146,7 +146,8 @@ def test_no_harmony_by_default_and_sections_choose_where():
     ("{harmony_sections: []}", "vocals.harmony_sections", 0),
     ("{harmony_gain_db: 12}", "vocals.harmony_gain_db", 12),
     ("{harmony_gain_db: loud}", "vocals.harmony_gain_db", "loud"),
-    ("{harmony_voice: soprano}", "vocals.harmony_voice", "harmony_voice"),
+    ("{harmony_singer: soprano}", "vocals.harmony_singer", "harmony_singer"),
+    ("{harmony_voice: bass}", "vocals.harmony_voice", "bass"),
     ("{line_end_beats: 0.1}", "vocals.line_end_beats", 0.1),
     ("{line_end_beats: long}", "vocals.line_end_beats", "long"),
     ("{section_end_beats: 9}", "vocals.section_end_beats", 9),
@@ -206,6 +207,40 @@ def test_rendered_harmony_sings_its_notes(rendered):
         errors.append(float(np.median(1200 * np.log2(f0[m] / sung))))
     assert len(errors) >= 5
     assert np.median(np.abs(errors)) < 30 and sum(abs(e) < 50 for e in errors) >= 0.8 * len(errors), errors
+
+
+def test_another_voice_sings_the_harmony_in_its_own_register(rendered):
+    """``harmony_voice: soprano`` under the tenor: the same harmony notes, sung by the
+    soprano in its register (as written, an octave above where the tenor sings them)."""
+    import pyworld
+    from scipy.signal import resample_poly
+
+    from ainur_cli.vocals import render_vocals
+    from ainur_cli.voice import sung_octave_shift
+
+    plan, comp, _, plain, with_tenor, _ = rendered
+    _, _, settings = _song(vocals="{harmony: third-above, harmony_gain_db: 0, "
+                                  "harmony_voice: soprano}")
+    (line,), shifts = harmony_notes(comp, plan.timeline, settings)
+    soprano = sung_octave_shift(line, "soprano")
+    assert (shifts["tenor"], soprano) == (-12, 0)
+    with_soprano = render_vocals(comp, plan.timeline, settings, seed=5,
+                                 total_samples=plan.total_samples)
+    chorus = plan.sections[1]
+    a = chorus.start_sample - int(0.5 * plan.sample_rate)
+    assert np.array_equal(with_soprano[:, :a], with_tenor[:, :a])  # the same until the harmony
+    sr = 16000
+    voice = resample_poly((with_soprano[0].astype(np.float64) - plain[0]), sr, plan.sample_rate)
+    f0, t = pyworld.harvest(voice, sr, f0_floor=70.0, f0_ceil=900.0, frame_period=5.0)
+    errors = []
+    for h in line:
+        m = (t >= h.start_s + 0.06) & (t < h.end_s - 0.04) & (f0 > 0)
+        if h.duration_s < 0.2 or m.sum() < 5:
+            continue
+        sung = 440.0 * 2 ** ((h.midi_pitch + soprano - 69) / 12)
+        errors.append(float(np.median(1200 * np.log2(f0[m] / sung))))
+    assert len(errors) >= 5
+    assert sum(abs(e) < 50 for e in errors) >= 0.8 * len(errors), errors
 
 
 def test_sing_takes_a_given_octave_shift_and_can_skip_breaths():
