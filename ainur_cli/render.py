@@ -11,7 +11,7 @@ import multiprocessing
 import resource
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -36,7 +36,7 @@ from ainur_cli.mix.settings import MixSettings
 from ainur_cli.mix.stems import MixSum
 from ainur_cli.timeline import Timeline
 from ainur_cli.vocals import (VOCALS, harmony_parts, render_vocals, sung_by, vocal_settings,
-                              wants_vocals, with_vocal_chain)
+                              vocal_stems, wants_vocals, with_vocal_chain)
 
 log = logging.getLogger(__name__)
 
@@ -98,14 +98,19 @@ def run_pipeline(
                                 "asks for the vocals alone, but no section has lyrics to sing",
                                 list(out.parts or ()),
                                 f"lyrics in a section, or other parts: {others}")
+    # A duet's voices each have their own stem (vocals, vocals-<voice>), where "vocals" stood.
+    singers = vocal_stems(composition, voice) if sing else {}
+    if len(singers) > 1:
+        at = wanted.index(VOCALS)
+        wanted[at:at + 1] = list(singers)
 
     t = time.perf_counter()
     stage("render", 0.15)
     tempo_bpm = float(plan.timeline.tempo_changes[0].tempo_bpm)
-    mix_settings = with_vocal_chain(plan.style.mix)
+    mix_settings = with_vocal_chain(plan.style.mix, tuple(singers))
     batch = StemBatch(composition=composition, timeline=plan.timeline, soundfont=str(sf_path),
                       voice=voice, seed=spec.seed, total_samples=plan.total_samples,
-                      mix=mix_settings, tempo_bpm=tempo_bpm)
+                      mix=mix_settings, tempo_bpm=tempo_bpm, singers=singers)
     summed = MixSum((2, plan.total_samples), block_size_for(plan.sample_rate))
     if spec.restyle is None:
         # Every stem is rendered and mixed in one job (vocals alongside the instruments);
@@ -206,6 +211,9 @@ class StemBatch:
     tempo_bpm: float
     #: processes the vocals' phrases may use (None: the voice's choice); see produce_stems
     voice_workers: int | None = None
+    #: vocal stem name → the voice it holds (:func:`ainur_cli.vocals.vocal_stems`); a stem
+    #: named ``vocals`` that is not listed holds every voice
+    singers: dict = field(default_factory=dict)
 
 
 def _cpu_s() -> float:
@@ -223,9 +231,12 @@ def make_stem(batch: StemBatch, name: str, out: np.ndarray | None = None, *,
     :returns: ((2, total_samples) float32 — ``out`` when given, {stage: CPU seconds}).
     """
     c0 = _cpu_s()
-    if name == VOCALS:
+    vocal = name == VOCALS or name in batch.singers
+    if vocal:
+        singer = batch.singers.get(name) if len(batch.singers) > 1 else None
         audio = render_vocals(batch.composition, batch.timeline, batch.voice, seed=batch.seed,
-                              total_samples=batch.total_samples, workers=batch.voice_workers)
+                              total_samples=batch.total_samples, workers=batch.voice_workers,
+                              singer=singer)
         if out is not None:
             out[...] = audio
             audio = out
@@ -233,7 +244,7 @@ def make_stem(batch: StemBatch, name: str, out: np.ndarray | None = None, *,
         audio = render_part(batch.composition.part(name), batch.timeline, batch.soundfont,
                             total_samples=batch.total_samples, out=out)
     c1 = _cpu_s()
-    cpu = {"vocals" if name == VOCALS else "render": c1 - c0}
+    cpu = {"vocals" if vocal else "render": c1 - c0}
     if mix:
         process_stem(audio, batch.mix.part(name), batch.mix, batch.timeline.sample_rate,
                      batch.tempo_bpm, post_eq=batch.mix.master.eq, inplace=True)
@@ -336,7 +347,8 @@ def produce_stems(batch: StemBatch, names: list[str], *, workers: int = 2, mix: 
 def job_order(batch: StemBatch, names: list[str]) -> list[str]:
     """``names`` in the order their jobs start: the vocals (the longest job), then the
     strips by :func:`stem_cost`, costliest first (ties keep ``names`` order)."""
-    return sorted(names, key=lambda k: (k != VOCALS, -stem_cost(batch.mix.part(k))))
+    return sorted(names, key=lambda k: (k != VOCALS and k not in batch.singers,
+                                        -stem_cost(batch.mix.part(k))))
 
 
 def _restyle(spec, stems: dict, sample_rate: int) -> dict:
@@ -345,6 +357,9 @@ def _restyle(spec, stems: dict, sample_rate: int) -> dict:
 
     r = spec.restyle
     prompts = dict(r.prompts)
+    if VOCALS in prompts:  # a duet: the vocals' prompt restyles every singer's stem
+        prompts.update({name: prompts[VOCALS] for name in stems
+                        if name.startswith(VOCALS + "-") and name not in prompts})
     for name in prompts:
         if name not in stems:
             raise spec.source.error(("restyle", "prompts", name), "names a part that is not rendered",
@@ -419,7 +434,8 @@ def _manifest(resolved: ResolvedSong, files, midi, root: Path, sf_path: Path, co
                    "section_end_beats": float(voice["section_end_beats"]),
                    "section_voices": {k: v[0] if len(v) == 1 else list(v)
                                       for k, v in voice["section_voices"]},
-                   "sung_by": sung_by(composition, voice) if voice["enabled"] else {}},
+                   "sung_by": sung_by(composition, voice) if voice["enabled"] else {},
+                   "stems": vocal_stems(composition, voice) if voice["enabled"] else {}},
         "files": files,
         "midi": {name: p.relative_to(root).as_posix() for name, p in midi.items()},
         "warnings": list(composition.metadata.get("warnings", [])),

@@ -236,10 +236,10 @@ def _parse_parts(raw: dict, src: Source) -> dict:
     for name, body in items.items():
         pp = p + (name,)
         if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", name) \
-                or name in RESERVED_NAMES:
+                or name in RESERVED_NAMES or name.startswith("vocals-"):
             raise src.error(pp, "is not a valid part name", name,
                             "lower-case letters, digits, - and _, up to 32 characters, not "
-                            + ", ".join(RESERVED_NAMES))
+                            + ", ".join(RESERVED_NAMES) + " or vocals-... (a singer's stem)")
         body = expect_mapping(body, src, pp)
         check_keys(body, ("role", "program", "pattern", "octave", "velocity", "min_energy",
                           "sections", "rate"), src, pp)

@@ -24,6 +24,9 @@ key), case and spacing aside; a value is a voice, two that sing the section toge
 voice sings in its own register (its octave placement is chosen over every note it sings),
 and a section's first voice sings its harmony lines.
 
+Each singer has a stem (:func:`vocal_stems`): ``vocals`` for the voice of the first sung line,
+``vocals-<voice>`` for every other one; one voice gives the ``vocals`` stem alone.
+
 Harmony lines (:mod:`ainur_cli.compose.vocal_harmony`) sing the lead's words and rhythm at
 a diatonic interval, fitted to the chord track, with the lead's octave placement; they are
 part of the ``vocals`` stem (one voice in the centre, two panned left and right).
@@ -382,8 +385,33 @@ def _harmony_lines(composition: Composition, timeline: Timeline, settings: dict,
     return voices, shifts
 
 
+def vocal_stems(composition: Composition, settings: dict, lead: str = "lead") -> dict[str, str]:
+    """Stem name → the voice whose singing it holds: ``vocals`` for the voice that sings the
+    first lyric line, ``vocals-<voice>`` for every other voice that sings (a lead line, or
+    the harmony as ``harmony_voice``), in the order they first sing. One voice: ``{"vocals":
+    its name}``. Each voice's harmony lines and doubles are in its own stem."""
+    from ainur_cli.voice.voices import get_voice
+
+    default = get_voice(settings["voice"]).name
+    voice_of = line_voices(composition, settings)
+    try:
+        indices = sorted({n.line_index for n in composition.part(lead).notes
+                          if n.lyric is not None and n.line_index >= 0})
+    except KeyError:
+        indices = []
+    singers = list(dict.fromkeys(v for i in indices for v in voice_of.get(i, (default,))))
+    if settings["harmony"] and settings["harmony_voice"] is not None:
+        kinds = {m["line_index"]: m.get("section_kind") or section_kind(m.get("section_name", ""))
+                 for m in composition.metadata.get("lines", [])}
+        if any(kinds.get(i) in settings["harmony_sections"] for i in indices):
+            singers.append(get_voice(settings["harmony_voice"]).name)
+    singers = list(dict.fromkeys(singers)) or [default]
+    return {VOCALS if k == 0 else f"{VOCALS}-{voice}": voice for k, voice in enumerate(singers)}
+
+
 def render_vocals(composition: Composition, timeline: Timeline, settings: dict, *, seed: int,
-                  total_samples: int, workers: int | None = None) -> np.ndarray:
+                  total_samples: int, workers: int | None = None,
+                  singer: str | None = None) -> np.ndarray:
     """The dry vocal stem, (2, total_samples) float32 at ``timeline.sample_rate``: the lead
     (each section by its voice, see :func:`line_voices`; two voices that sing a section
     together each :data:`DUET_GAIN`, the first :data:`DUET_PAN` left, the second right) and,
@@ -393,7 +421,9 @@ def render_vocals(composition: Composition, timeline: Timeline, settings: dict, 
     (:func:`voice_shifts`).
 
     :param workers: processes for the phrases (see :func:`ainur_cli.voice.sing`; None: the
-        voice's choice). The result does not depend on it."""
+        voice's choice). The result does not depend on it.
+    :param singer: only this voice's singing (its lead lines, doubles and harmony lines: one
+        stem of :func:`vocal_stems`); None: every voice. The voices' stems sum to the whole."""
     from ainur_cli.compose.seeds import seed_for
     from ainur_cli.voice import sing
     from ainur_cli.voice.voices import get_voice
@@ -406,6 +436,8 @@ def render_vocals(composition: Composition, timeline: Timeline, settings: dict, 
     out = None
     for (voice, place), group in _placed_groups(notes, voice_of, default).items() or [
             ((default, 0), [])]:
+        if singer is not None and voice != singer:
+            continue
         y = sing(group, sample_rate=timeline.sample_rate, total_samples=total_samples,
                  voice=voice, seed=seed, double=settings["double"], workers=workers,
                  octave_shift=shifts.get(voice, 0))
@@ -428,11 +460,17 @@ def render_vocals(composition: Composition, timeline: Timeline, settings: dict, 
     for k, line in enumerate(voices):
         sides = _sides(0.0 if len(voices) == 1 else (-HARMONY_PAN, HARMONY_PAN)[k])
         for voice, group in _by_voice(line, leads, default).items():
+            if singer is not None and voice != singer:
+                continue
             y = sing(group, sample_rate=timeline.sample_rate, total_samples=total_samples,
                      voice=voice, seed=seed_for(seed, "harmony", k), octave_shift=shifts[voice],
                      breaths=False, workers=workers)
-            out += (gain * sides)[:, np.newaxis].astype(np.float32) * y
-    return out
+            y = (gain * sides)[:, np.newaxis].astype(np.float32) * y
+            if out is None:
+                out = y
+            else:
+                out += y
+    return out if out is not None else np.zeros((2, total_samples), dtype=np.float32)
 
 
 def _sides(pan: float) -> np.ndarray:
@@ -441,11 +479,14 @@ def _sides(pan: float) -> np.ndarray:
     return np.array([1.0 - max(0.0, pan), 1.0 + min(0.0, pan)], dtype=np.float32)
 
 
-def with_vocal_chain(mix: MixSettings) -> MixSettings:
-    """The preset's mix settings with a vocal chain: :data:`DEFAULT_VOCAL_CHAIN` when it has
-    no ``mix.parts.vocals`` (one it has was parsed over that chain already)."""
-    if VOCALS in mix.parts:
-        return mix
+def with_vocal_chain(mix: MixSettings, stems: tuple[str, ...] = (VOCALS,)) -> MixSettings:
+    """The preset's mix settings with a vocal chain on every vocal stem of ``stems``
+    (:func:`vocal_stems`): ``mix.parts.vocals`` (a preset's was parsed over
+    :data:`DEFAULT_VOCAL_CHAIN`), or that default chain when it has none."""
     from dataclasses import replace
 
-    return replace(mix, parts={**mix.parts, VOCALS: DEFAULT_VOCAL_CHAIN})
+    chain = mix.parts.get(VOCALS, DEFAULT_VOCAL_CHAIN)
+    missing = [name for name in (VOCALS, *stems) if name not in mix.parts]
+    if not missing:
+        return mix
+    return replace(mix, parts={**mix.parts, **{name: chain for name in missing}})

@@ -203,14 +203,35 @@ def test_a_null_drops_a_key_and_a_section_render_of_a_duet_keeps_both_voices():
                     "Chorus 2": ("baritone", (("Chorus 2", ("baritone", "soprano")),))}
 
 
-def test_the_manifest_says_who_sings_each_section(tmp_path):
+def test_each_singer_has_a_stem_and_the_stems_sum_to_the_mix(tmp_path):
+    """A duet's render: ``stems/vocals.wav`` (the voice of the first line), one
+    ``stems/vocals-<voice>.wav`` per other singer, silent before that singer comes in, and
+    with the other parts they sum to the mastered mix; the manifest says who sang what."""
+    import soundfile as sf
+
     spec = tmp_path / "song.yaml"
     spec.write_text(SONG.format(vocals=DUET))
-    out = render_file(spec, out_dir=tmp_path / "out", workers=1, overrides={"parts": "vocals"})
-    manifest = json.loads((out.out_dir / "manifest.json").read_text())
-    assert manifest["vocals"]["section_voices"] == {"chorus": "alto", "Chorus 2": "baritone"}
-    assert manifest["vocals"]["sung_by"] == {"Verse 1": "tenor", "Chorus": "alto",
-                                             "Verse 2": "tenor", "Chorus 2": "baritone"}
+    out = render_file(spec, out_dir=tmp_path / "out", workers=2,
+                      overrides={"parts": "lead,vocals", "bit_depth": "32f"}).out_dir
+    manifest = json.loads((out / "manifest.json").read_text())
+    vocals = manifest["vocals"]
+    assert vocals["section_voices"] == {"chorus": "alto", "Chorus 2": "baritone"}
+    assert vocals["sung_by"] == {"Verse 1": "tenor", "Chorus": "alto", "Verse 2": "tenor",
+                                 "Chorus 2": "baritone"}
+    assert vocals["stems"] == {"vocals": "tenor", "vocals-alto": "alto",
+                               "vocals-baritone": "baritone"}
+    names = [f["part"] for f in manifest["files"]]
+    assert names == ["mix", "lead", "vocals", "vocals-alto", "vocals-baritone"]
+    stems = {n: sf.read(out / "stems" / f"{n}.wav", dtype="float64", always_2d=True)[0].T
+             for n in names[1:]}
+    mix = sf.read(out / "mix.wav", dtype="float64", always_2d=True)[0].T
+    assert np.max(np.abs(sum(stems.values()) - mix)) < 1e-5
+    sections = {s["name"]: s for s in manifest["sections"]}
+    for stem, section in (("vocals-alto", "Chorus"), ("vocals-baritone", "Chorus 2")):
+        comes_in = sections[section]["start_sample"] - int(0.5 * manifest["sample_rate"])
+        before = np.abs(stems[stem][:, :comes_in]).max()       # nothing before the singer
+        assert before < 1e-6, (stem, before)                     # (-120 dBFS: filter tails)
+        assert np.abs(stems[stem][:, sections[section]["start_sample"]:]).max() > 0.01, stem
 
 
 @pytest.mark.parametrize("vocals, line, field, value, allowed", [

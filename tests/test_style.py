@@ -160,6 +160,7 @@ def test_bad_fields_name_file_line_field_and_allowed(old, new, field):
     ("  keys: {program: 4, pattern: strum, rate: 8}\n", "", "at least one of keys, pad, guitar"),
     ("  keys: {program", "  Keys: {program", "not a valid part name"),
     ("  keys: {program", "  vocals: {program", "not a valid part name"),
+    ("  keys: {program", "  vocals-alto: {program", "not a valid part name"),
     ("  keys: {program", "  wobble: {program", "required for this part name"),
     ("    high: {kick", "    hi: {kick", "unknown field"),
     ("  default: [i, bVI, bIII, bVII]\n", "", "is required"),
