@@ -58,6 +58,7 @@ MAX_HARMONY_VOICES = 2
 HARMONY_RANGE_SEMITONES = 12   # a harmony voice stays within this of the voice's register centre
 HARMONY_PAN = 0.35             # two harmony voices: this far left and right (0 centre, 1 hard)
 MAX_SECTION_VOICES = 2         # voices that may sing one section together
+MAX_OCTAVES = 2                # vocals.octaves: at most this many octaves from the melody as written
 DUET_PAN = 0.3                 # two voices singing together: the first this far left, the second right
 DUET_GAIN = 0.5 ** 0.5         # each of them -3 dB: the section about as loud as one voice alone
 
@@ -66,7 +67,8 @@ def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
     """Validate a style's ``vocals:`` block → ``{enabled, voice, double, harmony (tuple of
     interval names, empty for none), harmony_sections (tuple of section types),
     harmony_gain_db, harmony_voice (None: each section's lead), line_end_beats,
-    section_end_beats, section_voices (``(key as written, (voice, ...))`` pairs)}``
+    section_end_beats, section_voices (``(key as written, (voice, ...))`` pairs), octaves
+    (``(voice name, semitones)`` pairs: fixed octave placements)}``
     (``line_end_beats``: the longest a
     lyric line's last note is held, in beats; ``section_end_beats``: the same for a section's
     last line; their defaults are :func:`~ainur_cli.compose.rhythm.line_end_holds`', which the
@@ -78,7 +80,7 @@ def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
     p = ("vocals",)
     check_keys(raw, ("enabled", "voice", "double", "harmony", "harmony_sections",
                      "harmony_gain_db", "harmony_voice", "line_end_beats", "section_end_beats",
-                     "section_voices"), src, p)
+                     "section_voices", "octaves"), src, p)
     for key in ("line_end_beats", "section_end_beats"):  # checked here, defaults below
         get_number(raw, key, src, p, default=None, lo=0.25, hi=8)
     line_end, section_end = line_end_holds(raw)
@@ -97,6 +99,7 @@ def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
         "line_end_beats": line_end,
         "section_end_beats": section_end,
         "section_voices": _section_voices(raw, src),
+        "octaves": _octaves(raw, src),
     }
 
 
@@ -142,6 +145,30 @@ def _section_voices(raw: dict, src: Source) -> tuple[tuple[str, tuple[str, ...]]
             names = [get_str(given, key, src, p, choices=choices)]
         out.append((text, tuple(names)))
     return tuple(out)
+
+
+def _octaves(raw: dict, src: Source) -> tuple[tuple[str, int], ...]:
+    """``octaves:`` (voice → octaves from the melody as written, -2..2, or ``auto``) →
+    ``((voice name, semitones), ...)`` for the voices given a fixed placement."""
+    from ainur_cli.voice import available_voices
+    from ainur_cli.voice.voices import get_voice
+
+    p = ("vocals", "octaves")
+    given = expect_mapping(raw.get("octaves"), src, p, "a mapping of voices to octaves")
+    choices = tuple(available_voices())
+    out: dict[str, int] = {}
+    for key in given:
+        if str(key).strip().lower() not in choices:
+            raise src.error(p + (key,), "is not a known voice", key, "one of " + ", ".join(choices))
+        name = get_voice(str(key).strip().lower()).name
+        if name in out:
+            raise src.error(p + (key,), "names the same voice twice", key,
+                            f"one key per voice ('default' is {name})")
+        if isinstance(given[key], str) and given[key].strip().lower() == "auto":
+            continue
+        out[name] = 12 * get_number(given, key, src, p, lo=-MAX_OCTAVES, hi=MAX_OCTAVES,
+                                    integer=True)
+    return tuple(out.items())
 
 
 def check_section_voices(settings: dict, section_names: list[str], src: Source) -> None:
@@ -294,15 +321,30 @@ def sung_notes_by_voice(composition: Composition, timeline: Timeline, settings: 
     return _by_voice(notes, line_voices(composition, settings), get_voice(settings["voice"]).name)
 
 
-def voice_shifts(lines: list, voice_of: dict[int, tuple[str, ...]], default: str
-                 ) -> dict[str, int]:
-    """Each singing voice's octave shift (:func:`ainur_cli.voice.sung_octave_shift`) over the
-    lead notes it sings; ``lines`` are :func:`_lead_lines`, ``voice_of`` :func:`line_voices`."""
+def voice_shifts(composition: Composition, settings: dict, lines: list) -> dict[str, int]:
+    """Each singing voice's octave placement in semitones (one per voice for the whole
+    song): ``settings["octaves"]`` where given, else :func:`ainur_cli.voice.sung_octave_shift`
+    over the lead notes it sings, and for a ``harmony_voice`` that sings no lead line over
+    the harmony notes it sings. ``lines`` are the lead's :func:`_lead_lines`."""
     from ainur_cli.voice import sung_octave_shift
+    from ainur_cli.voice.voices import get_voice
 
+    fixed = dict(settings["octaves"])
+    default = get_voice(settings["voice"]).name
     notes = [s for _, _, sung in lines for s in sung]
-    return {voice: sung_octave_shift(group, voice)
-            for voice, group in _by_voice(notes, voice_of, default).items()}
+    shifts = {voice: fixed[voice] if voice in fixed else sung_octave_shift(group, voice)
+              for voice, group in _by_voice(notes, line_voices(composition, settings),
+                                            default).items()}
+    singer = settings["harmony_voice"]
+    if settings["harmony"] and singer is not None and get_voice(singer).name not in shifts:
+        singer = get_voice(singer).name
+        from dataclasses import replace
+
+        harmony = [replace(s, midi_pitch=p) for line in
+                   _harmony_pitched(composition, settings, lines, shifts) for _, s, p in line]
+        if harmony:
+            shifts[singer] = fixed.get(singer, sung_octave_shift(harmony, singer))
+    return shifts
 
 
 def harmony_notes(composition: Composition, timeline: Timeline, settings: dict,
@@ -350,21 +392,28 @@ def _harmony_lines(composition: Composition, timeline: Timeline, settings: dict,
                    lines: list | None = None
                    ) -> tuple[list[list[tuple[Note, Any, int]]], dict[str, int]]:
     """Per harmony voice ``(lead Note, its SungNote, harmony pitch)`` for every lead note in
-    the ``harmony_sections``, and each singing voice's octave shift (``([], {})`` without
-    harmony); ``lines`` are the lead's :func:`_lead_lines` (computed here when None). A
+    the ``harmony_sections``, and each singing voice's octave shift (:func:`voice_shifts`;
+    ``([], {})`` without harmony); ``lines`` are the lead's :func:`_lead_lines` (computed
+    here when None)."""
+    if not settings["harmony"]:
+        return [], {}
+    if lines is None:
+        lines = _lead_lines(composition, timeline, lead)
+    shifts = voice_shifts(composition, settings, lines)
+    return _harmony_pitched(composition, settings, lines, shifts), shifts
+
+
+def _harmony_pitched(composition: Composition, settings: dict, lines: list,
+                     shifts: dict[str, int]) -> list[list[tuple[Note, Any, int]]]:
+    """The harmony notes of :func:`_harmony_lines` given the lead voices' ``shifts``: a
     line's harmony stays near the register of the voice that leads the line."""
     from ainur_cli.compose.harmony import ChordTrack
     from ainur_cli.compose.vocal_harmony import harmony_pitches
     from ainur_cli.key import parse_key
     from ainur_cli.voice.voices import get_voice
 
-    if not settings["harmony"]:
-        return [], {}
-    if lines is None:
-        lines = _lead_lines(composition, timeline, lead)
     voice_of = line_voices(composition, settings)
     main = get_voice(settings["voice"]).name
-    shifts = voice_shifts(lines, voice_of, main)
     voices: list[list] = [[] for _ in settings["harmony"]]
     kinds = {m["line_index"]: m.get("section_kind") or section_kind(m.get("section_name", ""))
              for m in composition.metadata.get("lines", [])}
@@ -382,7 +431,15 @@ def _harmony_lines(composition: Composition, timeline: Timeline, settings: dict,
             chosen.append(harmony_pitches([n.pitch for n in notes], chords, scale, interval,
                                           low, high, chosen))
             voices[k] += list(zip(notes, sung, chosen[-1]))
-    return voices, shifts
+    return voices
+
+
+def song_octaves(composition: Composition, timeline: Timeline, settings: dict,
+                 lead: str = "lead") -> dict[str, int]:
+    """Every singing voice's octave placement in the song, in semitones
+    (:func:`voice_shifts`): what a render of one section passes on as ``vocals.octaves`` so
+    that it is sung where the whole song sings it."""
+    return voice_shifts(composition, settings, _lead_lines(composition, timeline, lead))
 
 
 def vocal_stems(composition: Composition, settings: dict, lead: str = "lead") -> dict[str, str]:
@@ -431,7 +488,7 @@ def render_vocals(composition: Composition, timeline: Timeline, settings: dict, 
     lines = _lead_lines(composition, timeline, "lead")  # syllabified once for lead and harmony
     voice_of = line_voices(composition, settings)
     default = get_voice(settings["voice"]).name
-    shifts = voice_shifts(lines, voice_of, default)
+    shifts = voice_shifts(composition, settings, lines)
     notes = [s for _, _, sung in lines for s in sung]
     out = None
     for (voice, place), group in _placed_groups(notes, voice_of, default).items() or [
@@ -444,19 +501,14 @@ def render_vocals(composition: Composition, timeline: Timeline, settings: dict, 
         if place:
             y *= (DUET_GAIN * _sides((-DUET_PAN, DUET_PAN)[place - 1]))[:, np.newaxis]
         out = y if out is None else out + y
-    voices, shifts = harmony_notes(composition, timeline, settings, lines=lines)
+    voices, _ = harmony_notes(composition, timeline, settings, lines=lines)
     gain = 10.0 ** (settings["harmony_gain_db"] / 20.0)
     leads = {index: v[:1] for index, v in voice_of.items()}
-    singer = settings["harmony_voice"]
-    if singer is not None and voices:
-        # Another singer sings every harmony line, in its own register: one octave placement
-        # over all its notes, so two lines keep their interval.
-        from ainur_cli.voice import sung_octave_shift
-
-        singer = get_voice(singer).name
-        leads = {index: (singer,) for index in leads}
-        shifts = {singer: sung_octave_shift([h for line in voices for h in line], singer)}
-        default = singer
+    if settings["harmony_voice"] is not None and voices:
+        # Another singer sings every harmony line, in its own octave placement (one for the
+        # whole song, so two lines keep their interval; see voice_shifts).
+        default = get_voice(settings["harmony_voice"]).name
+        leads = {index: (default,) for index in leads}
     for k, line in enumerate(voices):
         sides = _sides(0.0 if len(voices) == 1 else (-HARMONY_PAN, HARMONY_PAN)[k])
         for voice, group in _by_voice(line, leads, default).items():

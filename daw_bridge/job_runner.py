@@ -259,22 +259,33 @@ def section_spec(spec, plan, sec, seed: int | None):
 
 
 def _one_singer(style, plan, sec):
-    """The song's ``style`` with the voices that sing ``sec`` in the full song (its
-    ``vocals.section_voices`` entry) as the section render's voice, or its two voices that
-    sing it together as its only ``section_voices`` entry (every other key dropped: a null
-    value drops a preset's too)."""
-    from ainur_cli.vocals import section_key, vocal_settings, voices_for_section
+    """The song's ``style`` for a render of ``sec`` alone, sung as the whole song sings it:
+    each voice in the whole song's octave placement (``vocals.octaves``; the section's own
+    notes could place it an octave away), and with a duet's ``section_voices`` the voices
+    that sing ``sec`` as its voice, or its two voices as its only ``section_voices`` entry
+    (every other key dropped: a null value drops a preset's too)."""
+    from ainur_cli.compose import compose_song
+    from ainur_cli.spec_lyrics import lyric_file_lines
+    from ainur_cli.vocals import (section_key, song_octaves, vocal_settings, voices_for_section,
+                                  wants_vocals)
 
     settings = vocal_settings(plan.style.vocals)
-    if not settings["section_voices"]:
+    spec = plan.spec
+    composition = compose_song(key=spec.key, seed=spec.seed, style=plan.style,
+                               timeline=plan.timeline, sections=plan.sections,
+                               spec_file=spec.file, lyric_lines=lyric_file_lines(spec.source))
+    if not wants_vocals(settings, composition):
         return style
-    voices = voices_for_section(settings, sec.name, sec.kind)
-    keys = {key: None for key, _ in settings["section_voices"]}
-    if len(voices) > 1:
-        own = next((k for k in keys if section_key(k) == section_key(sec.name)), sec.name)
-        keys[own] = list(voices)
     vocals = dict((style or {}).get("vocals") or {})
-    vocals.update(voice=voices[0], section_voices=keys)
+    vocals["octaves"] = {voice: shift // 12 for voice, shift in
+                         song_octaves(composition, plan.timeline, settings).items()}
+    if settings["section_voices"]:
+        voices = voices_for_section(settings, sec.name, sec.kind)
+        keys = {key: None for key, _ in settings["section_voices"]}
+        if len(voices) > 1:
+            own = next((k for k in keys if section_key(k) == section_key(sec.name)), sec.name)
+            keys[own] = list(voices)
+        vocals.update(voice=voices[0], section_voices=keys)
     return {**(style or {}), "vocals": vocals}
 
 

@@ -203,6 +203,34 @@ def test_a_null_drops_a_key_and_a_section_render_of_a_duet_keeps_both_voices():
                     "Chorus 2": ("baritone", (("Chorus 2", ("baritone", "soprano")),))}
 
 
+def test_octaves_fix_where_a_voice_sings():
+    """``octaves: {tenor: 0}``: the tenor sings the melody as written instead of an octave
+    down (its F0 on its notes); ``auto`` leaves the choice to the register rule."""
+    import pyworld
+    from scipy.signal import resample_poly
+
+    from ainur_cli.vocals import song_octaves
+
+    plan, comp, auto = _song("{octaves: {tenor: auto}}")
+    assert auto["octaves"] == () and song_octaves(comp, plan.timeline, auto) == {"tenor": -12}
+    _, _, settings = _song("{octaves: {Default: 0}, section_voices: {Chorus 2: [tenor, alto]}}")
+    assert settings["octaves"] == (("tenor", 0),)
+    assert song_octaves(comp, plan.timeline, settings) == {"tenor": 0, "alto": 0}
+    _, _, solo = _song("{octaves: {tenor: 0}}")
+    y = render_vocals(comp, plan.timeline, solo, seed=3, total_samples=plan.total_samples)
+    sr = 16000
+    x = resample_poly(y.mean(axis=0).astype(np.float64), sr, plan.sample_rate)
+    f0, t = pyworld.harvest(x, sr, f0_floor=70.0, f0_ceil=700.0, frame_period=5.0)
+    errors = []
+    for n in sung_notes_by_voice(comp, plan.timeline, solo)["tenor"]:
+        m = (t >= n.start_s + 0.05) & (t < n.end_s - 0.03) & (f0 > 0)
+        if n.duration_s >= 0.2 and m.sum() >= 5:
+            written_hz = 440.0 * 2 ** ((n.midi_pitch - 69) / 12)
+            errors.append(float(np.median(1200 * np.log2(f0[m] / written_hz))))
+    assert len(errors) >= 8
+    assert sum(abs(e) < 50 for e in errors) >= 0.8 * len(errors), errors
+
+
 def test_each_singer_has_a_stem_and_the_stems_sum_to_the_mix(tmp_path):
     """A duet's render: ``stems/vocals.wav`` (the voice of the first line), one
     ``stems/vocals-<voice>.wav`` per other singer, silent before that singer comes in, and
@@ -251,6 +279,13 @@ def test_each_singer_has_a_stem_and_the_stems_sum_to_the_mix(tmp_path):
      "3", "1..2 items"),
     ("{section_voices: {chorus: [tenor, bass]}}", 0, "vocals.section_voices.chorus[1]",
      "'bass'", "default, tenor, soprano, baritone, alto"),
+    ("{octaves: {bass: 1}}", 0, "vocals.octaves.bass", "'bass'",
+     "default, tenor, soprano, baritone, alto"),
+    ("{octaves: {tenor: 3}}", 0, "vocals.octaves.tenor", "3", ">= -2 and <= 2"),
+    ("{octaves: {tenor: 0.5}}", 0, "vocals.octaves.tenor", "0.5", "an integer"),
+    ("{octaves: {default: 0, tenor: -1}}", 0, "vocals.octaves.tenor", "'tenor'",
+     "one key per voice"),
+    ("{octaves: [tenor]}", 0, "vocals.octaves", "['tenor']", "a mapping of voices to octaves"),
 ])
 def test_bad_section_voices_are_named_with_file_and_line(vocals, line, field, value, allowed):
     text = SONG.format(vocals=vocals)

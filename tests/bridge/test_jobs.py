@@ -216,7 +216,40 @@ style:
     assert sung == {"Verse 1": "baritone", "Chorus": "alto", "Verse 2": "soprano"}
     solo = text.replace(", section_voices: {Verse 2: soprano, chorus: alto}", "")
     spec, plan = _plan(solo)
-    assert section_spec(spec, plan, plan.sections[1], None).style == spec.style
+    # One voice: the style is the song's, with the whole song's octave placement.
+    assert section_spec(spec, plan, plan.sections[1], None).style == {
+        "vocals": {"voice": "baritone", "octaves": {"baritone": -1}}}
+
+
+def test_a_section_render_sings_in_the_octave_the_whole_song_sings_it():
+    """The alto sings the benchmark lines as written in the trap preset (seed 1), but the
+    chorus alone sits high enough for an octave down: a section render sings it where the
+    song does (before, 137 of 864 section renders over the presets, voices and two songs
+    were sung an octave away from the song)."""
+    import dataclasses
+    from pathlib import Path
+
+    from ainur_cli.api import resolve_song
+    from ainur_cli.compose import compose_song
+    from ainur_cli.spec import load_spec
+    from ainur_cli.vocals import song_octaves, vocal_settings
+    from daw_bridge.job_runner import section_spec
+
+    def octaves(plan, settings):
+        comp = compose_song(key=plan.spec.key, seed=plan.spec.seed, style=plan.style,
+                            timeline=plan.timeline, sections=plan.sections)
+        return song_octaves(comp, plan.timeline, settings)
+
+    spec = load_spec(Path(__file__).parents[2] / "bench" / "vocals_song.yaml")
+    spec = dataclasses.replace(spec, seed=1, preset="trap", tempo_map=None, meters=None,
+                               key=None, style={"vocals": {"voice": "alto"}})
+    plan = resolve_song(spec).plan
+    assert octaves(plan, vocal_settings(plan.style.vocals)) == {"alto": 0}
+    chorus = next(s for s in plan.sections if s.name == "Chorus")
+    sub = resolve_song(section_spec(spec, plan, chorus, None)).plan
+    own = vocal_settings({"voice": "alto"})       # the chorus placed on its own notes
+    assert octaves(sub, own) == {"alto": -12}
+    assert octaves(sub, vocal_settings(sub.style.vocals)) == {"alto": 0}
 
 
 def test_set_time_reference_rewrites_the_bext_field(tmp_path):
