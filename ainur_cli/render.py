@@ -36,7 +36,7 @@ from ainur_cli.mix.settings import MixSettings
 from ainur_cli.mix.stems import MixSum
 from ainur_cli.timeline import Timeline
 from ainur_cli.vocals import (VOCALS, harmony_parts, render_vocals, sung_by, vocal_settings,
-                              vocal_stems, wants_vocals, with_vocal_chain)
+                              vocal_stems, voices_as_written, wants_vocals, with_vocal_chain)
 
 log = logging.getLogger(__name__)
 
@@ -432,8 +432,8 @@ def _manifest(resolved: ResolvedSong, files, midi, root: Path, sf_path: Path, co
                    "harmony_voice": voice["harmony_voice"],
                    "line_end_beats": float(voice["line_end_beats"]),
                    "section_end_beats": float(voice["section_end_beats"]),
-                   "section_voices": {k: v[0] if len(v) == 1 else list(v)
-                                      for k, v in voice["section_voices"]},
+                   "section_voices": {k: voices_as_written(v) for k, v in voice["section_voices"]},
+                   "octaves": {k: v // 12 for k, v in voice["octaves"]},
                    "sung_by": sung_by(composition, voice) if voice["enabled"] else {},
                    "stems": vocal_stems(composition, voice) if voice["enabled"] else {}},
         "files": files,

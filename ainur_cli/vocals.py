@@ -210,8 +210,19 @@ def sung_by(composition: Composition, settings: dict) -> dict[str, str | list[st
     """Section name → the voice that sings its lyric lines, or the list of two that sing
     them together (sections with lyrics only)."""
     voice_of = line_voices(composition, settings)
-    return {m["section_name"]: (lambda v: v[0] if len(v) == 1 else list(v))(voice_of[m["line_index"]])
+    return {m["section_name"]: voices_as_written(voice_of[m["line_index"]])
             for m in composition.metadata.get("lines", []) if "section_name" in m}
+
+
+def voices_as_written(voices: tuple[str, ...]) -> str | list[str]:
+    """One voice as its name, two as a list (how ``section_voices`` takes them)."""
+    return voices[0] if len(voices) == 1 else list(voices)
+
+
+def _line_kinds(composition: Composition) -> dict[int, str]:
+    """Lyric line index → the type of its section."""
+    return {m["line_index"]: m.get("section_kind") or section_kind(m.get("section_name", ""))
+            for m in composition.metadata.get("lines", [])}
 
 
 def _voices_of(item, voice_of: dict, default: str) -> tuple[str, ...]:
@@ -326,6 +337,8 @@ def voice_shifts(composition: Composition, settings: dict, lines: list) -> dict[
     song): ``settings["octaves"]`` where given, else :func:`ainur_cli.voice.sung_octave_shift`
     over the lead notes it sings, and for a ``harmony_voice`` that sings no lead line over
     the harmony notes it sings. ``lines`` are the lead's :func:`_lead_lines`."""
+    from dataclasses import replace
+
     from ainur_cli.voice import sung_octave_shift
     from ainur_cli.voice.voices import get_voice
 
@@ -338,8 +351,6 @@ def voice_shifts(composition: Composition, settings: dict, lines: list) -> dict[
     singer = settings["harmony_voice"]
     if settings["harmony"] and singer is not None and get_voice(singer).name not in shifts:
         singer = get_voice(singer).name
-        from dataclasses import replace
-
         harmony = [replace(s, midi_pitch=p) for line in
                    _harmony_pitched(composition, settings, lines, shifts) for _, s, p in line]
         if harmony:
@@ -415,8 +426,7 @@ def _harmony_pitched(composition: Composition, settings: dict, lines: list,
     voice_of = line_voices(composition, settings)
     main = get_voice(settings["voice"]).name
     voices: list[list] = [[] for _ in settings["harmony"]]
-    kinds = {m["line_index"]: m.get("section_kind") or section_kind(m.get("section_name", ""))
-             for m in composition.metadata.get("lines", [])}
+    kinds = _line_kinds(composition)
     scale = parse_key(composition.metadata.get("key", "C major")).scale_pcs
     track = ChordTrack(composition.chords) if composition.chords else None
     for index, notes, sung in lines:
@@ -458,8 +468,7 @@ def vocal_stems(composition: Composition, settings: dict, lead: str = "lead") ->
         indices = []
     singers = list(dict.fromkeys(v for i in indices for v in voice_of.get(i, (default,))))
     if settings["harmony"] and settings["harmony_voice"] is not None:
-        kinds = {m["line_index"]: m.get("section_kind") or section_kind(m.get("section_name", ""))
-                 for m in composition.metadata.get("lines", [])}
+        kinds = _line_kinds(composition)
         if any(kinds.get(i) in settings["harmony_sections"] for i in indices):
             singers.append(get_voice(settings["harmony_voice"]).name)
     singers = list(dict.fromkeys(singers)) or [default]

@@ -665,7 +665,7 @@ def song_vocal_run(spec_path: str, seed: int, voice: str | None = None, preset: 
     from ainur_cli.api import resolve_song
     from ainur_cli.compose import compose_song
     from ainur_cli.spec import load_spec
-    from ainur_cli.vocals import sung_notes, sung_notes_by_voice, vocal_settings
+    from ainur_cli.vocals import song_octaves, sung_notes, sung_notes_by_voice, vocal_settings
 
     spec = dataclasses.replace(load_spec(spec_path), seed=seed)
     if preset is not None:  # the preset's own tempo, meter and key
@@ -678,9 +678,12 @@ def song_vocal_run(spec_path: str, seed: int, voice: str | None = None, preset: 
     notes = sung_notes(comp, plan.timeline)
     # Each voice sings its sections (the spec's vocals.section_voices), or ``voice`` all.
     groups = ({voice: notes} if voice else sung_notes_by_voice(comp, plan.timeline, settings))
+    shifts = ({voice: sung_octave_shift(notes, voice)} if voice else
+              song_octaves(comp, plan.timeline, settings))   # as the product places them
     total_s = max(n.end_s for n in notes) + 1.0
     sung = {name: sing(group, sample_rate=SR, total_samples=int(total_s * SR), voice=name,
-                       seed=seed).mean(axis=0).astype(np.float64) for name, group in groups.items()}
+                       seed=seed, octave_shift=shifts[name]).mean(axis=0).astype(np.float64)
+            for name, group in groups.items()}
     y = sum(sung.values())
     lines: dict[int, list[SungNote]] = {}
     for n in notes:
@@ -689,7 +692,7 @@ def song_vocal_run(spec_path: str, seed: int, voice: str | None = None, preset: 
     wer, _ = line_wer(y, [(ns[0].start_s, ns[-1].end_s) for ns in lines.values()], texts)
     per_voice, all_errs = {}, []
     for name, group in groups.items():  # each voice's own take against what it sings
-        shift = sung_octave_shift(group, name)
+        shift = shifts[name]
         e, _ = pitch_errors(sung[name], SR, [dataclasses.replace(n, midi_pitch=n.midi_pitch + shift)
                                              for n in group])
         per_voice[name] = (float(np.mean(np.abs(e) <= 50) * 100), shift)

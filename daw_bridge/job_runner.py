@@ -248,7 +248,7 @@ def section_spec(spec, plan, sec, seed: int | None):
         (b - bar0 + 1, n, d) for b, n, d in (full.meters or ()) if bar0 < b < last]
     section = spec.sections[sec.index]
     melody = spec.melody
-    style = _one_singer(spec.style, plan, sec)
+    style = _section_style(spec.style, plan, sec)
     if melody is not None:  # the clip keeps its place in the full song
         start = plan.timeline.bar_to_beat(melody.bar - 1) - sec.start_beat
         melody = dataclasses.replace(melody, start_beat=start)
@@ -258,7 +258,7 @@ def section_spec(spec, plan, sec, seed: int | None):
                                title=f"{spec.title} - {section.name}"[:200])
 
 
-def _one_singer(style, plan, sec):
+def _section_style(style, plan, sec):
     """The song's ``style`` for a render of ``sec`` alone, sung as the whole song sings it:
     each voice in the whole song's octave placement (``vocals.octaves``; the section's own
     notes could place it an octave away), and with a duet's ``section_voices`` the voices

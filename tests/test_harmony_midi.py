@@ -139,7 +139,7 @@ def test_manifest_lists_the_file_and_the_vocal_settings(harmony_render):
                            "harmony_gain_db": -4.5, "harmony_voice": None, "line_end_beats": 0.5,
                            "section_end_beats": 2.5,  # pop's phrasing, merged with the song's
                            "section_voices": {}, "sung_by": {"Verse 1": "tenor", "Chorus": "tenor"},
-                           "stems": {"vocals": "tenor"}}
+                           "octaves": {}, "stems": {"vocals": "tenor"}}
     keys = list(m)
     assert keys.index("soundfont") + 1 == keys.index("vocals") == keys.index("files") - 1
 
