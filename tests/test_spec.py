@@ -224,3 +224,13 @@ def test_lyric_sheet_repeat_marks_and_headers():
     # sung words in parentheses are lyrics (a backing line, an ad-lib)
     ooh = parse_spec_text(GOOD.replace("Where the roads all end", "(Ooh, in the night)"), "s.yaml")
     assert ooh.sections[0].lyrics[1] == "(Ooh, in the night)"
+
+
+@pytest.mark.parametrize("example", sorted((Path(__file__).parents[1] / "examples").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_every_example_song_validates(example):
+    """The example specs (README points producers at them) load and resolve completely."""
+    from ainur_cli.api import resolve_song
+
+    plan = resolve_song(load_spec(example)).plan
+    assert plan.total_samples > 0 and any(s.lyrics for s in plan.spec.sections)
