@@ -490,6 +490,15 @@ def render_vocals(composition: Composition, timeline: Timeline, settings: dict, 
         voice's choice). The result does not depend on it.
     :param singer: only this voice's singing (its lead lines, doubles and harmony lines: one
         stem of :func:`vocal_stems`); None: every voice. The voices' stems sum to the whole."""
+    from ainur_cli.voice import shared_phrases
+
+    with shared_phrases():  # a duet's voice alone and with another: shared phrases once
+        return _render_vocals(composition, timeline, settings, seed=seed,
+                              total_samples=total_samples, workers=workers, singer=singer)
+
+
+def _render_vocals(composition: Composition, timeline: Timeline, settings: dict, *, seed: int,
+                   total_samples: int, workers: int | None, singer: str | None) -> np.ndarray:
     from ainur_cli.compose.seeds import seed_for
     from ainur_cli.voice import sing
     from ainur_cli.voice.voices import get_voice

@@ -184,6 +184,36 @@ def test_two_voices_sing_a_section_together_each_in_its_register():
         assert sum(abs(e) < 50 for e in errors) >= 0.8 * len(errors), (voice, errors)
 
 
+def test_a_voice_sings_a_phrase_with_another_as_it_sings_it_alone():
+    """The tenor's last chorus, sung with the alto, is the tenor's own chorus of the
+    one-voice song (the same phrases, rendered once: voice.shared_phrases), panned left
+    and 3 dB down."""
+    from ainur_cli.vocals import DUET_GAIN, DUET_PAN
+
+    def song(vocals):  # the two choruses alike, at 104 bpm (their starts between samples)
+        text = SONG.replace("tempo_bpm: 120", "tempo_bpm: 104").replace(
+            "      Hold on, hold on to me\nstyle:",
+            "      Hold on, hold on to me\n      We will never let it go\nstyle:").format(vocals=vocals)
+        plan = resolve_song(parse_spec_text(text, "song.yaml")).plan
+        comp = compose_song(key=plan.spec.key, seed=plan.spec.seed, style=plan.style,
+                            timeline=plan.timeline, sections=plan.sections)
+        return plan, comp, vocal_settings(plan.style.vocals)
+
+    plan, comp, settings = song("{section_voices: {Chorus 2: [tenor, alto]}}")
+    _, _, solo = song("{}")
+    kw = dict(seed=3, total_samples=plan.total_samples)
+    tenor = render_vocals(comp, plan.timeline, settings, singer="tenor", **kw)
+    alone = render_vocals(comp, plan.timeline, solo, **kw)
+    sides = DUET_GAIN * np.array([1.0, 1.0 - DUET_PAN])[:, np.newaxis]
+    chorus2 = plan.sections[3]
+    inside = np.zeros(plan.total_samples, dtype=bool)  # the notes (the breaths in the rests
+    for n in sung_notes_by_voice(comp, plan.timeline, solo)["tenor"]:  # are drawn per call)
+        if n.start_s >= chorus2.start_s:
+            inside[int(n.start_s * plan.sample_rate):int(n.end_s * plan.sample_rate)] = True
+    assert inside.sum() > 2 * plan.sample_rate and np.abs(alone[:, inside]).max() > 0.05
+    np.testing.assert_allclose(tenor[:, inside], (sides * alone)[:, inside], rtol=0, atol=1e-6)
+
+
 def test_a_null_drops_a_key_and_a_section_render_of_a_duet_keeps_both_voices():
     from daw_bridge.job_runner import section_spec
 

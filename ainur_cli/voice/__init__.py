@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import sys
+from contextlib import contextmanager
 from fractions import Fraction
 from typing import Sequence
 
@@ -68,6 +69,25 @@ def _render_job(job) -> tuple[float, np.ndarray]:
     return t0 - group[0].start_s, y.astype(np.float32)
 
 
+#: While a :func:`shared_phrases` block runs: rendered phrases by (phrase key, options), so
+#: that several ``sing`` calls of one song (a duet's voice alone and with another) render a
+#: phrase they share once.
+_SHARED: dict | None = None
+
+
+@contextmanager
+def shared_phrases():
+    """Within the block, ``sing`` calls reuse each other's rendered phrases (the same voice,
+    seed, take, notes relative to the phrase start and options give the same samples, so
+    the output does not change); the phrases are dropped when the block ends."""
+    global _SHARED
+    outer, _SHARED = _SHARED, ({} if _SHARED is None else _SHARED)
+    try:
+        yield
+    finally:
+        _SHARED = outer
+
+
 def _run_jobs(jobs: list, workers: int) -> list:
     if workers <= 1 or len(jobs) < 2 * MIN_JOBS_PER_WORKER:
         return [_render_job(j) for j in jobs]
@@ -81,20 +101,30 @@ def _takes(groups, spec: VoiceSpec, seed: int, takes: int, n_out: int,
            options: RenderOptions, workers: int, breaths: bool = True) -> list[np.ndarray]:
     """Every take (0 = lead, 1.. = doubles) of every phrase, mono float64 at 22 050 Hz."""
     unique: dict[tuple, int] = {}
-    jobs, index = [], []
+    jobs, index, keys = [], [], []
     for take in range(takes):
         for group in groups:
             key = _phrase_key(group, spec, seed, take)
             if key not in unique:
-                unique[key] = len(jobs)
-                jobs.append((group, spec, key, options, DOUBLE_JITTER_S if take else 0.0))
+                unique[key] = len(keys)
+                keys.append(key)
+                if _SHARED is None or (key, options) not in _SHARED:
+                    jobs.append((group, spec, key, options, DOUBLE_JITTER_S if take else 0.0))
             index.append(unique[key])
-    # Every unique phrase is spoken and analysed here, in song order, before any worker
+    # Every phrase to render is spoken and analysed here, in song order, before any worker
     # starts: the forked workers share the analyses (each utterance is spoken from a freshly
     # loaded espeak-ng, see voice/espeak.py, so the order does not change the sound).
     for group, *_ in jobs:
         _analyse(group, spec)
-    results = _run_jobs(jobs, workers)
+    rendered = iter(_run_jobs(jobs, workers))
+    results = []
+    for key in keys:
+        if _SHARED is not None and (key, options) in _SHARED:
+            results.append(_SHARED[key, options])
+            continue
+        results.append(next(rendered))
+        if _SHARED is not None:
+            _SHARED[key, options] = results[-1]
     outs = []
     for take in range(takes):
         out = np.zeros(n_out)
