@@ -29,8 +29,8 @@ sections:
   - name: Verse 1
     bars: 4
     lyrics: |
-      Walking down the empty street
-      Counting every step I take
+      Headlights on the empty road
+      Counting every mile we know
   - name: Chorus
     bars: 4
     lyrics: |
@@ -50,8 +50,8 @@ style:
 DUET = "{section_voices: {chorus: alto, Chorus 2: baritone}}"
 
 
-def _song(vocals=DUET):
-    plan = resolve_song(parse_spec_text(SONG.format(vocals=vocals), "song.yaml")).plan
+def _song(vocals=DUET, text=SONG):
+    plan = resolve_song(parse_spec_text(text.format(vocals=vocals), "song.yaml")).plan
     comp = compose_song(key=plan.spec.key, seed=plan.spec.seed, style=plan.style,
                         timeline=plan.timeline, sections=plan.sections)
     return plan, comp, vocal_settings(plan.style.vocals)
@@ -190,17 +190,12 @@ def test_a_voice_sings_a_phrase_with_another_as_it_sings_it_alone():
     and 3 dB down."""
     from ainur_cli.vocals import DUET_GAIN, DUET_PAN
 
-    def song(vocals):  # the two choruses alike, at 104 bpm (their starts between samples)
-        text = SONG.replace("tempo_bpm: 120", "tempo_bpm: 104").replace(
-            "      Hold on, hold on to me\nstyle:",
-            "      Hold on, hold on to me\n      We will never let it go\nstyle:").format(vocals=vocals)
-        plan = resolve_song(parse_spec_text(text, "song.yaml")).plan
-        comp = compose_song(key=plan.spec.key, seed=plan.spec.seed, style=plan.style,
-                            timeline=plan.timeline, sections=plan.sections)
-        return plan, comp, vocal_settings(plan.style.vocals)
-
-    plan, comp, settings = song("{section_voices: {Chorus 2: [tenor, alto]}}")
-    _, _, solo = song("{}")
+    # The two choruses alike, at 104 bpm (their starts fall between samples).
+    text = SONG.replace("tempo_bpm: 120", "tempo_bpm: 104").replace(
+        "      Hold on, hold on to me\nstyle:",
+        "      Hold on, hold on to me\n      We will never let it go\nstyle:")
+    plan, comp, settings = _song("{section_voices: {Chorus 2: [tenor, alto]}}", text)
+    _, _, solo = _song("{}", text)
     kw = dict(seed=3, total_samples=plan.total_samples)
     tenor = render_vocals(comp, plan.timeline, settings, singer="tenor", **kw)
     alone = render_vocals(comp, plan.timeline, solo, **kw)
