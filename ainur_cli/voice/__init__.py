@@ -26,7 +26,7 @@ from ainur_cli.voice.score import (MAX_MIDI, MIN_MIDI, SungNote, check_notes, no
                                    sung_syllables)
 from ainur_cli.voice.voices import VoiceSpec, available_voices, get_voice, octave_shift
 
-__all__ = ["SungNote", "VoiceError", "available_voices", "notes_for_line", "sing",
+__all__ = ["SungNote", "VoiceError", "available_voices", "notes_for_line", "shared_phrases", "sing",
            "sung_octave_shift"]
 
 log = logging.getLogger(__name__)
