@@ -184,7 +184,7 @@ def run_pipeline(
                                 markers=markers, key_signature=spec.key.midi_key_signature,
                                 harmony=harmony)
         manifest = _manifest(resolved, files, midi, tmp, sf_path, composition, mastered,
-                             {**voice, "enabled": sing})
+                             {**voice, "enabled": sing}, singers)
         (tmp / MANIFEST).write_text(manifest_json(manifest), encoding="utf-8")
         stage("export", 1.0)
     timings["export"] = time.perf_counter() - t
@@ -394,8 +394,9 @@ def _rounded(x: float) -> float | None:
 
 
 def _manifest(resolved: ResolvedSong, files, midi, root: Path, sf_path: Path, composition, mastered,
-              voice: dict) -> dict:
-    """The manifest; ``voice`` is the resolved :func:`vocal_settings` with ``enabled`` = sung."""
+              voice: dict, singers: dict[str, str]) -> dict:
+    """The manifest; ``voice`` is the resolved :func:`vocal_settings` with ``enabled`` = sung,
+    ``singers`` its :func:`vocal_stems` (empty when nothing is sung)."""
     plan = resolved.plan
     spec = plan.spec
     tl = plan.timeline
@@ -435,7 +436,7 @@ def _manifest(resolved: ResolvedSong, files, midi, root: Path, sf_path: Path, co
                    "section_voices": {k: voices_as_written(v) for k, v in voice["section_voices"]},
                    "octaves": {k: v // 12 for k, v in voice["octaves"]},
                    "sung_by": sung_by(composition, voice) if voice["enabled"] else {},
-                   "stems": vocal_stems(composition, voice) if voice["enabled"] else {}},
+                   "stems": dict(singers)},
         "files": files,
         "midi": {name: p.relative_to(root).as_posix() for name, p in midi.items()},
         "warnings": list(composition.metadata.get("warnings", [])),

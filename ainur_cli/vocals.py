@@ -225,31 +225,25 @@ def _line_kinds(composition: Composition) -> dict[int, str]:
             for m in composition.metadata.get("lines", [])}
 
 
-def _voices_of(item, voice_of: dict, default: str) -> tuple[str, ...]:
-    """The voices that sing ``item`` (a SungNote, or a tuple whose second item is one)."""
-    note = item if hasattr(item, "line_index") else item[1]
-    return voice_of.get(note.line_index, (default,))
-
-
-def _placed_groups(items: list, voice_of: dict, default: str) -> dict[tuple[str, int], list]:
-    """``items`` (SungNotes, or tuples whose second item is one) by ``(voice, place)``: place
-    0 where the voice sings its line alone, 1 or 2 where it is the first or second of two
-    that sing it together; in the order they first sing, each group in the items' order."""
+def _placed_groups(notes: list, voice_of: dict, default: str) -> dict[tuple[str, int], list]:
+    """SungNotes by ``(voice, place)``: place 0 where the voice sings the note's line alone,
+    1 or 2 where it is the first or second of two that sing it together; in the order they
+    first sing, each group in the notes' order."""
     groups: dict[tuple[str, int], list] = {}
-    for item in items:
-        voices = _voices_of(item, voice_of, default)
+    for n in notes:
+        voices = voice_of.get(n.line_index, (default,))
         for k, voice in enumerate(voices):
-            groups.setdefault((voice, 0 if len(voices) == 1 else k + 1), []).append(item)
+            groups.setdefault((voice, 0 if len(voices) == 1 else k + 1), []).append(n)
     return groups
 
 
-def _by_voice(items: list, voice_of: dict, default: str) -> dict[str, list]:
-    """``items`` grouped by the voices that sing them (an item two sing together is in
-    both groups), in the order the voices first sing; each group in the items' order."""
+def _by_voice(notes: list, voice_of: dict, default: str) -> dict[str, list]:
+    """SungNotes grouped by the voices that sing them (a note two sing together is in both
+    groups), in the order the voices first sing; each group in the notes' order."""
     groups: dict[str, list] = {}
-    for item in items:
-        for voice in _voices_of(item, voice_of, default):
-            groups.setdefault(voice, []).append(item)
+    for n in notes:
+        for voice in voice_of.get(n.line_index, (default,)):
+            groups.setdefault(voice, []).append(n)
     return groups
 
 
@@ -337,8 +331,6 @@ def voice_shifts(composition: Composition, settings: dict, lines: list) -> dict[
     song): ``settings["octaves"]`` where given, else :func:`ainur_cli.voice.sung_octave_shift`
     over the lead notes it sings, and for a ``harmony_voice`` that sings no lead line over
     the harmony notes it sings. ``lines`` are the lead's :func:`_lead_lines`."""
-    from dataclasses import replace
-
     from ainur_cli.voice import sung_octave_shift
     from ainur_cli.voice.voices import get_voice
 
@@ -351,8 +343,8 @@ def voice_shifts(composition: Composition, settings: dict, lines: list) -> dict[
     singer = settings["harmony_voice"]
     if settings["harmony"] and singer is not None and get_voice(singer).name not in shifts:
         singer = get_voice(singer).name
-        harmony = [replace(s, midi_pitch=p) for line in
-                   _harmony_pitched(composition, settings, lines, shifts) for _, s, p in line]
+        harmony = [h for line in _as_sung(_harmony_pitched(composition, settings, lines, shifts))
+                   for h in line]
         if harmony:
             shifts[singer] = fixed.get(singer, sung_octave_shift(harmony, singer))
     return shifts
@@ -370,10 +362,16 @@ def harmony_notes(composition: Composition, timeline: Timeline, settings: dict,
     :returns: (one list of SungNotes per harmony voice, {voice name: semitones it adds to the
         notes of its sections}; ``([], {})`` without harmony).
     """
+    voices, shifts = _harmony_lines(composition, timeline, settings, lead, lines)
+    return _as_sung(voices), shifts
+
+
+def _as_sung(voices: list[list[tuple[Note, Any, int]]]) -> list[list]:
+    """Harmony voices of ``(lead Note, SungNote, pitch)`` as SungNotes at the harmony's
+    written pitches."""
     from dataclasses import replace
 
-    voices, shifts = _harmony_lines(composition, timeline, settings, lead, lines)
-    return [[replace(s, midi_pitch=p) for _, s, p in line] for line in voices], shifts
+    return [[replace(s, midi_pitch=p) for _, s, p in line] for line in voices]
 
 
 def harmony_parts(composition: Composition, timeline: Timeline, settings: dict,
@@ -423,6 +421,8 @@ def _harmony_pitched(composition: Composition, settings: dict, lines: list,
     from ainur_cli.key import parse_key
     from ainur_cli.voice.voices import get_voice
 
+    if not settings["harmony"]:
+        return []
     voice_of = line_voices(composition, settings)
     main = get_voice(settings["voice"]).name
     voices: list[list] = [[] for _ in settings["harmony"]]
@@ -519,7 +519,7 @@ def _render_vocals(composition: Composition, timeline: Timeline, settings: dict,
         if place:
             y *= (DUET_GAIN * _sides((-DUET_PAN, DUET_PAN)[place - 1]))[:, np.newaxis]
         out = y if out is None else out + y
-    voices, _ = harmony_notes(composition, timeline, settings, lines=lines)
+    voices = _as_sung(_harmony_pitched(composition, settings, lines, shifts))
     gain = 10.0 ** (settings["harmony_gain_db"] / 20.0)
     leads = {index: v[:1] for index, v in voice_of.items()}
     if settings["harmony_voice"] is not None and voices:

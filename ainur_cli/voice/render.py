@@ -94,7 +94,11 @@ def _interp_frames(a: np.ndarray, pos: np.ndarray) -> np.ndarray:
 
 def _warp_freq(log_sp: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """Envelope warped in frequency per frame: new(f) = old(f / scale). ``scale``: (frames,)."""
-    src = _FREQS[None, :] / scale[:, None] / _FREQS[1]
+    return _at_bins(log_sp, _FREQS[None, :] / scale[:, None] / _FREQS[1])
+
+
+def _at_bins(log_sp: np.ndarray, src: np.ndarray) -> np.ndarray:
+    """Each frame's envelope read at fractional bins ``src`` (same shape; linear, clipped)."""
     src = np.clip(src, 0, log_sp.shape[1] - 1)
     i0 = np.floor(src).astype(np.int64)
     i1 = np.minimum(i0 + 1, log_sp.shape[1] - 1)
@@ -157,12 +161,8 @@ def tune_first_formant(log_sp: np.ndarray, f0_hz: np.ndarray, vowel: np.ndarray,
     mid = f1_old[:, None] + (f - f1_new[:, None]) * (
         (F1_ANCHOR_HZ - f1_old) / (F1_ANCHOR_HZ - f1_new))[:, None]
     src = np.where(f <= f1_new[:, None], low, np.where(f < F1_ANCHOR_HZ, mid, f)) / _FREQS[1]
-    i0 = np.floor(src).astype(np.int64)
-    w = src - i0
-    sub = log_sp[rows]
     out = log_sp.copy()
-    out[rows] = (np.take_along_axis(sub, i0, 1) * (1 - w)
-                 + np.take_along_axis(sub, np.minimum(i0 + 1, sub.shape[1] - 1), 1) * w)
+    out[rows] = _at_bins(log_sp[rows], src)
     return out
 
 
