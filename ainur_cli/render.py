@@ -107,7 +107,7 @@ def run_pipeline(
     t = time.perf_counter()
     stage("render", 0.15)
     tempo_bpm = float(plan.timeline.tempo_changes[0].tempo_bpm)
-    mix_settings = with_vocal_chain(plan.style.mix, tuple(singers))
+    mix_settings = with_vocal_chain(plan.style.mix, singers)
     batch = StemBatch(composition=composition, timeline=plan.timeline, soundfont=str(sf_path),
                       voice=voice, seed=spec.seed, total_samples=plan.total_samples,
                       mix=mix_settings, tempo_bpm=tempo_bpm, singers=singers)

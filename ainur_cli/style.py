@@ -16,7 +16,7 @@ from ainur_cli.compose.roman import (
     ALLOWED_CHORD_TEXT, MAX_BARS, ChordSlot, parse_bar, split_progression,
 )
 from ainur_cli.key import ALLOWED_KEYS_TEXT, Key, parse_key
-from ainur_cli.mix.settings import MixSettings, parse_mix
+from ainur_cli.mix.settings import SINGER_PREFIX, VOCALS_PART, MixSettings, parse_mix
 from ainur_cli.source import (
     Source, check_keys, expect_mapping, get_bool, get_list, get_number, get_str,
 )
@@ -214,11 +214,22 @@ def parse_style(raw: dict, src: Source) -> Style:
     vocals = expect_mapping(raw.get("vocals"), src, ("vocals",))
     mix = parse_mix(raw.get("mix"), src, ("mix",))
     for name in mix.parts:
-        if name not in parts and name != "vocals":
+        if name.startswith(SINGER_PREFIX):
+            _check_singer_strip(name, src)
+        elif name not in parts and name != VOCALS_PART:
             raise src.error(("mix", "parts", name), "mixes a part the preset does not have", name,
-                            ", ".join([*parts, "vocals"]))
+                            ", ".join([*parts, VOCALS_PART, SINGER_PREFIX + "<voice>"]))
     return Style(description, tempo, key, time_signature, swing, swing_unit, humanize, parts,
                  progressions, drums, hook, dict(vocals), mix)
+
+
+def _check_singer_strip(name: str, src: Source) -> None:
+    """``mix.parts.vocals-<voice>`` must name one of the voices (loaded only when asked)."""
+    from ainur_cli.voice.voices import VOICES
+
+    if name[len(SINGER_PREFIX):] not in VOICES:
+        raise src.error(("mix", "parts", name), "names no voice", name,
+                        ", ".join(SINGER_PREFIX + v for v in VOICES) + " (a singer's strip)")
 
 
 def _with_hook(part: PartStyle) -> PartStyle:
@@ -236,7 +247,7 @@ def _parse_parts(raw: dict, src: Source) -> dict:
     for name, body in items.items():
         pp = p + (name,)
         if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", name) \
-                or name in RESERVED_NAMES or name.startswith("vocals-"):
+                or name in RESERVED_NAMES or name.startswith(SINGER_PREFIX):
             raise src.error(pp, "is not a valid part name", name,
                             "lower-case letters, digits, - and _, up to 32 characters, not "
                             + ", ".join(RESERVED_NAMES) + " or vocals-... (a singer's stem)")

@@ -33,7 +33,9 @@ part of the ``vocals`` stem (one voice in the centre, two panned left and right)
 
 The vocal chain (EQ, de-esser, compression, reverb, delay) is
 :data:`ainur_cli.mix.settings.DEFAULT_VOCAL_CHAIN` with the fields of the preset's
-``mix.parts.vocals`` (if any) over it. The stem is mastered with the others (linked).
+``mix.parts.vocals`` (if any) over it; a singer's stem takes ``mix.parts.vocals-<voice>``
+(that chain with the singer's own fields over it) where the style gives one. The stems are
+mastered with the others (linked).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from ainur_cli.compose.lyrics import parse_lyrics
 from ainur_cli.compose.rhythm import line_end_holds
 from ainur_cli.compose.types import Composition, Note, Part, running_text
 from ainur_cli.compose.vocal_harmony import INTERVALS
-from ainur_cli.mix.settings import DEFAULT_VOCAL_CHAIN, VOCALS_PART, MixSettings
+from ainur_cli.mix.settings import DEFAULT_VOCAL_CHAIN, SINGER_PREFIX, VOCALS_PART, MixSettings
 from ainur_cli.source import (Source, check_keys, expect_mapping, get_bool, get_number, get_str,
                               get_str_list)
 from ainur_cli.spec import SECTION_KINDS, section_kind
@@ -549,14 +551,17 @@ def _sides(pan: float) -> np.ndarray:
     return np.array([1.0 - max(0.0, pan), 1.0 + min(0.0, pan)], dtype=np.float32)
 
 
-def with_vocal_chain(mix: MixSettings, stems: tuple[str, ...] = (VOCALS,)) -> MixSettings:
-    """The preset's mix settings with a vocal chain on every vocal stem of ``stems``
-    (:func:`vocal_stems`): ``mix.parts.vocals`` (a preset's was parsed over
-    :data:`DEFAULT_VOCAL_CHAIN`), or that default chain when it has none."""
+def with_vocal_chain(mix: MixSettings, singers: Mapping[str, str] | None = None) -> MixSettings:
+    """The preset's mix settings with a vocal chain on the ``vocals`` stem and on every stem
+    of ``singers`` (stem name → the voice singing in it, :func:`vocal_stems`): that voice's
+    own strip ``mix.parts.vocals-<voice>`` where the style gives one, else
+    ``mix.parts.vocals`` (parsed over :data:`DEFAULT_VOCAL_CHAIN`), else that default chain.
+    The singers' strips are then keyed by stem, and those of voices that do not sing dropped."""
     from dataclasses import replace
 
     chain = mix.parts.get(VOCALS, DEFAULT_VOCAL_CHAIN)
-    missing = [name for name in (VOCALS, *stems) if name not in mix.parts]
-    if not missing:
-        return mix
-    return replace(mix, parts={**mix.parts, **{name: chain for name in missing}})
+    parts = {name: strip for name, strip in mix.parts.items() if not name.startswith(SINGER_PREFIX)}
+    parts[VOCALS] = chain
+    for stem, voice in (singers or {}).items():
+        parts[stem] = mix.parts.get(SINGER_PREFIX + voice, chain)
+    return replace(mix, parts=parts)

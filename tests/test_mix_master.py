@@ -565,3 +565,49 @@ def test_a_songs_style_override_of_the_vocal_reverb_keeps_the_chain(tmp_path):
     over = load_preset("pop", {"mix": {"parts": {"vocals": {"reverb_send": 0.5}}}}).style.mix
     assert plain == DEFAULT_VOCAL_CHAIN
     assert with_vocal_chain(over).part("vocals") == dataclasses.replace(DEFAULT_VOCAL_CHAIN, reverb_send=0.5)
+
+
+def test_a_singers_strip_starts_from_the_vocals_strip_and_goes_on_that_singers_stem():
+    # A duet through the real preset loader: the song's style turns the vocal reverb up and
+    # gives the alto her own pan and level; the alto's strip keeps the reverb, and it lands on
+    # whichever stem the alto sings into ("vocals" when she sings first).
+    from ainur_cli.mix.settings import DEFAULT_VOCAL_CHAIN
+    from ainur_cli.presets import load_preset
+    from ainur_cli.vocals import with_vocal_chain
+
+    mix = load_preset("pop", {"mix": {"parts": {
+        "vocals": {"reverb_send": 0.5},
+        "vocals-alto": {"pan": -0.4, "gain_db": -1}}}}).style.mix
+    vocals = dataclasses.replace(DEFAULT_VOCAL_CHAIN, reverb_send=0.5)
+    alto = dataclasses.replace(vocals, pan=-0.4, gain_db=-1.0)
+    assert mix.part("vocals-alto") == alto
+    second = with_vocal_chain(mix, {"vocals": "tenor", "vocals-alto": "alto"})
+    assert (second.part("vocals"), second.part("vocals-alto")) == (vocals, alto)
+    first = with_vocal_chain(mix, {"vocals": "alto", "vocals-tenor": "tenor"})
+    assert (first.part("vocals"), first.part("vocals-tenor")) == (alto, vocals)
+    assert "vocals-alto" not in first.parts          # no stem of that name: no stray strip
+    alone = with_vocal_chain(mix, {"vocals": "tenor"})
+    assert [n for n in alone.parts if n.startswith("vocals")] == ["vocals"]
+    assert alone.part("vocals") == vocals
+    # The other parts' strips are untouched.
+    assert {n: s for n, s in first.parts.items() if not n.startswith("vocals")} \
+        == {n: s for n, s in mix.parts.items() if not n.startswith("vocals")}
+
+
+@pytest.mark.parametrize("name, allowed", [
+    ("vocals-bass", "vocals-tenor, vocals-soprano, vocals-baritone, vocals-alto"),
+    ("vocals-Alto", "vocals-tenor, vocals-soprano, vocals-baritone, vocals-alto"),
+    ("choir", "vocals-<voice>"),
+])
+def test_a_strip_for_no_voice_is_named_with_file_and_line(name, allowed):
+    from ainur_cli.api import resolve_song
+    from ainur_cli.errors import SpecError
+    from ainur_cli.spec import parse_spec_text
+
+    text = ("title: t\npreset: pop\nsections:\n  - {name: Verse, bars: 4, lyrics: la la la}\n"
+            f"style:\n  mix:\n    parts:\n      vocals: {{gain_db: 1}}\n      {name}: {{pan: 0.5}}\n")
+    with pytest.raises(SpecError) as info:
+        resolve_song(parse_spec_text(text, "song.yaml"))
+    message = str(info.value)
+    assert message.startswith(f"song.yaml:9: mix.parts.{name}:"), message
+    assert repr(name) in message and allowed in message, message

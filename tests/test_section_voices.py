@@ -259,11 +259,14 @@ def test_octaves_fix_where_a_voice_sings():
 def test_each_singer_has_a_stem_and_the_stems_sum_to_the_mix(tmp_path):
     """A duet's render: ``stems/vocals.wav`` (the voice of the first line), one
     ``stems/vocals-<voice>.wav`` per other singer, silent before that singer comes in, and
-    with the other parts they sum to the mastered mix; the manifest says who sang what."""
+    with the other parts they sum to the mastered mix; the manifest says who sang what. The
+    tenor's and the baritone's own strips (panned left and right) go on their stems, the
+    tenor's on ``vocals``; the alto, without one, sings in the centre."""
     import soundfile as sf
 
     spec = tmp_path / "song.yaml"
-    spec.write_text(SONG.format(vocals=DUET))
+    spec.write_text(SONG.format(vocals=DUET) + "  mix:\n    parts:\n"
+                    "      vocals-tenor: {pan: -0.8}\n      vocals-baritone: {pan: 0.8}\n")
     out = render_file(spec, out_dir=tmp_path / "out", workers=2,
                       overrides={"parts": "lead,vocals", "bit_depth": "32f"}).out_dir
     manifest = json.loads((out / "manifest.json").read_text())
@@ -285,6 +288,11 @@ def test_each_singer_has_a_stem_and_the_stems_sum_to_the_mix(tmp_path):
         before = np.abs(stems[stem][:, :comes_in]).max()       # nothing before the singer
         assert before < 1e-6, (stem, before)                     # (-120 dBFS: filter tails)
         assert np.abs(stems[stem][:, sections[section]["start_sample"]:]).max() > 0.01, stem
+    left_over_right = {n: float(np.sqrt(np.mean(a[0] ** 2) / np.mean(a[1] ** 2)))
+                       for n, a in stems.items() if n.startswith("vocals")}
+    assert left_over_right["vocals"] > 2.5, left_over_right          # pan -0.8 (-11.3 dB right)
+    assert left_over_right["vocals-baritone"] < 1 / 2.5, left_over_right
+    assert 0.8 < left_over_right["vocals-alto"] < 1.25, left_over_right
 
 
 @pytest.mark.parametrize("vocals, line, field, value, allowed", [

@@ -82,6 +82,7 @@ class PartMix:
 
 
 VOCALS_PART = "vocals"  # the singing voice's stem (see ainur_cli/vocals.py)
+SINGER_PREFIX = VOCALS_PART + "-"  # ``vocals-<voice>``: one singer's strip (and a duet's stem)
 
 # The singing voice's strip: rumble cut, a little less low-mid box, air, the de-esser, a
 # vocal compressor, the style's reverb and a touch of its delay. A preset's
@@ -297,12 +298,20 @@ def parse_mix(raw: dict | None, src: Source, path: tuple = ("mix",)) -> MixSetti
     check_keys(r, ("parts", "reverb", "delay", "master"), src, path)
     parts_raw = expect_mapping(r.get("parts"), src, path + ("parts",),
                                "a mapping of part name → settings")
+    # A singer's own strip (``vocals-<voice>``) starts from the vocals strip as given here.
+    vocal_chain = DEFAULT_VOCAL_CHAIN
+    if VOCALS_PART in parts_raw:
+        vocal_chain = _part(parts_raw[VOCALS_PART], src, path + ("parts", VOCALS_PART),
+                            DEFAULT_VOCAL_CHAIN)
     parts = {}
     for name, value in parts_raw.items():
         if not isinstance(name, str) or not name.strip():
             raise src.error(path + ("parts", name), "part names must be text", name,
                             "a part name of the preset, e.g. drums, bass, lead")
-        base = DEFAULT_VOCAL_CHAIN if name == VOCALS_PART else PartMix()
+        if name == VOCALS_PART:
+            parts[name] = vocal_chain
+            continue
+        base = vocal_chain if name.startswith(SINGER_PREFIX) else PartMix()
         parts[name] = _part(value, src, path + ("parts", name), base)
     return MixSettings(
         parts=parts,
@@ -332,6 +341,14 @@ ratio: 3, attack_ms: 5, release_ms: 120}`, `reverb_send: 0.22`, `delay_send: 0.0
 changes only the reverb, `compressor: {ratio: 4}` only the ratio, `deesser: null`,
 `compressor: null` or `highpass_hz: null` switch those off, `eq: []` removes the EQ. Other
 parts start from the defaults in the table.
+
+`mix.parts.vocals-<voice>` (`vocals-tenor`, `vocals-soprano`, `vocals-baritone`,
+`vocals-alto`) is one singer's own strip, for songs where several voices sing
+(`vocals.section_voices`, `vocals.harmony_voice`): it starts from `mix.parts.vocals` as
+given, and its fields replace that strip's, e.g. `vocals-alto: {pan: -0.25, gain_db: 1}`. It
+goes on the stem that voice sings into, `vocals` included when that voice sings first; a
+singer without one gets `mix.parts.vocals`. A voice that does not sing in the song leaves its
+strip unused.
 
 | field | default | allowed | meaning |
 |---|---|---|---|
