@@ -16,8 +16,11 @@ from tests.batch.test_batch_run import check_render
 
 psutil = pytest.importorskip("psutil")
 
-SEEDS = "1-4"
-NAMES = [f"resume-me/pop/seed-{n}" for n in range(1, 5)]
+# Eight jobs, one at a time: after the first is done the other seven take seconds, so the
+# interrupt lands mid-run even on a fast machine (with four, a clean checkout's fresh run once
+# finished them all before its SIGINT arrived and exited 0).
+SEEDS = "1-8"
+NAMES = [f"resume-me/pop/seed-{n}" for n in range(1, 9)]
 
 
 def _wait_first_done(out, proc, timeout_s: float = 180.0) -> None:
