@@ -32,7 +32,7 @@ from ainur_cli.engines.embedded.render import fork_is_safe, load_soundfont, rend
 from ainur_cli.mix.mixer import process_stem, stem_cost
 from ainur_cli.mix.reverb import prepare_reverb
 from ainur_cli.mix.dynamics import block_size_for
-from ainur_cli.mix.settings import MixSettings
+from ainur_cli.mix.settings import SINGER_PREFIX, MixSettings
 from ainur_cli.mix.stems import MixSum
 from ainur_cli.timeline import Timeline
 from ainur_cli.vocals import (VOCALS, harmony_parts, render_vocals, sung_by, vocal_settings,
@@ -215,6 +215,10 @@ class StemBatch:
     #: named ``vocals`` that is not listed holds every voice
     singers: dict = field(default_factory=dict)
 
+    def is_vocal(self, name: str) -> bool:
+        """Whether stem ``name`` is sung (``vocals`` or a singer's stem), not played."""
+        return name == VOCALS or name in self.singers
+
 
 def _cpu_s() -> float:
     """CPU seconds of this process and its waited-for children (user + system)."""
@@ -231,7 +235,7 @@ def make_stem(batch: StemBatch, name: str, out: np.ndarray | None = None, *,
     :returns: ((2, total_samples) float32 — ``out`` when given, {stage: CPU seconds}).
     """
     c0 = _cpu_s()
-    vocal = name == VOCALS or name in batch.singers
+    vocal = batch.is_vocal(name)
     if vocal:
         singer = batch.singers.get(name) if len(batch.singers) > 1 else None
         audio = render_vocals(batch.composition, batch.timeline, batch.voice, seed=batch.seed,
@@ -347,8 +351,7 @@ def produce_stems(batch: StemBatch, names: list[str], *, workers: int = 2, mix: 
 def job_order(batch: StemBatch, names: list[str]) -> list[str]:
     """``names`` in the order their jobs start: the vocals (the longest job), then the
     strips by :func:`stem_cost`, costliest first (ties keep ``names`` order)."""
-    return sorted(names, key=lambda k: (k != VOCALS and k not in batch.singers,
-                                        -stem_cost(batch.mix.part(k))))
+    return sorted(names, key=lambda k: (not batch.is_vocal(k), -stem_cost(batch.mix.part(k))))
 
 
 def _restyle(spec, stems: dict, sample_rate: int) -> dict:
@@ -359,7 +362,7 @@ def _restyle(spec, stems: dict, sample_rate: int) -> dict:
     prompts = dict(r.prompts)
     if VOCALS in prompts:  # a duet: the vocals' prompt restyles every singer's stem
         prompts.update({name: prompts[VOCALS] for name in stems
-                        if name.startswith(VOCALS + "-") and name not in prompts})
+                        if name.startswith(SINGER_PREFIX) and name not in prompts})
     for name in prompts:
         if name not in stems:
             raise spec.source.error(("restyle", "prompts", name), "names a part that is not rendered",

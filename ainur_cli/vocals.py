@@ -474,7 +474,7 @@ def vocal_stems(composition: Composition, settings: dict, lead: str = "lead") ->
         if any(kinds.get(i) in settings["harmony_sections"] for i in indices):
             singers.append(get_voice(settings["harmony_voice"]).name)
     singers = list(dict.fromkeys(singers)) or [default]
-    return {VOCALS if k == 0 else f"{VOCALS}-{voice}": voice for k, voice in enumerate(singers)}
+    return {VOCALS if k == 0 else SINGER_PREFIX + voice: voice for k, voice in enumerate(singers)}
 
 
 def render_vocals(composition: Composition, timeline: Timeline, settings: dict, *, seed: int,
