@@ -104,6 +104,11 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
                    "e.g. a vocal guide track without lyric events. With --from-ardour or "
                    "--from-ableton: the name of the MIDI track to sing (default: one named "
                    "like a vocal).")
+@click.option("--harmony-track", "harmony_track",
+              help="With --from-midi: a harmony voice sings the lead's words on this track's "
+                   "notes (a 1-based number). With --from-ardour or --from-ableton: the name of "
+                   "the MIDI track of that written harmony (default: one named like a harmony, "
+                   "e.g. 'Harmony', 'BGV', 'Backing Vox').")
 @click.option("-o", "--out", "out", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: output.dir of the spec, else renders/<spec name>).")
 @click.option("--preset", help="Style preset (overrides the spec).")
@@ -128,7 +133,7 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON on stdout.")
 @click.pass_context
 def render(ctx: click.Context, spec: Path | None, from_midi: Path | None, from_ardour: Path | None,
-           from_ableton: Path | None, lyrics_file, vocal_track, out: Path | None,
+           from_ableton: Path | None, lyrics_file, vocal_track, harmony_track, out: Path | None,
            preset, seed, key, tempo_bpm, sample_rate, bit_depth, fmt, target_lufs, true_peak_dbtp,
            parts, soundfont, presets_dir, force, new_take, jobs, write_html, as_json) -> None:
     """Render SPEC (a song.yaml) to stems, a mastered mix, MIDI and a manifest.
@@ -152,32 +157,42 @@ def render(ctx: click.Context, spec: Path | None, from_midi: Path | None, from_a
     if from_midi is not None:
         from daw_bridge.midi_import import spec_from_midi
 
-        if vocal_track is not None and not (vocal_track.isdigit() and 1 <= int(vocal_track) <= 65535):
-            raise click.BadParameter(f"{vocal_track!r} is not a track number 1..65535 (with "
-                                     f"--from-midi tracks are counted from 1)",
-                                     param_hint="--vocal-track")
+        for flag, value in (("--vocal-track", vocal_track), ("--harmony-track", harmony_track)):
+            if value is not None and not (value.isdigit() and 1 <= int(value) <= 65535):
+                raise click.BadParameter(f"{value!r} is not a track number 1..65535 (with "
+                                         f"--from-midi tracks are counted from 1)",
+                                         param_hint=flag)
+        if harmony_track is not None and vocal_track is not None and \
+                int(harmony_track) == int(vocal_track):
+            raise click.BadParameter(f"{harmony_track!r} is the --vocal-track (the harmony is "
+                                     f"another track)", param_hint="--harmony-track")
         session = spec_from_midi(from_midi, spec_path=spec, lyrics_file=lyrics_file,
                                  overrides=overrides,
-                                 vocal_track=int(vocal_track) if vocal_track is not None else None)
+                                 vocal_track=int(vocal_track) if vocal_track is not None else None,
+                                 harmony_track=int(harmony_track) if harmony_track else None)
     elif from_ardour is not None:
         from daw_bridge.ardour_session import spec_from_ardour
 
         session = spec_from_ardour(from_ardour, spec_path=spec, lyrics_file=lyrics_file,
-                                   overrides=overrides, vocal_track=vocal_track)
+                                   overrides=overrides, vocal_track=vocal_track,
+                                   harmony_track=harmony_track)
     elif from_ableton is not None:
         from daw_bridge.ableton_set import spec_from_ableton
 
         session = spec_from_ableton(from_ableton, spec_path=spec, lyrics_file=lyrics_file,
-                                    overrides=overrides, vocal_track=vocal_track)
+                                    overrides=overrides, vocal_track=vocal_track,
+                                    harmony_track=harmony_track)
     elif spec is None:
         raise click.UsageError("give SPEC (a song.yaml), or --from-midi FILE / --from-ardour "
                                "SESSION / --from-ableton SET.als with a SPEC or --preset")
     elif lyrics_file is not None:
         raise click.UsageError("--lyrics works with --from-midi, --from-ardour or --from-ableton "
                                "(a song.yaml has its own lyrics)")
-    elif vocal_track is not None:
-        raise click.UsageError("--vocal-track works with --from-midi, --from-ardour or "
-                               "--from-ableton (a song.yaml names its melody file in melody:)")
+    elif vocal_track is not None or harmony_track is not None:
+        flag = "--vocal-track" if vocal_track is not None else "--harmony-track"
+        raise click.UsageError(f"{flag} works with --from-midi, --from-ardour or "
+                               "--from-ableton (a song.yaml names its melody file, and its "
+                               "harmony_track, in melody:)")
     else:
         song = api.load_spec(spec, overrides)
     if source is not None:

@@ -19,12 +19,15 @@ _SPECIFIC = (
     ("--reaper-osc-port", "reaper_osc_port", "reaper", "osc_port"),
     ("--reaper-feedback-port", "reaper_feedback_port", "reaper", "feedback_port"),
     ("--reaper-web-auth", "reaper_web_auth", "reaper", "web_auth"),
+    ("--reaper-harmony-track", "reaper_harmony_track", "reaper", "harmony_track"),
     ("--ableton-reply-port", "ableton_reply_port", "ableton", "reply_port"),
     ("--ableton-set", "ableton_set", "ableton", "live_set"),
     ("--ableton-vocal-track", "ableton_vocal_track", "ableton", "vocal_track"),
+    ("--ableton-harmony-track", "ableton_harmony_track", "ableton", "harmony_track"),
     ("--ardour-session", "ardour_session", "ardour", "session"),
     ("--ardour-place-mode", "ardour_place_mode", "ardour", "place_mode"),
     ("--ardour-vocal-track", "ardour_vocal_track", "ardour", "vocal_track"),
+    ("--ardour-harmony-track", "ardour_harmony_track", "ardour", "harmony_track"),
 )
 _DAW_NAMES = {"reaper": "REAPER", "ableton": "Ableton Live", "ardour": "Ardour"}
 SPECIFIC_PARAMS = tuple(p for _, p, _, _ in _SPECIFIC)
@@ -42,6 +45,10 @@ def daw_specific_options(command: Callable) -> Callable:
                      help="The port REAPER's OSC device sends feedback to (default 9000)."),
         click.option("--reaper-web-auth", metavar="USER:PASSWORD",
                      help="Login of REAPER's web interface, if it has one."),
+        click.option("--reaper-harmony-track", metavar="NAME",
+                     help="REAPER with the script: the track of a written harmony, sung with "
+                          "the vocal's words (default: the first other track named like one, "
+                          "e.g. 'Harmony', 'BGV', 'Backing Vox')."),
         click.option("--ableton-reply-port", type=click.IntRange(1, 65535),
                      help="UDP port AbletonOSC answers on (11001 in AbletonOSC)."),
         click.option("--ableton-set", type=click.Path(path_type=Path),
@@ -53,6 +60,10 @@ def daw_specific_options(command: Callable) -> Callable:
                      help="Ableton Live with --ableton-set: the MIDI track whose arrangement "
                           "clips the vocal sings in /ainur/render_session (default: the first "
                           "MIDI track named like a vocal)."),
+        click.option("--ableton-harmony-track", metavar="NAME",
+                     help="Ableton Live with --ableton-set: the MIDI track of a written harmony, "
+                          "sung with the vocal's words (default: the first other MIDI track "
+                          "named like one, e.g. 'Harmony', 'BGV', 'Backing Vox')."),
         click.option("--ardour-session", type=click.Path(path_type=Path),
                      help="Ardour's session file or folder (its tempo map; default: Ardour's "
                           "most recent session)."),
@@ -63,6 +74,10 @@ def daw_specific_options(command: Callable) -> Callable:
                      help="Ardour: the MIDI track whose notes the vocal sings in "
                           "/ainur/render_session (default: the first MIDI track named like a "
                           "vocal, e.g. 'Vocal', 'Lead Vox', 'Melody')."),
+        click.option("--ardour-harmony-track", metavar="NAME",
+                     help="Ardour: the MIDI track of a written harmony, sung with the vocal's "
+                          "words (default: the first other MIDI track named like one, e.g. "
+                          "'Harmony', 'BGV', 'Backing Vox')."),
     ]
     for opt in reversed(opts):
         command = opt(command)

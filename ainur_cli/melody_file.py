@@ -27,6 +27,14 @@ carrying its notes (``topline``): the melody composer sings those notes (see
 (:mod:`ainur_cli.compose.fit_chords`). A section without lyrics sings none of the notes in it
 (a warning counts them), nor are notes shorter than the voice's shortest note (30 ms: grace
 notes), and lines with pins in a section that has notes lose their pins.
+
+A **written harmony** (``melody.harmony_track``: one or two other tracks of the file, or a
+DAW project's harmony MIDI track, :attr:`ainur_cli.spec.MelodySpec.harmony_notes`) is sung
+with the lead's words and rhythm: each given melody note carries the pitch each harmony track
+sounds at its start (:func:`sounding_at`; :attr:`ainur_cli.spec_lyrics.ToplineNote.harmony`,
+None where the track rests), which :mod:`ainur_cli.vocals` sings in place of the style's
+composed intervals. Harmony notes at which no given melody note starts are not sung (a
+warning counts them).
 """
 
 from __future__ import annotations
@@ -92,12 +100,13 @@ def one_voice(notes: Sequence[Sequence[int]], tol: int) -> list[list[int]]:
     return out
 
 
-def read_melody(path: Path, track: int | None,
-                error: Callable[..., SpecError]) -> list[tuple[Fraction, Fraction, int, int]]:
+def read_melody(path: Path, track: int | None, error: Callable[..., SpecError],
+                exclude: Sequence[int] = ()) -> list[tuple[Fraction, Fraction, int, int]]:
     """``(start_beat, end_beat, pitch, velocity)`` of the melody in ``path`` (file beats).
 
     :param error: ``error(message, value, allowed)`` builds the error at the spec's ``melody``
         field (:meth:`ainur_cli.source.Source.error`).
+    :param exclude: 1-based tracks the choice of a ``track`` None leaves out (the harmony's).
     :raises SpecError: a missing or unreadable file, a track that does not exist or has no
         notes, a file without notes.
     """
@@ -126,7 +135,8 @@ def read_melody(path: Path, track: int | None,
     if mid.type == 2 or mid.ticks_per_beat <= 0:
         raise refuse("the melody file is a type 2 file or has SMPTE time division",
                      allowed="a type 0 or 1 file with ticks per quarter note")
-    groups = {k: v for k, v in played_notes(mid.tracks).items() if k[1] != DRUM_CHANNEL}
+    groups = {k: v for k, v in played_notes(mid.tracks).items()
+              if k[1] != DRUM_CHANNEL and (track is not None or k[0] + 1 not in exclude)}
     if track is not None:
         if track > len(mid.tracks):
             raise refuse("the melody file has no such track", track,
@@ -168,7 +178,8 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
     what = "the melody file" if given is None else spec.melody.path
     label = spec.melody.path if given is None else "session"  # what the warnings start with
     if given is None:
-        given = read_melody(spec.melody.resolved(src.file), spec.melody.track, error)
+        given = read_melody(spec.melody.resolved(src.file), spec.melody.track, error,
+                            exclude=spec.melody.harmony_tracks)
     notes = [(a + offset, b + offset, p, v) for a, b, p, v in given]
     end = timeline.total_beats
     late = sum(1 for a, *_ in notes if a >= end)
@@ -197,8 +208,10 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
         start, stop = timeline.bar_to_beat(bar), timeline.bar_to_beat(bar + s.bars)
         bar += s.bars
         mine = [n for n in notes if start <= n[0] < stop]
+        if s.lyrics and all(getattr(ln, "topline", ()) for ln in s.lyrics):
+            continue  # a DAW session's lines on their own notes already
         if not mine:
-            if s.lyrics:
+            if s.lyrics and notes:
                 log.warning("section %r: %s has no notes in it; its lyrics are sung "
                             "on a composed melody", s.name, what)
             continue
@@ -206,8 +219,6 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
             log.warning("section %r has no lyrics: %d note(s) of %s in it are not "
                         "sung", s.name, len(mine), what)
             continue
-        if all(getattr(ln, "topline", ()) for ln in s.lyrics):
-            continue  # a DAW session's lines on their own notes already
         lines = [parse_line(ln) for ln in s.lyrics]
         counts = [len(ln.syllables) for ln in lines]
         if sum(counts) == len(mine):
@@ -248,7 +259,98 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
             log.warning("section %r: its lyric pins are ignored: the notes of %s place "
                         "its lines", s.name, what)
         sections[i] = replace(s, lyrics=tuple(out))
+    voices = _harmony_voices(spec, offset, pin)
+    if voices:
+        sections = _with_harmony(sections, voices, label)
     return replace(spec, sections=tuple(sections), melody=replace(spec.melody, applied=True))
+
+
+def _harmony_voices(spec: "SongSpec", offset: Fraction, pin: Callable[[Fraction], str]
+                    ) -> list[tuple[str, list[tuple[float, float, int]]]]:
+    """The written harmony voices of ``spec.melody`` (its file's ``harmony_tracks``, or a DAW
+    project's ``harmony_notes``): ``(what messages call it, [(start_beat, end_beat, pitch)]
+    in song beats)`` per voice, one voice each (:func:`one_voice`).
+
+    :raises SpecError: a track the file does not have or without notes, a note no voice
+        can sing (naming the track and where the note is)."""
+    from ainur_cli.voice.score import MAX_MIDI, MIN_MIDI
+
+    src, melody = spec.source, spec.melody
+    at = ("melody", "harmony_track")
+    voices = []
+    if melody.harmony_notes:
+        given = list(melody.harmony_notes)
+    else:
+        given = []
+        for track in melody.harmony_tracks:
+            def error(message: str, value=..., allowed: str | None = None) -> SpecError:
+                return src.error(at, message, value, allowed)
+            notes = read_melody(melody.resolved(src.file), track, error)
+            given.append((f"the harmony track {track} of {melody.path}", notes))
+    for what, notes in given:
+        song = [(a + offset, b + offset, p) for a, b, p, _ in notes]
+        for a, _, p in song:
+            if not MIN_MIDI <= p <= MAX_MIDI and a >= 0:
+                raise src.error(at if not melody.harmony_notes else ("melody",),
+                                f"the note of {what} at {pin(a)} (song bar.beat) is out of any "
+                                f"voice's range", f"MIDI {p}", f"MIDI {MIN_MIDI}..{MAX_MIDI} (E1..C7)")
+        voices.append((what, [(float(a), float(b), p) for a, b, p in song]))
+    return voices
+
+
+#: a written harmony note counts as sounding at a lead note that starts up to this many beats
+#: before it (a harmony entering a 64th note late, as played in)
+HARMONY_LATE_BEATS = 1 / 16
+
+
+def sounding_at(starts: Sequence[float], notes: Sequence[tuple[float, float, int]],
+                beat: float) -> int | None:
+    """The index of the note of ``notes`` (one voice, in order; ``starts`` their start beats)
+    sounding at ``beat``: one that starts up to :data:`HARMONY_LATE_BEATS` after it counts,
+    one that ends that close after it does not; None when none does."""
+    from bisect import bisect_right
+
+    k = bisect_right(starts, beat + HARMONY_LATE_BEATS) - 1
+    return k if k >= 0 and notes[k][1] > beat + HARMONY_LATE_BEATS else None
+
+
+def _with_harmony(sections: list, voices: list, label: str) -> list:
+    """``sections`` with each given melody note (:attr:`~ainur_cli.spec_lyrics.LyricText.
+    topline`) carrying the pitch each harmony voice sounds at its start
+    (:attr:`~ainur_cli.spec_lyrics.ToplineNote.harmony`); a warning counts the harmony
+    notes no syllable of the lead starts on (not sung: the harmony sings the lead's words
+    and rhythm)."""
+    from ainur_cli.spec_lyrics import LyricText, ToplineWord
+
+    used: list[set[int]] = [set() for _ in voices]
+    starts = [[a for a, _, _ in notes] for _, notes in voices]
+
+    def pitches(beat: float) -> tuple[int | None, ...]:
+        out = []
+        for k, (_, notes) in enumerate(voices):
+            i = sounding_at(starts[k], notes, beat)
+            if i is not None:
+                used[k].add(i)
+            out.append(None if i is None else notes[i][2])
+        return tuple(out)
+
+    out = []
+    for s in sections:
+        lines = []
+        for ln in s.lyrics or ():
+            if getattr(ln, "topline", ()):
+                ln = LyricText(str(ln), ln.pinned, tuple(
+                    ToplineWord(w.text, tuple(tuple(replace(n, harmony=pitches(float(n.start_beat)))
+                                                    for n in group) for group in w.events))
+                    for w in ln.topline))
+            lines.append(ln)
+        out.append(replace(s, lyrics=tuple(lines)) if s.lyrics else s)
+    for k, (what, notes) in enumerate(voices):
+        if len(used[k]) < len(notes):
+            log.warning("%s: %d of %d note(s) of %s are not sung: the harmony sings the "
+                        "lead's syllables, and none of the melody's own notes starts at them",
+                        label, len(notes) - len(used[k]), len(notes), what)
+    return out
 
 
 def _phrases(notes: list, count: int) -> list[list]:

@@ -35,8 +35,9 @@ from ainur_cli.mix.dynamics import block_size_for
 from ainur_cli.mix.settings import SINGER_PREFIX, MixSettings
 from ainur_cli.mix.stems import MixSum
 from ainur_cli.timeline import Timeline
-from ainur_cli.vocals import (VOCALS, harmony_parts, render_vocals, sung_by, vocal_settings,
-                              vocal_stems, voices_as_written, wants_vocals, with_vocal_chain)
+from ainur_cli.vocals import (VOCALS, harmony_names, harmony_parts, render_vocals, sung_by,
+                              vocal_settings, vocal_stems, voices_as_written, wants_vocals,
+                              with_vocal_chain)
 
 log = logging.getLogger(__name__)
 
@@ -430,7 +431,8 @@ def _manifest(resolved: ResolvedSong, files, midi, root: Path, sf_path: Path, co
                       "energy": s.energy} for s in plan.sections],
         "soundfont": describe_soundfont(sf_path),
         "vocals": {"enabled": bool(voice["enabled"]), "voice": voice["voice"],
-                   "double": voice["double"], "harmony": list(voice["harmony"]),
+                   "double": voice["double"],
+                   "harmony": list(harmony_names(composition, voice)),
                    "harmony_sections": list(voice["harmony_sections"]),
                    "harmony_gain_db": float(voice["harmony_gain_db"]),
                    "harmony_voice": voice["harmony_voice"],

@@ -23,9 +23,11 @@ Field reference (also in README.md):
                    ``{model, models_dir, strength, steps, cfg_scale, negative_prompt, device,
                    prompts: {part: prompt}}``
 ``melody``         optional vocal melody from a MIDI file (a DAW's exported clip), sung with
-                   the sections' lyrics: ``FILE`` or ``{file, bar, track}`` (``bar``: the
-                   song bar where the file's beat 0 falls, default 1; ``track``: 1-based, by
-                   default the track with the most notes); see :mod:`ainur_cli.melody_file`
+                   the sections' lyrics: ``FILE`` or ``{file, bar, track, harmony_track}``
+                   (``bar``: the song bar where the file's beat 0 falls, default 1;
+                   ``track``: 1-based, by default the track with the most notes;
+                   ``harmony_track``: one or two tracks of written harmony, sung with the
+                   lead's words); see :mod:`ainur_cli.melody_file`
 =================  ========================================================================
 """
 
@@ -143,11 +145,13 @@ class RestyleSpec:
 class MelodySpec:
     """A vocal melody from a MIDI file: ``path`` (as written, relative to the spec file),
     ``bar`` (1-based song bar where the file's beat 0 falls), ``track`` (1-based, or None:
-    the track with the most notes)."""
+    the track with the most notes), ``harmony_tracks`` (1-based tracks of the same file whose
+    notes harmony voices sing with the lead's words; empty: none)."""
 
     path: str
     bar: int = 1
     track: int | None = None
+    harmony_tracks: tuple[int, ...] = ()
     #: the song beat of the file's beat 0 when not ``bar``'s start (a section rendered alone
     #: as a song of its own: the clip may start before it); not a spec field
     start_beat: Fraction | None = None
@@ -157,6 +161,9 @@ class MelodySpec:
     #: when they come from a DAW project (an Ardour or Live MIDI track) rather than a file:
     #: ``path`` then only names where they came from; not a spec field
     notes: tuple | None = field(default=None, compare=False)
+    #: written harmony from a DAW project rather than the file's ``harmony_tracks``: per
+    #: voice ``(where it came from, its notes as ``notes`` holds them)``; not a spec field
+    harmony_notes: tuple = field(default=(), compare=False)
 
     def resolved(self, spec_file: str | None) -> Path:
         """The file's path, relative to the spec file's folder when not absolute."""
@@ -197,7 +204,8 @@ class SongSpec:
 
 TOP_KEYS = ("title", "preset", "seed", "key", "tempo_bpm", "tempo_map", "time_signature",
             "sections", "style", "output", "restyle", "melody")
-MELODY_KEYS = ("file", "bar", "track")
+MELODY_KEYS = ("file", "bar", "track", "harmony_track")
+MAX_HARMONY_TRACKS = 2  # written harmony voices (as the style's composed harmony)
 RESTYLE_KEYS = ("model", "models_dir", "strength", "steps", "cfg_scale", "negative_prompt",
                 "device", "prompts")
 SECTION_KEYS = ("name", "bars", "lyrics", "energy", "type")
@@ -452,6 +460,7 @@ def _parse_melody(raw: dict, src: Source, total_bars: int) -> MelodySpec | None:
     allowed = "the path of a MIDI file (.mid), relative to this spec's folder"
     if isinstance(value, str):
         path, field_path, bar, track = get_str(raw, "melody", src, (), max_len=4096), p, 1, None
+        harmony: tuple[int, ...] = ()
     else:
         value = expect_mapping(value, src, p)
         check_keys(value, MELODY_KEYS, src, p)
@@ -461,9 +470,34 @@ def _parse_melody(raw: dict, src: Source, total_bars: int) -> MelodySpec | None:
         path = get_str(value, "file", src, p, max_len=4096)
         bar = get_number(value, "bar", src, p, default=1, lo=1, hi=max(1, total_bars), integer=True)
         track = get_number(value, "track", src, p, default=None, lo=1, hi=65535, integer=True)
+        harmony = _harmony_tracks(value, src, None if track is None else int(track))
     if not path.strip():
         raise src.error(field_path, "is empty", allowed=allowed)
-    return MelodySpec(path, int(bar), None if track is None else int(track))
+    return MelodySpec(path, int(bar), None if track is None else int(track), harmony)
+
+
+def _harmony_tracks(value: dict, src: Source, track: int | None) -> tuple[int, ...]:
+    """``melody.harmony_track``: a track number or a list of up to :data:`MAX_HARMONY_TRACKS`
+    (1-based, distinct, not the melody's ``track``) → a tuple (absent: ``()``)."""
+    p = ("melody", "harmony_track")
+    raw = value.get("harmony_track")
+    if raw is None:
+        return ()
+    allowed = (f"a track number 1..65535 of the melody file, or a list of up to "
+               f"{MAX_HARMONY_TRACKS}, other than the melody's track")
+    items = raw if isinstance(raw, list) else [raw]
+    if not items or len(items) > MAX_HARMONY_TRACKS:
+        raise src.error(p, f"names {len(items)} tracks", raw, allowed)
+    tracks = []
+    for k, item in enumerate(items):
+        at = p + (k,) if isinstance(raw, list) else p
+        if isinstance(item, bool) or not isinstance(item, int) or not 1 <= item <= 65535:
+            raise src.error(at, "is not a track number", item, allowed)
+        if item == track or item in tracks:
+            raise src.error(at, "names the melody's track" if item == track
+                            else "names a track twice", item, allowed)
+        tracks.append(item)
+    return tuple(tracks)
 
 
 def check_length(spec: SongSpec, src: Source | None = None) -> None:

@@ -101,12 +101,15 @@ def pin_segments(line: str) -> list[tuple[LyricPin | None, str]]:
 class ToplineNote:
     """A note of a given vocal melody: MIDI ``pitch`` from ``start_beat`` to ``end_beat``
     (quarter-note beats: from the song's start, as floats, in a spec; from the session's
-    start, as exact fractions, in :class:`daw_bridge.facts.LyricEvent`), at MIDI ``velocity``."""
+    start, as exact fractions, in :class:`daw_bridge.facts.LyricEvent`), at MIDI ``velocity``.
+    ``harmony``: per written harmony voice (:attr:`ainur_cli.spec.MelodySpec.harmony_tracks`),
+    the MIDI pitch it sings with this note, None where it rests; empty without one."""
 
     start_beat: float | Fraction
     end_beat: float | Fraction
     pitch: int
     velocity: int = 100
+    harmony: tuple[int | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,8 @@ class LyricText(str):
         """What identifies the line in a spec hash: its pinned form, and its notes."""
         if not self.topline:
             return self.pinned
-        return [self.pinned, [[w.text, [[[n.start_beat, n.end_beat, n.pitch, n.velocity]
+        return [self.pinned, [[w.text, [[[n.start_beat, n.end_beat, n.pitch, n.velocity,
+                                           *([list(n.harmony)] if n.harmony else [])]
                                           for n in group] for group in w.events]]
                               for w in self.topline]]
 

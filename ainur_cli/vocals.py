@@ -29,7 +29,10 @@ Each singer has a stem (:func:`vocal_stems`): ``vocals`` for the voice of the fi
 
 Harmony lines (:mod:`ainur_cli.compose.vocal_harmony`) sing the lead's words and rhythm at
 a diatonic interval, fitted to the chord track, with the lead's octave placement; they are
-part of the ``vocals`` stem (one voice in the centre, two panned left and right).
+part of the ``vocals`` stem (one voice in the centre, two panned left and right). A written
+harmony (the melody clip's ``harmony_track``, a DAW project's harmony track: the pitch it
+sounds at each given melody note, see :mod:`ainur_cli.melody_file`) replaces those intervals
+and is sung wherever it was written (:func:`harmony_names`).
 
 The vocal chain (EQ, de-esser, compression, reverb, delay) is
 :data:`ainur_cli.mix.settings.DEFAULT_VOCAL_CHAIN` with the fields of the preset's
@@ -227,6 +230,49 @@ def _line_kinds(composition: Composition) -> dict[int, str]:
             for m in composition.metadata.get("lines", [])}
 
 
+def _written_harmony(composition: Composition) -> dict[int, dict[float, tuple]]:
+    """Lyric line index → {start beat of a lead note: the pitch each written harmony voice
+    sings with it, None where it rests} (the melody file's or DAW track's harmony,
+    :attr:`ainur_cli.spec.MelodySpec.harmony_tracks`); empty without one."""
+    return {m["line_index"]: {round(float(h[0]), 6): tuple(h[1:]) for h in m["harmony"]}
+            for m in composition.metadata.get("lines", []) if m.get("harmony")}
+
+
+def harmony_names(composition: Composition, settings: dict) -> tuple[str, ...]:
+    """The song's harmony voices: ``written`` (``written 1``, ``written 2``) where the melody
+    comes with written harmony, which replaces the style's composed intervals; else the
+    style's ``harmony`` interval names (empty: no harmony)."""
+    count = max((len(p) for at in _written_harmony(composition).values() for p in at.values()),
+                default=0)
+    if count:
+        return ("written",) if count == 1 else tuple(f"written {k + 1}" for k in range(count))
+    return tuple(settings["harmony"])
+
+
+def _written_pitched(lines: list, written: dict[int, dict[float, tuple]], count: int
+                     ) -> list[list[tuple[Note, Any, int]]]:
+    """Per written harmony voice ``(lead Note, its SungNote, written pitch)``: a syllable is
+    sung where the voice has a pitch at its first note; its melisma notes follow the
+    voice's pitch at them (the one before where it has none)."""
+    voices: list[list] = [[] for _ in range(count)]
+    for index, notes, sung in lines:
+        at = written.get(index)
+        if not at:
+            continue
+        for k in range(count):
+            sings, pitch = False, None
+            for n, s in zip(notes, sung):
+                given = at.get(round(float(n.start_beat), 6), ())
+                mine = given[k] if k < len(given) else None
+                if n.lyric != "":  # a syllable's first note
+                    sings, pitch = mine is not None, mine
+                elif mine is not None:
+                    pitch = mine
+                if sings:
+                    voices[k].append((n, s, pitch))
+    return voices
+
+
 def _placed_groups(notes: list, voice_of: dict, default: str) -> dict[tuple[str, int], list]:
     """SungNotes by ``(voice, place)``: place 0 where the voice sings the note's line alone,
     1 or 2 where it is the first or second of two that sing it together; in the order they
@@ -343,7 +389,8 @@ def voice_shifts(composition: Composition, settings: dict, lines: list) -> dict[
               for voice, group in _by_voice(notes, line_voices(composition, settings),
                                             default).items()}
     singer = settings["harmony_voice"]
-    if settings["harmony"] and singer is not None and get_voice(singer).name not in shifts:
+    if harmony_names(composition, settings) and singer is not None and \
+            get_voice(singer).name not in shifts:
         singer = get_voice(singer).name
         harmony = [h for line in _as_sung(_harmony_pitched(composition, settings, lines, shifts))
                    for h in line]
@@ -355,9 +402,10 @@ def voice_shifts(composition: Composition, settings: dict, lines: list) -> dict[
 def harmony_notes(composition: Composition, timeline: Timeline, settings: dict,
                   lead: str = "lead", lines: list | None = None
                   ) -> tuple[list[list], dict[str, int]]:
-    """The harmony voices of ``settings["harmony"]`` as SungNotes (the lead's notes in the
+    """The harmony voices of :func:`harmony_names` as SungNotes (the lead's notes in the
     ``harmony_sections``, re-pitched by :func:`ainur_cli.compose.vocal_harmony.harmony_pitches`
-    in the song's key and chords) and the octave shift of each voice that sings the lead,
+    in the song's key and chords; or the lead's notes at a written harmony's pitches, where
+    it sounds) and the octave shift of each voice that sings the lead,
     which the harmony of its sections is sung with.
 
     :param lines: the lead's lines (:func:`_lead_lines`) when the caller has them already.
@@ -380,15 +428,16 @@ def harmony_parts(composition: Composition, timeline: Timeline, settings: dict,
                   lead: str = "lead") -> tuple[Part, ...]:
     """The harmony voices as parts for the MIDI export: the lead's own notes (beats, lengths,
     velocities, lyrics) at the harmony's written pitches, one part per voice named
-    ``"harmony <interval>"``, on the lead's program and the lowest MIDI channels no part
-    uses (the lead's channel when none is free). ``()`` without harmony.
+    ``"harmony <interval>"`` (``"harmony written"``), on the lead's program and the lowest
+    MIDI channels no part uses (the lead's channel when none is free). ``()`` without
+    harmony.
 
     The pitches are the ones :func:`harmony_notes` sings (before the octave shift).
     """
     from dataclasses import replace
 
     voices, _ = _harmony_lines(composition, timeline, settings, lead)
-    if not voices:
+    if not any(voices):
         return ()
     part = composition.part(lead)
     used = {p.channel for p in composition.parts} | {9}
@@ -396,17 +445,17 @@ def harmony_parts(composition: Composition, timeline: Timeline, settings: dict,
     return tuple(
         Part(f"harmony {interval}", part.program, False, free[k],
              tuple(replace(n, pitch=p) for n, _, p in line))
-        for k, (interval, line) in enumerate(zip(settings["harmony"], voices)))
+        for k, (interval, line) in enumerate(zip(harmony_names(composition, settings), voices)))
 
 
 def _harmony_lines(composition: Composition, timeline: Timeline, settings: dict, lead: str,
                    lines: list | None = None
                    ) -> tuple[list[list[tuple[Note, Any, int]]], dict[str, int]]:
     """Per harmony voice ``(lead Note, its SungNote, harmony pitch)`` for every lead note in
-    the ``harmony_sections``, and each singing voice's octave shift (:func:`voice_shifts`;
+    the ``harmony_sections`` (a written harmony: every lead note it sounds at), and each singing voice's octave shift (:func:`voice_shifts`;
     ``([], {})`` without harmony); ``lines`` are the lead's :func:`_lead_lines` (computed
     here when None)."""
-    if not settings["harmony"]:
+    if not harmony_names(composition, settings):
         return [], {}
     if lines is None:
         lines = _lead_lines(composition, timeline, lead)
@@ -423,6 +472,9 @@ def _harmony_pitched(composition: Composition, settings: dict, lines: list,
     from ainur_cli.key import parse_key
     from ainur_cli.voice.voices import get_voice
 
+    written = _written_harmony(composition)
+    if written:
+        return _written_pitched(lines, written, len(harmony_names(composition, settings)))
     if not settings["harmony"]:
         return []
     voice_of = line_voices(composition, settings)
@@ -469,9 +521,12 @@ def vocal_stems(composition: Composition, settings: dict, lead: str = "lead") ->
     except KeyError:
         indices = []
     singers = list(dict.fromkeys(v for i in indices for v in voice_of.get(i, (default,))))
-    if settings["harmony"] and settings["harmony_voice"] is not None:
+    if settings["harmony_voice"] is not None:
+        written = _written_harmony(composition)
         kinds = _line_kinds(composition)
-        if any(kinds.get(i) in settings["harmony_sections"] for i in indices):
+        if any(written.get(i) if written else
+               settings["harmony"] and kinds.get(i) in settings["harmony_sections"]
+               for i in indices):
             singers.append(get_voice(settings["harmony_voice"]).name)
     singers = list(dict.fromkeys(singers)) or [default]
     return {VOCALS if k == 0 else SINGER_PREFIX + voice: voice for k, voice in enumerate(singers)}

@@ -80,7 +80,7 @@ class AbletonAdapter(DawAdapter):
     def __init__(self, host: str = "127.0.0.1", port: int = LIVE_PORT,
                  reply_port: int = REPLY_PORT, timeout_s: float = 1.0, retries: int = 1,
                  track_prefix: str = "Ainur ", live_set: str | Path | None = None,
-                 vocal_track: str | None = None) -> None:
+                 vocal_track: str | None = None, harmony_track: str | None = None) -> None:
         bind = "127.0.0.1" if is_loopback(host) else "0.0.0.0"
         self.peer = OscPeer(host, port, reply_port, bind_host=bind,
                             daw="Ableton Live (AbletonOSC)")
@@ -89,9 +89,11 @@ class AbletonAdapter(DawAdapter):
         #: ``/live/error`` texts received that no query claimed (newest last).
         self.errors: list[str] = []
         #: the open set's file (its tempo automation, meters and vocal MIDI track, as last
-        #: saved; see :func:`daw_bridge.ableton_set.with_saved_set`), and the vocal track
+        #: saved; see :func:`daw_bridge.ableton_set.with_saved_set`), the vocal track and
+        #: the written harmony's track
         self.live_set = Path(live_set) if live_set else None
         self.vocal_track = vocal_track
+        self.harmony_track = harmony_track
 
     def close(self) -> None:
         self.peer.close()
@@ -210,7 +212,8 @@ class AbletonAdapter(DawAdapter):
             return facts
         from daw_bridge.ableton_set import read_live_set, with_saved_set
 
-        return with_saved_set(facts, read_live_set(self.live_set), self.vocal_track)
+        return with_saved_set(facts, read_live_set(self.live_set), self.vocal_track,
+                              self.harmony_track)
 
     def _osc_session(self) -> SessionFacts:
         numbers = ("/live/song/get/tempo", "/live/song/get/signature_numerator",

@@ -179,14 +179,15 @@ class LiveSet:
                                for n in clip.played())
 
 
-def with_saved_set(live: SessionFacts, saved: LiveSet, track: str | None = None) -> SessionFacts:
+def with_saved_set(live: SessionFacts, saved: LiveSet, track: str | None = None,
+                   harmony_track: str | None = None) -> SessionFacts:
     """Live's OSC ``live`` facts (one tempo, one meter, cue points, track names) merged with
     the set file Live has open, as last saved: the tempo map and meters where the set
     automates them (OSC cannot read automation; else Live's current values, which include
-    unsaved changes), Live's own locators, and the vocal MIDI track's notes (with a note to
-    save the set for later edits). Where Live and the file disagree a note says so.
+    unsaved changes), Live's own locators, and the vocal and harmony MIDI tracks' notes (with
+    a note to save the set for later edits). Where Live and the file disagree a note says so.
 
-    :raises BridgeError: ``track`` is not a MIDI track of the set.
+    :raises BridgeError: ``track`` or ``harmony_track`` is not a MIDI track of the set.
     """
     from dataclasses import replace
 
@@ -220,16 +221,17 @@ def with_saved_set(live: SessionFacts, saved: LiveSet, track: str | None = None)
                      f"save the set if the vocal track changed too")
     merged = replace(live, tempo=tempo, meters=meters, notes=tuple(notes),
                      title=live.title or saved.path.stem)
-    return with_project_vocal(merged, saved, track, live=True)
+    return with_project_vocal(merged, saved, track, live=True, harmony_track=harmony_track)
 
 
 def spec_from_ableton(live_set: Path | str, *, spec_path: Path | str | None = None,
                       preset: str | None = None, lyrics_file: Path | str | None = None,
-                      overrides=None, vocal_track: str | None = None):
+                      overrides=None, vocal_track: str | None = None,
+                      harmony_track: str | None = None):
     """The song for ``ainur render --from-ableton``: a
     :class:`~daw_bridge.session_spec.SessionSong` from a Live Set as last saved: its tempo
-    map, meters and locators (the sections), the vocal melody from its vocal MIDI track, the
-    lyrics from ``lyrics_file`` or the lyrics file beside the set
+    map, meters and locators (the sections), the vocal melody from its vocal MIDI track and
+    a written harmony from its harmony MIDI track, the lyrics from ``lyrics_file`` or the lyrics file beside the set
     (:func:`~daw_bridge.project_vocal.song_from_project`).
 
     :raises BridgeError: an unreadable set, or a vocal track it does not have.
@@ -237,7 +239,7 @@ def spec_from_ableton(live_set: Path | str, *, spec_path: Path | str | None = No
     """
     return song_from_project_file(read_live_set(live_set), vocal_track=vocal_track,
                                   spec_path=spec_path, preset=preset, lyrics_file=lyrics_file,
-                                  overrides=overrides)
+                                  overrides=overrides, harmony_track=harmony_track)
 
 
 # -- reading --------------------------------------------------------------------------------

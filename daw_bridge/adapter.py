@@ -49,6 +49,9 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
                "the open set's .als file: tempo automation, meters and vocal track as saved"),
         Option("--ableton-vocal-track", "vocal_track", str, None,
                "with --ableton-set: the MIDI track the vocal sings (default: named like one)"),
+        Option("--ableton-harmony-track", "harmony_track", str, None,
+               "with --ableton-set: the MIDI track of a written harmony (default: named like "
+               "one)"),
         Option("--timeout-s", "timeout_s", float, 1.0, "seconds to wait for each answer"),
     ),
     "reaper": (
@@ -62,6 +65,8 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
                "command ID (_RS...) of the registered scripts/ainur_import.lua"),
         Option("--reaper-web-auth", "web_auth", str, None,
                "user:password of the web interface, if it has a login"),
+        Option("--reaper-harmony-track", "harmony_track", str, None,
+               "with the script: the track of a written harmony (default: named like one)"),
         Option("--timeout-s", "timeout_s", float, 2.0, "seconds to wait for each answer"),
     ),
 }

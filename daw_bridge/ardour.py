@@ -14,7 +14,9 @@
 * **The session file** (``<session>/<snapshot>.ardour``, option ``session``, else the newest
   entry of Ardour's ``recent`` list) gives the tempo map, meters and the marker names as last
   saved (:mod:`daw_bridge.ardour_session`), and the notes of its vocal MIDI track (option
-  ``vocal_track``, else the first MIDI track named like a vocal), which the voice sings.
+  ``vocal_track``, else the first MIDI track named like a vocal), which the voice sings, and
+  of its harmony track (option ``harmony_track``, else the first other MIDI track named like
+  a harmony), which a harmony voice sings with the lead's words.
 * **Placing**: with the session open, section markers go in over OSC and the user imports the
   files (there is no import over OSC); with the session closed, :mod:`daw_bridge.ardour_import`
   adds the stems to the session file and has Ardour (``ardour7-lua``) put them on tracks.
@@ -64,6 +66,8 @@ class ArdourAdapter(DawAdapter):
     :param lua_command: the ``ardour7-lua`` program (default: found on ``PATH``).
     :param vocal_track: the MIDI track whose notes the vocal sings (default: the first MIDI
         track named like a vocal: "Vocal", "Lead Vox", "Melody"...).
+    :param harmony_track: the MIDI track of a written harmony (default: the first other MIDI
+        track named like one: "Harmony", "BGV", "Backing Vox"...).
     """
 
     name = "ardour"
@@ -72,7 +76,8 @@ class ArdourAdapter(DawAdapter):
                  session: str | Path | None = None, timeout_s: float = 1.0,
                  place_mode: str = "auto", lua_command: str | None = None,
                  track_prefix: str = "Ainur ", lua_timeout_s: float = 120.0,
-                 end_wait_s: float = 0.5, vocal_track: str | None = None) -> None:
+                 end_wait_s: float = 0.5, vocal_track: str | None = None,
+                 harmony_track: str | None = None) -> None:
         if place_mode not in PLACE_MODES:
             raise BridgeError("unknown Ardour place mode", field="place_mode", value=place_mode,
                               allowed=", ".join(PLACE_MODES))
@@ -84,6 +89,7 @@ class ArdourAdapter(DawAdapter):
         self.lua_timeout_s = float(lua_timeout_s)
         self.end_wait_s = float(end_wait_s)   # no move after /marker i within it: no marker i
         self.vocal_track = vocal_track or None
+        self.harmony_track = harmony_track or None
         self._surface = False
         self._reply_to_sender = False
 
@@ -250,7 +256,7 @@ class ArdourAdapter(DawAdapter):
             notes.append(f"Ardour does not answer OSC at {self.origin}: the session is read as "
                          f"last saved in {file}")
             return with_project_vocal(replace(saved.facts(str(file)), notes=tuple(notes)),
-                                      saved, self.vocal_track)
+                                      saved, self.vocal_track, harmony_track=self.harmony_track)
         names, rate, end = self.osc_tracks()
         if rate is not None and rate != saved.sample_rate:
             raise BridgeError("the session open in Ardour is not the session file",
@@ -271,7 +277,7 @@ class ArdourAdapter(DawAdapter):
         length = saved.sample_to_beat(end) if end else facts.length_beats
         return with_project_vocal(replace(facts, markers=markers, track_names=names,
                                           length_beats=length, notes=tuple(notes)), saved,
-                                  self.vocal_track, live=True)
+                                  self.vocal_track, live=True, harmony_track=self.harmony_track)
 
     @staticmethod
     def _merge_markers(saved: ArdourSession | None, live: list[tuple[int, str | None]],

@@ -463,11 +463,12 @@ def read_session_file(path: str | Path) -> ArdourSession:
 
 def spec_from_ardour(session: Path | str, *, spec_path: Path | str | None = None,
                      preset: str | None = None, lyrics_file: Path | str | None = None,
-                     overrides=None, vocal_track: str | None = None):
+                     overrides=None, vocal_track: str | None = None,
+                     harmony_track: str | None = None):
     """The song for ``ainur render --from-ardour``: a
     :class:`~daw_bridge.session_spec.SessionSong` from an Ardour session as last saved:
     tempo map, meters and sections (markers) from the session file, the vocal melody from its
-    vocal MIDI track, the lyrics from ``lyrics_file``, else ``<snapshot>.lyrics.txt`` or
+    vocal MIDI track and a written harmony from its harmony MIDI track, the lyrics from ``lyrics_file``, else ``<snapshot>.lyrics.txt`` or
     ``lyrics.txt`` in the session folder; style, title, key, seed, output and per-section
     lyrics from the spec at ``spec_path`` (:func:`~daw_bridge.project_vocal.
     song_from_project_file`).
@@ -477,7 +478,7 @@ def spec_from_ardour(session: Path | str, *, spec_path: Path | str | None = None
     """
     return song_from_project_file(read_session_file(session), vocal_track=vocal_track,
                                   spec_path=spec_path, preset=preset, lyrics_file=lyrics_file,
-                                  overrides=overrides)
+                                  overrides=overrides, harmony_track=harmony_track)
 
 
 # -- writing (session closed) ---------------------------------------------------------------

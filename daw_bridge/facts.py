@@ -115,6 +115,10 @@ class SessionFacts:
     vocal_notes: tuple[tuple[Fraction, Fraction, int, int], ...] = ()
     #: where ``vocal_notes`` come from, for messages ("the Live MIDI track 'Vocal'")
     vocal_source: str | None = None
+    #: a written harmony of that melody (a project file's harmony MIDI track), as
+    #: ``vocal_notes`` holds notes, and where it comes from
+    harmony_notes: tuple[tuple[Fraction, Fraction, int, int], ...] = ()
+    harmony_source: str | None = None
     #: the DAW's project file when known: a lyrics file beside it gives the sections' lyrics
     project_file: str | None = None
     _starts_s: tuple = field(default=(), init=False, repr=False, compare=False)

@@ -433,6 +433,7 @@ def spec_from_midi(
     overrides: Mapping[str, Any] | None = None,
     find_lyrics: bool = True,
     vocal_track: int | None = None,
+    harmony_track: int | None = None,
 ):
     """The song for ``ainur render --from-midi``: a :class:`~daw_bridge.session_spec.SessionSong`.
 
@@ -444,6 +445,9 @@ def spec_from_midi(
     ``vocal_track`` (1-based, ``--vocal-track``): the sections' lyrics are sung on that track's
     notes, as a spec's ``melody:`` clip (:mod:`ainur_cli.melody_file`) placed where the track
     has them in the session; lines that sit on their own notes already keep them.
+    ``harmony_track`` (1-based, ``--harmony-track``): a written harmony, sung with the lead's
+    words on that track's pitches (``melody.harmony_track`` of a spec), whether the lead's
+    notes are the lyric events' or ``vocal_track``'s.
 
     :raises SpecError: on an unreadable file or a session that cannot make a song.
     """
@@ -452,12 +456,17 @@ def spec_from_midi(
     song = song_from_project(read_midi_facts(midi_path), Path(midi_path), spec_path=spec_path,
                              preset=preset, lyrics_file=lyrics_file, overrides=overrides,
                              find_lyrics=find_lyrics)
-    if vocal_track is None:
+    if vocal_track is None and harmony_track is None:
         return song
     from dataclasses import replace
 
     from daw_bridge.session_spec import session_track_melody
 
-    return replace(song, spec=session_track_melody(song.spec, song.start_beat, "--vocal-track",
-                                                   str(Path(midi_path).resolve()),
-                                                   track=int(vocal_track)))
+    # without --vocal-track the lead is the lines' own notes (the lyric events'): no notes
+    fields: dict[str, Any] = {"track": int(vocal_track)} if vocal_track is not None else {"notes": ()}
+    if harmony_track is not None:
+        fields["harmony_tracks"] = (int(harmony_track),)
+    origin = "--vocal-track" if harmony_track is None else (
+        "--harmony-track" if vocal_track is None else "--vocal-track/--harmony-track")
+    return replace(song, spec=session_track_melody(song.spec, song.start_beat, origin,
+                                                   str(Path(midi_path).resolve()), **fields))

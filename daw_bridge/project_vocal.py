@@ -2,7 +2,8 @@
 
 Shared by the readers of project files that hold notes (an Ardour session,
 :mod:`daw_bridge.ardour_session`; an Ableton Live Set, :mod:`daw_bridge.ableton_set`): which
-MIDI track is the vocal (:func:`pick_vocal_track`), its notes made one voice on a fine grid
+MIDI track is the vocal (:func:`pick_vocal_track`) and which its written harmony
+(:func:`pick_harmony_track`), their notes made one voice on a fine grid
 (:func:`one_voice_beats`), the facts carrying them (:func:`with_vocal_notes`) and the song
 for ``ainur render --from-ardour`` / ``--from-ableton`` (:func:`song_from_project`).
 Notes are ``(start_beat, end_beat, pitch, velocity)``, session quarter-note beats as exact
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 
 #: a MIDI track whose name says it holds the vocal melody
 VOCAL_TRACK_NAME = re.compile(r"vocal|vox|voice|singer|sing\b|melody|topline", re.IGNORECASE)
+#: a MIDI track whose name says it holds a written vocal harmony (not the lead's melody)
+HARMONY_TRACK_NAME = re.compile(r"harmon|\bharm\b|\bbgvs?\b|\bbvs?\b|backing|\bbacks?\b|"
+                                r"choir", re.IGNORECASE)
 #: the grid vocal notes are kept on (ticks per quarter note; Ardour's SMF resolution)
 FINE_TICKS = 19200
 
@@ -37,20 +41,54 @@ Note = tuple[Fraction, Fraction, int, int]
 def pick_vocal_track(midi_tracks: Sequence[str], name: str | None, *, daw: str,
                      file: Path | str) -> str | None:
     """The MIDI track that holds the vocal melody: the one named ``name`` (any case), else
-    the first whose name says vocal (:data:`VOCAL_TRACK_NAME`); None when there is none.
+    the first whose name says vocal (:data:`VOCAL_TRACK_NAME`) and not harmony
+    (:data:`HARMONY_TRACK_NAME`: ``Lead Vox`` before ``Backing Vox``), else the first whose
+    name says vocal; None when there is none.
 
     :param daw: how messages name the project ("the Ardour session", "the Live Set").
     :raises BridgeError: ``name`` is not one of ``midi_tracks``.
     """
     if name:
-        found = next((t for t in midi_tracks if t.casefold() == name.casefold()), None)
-        if found is None:
-            raise BridgeError(f"{daw} has no MIDI track of that name", file=str(file),
-                              field="vocal_track", value=name,
-                              allowed=", ".join(midi_tracks) or "none: add a MIDI track with "
-                                                                "the vocal melody")
-        return found
-    return next((t for t in midi_tracks if VOCAL_TRACK_NAME.search(t)), None)
+        return _named(midi_tracks, name, daw=daw, file=file, field="vocal_track",
+                      what="the vocal melody")
+    vocal = [t for t in midi_tracks if VOCAL_TRACK_NAME.search(t)]
+    return next((t for t in vocal if not HARMONY_TRACK_NAME.search(t)), vocal[0] if vocal else None)
+
+
+def pick_harmony_track(midi_tracks: Sequence[str], name: str | None, lead: str | None, *,
+                       daw: str, file: Path | str) -> str | None:
+    """The MIDI track that holds a written harmony of the vocal: the one named ``name`` (any
+    case), else the first other than the ``lead``'s whose name says harmony
+    (:data:`HARMONY_TRACK_NAME`: ``Harmony``, ``BGV``, ``Backing Vox``, ``Choir``); None
+    when there is none, or no lead to harmonise.
+
+    :raises BridgeError: ``name`` is not one of ``midi_tracks``, or is the lead's track.
+    """
+    if name:
+        found = _named(midi_tracks, name, daw=daw, file=file, field="harmony_track",
+                       what="the written harmony")
+        if lead is not None and found == lead:
+            raise BridgeError("the harmony track is the vocal melody's track", file=str(file),
+                              field="harmony_track", value=name,
+                              allowed="another MIDI track: "
+                                      + (", ".join(t for t in midi_tracks if t != lead) or "none"))
+        return found if lead is not None else None
+    if lead is None:
+        return None
+    return next((t for t in midi_tracks if t != lead and HARMONY_TRACK_NAME.search(t)), None)
+
+
+def _named(midi_tracks: Sequence[str], name: str, *, daw: str, file: Path | str, field: str,
+           what: str) -> str:
+    """The track of ``midi_tracks`` named ``name`` (any case).
+
+    :raises BridgeError: there is none (naming ``field`` and the tracks there are)."""
+    found = next((t for t in midi_tracks if t.casefold() == name.casefold()), None)
+    if found is None:
+        raise BridgeError(f"{daw} has no MIDI track of that name", file=str(file),
+                          field=field, value=name,
+                          allowed=", ".join(midi_tracks) or f"none: add a MIDI track with {what}")
+    return found
 
 
 def fine_tick(beat: Fraction) -> int:
@@ -77,6 +115,8 @@ class VocalProject(Protocol):
     path: Path
     #: how messages name the DAW and its file: ``("Ardour", "session")``, ``("Live", "set")``
     DAW_WORDS: tuple[str, str]
+    #: the names of its MIDI tracks, in the project's order
+    midi_tracks: tuple[str, ...]
 
     def facts(self, origin: str | None = None) -> SessionFacts: ...
 
@@ -86,13 +126,15 @@ class VocalProject(Protocol):
 
 
 def with_project_vocal(facts: SessionFacts, project: VocalProject, track: str | None = None, *,
-                       live: bool = False) -> SessionFacts:
+                       live: bool = False, harmony_track: str | None = None) -> SessionFacts:
     """``facts`` with the project's file and the notes of its vocal MIDI track (``track``,
-    else the first MIDI track named like a vocal) as last saved; ``live``: the DAW has the
-    project open, so a note says that edits since the last save are not seen.
+    else the first MIDI track named like a vocal) and of its harmony track (``harmony_track``,
+    else the first other MIDI track named like a harmony, :func:`pick_harmony_track`) as last
+    saved; ``live``: the DAW has the project open, so a note says that edits since the last
+    save are not seen.
 
-    :raises BridgeError: ``track`` is not a MIDI track of the project, or its notes cannot
-        be read.
+    :raises BridgeError: ``track`` or ``harmony_track`` is not a MIDI track of the project
+        (or both name one), or its notes cannot be read.
     """
     daw, doc = project.DAW_WORDS
     name = project.vocal_track(track)
@@ -101,21 +143,36 @@ def with_project_vocal(facts: SessionFacts, project: VocalProject, track: str | 
     live_note = (f"the vocal melody is {source} as last saved in {project.path}: save the "
                  f"{doc} in {daw} to include later edits") if live else None
     why_none = getattr(project, "why_no_notes", None)
-    return with_vocal_notes(facts, project.path, name, notes, source=source, live_note=live_note,
-                            why_none=why_none(name) if why_none and name and not notes else None)
+    facts = with_vocal_notes(facts, project.path, name, notes, source=source, live_note=live_note,
+                             why_none=why_none(name) if why_none and name and not notes else None)
+    harmony = pick_harmony_track(project.midi_tracks, harmony_track,
+                                 name if facts.vocal_notes else None, daw=f"the {daw} {doc}",
+                                 file=project.path)
+    if harmony is None:
+        return facts
+    harmony_notes = project.track_notes(harmony)
+    where = f"the {daw} MIDI track '{harmony}'"
+    if not harmony_notes:
+        return replace(facts, notes=facts.notes + (f"{where} has no notes (as last saved): "
+                                                   f"no written harmony",))
+    log.info("%s: the written harmony from %s (%d notes)", facts.daw, where, len(harmony_notes))
+    return replace(facts, harmony_notes=tuple(harmony_notes), harmony_source=where)
 
 
 def song_from_project_file(project: VocalProject, *, vocal_track: str | None = None,
                            spec_path: Path | str | None = None, preset: str | None = None,
-                           lyrics_file: Path | str | None = None, overrides=None):
+                           lyrics_file: Path | str | None = None, overrides=None,
+                           harmony_track: str | None = None):
     """The song of a project file as last saved (``ainur render --from-ardour`` /
-    ``--from-ableton``): its tempo map, meters and markers, its vocal MIDI track
-    (:func:`with_project_vocal`), the lyrics and spec as in :func:`song_from_project`.
+    ``--from-ableton``): its tempo map, meters and markers, its vocal and harmony MIDI
+    tracks (:func:`with_project_vocal`), the lyrics and spec as in :func:`song_from_project`.
 
-    :raises BridgeError: a vocal track the project does not have, or unreadable notes.
+    :raises BridgeError: a vocal or harmony track the project does not have, or unreadable
+        notes.
     :raises SpecError: a project that cannot make a song, a bad spec or lyrics file.
     """
-    facts = with_project_vocal(project.facts(str(project.path)), project, vocal_track)
+    facts = with_project_vocal(project.facts(str(project.path)), project, vocal_track,
+                               harmony_track=harmony_track)
     return song_from_project(facts, project.path, spec_path=spec_path, preset=preset,
                              lyrics_file=lyrics_file, overrides=overrides)
 

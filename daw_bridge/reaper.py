@@ -102,13 +102,17 @@ class ReaperAdapter(DawAdapter):
                  osc_port: int | None = 8000, feedback_port: int | None = 9000,
                  command_id: str | None = None, job_dir: str | Path | None = None,
                  timeout_s: float = 2.0, script_timeout_s: float = 30.0,
-                 web_auth: str | None = None, track_prefix: str = "Ainur ") -> None:
+                 web_auth: str | None = None, track_prefix: str = "Ainur ",
+                 harmony_track: str | None = None) -> None:
         self.web = ReaperWeb(host, web_port, timeout_s, web_auth) if web_port else None
         self.host, self.osc_port, self.feedback_port = host, osc_port, feedback_port
         self.command_id = command_id
         self.job_dir = Path(job_dir) if job_dir else Path(tempfile.gettempdir()) / "ainur-reaper"
         self.timeout_s, self.script_timeout_s = float(timeout_s), float(script_timeout_s)
         self.prefix = track_prefix
+        #: the track of a written harmony (default: the first other than the lead's named
+        #: like one, :func:`daw_bridge.project_vocal.pick_harmony_track`)
+        self.harmony_track = harmony_track or None
         self.origin = f"reaper://{host} (web {web_port}, osc {osc_port})"
 
     # -- health ---------------------------------------------------------------------------
@@ -336,10 +340,43 @@ class ReaperAdapter(DawAdapter):
             if t[0] == "NTRACK" and len(t) > 1:
                 n = int(decimal(t[1], "NTRACK"))
         notes = list(facts.notes)
-        lyrics = self._lyrics_on_notes(self._track_lyrics(n, facts.meters),
-                                       parse_export_notes(text), notes)
-        return SessionFacts(facts.daw, facts.origin, facts.tempo, facts.meters, facts.markers,
-                            lyrics, facts.length_beats, facts.track_names, notes=tuple(notes))
+        played = parse_export_notes(text)
+        lyrics = self._lyrics_on_notes(self._track_lyrics(n, facts.meters), played, notes)
+        facts = SessionFacts(facts.daw, facts.origin, facts.tempo, facts.meters, facts.markers,
+                             lyrics, facts.length_beats, facts.track_names, notes=tuple(notes))
+        return self._with_harmony(facts, played)
+
+    def _with_harmony(self, facts: SessionFacts, played: dict) -> SessionFacts:
+        """``facts`` with the notes of the harmony track (:attr:`harmony_track`, else the
+        first track other than the lead's named like a harmony), one voice, where the lead's
+        lyric events sit on notes (the track whose notes they are sung on is the lead's).
+
+        :raises BridgeError: :attr:`harmony_track` names no track, or the lead's."""
+        from dataclasses import replace
+
+        from daw_bridge.project_vocal import one_voice_beats, pick_harmony_track
+
+        sung = {(math.floor(n.start_beat * NOTE_PPQ + Fraction(1, 2)), n.pitch)
+                for e in facts.lyrics for n in e.notes}
+        hits: dict[int, int] = {}
+        for (track, _), ns in played.items():
+            hits[track] = hits.get(track, 0) + sum((on, p) in sung for on, _, p, _ in ns)
+        lead = max(hits, key=lambda t: (hits[t], -t)) if sung and hits else None
+        names = list(facts.track_names)
+        lead_name = names[lead] if lead is not None and lead < len(names) else None
+        name = pick_harmony_track(names, self.harmony_track, lead_name, daw="the REAPER project",
+                                  file=self.origin)
+        if name is None:
+            return facts
+        index = next(i for i, t in enumerate(names) if t == name and i != lead)
+        notes = one_voice_beats((Fraction(on, NOTE_PPQ), Fraction(off, NOTE_PPQ), p, v)
+                                for (track, chan), ns in played.items()
+                                if track == index and chan != 9 for on, off, p, v in ns)
+        where = f"the REAPER track '{name}'"
+        if not notes:
+            return replace(facts, notes=facts.notes + (f"{where} has no notes: no written "
+                                                       f"harmony",))
+        return replace(facts, harmony_notes=tuple(notes), harmony_source=where)
 
     # -- the script protocol --------------------------------------------------------------
     def _new_job_id(self) -> str:

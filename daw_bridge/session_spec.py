@@ -364,10 +364,20 @@ def song_from_facts(
         log.debug("%s: %s", origin, n)
     spec = parse_spec(raw, src, overrides)  # checks the DAW lines' pins too
     spec = _with_timed_lines(spec, timed, song_bars)
-    if facts.vocal_notes and spec.melody is None:
-        source = facts.vocal_source or "the session's vocal track"
-        spec = session_track_melody(spec, song_start, source, source, notes=facts.vocal_notes)
-        info.append(f"the vocal sings the notes of {source} ({len(facts.vocal_notes)} notes)")
+    harmony = ((facts.harmony_source or "the session's harmony track", facts.harmony_notes),
+               ) if facts.harmony_notes else ()
+    if (facts.vocal_notes or harmony) and spec.melody is None:
+        # without vocal notes the lead sings the lyric events' own notes (REAPER's)
+        source = facts.vocal_source or (harmony[0][0] if not facts.vocal_notes
+                                        else "the session's vocal track")
+        spec = session_track_melody(spec, song_start, source, source, notes=facts.vocal_notes,
+                                    harmony_notes=harmony)
+        if facts.vocal_notes:
+            info.append(f"the vocal sings the notes of {source} ({len(facts.vocal_notes)} "
+                        f"notes)")
+        if harmony:
+            info.append(f"a harmony voice sings the lead's words on the notes of "
+                        f"{harmony[0][0]} ({len(facts.harmony_notes)} notes)")
     return SessionSong(spec, song_start, song_bars[-1].end_beat, start_s, tuple(notes),
                        start_bar + 1, tuple(info), tuple(timed), tuple(sources),
                        str(lyrics_file) if lyrics_file is not None else None)

@@ -338,10 +338,11 @@ class MelodyComposer:
         onsets = None
         topline_warning = None
         if line.topline:
-            sung, why = self._topline_notes(s, j, line, line_index)
+            sung, why, harmony = self._topline_notes(s, j, line, line_index)
             if sung is not None:
                 return sung, {**self._line_meta(s, j, line, line_index, a, b, 0.0, False),
-                              "topline": True, "pins": [p.text() for _, p in line.pins]}
+                              "topline": True, "pins": [p.text() for _, p in line.pins],
+                              **({"harmony": harmony} if harmony else {})}
             topline_warning = (f"section '{s.name}', lyric line {j + 1}: {why}; the line is "
                                f"sung from its lyric positions on a composed melody")
         for step, breath in ((STEPS[0], _breath(b - a)), (STEPS[1], _breath(b - a)), (STEPS[1], 0.0)):
@@ -421,9 +422,11 @@ class MelodyComposer:
                 "start_beat": a, "end_beat": b, "grid_beats": step, "compressed": compressed}
 
     def _topline_notes(self, s, j: int, line: LyricLine,
-                       line_index: int) -> tuple[list[Note] | None, str]:
-        """The line on the session's notes (see the module docstring), or ``(None, why)``
-        when its words and notes do not pair.
+                       line_index: int) -> tuple[list[Note] | None, str, list]:
+        """The line on the session's notes (see the module docstring) and its written harmony
+        (``[start_beat, pitch or None per harmony voice]`` of each of those notes the
+        harmony sings, :attr:`~ainur_cli.spec_lyrics.ToplineNote.harmony`), or ``(None, why,
+        [])`` when its words and notes do not pair.
 
         :raises SpecError: a word whose notes are too short to share among its syllables, a
             syllable whose notes together are shorter than the voice's shortest note.
@@ -432,8 +435,9 @@ class MelodyComposer:
                   for tw in line.topline]
         syl = line.syllables
         if sum(counts) != len(syl):
-            return None, "its words do not pair with the session's lyric events"
+            return None, "its words do not pair with the session's lyric events", []
         notes: list[Note] = []
+        harmony: list[list] = []
         texts = _lyric_texts(line.words)
         k = 0
         for tw, m in zip(line.topline, counts):
@@ -442,7 +446,7 @@ class MelodyComposer:
                 continue  # nothing singable (a symbol): its notes are not sung
             flat = list(tw.notes)
             if not flat:
-                return None, f"the word {tw.text!r} has no note in the session's vocal melody"
+                return None, f"the word {tw.text!r} has no note in the session's vocal melody", []
             events = [g for g in tw.events if g]
             if len(events) == m:  # the DAW split the word as the dictionary does
                 groups = [list(g) for g in events]
@@ -470,7 +474,9 @@ class MelodyComposer:
                 for i, (a, b, x) in enumerate(spans):
                     notes.append(Note(a, b - a, x.pitch, x.velocity, lyric if i == 0 else "",
                                       sy.phones if i == 0 else (), line_index))
-        return notes, ""
+                    if any(p is not None for p in x.harmony):
+                        harmony.append([float(a), *x.harmony])
+        return notes, "", harmony
 
     def _seconds(self, start_beat: float, end_beat: float) -> float:
         """How long ``start_beat``..``end_beat`` lasts at the tempo at its start (s)."""
@@ -493,7 +499,7 @@ class MelodyComposer:
                 f"a note per syllable, or notes of at least {MIN_SHARED_NOTE_S * 1000:.0f} ms "
                 f"per syllable")
         return [[ToplineNote(note.start_beat + i * step, note.start_beat + (i + 1) * step,
-                             note.pitch, note.velocity)] for i in range(parts)]
+                             note.pitch, note.velocity, note.harmony)] for i in range(parts)]
 
     def _forced_rhythm(self, line: LyricLine, grid, a: float, span_end: float,
                        forced: dict) -> list[float] | None:

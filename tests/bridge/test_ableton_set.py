@@ -160,22 +160,46 @@ def _set(el: ET.Element, child: str, value) -> None:
     el.find(child).set("Value", str(value).lower() if isinstance(value, bool) else str(value))
 
 
-def write_vocal_set(folder: Path, tempo_bpm: int | str = 100) -> Path:
+def write_vocal_set(folder: Path, tempo_bpm: int | str = 100,
+                    harmony: tuple[str, list] | None = None) -> Path:
     """The real Live 11 set with its "Kick" track renamed "Lead Vox" and its clips replaced by
     :data:`CLIPS` (copies of its own first clip, edited), :data:`LOCATORS`, the tempo set to
-    ``tempo_bpm``; and a lyrics file beside it."""
+    ``tempo_bpm``; and a lyrics file beside it. ``harmony``: ``(name, clips)`` of a second
+    MIDI track made the same way (a copy of the Kick track, put before it), as :data:`CLIPS`."""
     root = ET.fromstring(gzip.decompress((DATA / "live11-kick.als").read_bytes()))
     live = root.find("LiveSet")
     _set(live, "MasterTrack/DeviceChain/Mixer/Tempo/Manual", tempo_bpm)
-    track = next(t for t in live.find("Tracks")
-                 if t.find("Name/EffectiveName").get("Value") == "Kick")
-    _set(track, "Name/EffectiveName", "Lead Vox")
-    _set(track, "Name/UserName", "Lead Vox")
+    tracks = live.find("Tracks")
+    track = next(t for t in tracks if t.find("Name/EffectiveName").get("Value") == "Kick")
+    if harmony is not None:
+        second = copy.deepcopy(track)
+        second.set("Id", "9001")
+        tracks.insert(list(tracks).index(track), second)
+        _clips(second, *harmony)
+    _clips(track, "Lead Vox", CLIPS)
+    locs = live.find("Locators/Locators")
+    for i, (name, beat) in enumerate(LOCATORS):
+        loc = ET.SubElement(locs, "Locator", Id=str(i))
+        for tag, value in (("LomId", 0), ("Time", beat), ("Name", name), ("Annotation", ""),
+                           ("IsSongStart", "false")):
+            ET.SubElement(loc, tag, Value=str(value))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "Demo.als"
+    path.write_bytes(gzip.compress(ET.tostring(root, encoding="utf-8", xml_declaration=True)))
+    (folder / "Demo.lyrics.txt").write_text(LYRICS)
+    return path
+
+
+def _clips(track: ET.Element, name: str, clips: list) -> None:
+    """``track`` named ``name`` with its arrangement clips replaced by ``clips`` (as
+    :data:`CLIPS`), each a copy of its first clip, edited."""
+    _set(track, "Name/EffectiveName", name)
+    _set(track, "Name/UserName", name)
     events = track.find("DeviceChain/MainSequencer/ClipTimeable/ArrangerAutomation/Events")
     template = events[0]
     for old in list(events):
         events.remove(old)
-    for i, (at, length, loop, start_rel, disabled, notes) in enumerate(CLIPS):
+    for i, (at, length, loop, start_rel, disabled, notes) in enumerate(clips):
         clip = copy.deepcopy(template)
         clip.set("Id", str(i))
         clip.set("Time", str(at))
@@ -200,17 +224,6 @@ def write_vocal_set(folder: Path, tempo_bpm: int | str = 100) -> Path:
                                   Probability="1", IsEnabled=str(on).lower(), NoteId="1")
             ET.SubElement(kt, "MidiKey", Value=str(pitch))
         events.append(clip)
-    locs = live.find("Locators/Locators")
-    for i, (name, beat) in enumerate(LOCATORS):
-        loc = ET.SubElement(locs, "Locator", Id=str(i))
-        for tag, value in (("LomId", 0), ("Time", beat), ("Name", name), ("Annotation", ""),
-                           ("IsSongStart", "false")):
-            ET.SubElement(loc, tag, Value=str(value))
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "Demo.als"
-    path.write_bytes(gzip.compress(ET.tostring(root, encoding="utf-8", xml_declaration=True)))
-    (folder / "Demo.lyrics.txt").write_text(LYRICS)
-    return path
 
 
 def test_the_vocal_tracks_notes_as_live_plays_them(tmp_path):
@@ -286,6 +299,54 @@ def test_a_tempo_ramp_from_the_set_reaches_the_render(tmp_path):
 
 
 # -- ainur serve --daw ableton --ableton-set: Live (AbletonOSC simulator) and the saved set --
+
+# A written harmony on a track named "Backing Vox", before the lead's: (at, length, loop,
+# StartRelative, disabled, notes) as CLIPS; the chorus clip loops its two notes every 4 beats.
+HARMONY = [(8, 8, None, 0, False, [(0, 2, 66, True), (2, 2, 69, True), (4, 4, 73, True)]),
+           (24, 8, (0, 4), 0, False, [(0, 2, 73, True), (2, 2, 78, True)])]
+# each lead syllable (song beat) with the harmony's pitch sounding at its start
+HARMONY_SUNG = [(0, 66), (1, 66), (2, 69), (3, 69), (4, 73), (6, 73),
+                (16, 73), (17, 73), (18, 78), (20, 73), (21, 73), (22, 78)]
+
+
+def test_a_harmony_track_is_sung_with_the_leads_words(tmp_path):
+    """A MIDI track named like a harmony ("Backing Vox", which also reads like a vocal and
+    comes first) is not taken for the lead; ``ainur render --from-ableton`` sings its notes
+    with the lead's words and rhythm (read back from the render's vocals_harmony.mid);
+    ``--harmony-track`` naming the lead's track is one line, exit code 2, nothing written."""
+    import mido
+
+    live_set = write_vocal_set(tmp_path, harmony=("Backing Vox", HARMONY))
+    s = read_live_set(live_set)
+    assert s.midi_tracks.index("Backing Vox") < s.midi_tracks.index("Lead Vox")
+    assert s.vocal_track() == "Lead Vox"
+    env = {**os.environ, "COLUMNS": "1000"}
+    out = tmp_path / "render"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ainur_cli", "render", "--from-ableton", str(live_set),
+         "--preset", "pop", "--seed", "4", "--parts", "lead,vocals", "--sample-rate", "44100",
+         "--out", str(out)], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((out / "manifest.json").read_text())["vocals"]["harmony"] == ["written"]
+    mid = mido.MidiFile(str(out / "midi" / "vocals_harmony.mid"))
+    sung = []
+    for trk in mid.tracks:
+        tick = 0
+        for msg in trk:
+            tick += msg.time
+            if msg.type == "note_on" and msg.velocity:
+                sung.append((tick / mid.ticks_per_beat, msg.note))
+    assert sung == HARMONY_SUNG
+    bad = tmp_path / "bad"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ainur_cli", "render", "--from-ableton", str(live_set),
+         "--preset", "pop", "--harmony-track", "lead vox", "--out", str(bad)],
+        capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "harmony_track: the harmony track is the vocal melody's track (got 'lead vox'" in \
+        proc.stderr, proc.stderr
+    assert not bad.exists()
+
 
 def _adapter_and_sim(live_set: Path, song):
     from daw_bridge.ableton import AbletonAdapter

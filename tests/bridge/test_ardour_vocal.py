@@ -151,6 +151,62 @@ def test_render_session_sings_the_lyrics_file_on_the_vocal_track(session, tmp_pa
     assert sung == [(a, b, p) for a, b, p, _ in expected_notes()]
 
 
+# A "Harmony" MIDI track added to a copy of the session: (position beat, notes, muted) as
+# REGIONS; under the lead's syllables (song beats, from the Verse marker) it sounds these
+# pitches, and rests under "to-" (its note ends where that syllable starts).
+HARMONY = [(8, [(0, 2, 66, 80), (2, 2, 69, 80), (4, 4, 73, 80)], False),
+           (24, [(0, 2, 73, 80), (2, 2, 78, 80), (5, 3, 78, 80)], False)]
+HARMONY_SUNG = [(0, 66), (1, 66), (2, 69), (3, 69), (4, 73), (6, 73),
+                (16, 73), (17, 73), (18, 78), (21, 78)]
+
+
+def test_a_harmony_track_is_sung_with_the_leads_words(session, tmp_path):
+    """A copy of the session with a "Harmony" MIDI track Ardour added: the adapter (Ardour
+    closed) reads its notes beside the vocal's, and ``ainur render --from-ardour`` sings them
+    with the lead's words and rhythm (read back from the render's vocals_harmony.mid)."""
+    import shutil
+    import subprocess
+    import sys
+
+    import mido
+
+    from daw_bridge.ardour import ArdourAdapter
+    from tests.bridge.ardour_fixture import ArdourUnavailable, add_midi_track, free_udp_port, private_env
+
+    file, _ = session
+    folder = tmp_path / "copy"
+    shutil.copytree(file.parent, folder)
+    copy = folder / file.name
+    try:
+        add_midi_track(copy, "Harmony", HARMONY, private_env(tmp_path))
+    except ArdourUnavailable as e:
+        _unavailable(e)
+    adapter = ArdourAdapter(port=free_udp_port(), session=copy, timeout_s=0.3)
+    try:
+        facts = adapter.read_session()
+    finally:
+        adapter.close()
+    assert facts.harmony_source == "the Ardour MIDI track 'Harmony'"
+    assert [(a, b, p) for a, b, p, _ in facts.harmony_notes] == \
+        [(pos + a, pos + a + d, p) for pos, notes, _ in HARMONY for a, d, p, _ in notes]
+    env = {**os.environ, "COLUMNS": "1000"}
+    out = tmp_path / "render"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ainur_cli", "render", "--from-ardour", str(folder),
+         "--preset", "pop", "--seed", "4", "--parts", "lead,vocals", "--sample-rate", "44100",
+         "--out", str(out)], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    mid = mido.MidiFile(str(out / "midi" / "vocals_harmony.mid"))
+    sung = []
+    for trk in mid.tracks:
+        tick = 0
+        for msg in trk:
+            tick += msg.time
+            if msg.type == "note_on" and msg.velocity:
+                sung.append((tick / mid.ticks_per_beat, msg.note))
+    assert sung == HARMONY_SUNG
+
+
 HAND = """<?xml version="1.0" encoding="UTF-8"?>
 <Session version="7002" name="hand" sample-rate="48000" id-counter="500">
   <Sources><Source name="v.mid" type="midi" id="70" origin=""/></Sources>

@@ -343,3 +343,47 @@ def test_read_with_script_puts_the_lyrics_on_the_vocal_tracks_notes(importer, tm
     assert [str(ln) for ln in lines] == ["Hold on to me", "Sing it loud now"]
     given = [(n.start_beat, n.pitch) for ln in lines for w in ln.topline for n in w.notes]
     assert given == [(0, 64), (1, 62), (2, 60), (3, 62), (4, 64), (16, 67), (17, 69), (20, 67), (21, 69)]
+
+
+@pytest.mark.parametrize("importer", ["lua", "python"])
+def test_a_backing_vox_track_is_the_written_harmony(importer, tmp_path):
+    """A "Backing Vox" track (named like a harmony) beside the vocal project: its notes are
+    the written harmony, and each syllable of the lead (sung on the Lead Vocal's notes) gets
+    the pitch it sounds there, "to"'s melisma note too; the song's harmony voice sings them.
+    ``harmony_track`` may name another track, not the lead's."""
+    from ainur_cli.api import resolve_song
+    from ainur_cli.compose.song import compose_song
+    from ainur_cli.vocals import harmony_parts, vocal_settings
+    from tests.bridge.sim_reaper import MidiItem, MidiNote
+
+    if importer == "lua" and lua_missing():
+        pytest.skip(f"cannot run the real REAPER Lua importer: {lua_missing()}")
+    q = Fraction
+    project = vocal_project()
+    project.tracks.append(RTrack("Backing Vox", midi=[
+        MidiItem(0.0, 4.0, [MidiNote(q(0), q(2), 67, 80), MidiNote(q(2), q(4), 64, 80),
+                            MidiNote(q(4), q(6), 67, 80)]),
+        MidiItem(8.0, 4.0, [MidiNote(q(0), q(2), 71, 80), MidiNote(q(4), q(6), 72, 80)])]))
+    s = ReaperSim(project, feedback_port=free_port(), importer=importer)
+    with s:
+        cid = s.register_script()
+        facts = adapter_for(s, command_id=cid, job_dir=tmp_path / "jobs").read_session()
+        piano = adapter_for(s, command_id=cid, job_dir=tmp_path / "jobs",
+                            harmony_track="piano").read_session()
+        with pytest.raises(BridgeError, match="the harmony track is the vocal melody's track"):
+            adapter_for(s, command_id=cid, job_dir=tmp_path / "jobs",
+                        harmony_track="Lead Vocal").read_session()
+        assert s.lua_errors == []
+    assert facts.harmony_source == "the REAPER track 'Backing Vox'"
+    assert [(a, b, p) for a, b, p, _ in facts.harmony_notes] == \
+        [(0, 2, 67), (2, 4, 64), (4, 6, 67), (16, 18, 71), (20, 22, 72)]
+    assert piano.harmony_source == "the REAPER track 'Piano'" and len(piano.harmony_notes) == 32
+    song = song_from_facts(facts, preset="pop")
+    lines = [ln for sec in song.spec.sections for ln in (sec.lyrics or ())]
+    assert [str(ln) for ln in lines] == ["Hold on to me", "Sing it loud now"]
+    plan = resolve_song(song.spec).plan
+    comp = compose_song(key=plan.spec.key, seed=plan.spec.seed, style=plan.style,
+                        timeline=plan.timeline, sections=plan.sections)
+    (part,) = harmony_parts(comp, plan.timeline, vocal_settings(plan.style.vocals))
+    assert [(n.start_beat, n.pitch) for n in part.notes] == \
+        [(0, 67), (1, 67), (2, 64), (3, 64), (4, 67), (16, 71), (17, 71), (20, 72), (21, 72)]
