@@ -264,3 +264,20 @@ def test_which_daw_track_is_the_lead_and_which_the_harmony():
         harmony(("Keys", "Lead Vox"), "BGV")
     with pytest.raises(BridgeError, match="is the vocal melody's track.*allowed: another MIDI track: Keys"):
         harmony(("Keys", "Lead Vox"), "lead vox")
+
+
+def test_the_example_sings_its_harmony():
+    """examples/own-melody/harmony.yaml: every note of vocals.mid's harmony track (read from
+    vocals.csv) is sung, from song bar 3 (beat 8), each under its lead syllable and with
+    the lead's rhythm, by the alto into its own stem."""
+    example = Path(__file__).resolve().parent.parent / "examples" / "own-melody"
+    ppq, harmony = 96, []
+    for line in (example / "vocals.csv").read_text().splitlines():
+        parts = [x.strip() for x in line.split(",")]
+        if parts[0] == "2" and parts[2] == "Note_on_c":
+            harmony.append((int(parts[1]) / ppq + 8, int(parts[4])))
+    plan, comp = _compose(example / "harmony.yaml")
+    settings = vocal_settings(plan.style.vocals)
+    (part,) = harmony_parts(comp, plan.timeline, settings)
+    assert [(n.start_beat, n.pitch) for n in part.notes] == harmony  # "go" holds two
+    assert vocal_stems(comp, settings) == {"vocals": "tenor", "vocals-alto": "alto"}
