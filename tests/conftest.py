@@ -74,3 +74,41 @@ def ffmpeg_ebur128(path: Path) -> dict:
         elif line.startswith("Peak:") and section == "tp":
             out["true_peak_dbtp"] = float(line.split()[1])
     return out
+
+
+def midi_note_ons(path: Path) -> list[tuple[float, int]]:
+    """``(beat, MIDI note)`` of every note-on in the Standard MIDI File at ``path`` (all
+    tracks, in file order), read with mido."""
+    import mido
+
+    mid = mido.MidiFile(str(path))
+    ons = []
+    for track in mid.tracks:
+        tick = 0
+        for msg in track:
+            tick += msg.time
+            if msg.type == "note_on" and msg.velocity:
+                ons.append((tick / mid.ticks_per_beat, msg.note))
+    return ons
+
+
+def note_pitch_errors_cents(voice, sample_rate: int, notes, shift: int, *,
+                            min_duration_s: float = 0.2, f0_ceil: float = 700.0) -> list[float]:
+    """Per sung note of ``notes`` (SungNotes) of ``min_duration_s`` or more, the median error
+    in cents of ``voice``'s F0 (pyworld harvest at 16 kHz, 5 ms frames; the note's middle:
+    from 60 ms after its start to 40 ms before its end, at least 5 voiced frames) against
+    its written pitch plus ``shift`` semitones. ``voice``: one channel of audio."""
+    import numpy as np
+    import pyworld
+    from scipy.signal import resample_poly
+
+    x = resample_poly(np.asarray(voice, dtype=np.float64), 16000, sample_rate)
+    f0, t = pyworld.harvest(x, 16000, f0_floor=70.0, f0_ceil=f0_ceil, frame_period=5.0)
+    errors = []
+    for h in notes:
+        m = (t >= h.start_s + 0.06) & (t < h.end_s - 0.04) & (f0 > 0)
+        if h.duration_s < min_duration_s or m.sum() < 5:
+            continue
+        sung = 440.0 * 2 ** ((h.midi_pitch + shift - 69) / 12)
+        errors.append(float(np.median(1200 * np.log2(f0[m] / sung))))
+    return errors

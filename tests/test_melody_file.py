@@ -126,13 +126,18 @@ def test_render_from_the_cli(tmp_path):
     ("{file: clip.mid, bar: 9}", "song.yaml:4: melody.bar: is out of range (got 9"),
 ])
 def test_bad_melody_is_one_line_exit_2_and_writes_nothing(tmp_path, melody, message):
-    spec = _spec(tmp_path, melody=melody)
+    assert message in refused(_spec(tmp_path, melody=melody), tmp_path)
+
+
+def refused(spec: Path, tmp_path: Path) -> str:
+    """``ainur render spec`` refused: exit code 2, no traceback, nothing written; its stderr
+    with the paths under ``tmp_path`` made relative."""
     out = tmp_path / "out"
     proc = subprocess.run([sys.executable, "-m", "ainur_cli", "render", str(spec), "--out",
                            str(out)], capture_output=True, text=True, timeout=300, env=WIDE)
     assert proc.returncode == 2, proc.stderr
-    assert message in proc.stderr.replace(str(tmp_path) + "/", ""), proc.stderr
-    assert "Traceback" not in proc.stderr and not out.exists()
+    assert "Traceback" not in proc.stderr and not out.exists(), proc.stderr
+    return proc.stderr.replace(str(tmp_path) + "/", "")
 
 
 def test_a_section_rendered_alone_sings_the_same_notes(tmp_path):

@@ -15,6 +15,7 @@ from ainur_cli.errors import SpecError
 from ainur_cli.key import parse_key
 from ainur_cli.spec import parse_spec_text
 from ainur_cli.vocals import harmony_notes, sung_notes, vocal_settings
+from tests.conftest import note_pitch_errors_cents
 
 C_MAJOR = parse_key("C major").scale_pcs
 C, F, G7 = (0, 4, 7), (5, 9, 0), (7, 11, 2, 5)
@@ -187,24 +188,11 @@ def test_sections_without_harmony_are_unchanged(rendered):
 
 
 def test_rendered_harmony_sings_its_notes(rendered):
-    import pyworld
-    from scipy.signal import resample_poly
-
     plan, comp, settings, plain, with_harmony, _ = rendered
     (line,), shifts = harmony_notes(comp, plan.timeline, settings)
-    (shift,) = shifts.values()
-    sr = 16000
-    voice = resample_poly((with_harmony[0].astype(np.float64) - plain[0]), sr, plan.sample_rate)
-    f0, t = pyworld.harvest(voice, sr, f0_floor=70.0, f0_ceil=700.0, frame_period=5.0)
-    errors = []
-    for h in line:
-        if h.duration_s < 0.2:
-            continue
-        m = (t >= h.start_s + 0.06) & (t < h.end_s - 0.04) & (f0 > 0)
-        if m.sum() < 5:
-            continue
-        sung = 440.0 * 2 ** ((h.midi_pitch + shift - 69) / 12)  # with the lead's octave shift
-        errors.append(float(np.median(1200 * np.log2(f0[m] / sung))))
+    (shift,) = shifts.values()  # sung with the lead's octave shift
+    errors = note_pitch_errors_cents(with_harmony[0].astype(np.float64) - plain[0],
+                                     plan.sample_rate, line, shift)
     assert len(errors) >= 5
     assert np.median(np.abs(errors)) < 30 and sum(abs(e) < 50 for e in errors) >= 0.8 * len(errors), errors
 
@@ -212,9 +200,6 @@ def test_rendered_harmony_sings_its_notes(rendered):
 def test_another_voice_sings_the_harmony_in_its_own_register(rendered):
     """``harmony_voice: soprano`` under the tenor: the same harmony notes, sung by the
     soprano in its register (as written, an octave above where the tenor sings them)."""
-    import pyworld
-    from scipy.signal import resample_poly
-
     from ainur_cli.vocals import render_vocals
     from ainur_cli.voice import sung_octave_shift
 
@@ -229,16 +214,8 @@ def test_another_voice_sings_the_harmony_in_its_own_register(rendered):
     chorus = plan.sections[1]
     a = chorus.start_sample - int(0.5 * plan.sample_rate)
     assert np.array_equal(with_soprano[:, :a], with_tenor[:, :a])  # the same until the harmony
-    sr = 16000
-    voice = resample_poly((with_soprano[0].astype(np.float64) - plain[0]), sr, plan.sample_rate)
-    f0, t = pyworld.harvest(voice, sr, f0_floor=70.0, f0_ceil=900.0, frame_period=5.0)
-    errors = []
-    for h in line:
-        m = (t >= h.start_s + 0.06) & (t < h.end_s - 0.04) & (f0 > 0)
-        if h.duration_s < 0.2 or m.sum() < 5:
-            continue
-        sung = 440.0 * 2 ** ((h.midi_pitch + soprano - 69) / 12)
-        errors.append(float(np.median(1200 * np.log2(f0[m] / sung))))
+    errors = note_pitch_errors_cents(with_soprano[0].astype(np.float64) - plain[0],
+                                     plan.sample_rate, line, soprano, f0_ceil=900.0)
     assert len(errors) >= 5
     assert sum(abs(e) < 50 for e in errors) >= 0.8 * len(errors), errors
 

@@ -314,7 +314,7 @@ def test_a_harmony_track_is_sung_with_the_leads_words(tmp_path):
     comes first) is not taken for the lead; ``ainur render --from-ableton`` sings its notes
     with the lead's words and rhythm (read back from the render's vocals_harmony.mid);
     ``--harmony-track`` naming the lead's track is one line, exit code 2, nothing written."""
-    import mido
+    from tests.conftest import midi_note_ons
 
     live_set = write_vocal_set(tmp_path, harmony=("Backing Vox", HARMONY))
     s = read_live_set(live_set)
@@ -328,15 +328,7 @@ def test_a_harmony_track_is_sung_with_the_leads_words(tmp_path):
          "--out", str(out)], capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr
     assert json.loads((out / "manifest.json").read_text())["vocals"]["harmony"] == ["written"]
-    mid = mido.MidiFile(str(out / "midi" / "vocals_harmony.mid"))
-    sung = []
-    for trk in mid.tracks:
-        tick = 0
-        for msg in trk:
-            tick += msg.time
-            if msg.type == "note_on" and msg.velocity:
-                sung.append((tick / mid.ticks_per_beat, msg.note))
-    assert sung == HARMONY_SUNG
+    assert midi_note_ons(out / "midi" / "vocals_harmony.mid") == HARMONY_SUNG
     bad = tmp_path / "bad"
     proc = subprocess.run(
         [sys.executable, "-m", "ainur_cli", "render", "--from-ableton", str(live_set),

@@ -168,10 +168,9 @@ def test_a_harmony_track_is_sung_with_the_leads_words(session, tmp_path):
     import subprocess
     import sys
 
-    import mido
-
     from daw_bridge.ardour import ArdourAdapter
     from tests.bridge.ardour_fixture import ArdourUnavailable, add_midi_track, free_udp_port, private_env
+    from tests.conftest import midi_note_ons
 
     file, _ = session
     folder = tmp_path / "copy"
@@ -196,15 +195,7 @@ def test_a_harmony_track_is_sung_with_the_leads_words(session, tmp_path):
          "--preset", "pop", "--seed", "4", "--parts", "lead,vocals", "--sample-rate", "44100",
          "--out", str(out)], capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr
-    mid = mido.MidiFile(str(out / "midi" / "vocals_harmony.mid"))
-    sung = []
-    for trk in mid.tracks:
-        tick = 0
-        for msg in trk:
-            tick += msg.time
-            if msg.type == "note_on" and msg.velocity:
-                sung.append((tick / mid.ticks_per_beat, msg.note))
-    assert sung == HARMONY_SUNG
+    assert midi_note_ons(out / "midi" / "vocals_harmony.mid") == HARMONY_SUNG
 
 
 HAND = """<?xml version="1.0" encoding="UTF-8"?>
