@@ -149,6 +149,11 @@ def with_project_vocal(facts: SessionFacts, project: VocalProject, track: str | 
                                  name if facts.vocal_notes else None, daw=f"the {daw} {doc}",
                                  file=project.path)
     if harmony is None:
+        if harmony_track:
+            return replace(facts, notes=facts.notes + (
+                f"the harmony track '{harmony_track}' is not sung: the {doc} has no vocal "
+                f"melody (a MIDI track named like a vocal, or the vocal track option) to "
+                f"harmonise",))
         return facts
     harmony_notes = project.track_notes(harmony)
     where = f"the {daw} MIDI track '{harmony}'"

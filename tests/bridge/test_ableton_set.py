@@ -314,12 +314,17 @@ def test_a_harmony_track_is_sung_with_the_leads_words(tmp_path):
     comes first) is not taken for the lead; ``ainur render --from-ableton`` sings its notes
     with the lead's words and rhythm (read back from the render's vocals_harmony.mid);
     ``--harmony-track`` naming the lead's track is one line, exit code 2, nothing written."""
+    from daw_bridge.project_vocal import with_project_vocal
     from tests.conftest import midi_note_ons
 
     live_set = write_vocal_set(tmp_path, harmony=("Backing Vox", HARMONY))
     s = read_live_set(live_set)
     assert s.midi_tracks.index("Backing Vox") < s.midi_tracks.index("Lead Vox")
     assert s.vocal_track() == "Lead Vox"
+    # a harmony with no vocal melody to harmonise (the vocal track has no notes) is said
+    alone = with_project_vocal(s.facts(), s, "6-Maschine 2", harmony_track="backing vox")
+    assert not alone.harmony_notes and "'backing vox' is not sung: the set has no vocal " \
+        "melody" in alone.notes[-1]
     env = {**os.environ, "COLUMNS": "1000"}
     out = tmp_path / "render"
     proc = subprocess.run(
