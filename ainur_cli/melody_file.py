@@ -278,22 +278,20 @@ def _harmony_voices(spec: "SongSpec", offset: Fraction, pin: Callable[[Fraction]
     src, melody = spec.source, spec.melody
     at = ("melody", "harmony_track")
     voices = []
-    if melody.harmony_notes:
-        given = list(melody.harmony_notes)
-    else:
-        given = []
-        for track in melody.harmony_tracks:
-            def error(message: str, value=..., allowed: str | None = None) -> SpecError:
-                return src.error(at, message, value, allowed)
-            notes = read_melody(melody.resolved(src.file), track, error)
-            given.append((f"the harmony track {track} of {melody.path}", notes))
+    def error(message: str, value=..., allowed: str | None = None) -> SpecError:
+        return src.error(at if not melody.harmony_notes else ("melody",), message, value,
+                         allowed)
+
+    given = list(melody.harmony_notes) or [
+        (f"the harmony track {track} of {melody.path}",
+         read_melody(melody.resolved(src.file), track, error))
+        for track in melody.harmony_tracks]
     for what, notes in given:
         song = [(a + offset, b + offset, p) for a, b, p, _ in notes]
         for a, _, p in song:
             if not MIN_MIDI <= p <= MAX_MIDI and a >= 0:
-                raise src.error(at if not melody.harmony_notes else ("melody",),
-                                f"the note of {what} at {pin(a)} (song bar.beat) is out of any "
-                                f"voice's range", f"MIDI {p}", f"MIDI {MIN_MIDI}..{MAX_MIDI} (E1..C7)")
+                raise error(f"the note of {what} at {pin(a)} (song bar.beat) is out of any "
+                            f"voice's range", f"MIDI {p}", f"MIDI {MIN_MIDI}..{MAX_MIDI} (E1..C7)")
         voices.append((what, [(float(a), float(b), p) for a, b, p in song]))
     return voices
 

@@ -452,9 +452,9 @@ def _harmony_lines(composition: Composition, timeline: Timeline, settings: dict,
                    lines: list | None = None
                    ) -> tuple[list[list[tuple[Note, Any, int]]], dict[str, int]]:
     """Per harmony voice ``(lead Note, its SungNote, harmony pitch)`` for every lead note in
-    the ``harmony_sections`` (a written harmony: every lead note it sounds at), and each singing voice's octave shift (:func:`voice_shifts`;
-    ``([], {})`` without harmony); ``lines`` are the lead's :func:`_lead_lines` (computed
-    here when None)."""
+    the ``harmony_sections`` (a written harmony: every lead note it sounds at), and each
+    singing voice's octave shift (:func:`voice_shifts`; ``([], {})`` without harmony);
+    ``lines`` are the lead's :func:`_lead_lines` (computed here when None)."""
     if not harmony_names(composition, settings):
         return [], {}
     if lines is None:

@@ -231,8 +231,8 @@ def spec_from_ableton(live_set: Path | str, *, spec_path: Path | str | None = No
     """The song for ``ainur render --from-ableton``: a
     :class:`~daw_bridge.session_spec.SessionSong` from a Live Set as last saved: its tempo
     map, meters and locators (the sections), the vocal melody from its vocal MIDI track and
-    a written harmony from its harmony MIDI track, the lyrics from ``lyrics_file`` or the lyrics file beside the set
-    (:func:`~daw_bridge.project_vocal.song_from_project`).
+    a written harmony from its harmony MIDI track, the lyrics from ``lyrics_file`` or the
+    lyrics file beside the set (:func:`~daw_bridge.project_vocal.song_from_project`).
 
     :raises BridgeError: an unreadable set, or a vocal track it does not have.
     :raises SpecError: a set that cannot make a song, a bad spec or lyrics file.

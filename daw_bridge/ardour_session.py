@@ -468,8 +468,9 @@ def spec_from_ardour(session: Path | str, *, spec_path: Path | str | None = None
     """The song for ``ainur render --from-ardour``: a
     :class:`~daw_bridge.session_spec.SessionSong` from an Ardour session as last saved:
     tempo map, meters and sections (markers) from the session file, the vocal melody from its
-    vocal MIDI track and a written harmony from its harmony MIDI track, the lyrics from ``lyrics_file``, else ``<snapshot>.lyrics.txt`` or
-    ``lyrics.txt`` in the session folder; style, title, key, seed, output and per-section
+    vocal MIDI track and a written harmony from its harmony MIDI track, the lyrics from
+    ``lyrics_file``, else ``<snapshot>.lyrics.txt`` or ``lyrics.txt`` in the session folder;
+    style, title, key, seed, output and per-section
     lyrics from the spec at ``spec_path`` (:func:`~daw_bridge.project_vocal.
     song_from_project_file`).
 

@@ -463,7 +463,8 @@ def spec_from_midi(
     from daw_bridge.session_spec import session_track_melody
 
     # without --vocal-track the lead is the lines' own notes (the lyric events'): no notes
-    fields: dict[str, Any] = {"track": int(vocal_track)} if vocal_track is not None else {"notes": ()}
+    fields: dict[str, Any] = ({"track": int(vocal_track)} if vocal_track is not None
+                              else {"notes": ()})
     if harmony_track is not None:
         fields["harmony_tracks"] = (int(harmony_track),)
     origin = "--vocal-track" if harmony_track is None else (

@@ -77,8 +77,8 @@ def test_the_written_harmony_replaces_the_styles_intervals(tmp_path):
                                                 "sixth-below], harmony_voice: alto}\n"))
     settings = vocal_settings(plan.style.vocals)
     assert harmony_names(comp, settings) == ("written",)
-    assert [(n.start_beat, n.pitch) for n in harmony_parts(comp, plan.timeline, settings)[0].notes] \
-        == [(a, p) for a, p, _ in EXPECTED]
+    (part,) = harmony_parts(comp, plan.timeline, settings)
+    assert [(n.start_beat, n.pitch) for n in part.notes] == [(a, p) for a, p, _ in EXPECTED]
     assert vocal_stems(comp, settings) == {"vocals": "tenor", "vocals-alto": "alto"}
 
 
@@ -97,7 +97,8 @@ def test_rendered_harmony_sings_its_notes_and_nothing_else(tmp_path):
     sr = plan.sample_rate
     tl = plan.timeline
     # nothing under "Never let it" (song beats 9..11; the harmony's "go" leans in before 11)
-    quiet = extra[:, int(float(tl.beat_to_seconds(9.2)) * sr):int(float(tl.beat_to_seconds(10.6)) * sr)]
+    a, b = (int(float(tl.beat_to_seconds(beat)) * sr) for beat in (9.2, 10.6))
+    quiet = extra[:, a:b]
     assert np.max(np.abs(quiet)) == 0.0
     (line,), shifts = harmony_notes(comp, plan.timeline, settings)
     (shift,) = shifts.values()
@@ -169,8 +170,9 @@ def test_from_midi_a_harmony_track_sings_with_the_lyric_events_words(tmp_path):
     assert proc.returncode == 0, proc.stderr
     mid = mido.MidiFile(str(out / "midi" / "vocals_harmony.mid"))
     words = [m.text.strip() for trk in mid.tracks for m in trk if m.type == "lyrics"]
-    assert midi_note_ons(out / "midi" / "vocals_harmony.mid") == [(0, 64), (1, 64), (2, 65), (3, 65), (4, 67), (8, 72), (9, 72), (10, 71),
-                    (11, 71), (12, 72)]
+    assert midi_note_ons(out / "midi" / "vocals_harmony.mid") == [
+        (0, 64), (1, 64), (2, 65), (3, 65), (4, 67), (8, 72), (9, 72), (10, 71), (11, 71),
+        (12, 72)]
     assert "Ooh" not in words and words[:3] == ["Hel", "lo", "my"]
 
 
@@ -209,7 +211,8 @@ def test_which_daw_track_is_the_lead_and_which_the_harmony():
     assert harmony(("Harmony",), lead_track=None) is None  # nothing to harmonise
     with pytest.raises(BridgeError, match="no MIDI track of that name.*allowed: Keys, Lead Vox"):
         harmony(("Keys", "Lead Vox"), "BGV")
-    with pytest.raises(BridgeError, match="is the vocal melody's track.*allowed: another MIDI track: Keys"):
+    with pytest.raises(BridgeError,
+                       match="is the vocal melody's track.*allowed: another MIDI track: Keys"):
         harmony(("Keys", "Lead Vox"), "lead vox")
 
 

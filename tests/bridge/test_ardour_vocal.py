@@ -169,7 +169,8 @@ def test_a_harmony_track_is_sung_with_the_leads_words(session, tmp_path):
     import sys
 
     from daw_bridge.ardour import ArdourAdapter
-    from tests.bridge.ardour_fixture import ArdourUnavailable, add_midi_track, free_udp_port, private_env
+    from tests.bridge.ardour_fixture import (ArdourUnavailable, add_midi_track, free_udp_port,
+                                             private_env)
     from tests.conftest import midi_note_ons
 
     file, _ = session
