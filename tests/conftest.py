@@ -112,3 +112,19 @@ def note_pitch_errors_cents(voice, sample_rate: int, notes, shift: int, *,
         sung = 440.0 * 2 ** ((h.midi_pitch + shift - 69) / 12)
         errors.append(float(np.median(1200 * np.log2(f0[m] / sung))))
     return errors
+
+
+def harmony_render(tmp_path: Path, source_flag: str, source: Path, *flags: str) -> Path:
+    """``ainur render SOURCE_FLAG SOURCE --preset pop --seed 4 --parts lead,vocals`` (44.1 kHz,
+    plus ``flags``) into ``tmp_path/render``, which must succeed; returns that folder."""
+    import os
+    import sys
+
+    out = tmp_path / "render"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ainur_cli", "render", source_flag, str(source), "--preset", "pop",
+         "--seed", "4", "--parts", "lead,vocals", "--sample-rate", "44100", *flags,
+         "--out", str(out)], capture_output=True, text=True, timeout=300,
+        env={**os.environ, "COLUMNS": "1000"})
+    assert proc.returncode == 0, proc.stderr
+    return out

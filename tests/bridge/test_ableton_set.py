@@ -315,7 +315,7 @@ def test_a_harmony_track_is_sung_with_the_leads_words(tmp_path):
     with the lead's words and rhythm (read back from the render's vocals_harmony.mid);
     ``--harmony-track`` naming the lead's track is one line, exit code 2, nothing written."""
     from daw_bridge.project_vocal import with_project_vocal
-    from tests.conftest import midi_note_ons
+    from tests.conftest import harmony_render, midi_note_ons
 
     live_set = write_vocal_set(tmp_path, harmony=("Backing Vox", HARMONY))
     s = read_live_set(live_set)
@@ -325,20 +325,14 @@ def test_a_harmony_track_is_sung_with_the_leads_words(tmp_path):
     alone = with_project_vocal(s.facts(), s, "6-Maschine 2", harmony_track="backing vox")
     assert not alone.harmony_notes and "'backing vox' is not sung: the set has no vocal " \
         "melody" in alone.notes[-1]
-    env = {**os.environ, "COLUMNS": "1000"}
-    out = tmp_path / "render"
-    proc = subprocess.run(
-        [sys.executable, "-m", "ainur_cli", "render", "--from-ableton", str(live_set),
-         "--preset", "pop", "--seed", "4", "--parts", "lead,vocals", "--sample-rate", "44100",
-         "--out", str(out)], capture_output=True, text=True, timeout=300, env=env)
-    assert proc.returncode == 0, proc.stderr
+    out = harmony_render(tmp_path, "--from-ableton", live_set)
     assert json.loads((out / "manifest.json").read_text())["vocals"]["harmony"] == ["written"]
     assert midi_note_ons(out / "midi" / "vocals_harmony.mid") == HARMONY_SUNG
     bad = tmp_path / "bad"
     proc = subprocess.run(
         [sys.executable, "-m", "ainur_cli", "render", "--from-ableton", str(live_set),
          "--preset", "pop", "--harmony-track", "lead vox", "--out", str(bad)],
-        capture_output=True, text=True, timeout=300, env=env)
+        capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "1000"})
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert "harmony_track: the harmony track is the vocal melody's track (got 'lead vox'" in \
         proc.stderr, proc.stderr

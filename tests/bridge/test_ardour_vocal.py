@@ -165,13 +165,11 @@ def test_a_harmony_track_is_sung_with_the_leads_words(session, tmp_path):
     closed) reads its notes beside the vocal's, and ``ainur render --from-ardour`` sings them
     with the lead's words and rhythm (read back from the render's vocals_harmony.mid)."""
     import shutil
-    import subprocess
-    import sys
 
     from daw_bridge.ardour import ArdourAdapter
     from tests.bridge.ardour_fixture import (ArdourUnavailable, add_midi_track, free_udp_port,
                                              private_env)
-    from tests.conftest import midi_note_ons
+    from tests.conftest import harmony_render, midi_note_ons
 
     file, _ = session
     folder = tmp_path / "copy"
@@ -189,13 +187,7 @@ def test_a_harmony_track_is_sung_with_the_leads_words(session, tmp_path):
     assert facts.harmony_source == "the Ardour MIDI track 'Harmony'"
     assert [(a, b, p) for a, b, p, _ in facts.harmony_notes] == \
         [(pos + a, pos + a + d, p) for pos, notes, _ in HARMONY for a, d, p, _ in notes]
-    env = {**os.environ, "COLUMNS": "1000"}
-    out = tmp_path / "render"
-    proc = subprocess.run(
-        [sys.executable, "-m", "ainur_cli", "render", "--from-ardour", str(folder),
-         "--preset", "pop", "--seed", "4", "--parts", "lead,vocals", "--sample-rate", "44100",
-         "--out", str(out)], capture_output=True, text=True, timeout=300, env=env)
-    assert proc.returncode == 0, proc.stderr
+    out = harmony_render(tmp_path, "--from-ardour", folder)
     assert midi_note_ons(out / "midi" / "vocals_harmony.mid") == HARMONY_SUNG
 
 
