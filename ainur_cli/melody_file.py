@@ -276,12 +276,13 @@ def _harmony_voices(spec: "SongSpec", offset: Fraction, pin: Callable[[Fraction]
     from ainur_cli.voice.score import MAX_MIDI, MIN_MIDI
 
     src, melody = spec.source, spec.melody
-    at = ("melody", "harmony_track")
-    voices = []
-    def error(message: str, value=..., allowed: str | None = None) -> SpecError:
-        return src.error(at if not melody.harmony_notes else ("melody",), message, value,
-                         allowed)
+    # a DAW project's track is named by the ``melody`` origin, a file's by its field
+    at = ("melody",) if melody.harmony_notes else ("melody", "harmony_track")
 
+    def error(message: str, value=..., allowed: str | None = None) -> SpecError:
+        return src.error(at, message, value, allowed)
+
+    voices = []
     given = list(melody.harmony_notes) or [
         (f"the harmony track {track} of {melody.path}",
          read_melody(melody.resolved(src.file), track, error))

@@ -238,12 +238,29 @@ def _written_harmony(composition: Composition) -> dict[int, dict[float, tuple]]:
             for m in composition.metadata.get("lines", []) if m.get("harmony")}
 
 
+def _written_count(written: dict[int, dict[float, tuple]]) -> int:
+    """How many written harmony voices :func:`_written_harmony`'s ``written`` holds."""
+    return max((len(p) for at in written.values() for p in at.values()), default=0)
+
+
+def _harmonised_lines(composition: Composition, settings: dict,
+                      written: dict[int, dict[float, tuple]]) -> set[int]:
+    """Lyric line indices the harmony sings in: those a written harmony (``written``,
+    :func:`_written_harmony`) sounds in; without one, with the style's intervals, the lines
+    of the ``harmony_sections``."""
+    if written:
+        return set(written)
+    if not settings["harmony"]:
+        return set()
+    return {index for index, kind in _line_kinds(composition).items()
+            if kind in settings["harmony_sections"]}
+
+
 def harmony_names(composition: Composition, settings: dict) -> tuple[str, ...]:
     """The song's harmony voices: ``written`` (``written 1``, ``written 2``) where the melody
     comes with written harmony, which replaces the style's composed intervals; else the
     style's ``harmony`` interval names (empty: no harmony)."""
-    count = max((len(p) for at in _written_harmony(composition).values() for p in at.values()),
-                default=0)
+    count = _written_count(_written_harmony(composition))
     if count:
         return ("written",) if count == 1 else tuple(f"written {k + 1}" for k in range(count))
     return tuple(settings["harmony"])
@@ -474,17 +491,17 @@ def _harmony_pitched(composition: Composition, settings: dict, lines: list,
 
     written = _written_harmony(composition)
     if written:
-        return _written_pitched(lines, written, len(harmony_names(composition, settings)))
-    if not settings["harmony"]:
-        return []
+        return _written_pitched(lines, written, _written_count(written))
+    harmonised = _harmonised_lines(composition, settings, written)
+    if not harmonised:
+        return [[] for _ in settings["harmony"]]
     voice_of = line_voices(composition, settings)
     main = get_voice(settings["voice"]).name
     voices: list[list] = [[] for _ in settings["harmony"]]
-    kinds = _line_kinds(composition)
     scale = parse_key(composition.metadata.get("key", "C major")).scale_pcs
     track = ChordTrack(composition.chords) if composition.chords else None
     for index, notes, sung in lines:
-        if kinds.get(index) not in settings["harmony_sections"]:
+        if index not in harmonised:
             continue
         voice = voice_of.get(index, (main,))[0]  # the line's lead sings its harmony
         centre = get_voice(voice).centre_midi - shifts[voice]  # in written pitches
@@ -521,13 +538,9 @@ def vocal_stems(composition: Composition, settings: dict, lead: str = "lead") ->
     except KeyError:
         indices = []
     singers = list(dict.fromkeys(v for i in indices for v in voice_of.get(i, (default,))))
-    if settings["harmony_voice"] is not None:
-        written = _written_harmony(composition)
-        kinds = _line_kinds(composition)
-        if any(written.get(i) if written else
-               settings["harmony"] and kinds.get(i) in settings["harmony_sections"]
-               for i in indices):
-            singers.append(get_voice(settings["harmony_voice"]).name)
+    if settings["harmony_voice"] is not None and \
+            _harmonised_lines(composition, settings, _written_harmony(composition)) & set(indices):
+        singers.append(get_voice(settings["harmony_voice"]).name)
     singers = list(dict.fromkeys(singers)) or [default]
     return {VOCALS if k == 0 else SINGER_PREFIX + voice: voice for k, voice in enumerate(singers)}
 

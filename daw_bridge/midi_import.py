@@ -226,7 +226,7 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
                 events[events.index(first)] = (0,) + tuple(first[1:])
 
     is_kar = any(x.text.strip().lower().startswith(_KAR_SIGNATURE) for x in texts)
-    lyric_pairs, sung_on = lyrics_on_notes(lyrics, played_notes(mid.tracks), ppq, notes, name)
+    lyric_pairs, sung_on, _ = lyrics_on_notes(lyrics, played_notes(mid.tracks), ppq, notes, name)
     if not lyric_pairs and is_kar:
         lyric_pairs = _karaoke_lyrics(texts)
         if lyric_pairs:
@@ -269,7 +269,8 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
 
 def lyrics_on_notes(lyrics: list[tuple[int, int, str]], played: dict[tuple[int, int], list[list[int]]],
                     ppq: int, notes: list[str], name: str
-                    ) -> tuple[list[tuple[int, str]], dict[int, list[tuple[int, int, int, int]]]]:
+                    ) -> tuple[list[tuple[int, str]], dict[int, list[tuple[int, int, int, int]]],
+                               int | None]:
     """The lead vocal's lyric events and the notes each is sung on (module docstring).
 
     :param lyrics: ``(track, tick, text)`` of every lyric event; only the track with the most
@@ -277,12 +278,15 @@ def lyrics_on_notes(lyrics: list[tuple[int, int, str]], played: dict[tuple[int, 
     :param played: ``(track, channel) -> [[on tick, off tick, pitch, velocity], ...]``.
     :param ppq: ticks per quarter note of both.
     :param name: the session, for errors.
-    :returns: ``[(tick, text)]`` of the lead's events and ``{index into them: [(on, off,
-        pitch, velocity)]}``, empty where no track's notes meet the events.
+    :returns: ``[(tick, text)]`` of the lead's events, ``{index into them: [(on, off,
+        pitch, velocity)]}`` (empty where no track's notes meet the events) and the track
+        (index into ``played``'s) whose notes those are (None where none).
     :raises SpecError: a sung note out of any voice's range.
     """
     pairs, track = _lead_lyrics(lyrics, notes)
-    return pairs, (_vocal_notes(pairs, track, played, ppq, notes, name) if pairs else {})
+    if not pairs:
+        return pairs, {}, None
+    return (pairs, *_vocal_notes(pairs, track, played, ppq, notes, name))
 
 
 def _lead_lyrics(lyrics: list[tuple[int, int, str]],
@@ -306,11 +310,13 @@ def _lead_lyrics(lyrics: list[tuple[int, int, str]],
 
 def _vocal_notes(pairs: list[tuple[int, str]], lyric_track: int | None,
                  played: dict[tuple[int, int], list[list[int]]], ppq: int,
-                 notes: list[str], name: str) -> dict[int, list[tuple[int, int, int, int]]]:
+                 notes: list[str], name: str
+                 ) -> tuple[dict[int, list[tuple[int, int, int, int]]], int | None]:
     """The notes each lyric event (index into ``pairs``) is sung on, as ``(on tick, off tick,
-    pitch, velocity)``: see the module docstring. Empty when no track's notes meet at least
-    :data:`VOCAL_NOTES_SHARE` of the events. A melisma-mark event (``-``) gives its note to
-    the syllable before it and keeps only its line marks as text (``pairs`` is changed).
+    pitch, velocity)``: see the module docstring, and the track they are on. ``({}, None)``
+    when no track's notes meet at least :data:`VOCAL_NOTES_SHARE` of the events. A
+    melisma-mark event (``-``) gives its note to the syllable before it and keeps only its
+    line marks as text (``pairs`` is changed).
 
     :raises SpecError: a note of the melody that no voice can sing (naming file ``name``,
         track, tick and pitch)."""
@@ -319,7 +325,7 @@ def _vocal_notes(pairs: list[tuple[int, str]], lyric_track: int | None,
     tol = max(1, ppq // 32)  # a lyric this close to a note-on is that note's (1/32 beat)
     worded = [(k, t) for k, (t, text) in enumerate(pairs) if text.strip(_MARKS)]
     if not worded or not played:
-        return {}
+        return {}, None
     ticks = [t for _, t in worded]
 
     def hits(group: list[list[int]]) -> int:
@@ -336,10 +342,10 @@ def _vocal_notes(pairs: list[tuple[int, str]], lyric_track: int | None,
               for key, g in played.items() if key[1] != DRUM_CHANNEL
               for h in (hits(g),)]
     if not ranked:
-        return {}
+        return {}, None
     best = max(ranked)
     if best[0] < max(1, VOCAL_NOTES_SHARE * len(ticks)):
-        return {}
+        return {}, None
     track, channel = best[-1]
     melody = one_voice(played[(track, channel)], tol)
     onsets = [n[0] for n in melody]
@@ -385,7 +391,7 @@ def _vocal_notes(pairs: list[tuple[int, str]], lyric_track: int | None,
             raise SpecError("a sung note of the vocal melody is out of any voice's range",
                             file=name, field=f"track {track + 1} tick {on} note_on",
                             value=f"MIDI {pitch}", allowed=f"MIDI {MIN_MIDI}..{MAX_MIDI} (E1..C7)")
-    return out
+    return out, track
 
 
 def _karaoke_lyrics(texts: list[_Text]) -> list[tuple[int, str]]:

@@ -155,13 +155,21 @@ def with_project_vocal(facts: SessionFacts, project: VocalProject, track: str | 
                 f"melody (a MIDI track named like a vocal, or the vocal track option) to "
                 f"harmonise",))
         return facts
-    harmony_notes = project.track_notes(harmony)
-    where = f"the {daw} MIDI track '{harmony}'"
-    if not harmony_notes:
-        return replace(facts, notes=facts.notes + (f"{where} has no notes (as last saved): "
-                                                   f"no written harmony",))
-    log.info("%s: the written harmony from %s (%d notes)", facts.daw, where, len(harmony_notes))
-    return replace(facts, harmony_notes=tuple(harmony_notes), harmony_source=where)
+    return with_harmony_notes(facts, f"the {daw} MIDI track '{harmony}'",
+                              project.track_notes(harmony))
+
+
+def with_harmony_notes(facts: SessionFacts, source: str, notes: Sequence[Note], *,
+                       saved: bool = True) -> SessionFacts:
+    """``facts`` with the written harmony ``notes`` (one voice, session beats) of the track
+    messages call ``source``; a note instead where it has none (``saved``: the notes are a
+    project file's, as last saved)."""
+    if not notes:
+        when = " (as last saved)" if saved else ""
+        return replace(facts, notes=facts.notes + (f"{source} has no notes{when}: no written "
+                                                   f"harmony",))
+    log.info("%s: the written harmony from %s (%d notes)", facts.daw, source, len(notes))
+    return replace(facts, harmony_notes=tuple(notes), harmony_source=source)
 
 
 def song_from_project_file(project: VocalProject, *, vocal_track: str | None = None,

@@ -226,15 +226,15 @@ class ReaperAdapter(DawAdapter):
         return events
 
     def _lyrics_on_notes(self, lyrics: list[tuple[int, LyricEvent]], played: dict,
-                         notes: list[str]) -> tuple[LyricEvent, ...]:
+                         notes: list[str]) -> tuple[tuple[LyricEvent, ...], int | None]:
         """The lead track's lyric events, each with the notes it is sung on where the
         export's NOTE records hold the vocal melody (as a MIDI file's lyric events on notes:
-        :func:`daw_bridge.midi_import.lyrics_on_notes`); every track's events, without notes,
-        when there are none."""
+        :func:`daw_bridge.midi_import.lyrics_on_notes`), and the 0-based track of those
+        notes; every track's events, without notes, and None when there are none."""
         from daw_bridge.midi_import import lyrics_on_notes
 
         if not played or not lyrics:
-            return _by_beat(e for _, e in lyrics)
+            return _by_beat(e for _, e in lyrics), None
         by_tick = {}
         ticked = []
         for track, e in lyrics:
@@ -242,14 +242,14 @@ class ReaperAdapter(DawAdapter):
             ticked.append((track, tick, e.text))
             by_tick.setdefault((tick, e.text), e.beat)
         said: list[str] = []  # what the pairing notes holds only where it is used
-        pairs, sung_on = lyrics_on_notes(ticked, played, NOTE_PPQ, said, self.origin)
+        pairs, sung_on, track = lyrics_on_notes(ticked, played, NOTE_PPQ, said, self.origin)
         if not sung_on:
-            return _by_beat(e for _, e in lyrics)
+            return _by_beat(e for _, e in lyrics), None
         notes += said
         return _by_beat(LyricEvent(by_tick.get((tick, text), Fraction(tick, NOTE_PPQ)), text,
                                    tuple(ToplineNote(Fraction(a, NOTE_PPQ), Fraction(b, NOTE_PPQ), p, v)
                                          for a, b, p, v in sung_on.get(k, ())))
-                        for k, (tick, text) in enumerate(pairs))
+                        for k, (tick, text) in enumerate(pairs)), track
 
     def _osc_feedback(self, markers: bool) -> dict:
         """Ask REAPER's OSC surface for its state (refresh) and read the feedback.
@@ -341,27 +341,20 @@ class ReaperAdapter(DawAdapter):
                 n = int(decimal(t[1], "NTRACK"))
         notes = list(facts.notes)
         played = parse_export_notes(text)
-        lyrics = self._lyrics_on_notes(self._track_lyrics(n, facts.meters), played, notes)
+        lyrics, lead = self._lyrics_on_notes(self._track_lyrics(n, facts.meters), played, notes)
         facts = SessionFacts(facts.daw, facts.origin, facts.tempo, facts.meters, facts.markers,
                              lyrics, facts.length_beats, facts.track_names, notes=tuple(notes))
-        return self._with_harmony(facts, played)
+        return self._with_harmony(facts, played, lead)
 
-    def _with_harmony(self, facts: SessionFacts, played: dict) -> SessionFacts:
+    def _with_harmony(self, facts: SessionFacts, played: dict, lead: int | None) -> SessionFacts:
         """``facts`` with the notes of the harmony track (:attr:`harmony_track`, else the
-        first track other than the lead's named like a harmony), one voice, where the lead's
-        lyric events sit on notes (the track whose notes they are sung on is the lead's).
+        first track other than the ``lead``'s named like a harmony), one voice; ``lead``: the
+        0-based track whose notes the lyric events are sung on (None: nothing to harmonise).
 
         :raises BridgeError: :attr:`harmony_track` names no track, or the lead's."""
-        from dataclasses import replace
+        from ainur_cli.melody_file import DRUM_CHANNEL
+        from daw_bridge.project_vocal import one_voice_beats, pick_harmony_track, with_harmony_notes
 
-        from daw_bridge.project_vocal import one_voice_beats, pick_harmony_track
-
-        sung = {(math.floor(n.start_beat * NOTE_PPQ + Fraction(1, 2)), n.pitch)
-                for e in facts.lyrics for n in e.notes}
-        hits: dict[int, int] = {}
-        for (track, _), ns in played.items():
-            hits[track] = hits.get(track, 0) + sum((on, p) in sung for on, _, p, _ in ns)
-        lead = max(hits, key=lambda t: (hits[t], -t)) if sung and hits else None
         names = list(facts.track_names)
         lead_name = names[lead] if lead is not None and lead < len(names) else None
         name = pick_harmony_track(names, self.harmony_track, lead_name, daw="the REAPER project",
@@ -371,12 +364,8 @@ class ReaperAdapter(DawAdapter):
         index = next(i for i, t in enumerate(names) if t == name and i != lead)
         notes = one_voice_beats((Fraction(on, NOTE_PPQ), Fraction(off, NOTE_PPQ), p, v)
                                 for (track, chan), ns in played.items()
-                                if track == index and chan != 9 for on, off, p, v in ns)
-        where = f"the REAPER track '{name}'"
-        if not notes:
-            return replace(facts, notes=facts.notes + (f"{where} has no notes: no written "
-                                                       f"harmony",))
-        return replace(facts, harmony_notes=tuple(notes), harmony_source=where)
+                                if track == index and chan != DRUM_CHANNEL for on, off, p, v in ns)
+        return with_harmony_notes(facts, f"the REAPER track '{name}'", notes, saved=False)
 
     # -- the script protocol --------------------------------------------------------------
     def _new_job_id(self) -> str:
