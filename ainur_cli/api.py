@@ -61,17 +61,18 @@ def resolve_song(spec: SongSpec, *, presets_dirs: Sequence[str | Path] = ()) -> 
                          name_src=spec.source)
     style = preset.style
     spec = with_defaults(spec, style.tempo_bpm, style.time_signature)
-    if spec.melody is not None:
-        from ainur_cli.melody_file import with_melody
-
-        spec = with_melody(spec, build_timeline(spec, spec.output.sample_rate))
-    if spec.key is None:
-        spec = replace(spec, key=_key_of_given_melody(spec) or style.key)
-    check_length(spec)
-    from ainur_cli.vocals import check_section_voices, vocal_settings
+    from ainur_cli.vocals import check_section_voices, own_rhythm_voices, vocal_settings
 
     voice_src = preset.source or Source(str(preset.file), error_cls=PresetError)
     voice = vocal_settings(style.vocals, voice_src)
+    if spec.melody is not None:
+        from ainur_cli.melody_file import with_melody
+
+        spec = with_melody(spec, build_timeline(spec, spec.output.sample_rate),
+                           own_rhythm=own_rhythm_voices(voice))
+    if spec.key is None:
+        spec = replace(spec, key=_key_of_given_melody(spec) or style.key)
+    check_length(spec)
     if spec.output.parts is not None:
         known = list(style.parts)
         if voice["enabled"] is not False:
@@ -117,6 +118,8 @@ def spec_hash(spec: SongSpec, preset: LoadedPreset) -> str:
         "style": preset.raw,
         "restyle": asdict(spec.restyle) if spec.restyle else None,
     }
+    if spec.melody is not None and spec.melody.harmony_voices:  # a harmony in its own rhythm
+        data["harmony_voices"] = spec.melody.harmony_voices
     text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=True)
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -155,9 +155,15 @@ def read_melody(path: Path, track: int | None, error: Callable[..., SpecError],
             for on, off, pitch, vel in one_voice(chosen, max(1, ppq // 32))]
 
 
-def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
+def with_melody(spec: "SongSpec", timeline: "Timeline",
+                own_rhythm: Sequence[bool] = ()) -> "SongSpec":
     """``spec`` with each section's lyric lines on the melody file's notes (module docstring);
-    the spec unchanged without ``melody``. ``timeline``: the spec's (tempo resolved)."""
+    the spec unchanged without ``melody``. ``timeline``: the spec's (tempo resolved).
+
+    :param own_rhythm: per written harmony voice, True where the style sings it on a vowel,
+        in its own rhythm (:func:`ainur_cli.vocals.own_rhythm_voices`): its notes go to
+        :attr:`~ainur_cli.spec.MelodySpec.harmony_voices` (those inside the song and long
+        enough to sing) instead of onto the lead's notes."""
     from ainur_cli.compose.lyrics import parse_line
     from ainur_cli.spec_lyrics import LyricPin, LyricText, ToplineNote, ToplineWord
     from ainur_cli.voice.score import MAX_MIDI, MIN_MIDI, MIN_NOTE_S, melisma_counts
@@ -260,16 +266,41 @@ def with_melody(spec: "SongSpec", timeline: "Timeline") -> "SongSpec":
                         "its lines", s.name, what)
         sections[i] = replace(s, lyrics=tuple(out))
     voices = _harmony_voices(spec, offset, pin)
-    if voices:
-        sections = _with_harmony(sections, voices, label)
-    return replace(spec, sections=tuple(sections), melody=replace(spec.melody, applied=True))
+    own = [k < len(own_rhythm) and own_rhythm[k] for k in range(len(voices))]
+    if not all(own):  # the voices that sing the lead's words (the others hold no notes there)
+        sections = _with_harmony(sections, [(what, [] if mine else notes) for (what, notes), mine
+                                            in zip(voices, own)], label)
+    sung = tuple(_singable(notes, what, label, timeline) if mine else ()
+                 for (what, notes), mine in zip(voices, own)) if any(own) else ()
+    return replace(spec, sections=tuple(sections),
+                   melody=replace(spec.melody, applied=True, harmony_voices=sung))
+
+
+def _singable(notes: list, what: str, label: str, timeline: "Timeline") -> tuple:
+    """A written harmony voice's notes (song beats) that are sung in their own rhythm: those
+    starting inside the song (ended at its end) and lasting the voice's shortest note or
+    more; a warning counts those after the song's end and the short ones (a section
+    rendered alone leaves the notes before it silently, as the lead's)."""
+    from ainur_cli.voice.score import MIN_NOTE_S
+
+    end = float(timeline.total_beats)
+    kept = [(a, min(b, end), p, v) for a, b, p, v in notes if 0 <= a < end]
+    late = sum(1 for a, *_ in notes if a >= end)
+    if late:
+        log.warning("%s: %d note(s) of %s start after the song's end: not sung", label, late, what)
+    sung = tuple(n for n in kept if timeline.beat_to_seconds(n[1])
+                 - timeline.beat_to_seconds(n[0]) >= MIN_NOTE_S)
+    if len(sung) < len(kept):
+        log.warning("%s: %d note(s) of %s are shorter than %d ms (grace notes): not sung",
+                    label, len(kept) - len(sung), what, round(MIN_NOTE_S * 1000))
+    return sung
 
 
 def _harmony_voices(spec: "SongSpec", offset: Fraction, pin: Callable[[Fraction], str]
-                    ) -> list[tuple[str, list[tuple[float, float, int]]]]:
+                    ) -> list[tuple[str, list[tuple[float, float, int, int]]]]:
     """The written harmony voices of ``spec.melody`` (its file's ``harmony_tracks``, or a DAW
-    project's ``harmony_notes``): ``(what messages call it, [(start_beat, end_beat, pitch)]
-    in song beats)`` per voice, one voice each (:func:`one_voice`).
+    project's ``harmony_notes``): ``(what messages call it, [(start_beat, end_beat, pitch,
+    velocity)] in song beats)`` per voice, one voice each (:func:`one_voice`).
 
     :raises SpecError: a track the file does not have or without notes, a note no voice
         can sing (naming the track and where the note is)."""
@@ -288,12 +319,12 @@ def _harmony_voices(spec: "SongSpec", offset: Fraction, pin: Callable[[Fraction]
          read_melody(melody.resolved(src.file), track, error))
         for track in melody.harmony_tracks]
     for what, notes in given:
-        song = [(a + offset, b + offset, p) for a, b, p, _ in notes]
-        for a, _, p in song:
+        song = [(a + offset, b + offset, p, v) for a, b, p, v in notes]
+        for a, _, p, _ in song:
             if not MIN_MIDI <= p <= MAX_MIDI and a >= 0:
                 raise error(f"the note of {what} at {pin(a)} (song bar.beat) is out of any "
                             f"voice's range", f"MIDI {p}", f"MIDI {MIN_MIDI}..{MAX_MIDI} (E1..C7)")
-        voices.append((what, [(float(a), float(b), p) for a, b, p in song]))
+        voices.append((what, [(float(a), float(b), p, v) for a, b, p, v in song]))
     return voices
 
 
@@ -302,10 +333,10 @@ def _harmony_voices(spec: "SongSpec", offset: Fraction, pin: Callable[[Fraction]
 HARMONY_LATE_BEATS = 1 / 16
 
 
-def sounding_at(starts: Sequence[float], notes: Sequence[tuple[float, float, int]],
+def sounding_at(starts: Sequence[float], notes: Sequence[tuple],
                 beat: float) -> int | None:
-    """The index of the note of ``notes`` (one voice, in order; ``starts`` their start beats)
-    sounding at ``beat``: one that starts up to :data:`HARMONY_LATE_BEATS` after it counts,
+    """The index of the note of ``notes`` (``(start_beat, end_beat, pitch, ...)``, one voice,
+    in order; ``starts`` their start beats) sounding at ``beat``: one that starts up to :data:`HARMONY_LATE_BEATS` after it counts,
     one that ends that close after it does not; None when none does."""
     from bisect import bisect_right
 
@@ -322,7 +353,7 @@ def _with_harmony(sections: list, voices: list, label: str) -> list:
     from ainur_cli.spec_lyrics import LyricText, ToplineWord
 
     used: list[set[int]] = [set() for _ in voices]
-    starts = [[a for a, _, _ in notes] for _, notes in voices]
+    starts = [[n[0] for n in notes] for _, notes in voices]
 
     def pitches(beat: float) -> tuple[int | None, ...]:
         out = []

@@ -19,7 +19,7 @@ import numpy as np
 
 from ainur_cli import __version__
 from ainur_cli.api import Cancelled, RenderResult, ResolvedSong, manifest_json
-from ainur_cli.compose import compose_song
+from ainur_cli.compose.song import compose_plan
 from ainur_cli.engines.embedded.soundfont import describe_soundfont, resolve_soundfont
 from ainur_cli.export.audio import write_audio
 from ainur_cli.export.midi import write_midi_files
@@ -27,7 +27,6 @@ from ainur_cli.mix.loudness import integrated_lufs, true_peak_dbtp
 from ainur_cli.mix.master import linked_master
 from ainur_cli.mix.mixer import mix_stems
 from ainur_cli.outdir import MANIFEST, choose_target, staged_output
-from ainur_cli.spec_lyrics import lyric_file_lines
 from ainur_cli.engines.embedded.render import fork_is_safe, load_soundfont, render_part, shared_array
 from ainur_cli.mix.mixer import process_stem, stem_cost
 from ainur_cli.mix.reverb import prepare_reverb
@@ -81,9 +80,7 @@ def run_pipeline(
 
     t0 = time.perf_counter()
     stage("compose", 0.0)
-    composition = compose_song(key=spec.key, seed=spec.seed, style=plan.style,
-                               timeline=plan.timeline, sections=plan.sections, spec_file=spec.file,
-                               lyric_lines=lyric_file_lines(spec.source))
+    composition = compose_plan(plan)
     timings["compose"] = time.perf_counter() - t0
     voice = vocal_settings(plan.style.vocals)
     sing = wants_vocals(voice, composition) and (not out.parts or VOCALS in out.parts)
@@ -436,6 +433,7 @@ def _manifest(resolved: ResolvedSong, files, midi, root: Path, sf_path: Path, co
                    "harmony_sections": list(voice["harmony_sections"]),
                    "harmony_gain_db": float(voice["harmony_gain_db"]),
                    "harmony_voice": voice["harmony_voice"],
+                   "harmony_sings": voices_as_written(voice["harmony_sings"]),
                    "line_end_beats": float(voice["line_end_beats"]),
                    "section_end_beats": float(voice["section_end_beats"]),
                    "section_voices": {k: voices_as_written(v) for k, v in voice["section_voices"]},

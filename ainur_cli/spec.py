@@ -164,6 +164,11 @@ class MelodySpec:
     #: written harmony from a DAW project rather than the file's ``harmony_tracks``: per
     #: voice ``(where it came from, its notes as ``notes`` holds them)``; not a spec field
     harmony_notes: tuple = field(default=(), compare=False)
+    #: the written harmony in its own rhythm (the style sings it on a vowel), set by
+    #: :func:`ainur_cli.melody_file.with_melody`: per voice its notes ``(start_beat,
+    #: end_beat, pitch, velocity)`` in song beats (floats; none for a voice that sings the
+    #: lead's words), empty when no voice does; not a spec field
+    harmony_voices: tuple = field(default=(), compare=False)
 
     def resolved(self, spec_file: str | None) -> Path:
         """The file's path, relative to the spec file's folder when not absolute."""

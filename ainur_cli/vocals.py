@@ -12,6 +12,8 @@ vocals:
   harmony_sections: [chorus]   # section types where the harmony sings
   harmony_gain_db: -6          # each harmony voice, relative to the lead
   harmony_voice: alto          # who sings the harmony (default: each section's lead voice)
+  harmony_sings: words         # or ooh, ah, oh, mm: backing vocals on a vowel (or hummed);
+                               # a list of two: each harmony voice's ([words, ooh])
   line_end_beats: 2.5          # the longest a lyric line's last note is held (beats)
   section_end_beats: 2.5       # the same for a section's last line (default: line_end_beats)
   section_voices: {Verse 2: alto, Chorus 2: [tenor, alto]}   # who sings which section
@@ -34,6 +36,13 @@ harmony (the melody clip's ``harmony_track``, a DAW project's harmony track: the
 sounds at each given melody note, see :mod:`ainur_cli.melody_file`) replaces those intervals
 and is sung wherever it was written (:func:`harmony_names`).
 
+``harmony_sings`` other than ``words`` sings the harmony on a vowel (``ooh``, ``ah``, ``oh``)
+or hummed (``mm``), as backing vocals do (:func:`vowel_syllables`): a written harmony then in
+its own rhythm, every note of it wherever it sounds (not only with the lead's syllables);
+a composed one on the lead's rhythm. A list gives each harmony voice its own (the first
+``harmony_track``'s or interval's first; a voice past its end sings its last). A note is a new syllable after a rest or on the pitch
+of the note before (a repeated note is sung again); legato to another pitch it is slurred.
+
 The vocal chain (EQ, de-esser, compression, reverb, delay) is
 :data:`ainur_cli.mix.settings.DEFAULT_VOCAL_CHAIN` with the fields of the preset's
 ``mix.parts.vocals`` (if any) over it; a singer's stem takes ``mix.parts.vocals-<voice>``
@@ -43,6 +52,7 @@ mastered with the others (linked).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -59,6 +69,16 @@ from ainur_cli.timeline import Timeline
 
 VOCALS = VOCALS_PART
 HARMONY_CHOICES = ("none", *INTERVALS)
+#: ``harmony_sings``: the lead's words, or a vowel (or a hum) every harmony syllable sings
+HARMONY_SINGS = ("words", "ooh", "ah", "oh", "mm")
+WORDS = HARMONY_SINGS[0]
+#: a hum (``mm``) comes out about this much quieter than a sung vowel of the same voice and
+#: notes (bench/backing_bench.py: -33.8 against -22.4 dBFS RMS for ``ooh``): it is raised by
+#: it, so that ``harmony_gain_db`` sets the same level whatever the harmony sings
+HUM_GAIN_DB = 11.0
+#: a rest of more than this (beats) between two harmony notes sung on a vowel starts a new
+#: syllable; less is legato (a 32nd note: the gap a played-in legato line leaves)
+LEGATO_GAP_BEATS = 1 / 8
 MAX_HARMONY_VOICES = 2
 HARMONY_RANGE_SEMITONES = 12   # a harmony voice stays within this of the voice's register centre
 HARMONY_PAN = 0.35             # two harmony voices: this far left and right (0 centre, 1 hard)
@@ -71,7 +91,8 @@ DUET_GAIN = 0.5 ** 0.5         # each of them -3 dB: the section about as loud a
 def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
     """Validate a style's ``vocals:`` block → ``{enabled, voice, double, harmony (tuple of
     interval names, empty for none), harmony_sections (tuple of section types),
-    harmony_gain_db, harmony_voice (None: each section's lead), line_end_beats,
+    harmony_gain_db, harmony_voice (None: each section's lead), harmony_sings (a tuple of
+    one or two of :data:`HARMONY_SINGS`: see :func:`sings`), line_end_beats,
     section_end_beats, section_voices (``(key as written, (voice, ...))`` pairs), octaves
     (``(voice name, semitones)`` pairs: fixed octave placements)}``
     (``line_end_beats``: the longest a
@@ -84,8 +105,8 @@ def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
     raw = dict(raw or {})
     p = ("vocals",)
     check_keys(raw, ("enabled", "voice", "double", "harmony", "harmony_sections",
-                     "harmony_gain_db", "harmony_voice", "line_end_beats", "section_end_beats",
-                     "section_voices", "octaves"), src, p)
+                     "harmony_gain_db", "harmony_voice", "harmony_sings", "line_end_beats",
+                     "section_end_beats", "section_voices", "octaves"), src, p)
     for key in ("line_end_beats", "section_end_beats"):  # checked here, defaults below
         get_number(raw, key, src, p, default=None, lo=0.25, hi=8)
     line_end, section_end = line_end_holds(raw)
@@ -101,11 +122,34 @@ def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
         "harmony_gain_db": get_number(raw, "harmony_gain_db", src, p, default=-6.0, lo=-40, hi=6),
         "harmony_voice": get_str(raw, "harmony_voice", src, p, default=None,
                                  choices=tuple(available_voices())),
+        "harmony_sings": _harmony_sings(raw, src),
         "line_end_beats": line_end,
         "section_end_beats": section_end,
         "section_voices": _section_voices(raw, src),
         "octaves": _octaves(raw, src),
     }
+
+
+def _harmony_sings(raw: dict, src: Source) -> tuple[str, ...]:
+    """``harmony_sings:`` as one of :data:`HARMONY_SINGS` or a list of up to two (one per
+    harmony voice) → a tuple."""
+    if isinstance(raw.get("harmony_sings"), list):
+        return tuple(get_str_list(raw, "harmony_sings", src, ("vocals",), choices=HARMONY_SINGS,
+                                  min_len=1, max_len=MAX_HARMONY_VOICES))
+    return (get_str(raw, "harmony_sings", src, ("vocals",), default=WORDS, choices=HARMONY_SINGS),)
+
+
+def sings(settings: dict, voice: int) -> str:
+    """What harmony voice ``voice`` (0-based) sings: the lead's words (:data:`WORDS`) or a
+    vowel; its ``harmony_sings`` entry, the last one past the list's end."""
+    given = settings["harmony_sings"]
+    return given[min(voice, len(given) - 1)]
+
+
+def own_rhythm_voices(settings: dict) -> tuple[bool, ...]:
+    """Per written harmony voice (up to :data:`MAX_HARMONY_VOICES`): True where it is sung on
+    a vowel, in its own rhythm (:func:`sings`)."""
+    return tuple(sings(settings, k) != WORDS for k in range(MAX_HARMONY_VOICES))
 
 
 def section_key(name: object) -> str:
@@ -220,7 +264,8 @@ def sung_by(composition: Composition, settings: dict) -> dict[str, str | list[st
 
 
 def voices_as_written(voices: tuple[str, ...]) -> str | list[str]:
-    """One voice as its name, two as a list (how ``section_voices`` takes them)."""
+    """One voice (or ``harmony_sings`` value) as its name, two as a list (how
+    ``section_voices`` and ``harmony_sings`` take them)."""
     return voices[0] if len(voices) == 1 else list(voices)
 
 
@@ -228,6 +273,18 @@ def _line_kinds(composition: Composition) -> dict[int, str]:
     """Lyric line index → the type of its section."""
     return {m["line_index"]: m.get("section_kind") or section_kind(m.get("section_name", ""))
             for m in composition.metadata.get("lines", [])}
+
+
+@dataclass(frozen=True)
+class HarmonyNote:
+    """A note a harmony voice sings: ``note`` (beats, at the harmony's pitch, with its lyric:
+    the lead's syllable or the vowel; "" slurs on), ``sung`` (the same as the
+    :class:`ainur_cli.voice.SungNote` the voice takes, seconds) and ``voice``: who sings it
+    where the style names no ``harmony_voice`` (the lead of its line, or of its section)."""
+
+    note: Note
+    sung: Any
+    voice: str
 
 
 def _written_harmony(composition: Composition) -> dict[int, dict[float, tuple]]:
@@ -238,9 +295,20 @@ def _written_harmony(composition: Composition) -> dict[int, dict[float, tuple]]:
             for m in composition.metadata.get("lines", []) if m.get("harmony")}
 
 
-def _written_count(written: dict[int, dict[float, tuple]]) -> int:
-    """How many written harmony voices :func:`_written_harmony`'s ``written`` holds."""
-    return max((len(p) for at in written.values() for p in at.values()), default=0)
+def _written_tracks(composition: Composition) -> list[list]:
+    """A written harmony's voices sung in their own rhythm (``harmony_sings`` a vowel): per
+    written voice its notes ``[start_beat, end_beat, pitch, velocity, section index, section
+    name, section type]`` (:func:`ainur_cli.compose.song.compose_song`'s ``harmony_voices``;
+    none for a voice that sings the lead's words); empty without one."""
+    return composition.metadata.get("harmony_voices", [])
+
+
+def _written_count(composition: Composition) -> int:
+    """How many written harmony voices the composition holds (with the lead's syllables, or
+    in their own rhythm)."""
+    written = _written_harmony(composition)
+    return max(len(_written_tracks(composition)),
+               max((len(p) for at in written.values() for p in at.values()), default=0))
 
 
 def _harmonised_lines(composition: Composition, settings: dict,
@@ -260,7 +328,7 @@ def harmony_names(composition: Composition, settings: dict) -> tuple[str, ...]:
     """The song's harmony voices: ``written`` (``written 1``, ``written 2``) where the melody
     comes with written harmony, which replaces the style's composed intervals; else the
     style's ``harmony`` interval names (empty: no harmony)."""
-    count = _written_count(_written_harmony(composition))
+    count = _written_count(composition)
     if count:
         return ("written",) if count == 1 else tuple(f"written {k + 1}" for k in range(count))
     return tuple(settings["harmony"])
@@ -288,6 +356,46 @@ def _written_pitched(lines: list, written: dict[int, dict[float, tuple]], count:
                 if sings:
                     voices[k].append((n, s, pitch))
     return voices
+
+
+def vowel_syllables(notes: list[tuple], vowel: str, timeline: Timeline) -> list[HarmonyNote]:
+    """One harmony voice's notes sung on ``vowel`` (``ooh``; ``mm`` hums).
+
+    :param notes: ``(start_beat, end_beat, pitch, velocity, voice, line index)`` in time
+        order, one voice (no overlaps); the line index only groups the notes into phrases.
+    :returns: a note per given note: a new syllable at the first note, after a rest of more
+        than :data:`LEGATO_GAP_BEATS`, on the pitch of the note before (a repeated note is
+        sung again) or where another voice sings; else it slurs on from the note before
+        (lyric ``""``, the syllable's voice and line, the note before held up to it).
+    """
+    from ainur_cli.voice import SungNote
+
+    out: list[list] = []  # [start, end, pitch, velocity, voice, index, new syllable]
+    for a, b, p, v, voice, index in notes:
+        a, b = float(a), float(b)
+        prev = out[-1] if out else None
+        if prev is None or a - prev[1] > LEGATO_GAP_BEATS or p == prev[2] or voice != prev[4]:
+            out.append([a, b, p, v, voice, index, True])
+        else:
+            prev[1] = max(prev[1], a)
+            out.append([a, b, p, v, prev[4], prev[5], False])
+    result = []
+    for k, (a, b, p, v, voice, index, new) in enumerate(out):
+        start = float(timeline.beat_to_seconds(a))
+        end_of_run = k + 1 == len(out) or out[k + 1][6]
+        note = Note(a, b - a, p, v, vowel if new else "", (), -1)
+        sung = SungNote(start, float(timeline.beat_to_seconds(b)) - start, p, vowel if new else "",
+                        vowel, (), index, new, end_of_run)
+        result.append(HarmonyNote(note, sung, voice))
+    return result
+
+
+def _written_vowels(track: list, vowel: str, settings: dict, timeline: Timeline
+                    ) -> list[HarmonyNote]:
+    """A written harmony voice's own notes (one voice of :func:`_written_tracks`) on
+    ``vowel``, each note sung by its section's lead voice (:func:`voices_for_section`)."""
+    return vowel_syllables([(a, b, p, v, voices_for_section(settings, name, kind)[0], index)
+                            for a, b, p, v, index, name, kind in track], vowel, timeline)
 
 
 def _placed_groups(notes: list, voice_of: dict, default: str) -> dict[tuple[str, int], list]:
@@ -391,10 +499,12 @@ def sung_notes_by_voice(composition: Composition, timeline: Timeline, settings: 
     return _by_voice(notes, line_voices(composition, settings), get_voice(settings["voice"]).name)
 
 
-def voice_shifts(composition: Composition, settings: dict, lines: list) -> dict[str, int]:
+def voice_shifts(composition: Composition, settings: dict, lines: list,
+                 timeline: Timeline) -> dict[str, int]:
     """Each singing voice's octave placement in semitones (one per voice for the whole
     song): ``settings["octaves"]`` where given, else :func:`ainur_cli.voice.sung_octave_shift`
-    over the lead notes it sings, and for a ``harmony_voice`` that sings no lead line over
+    over the lead notes it sings, and for a voice that sings harmony but no lead line (the
+    ``harmony_voice``, or a section's voice singing only a written harmony's vowels) over
     the harmony notes it sings. ``lines`` are the lead's :func:`_lead_lines`."""
     from ainur_cli.voice import sung_octave_shift
     from ainur_cli.voice.voices import get_voice
@@ -405,14 +515,19 @@ def voice_shifts(composition: Composition, settings: dict, lines: list) -> dict[
     shifts = {voice: fixed[voice] if voice in fixed else sung_octave_shift(group, voice)
               for voice, group in _by_voice(notes, line_voices(composition, settings),
                                             default).items()}
+    if not harmony_names(composition, settings):
+        return shifts
     singer = settings["harmony_voice"]
-    if harmony_names(composition, settings) and singer is not None and \
-            get_voice(singer).name not in shifts:
-        singer = get_voice(singer).name
-        harmony = [h for line in _as_sung(_harmony_pitched(composition, settings, lines, shifts))
-                   for h in line]
-        if harmony:
-            shifts[singer] = fixed.get(singer, sung_octave_shift(harmony, singer))
+    singer = None if singer is None else get_voice(singer).name
+    if singer in shifts or (singer is None and not _written_tracks(composition)):
+        return shifts  # the harmony is sung by voices that sing the lead
+    groups: dict[str, list] = {}
+    for line in _harmony_pitched(composition, settings, lines, shifts, timeline):
+        for h in line:
+            groups.setdefault(singer or h.voice, []).append(h.sung)
+    for voice, group in groups.items():
+        if voice not in shifts:
+            shifts[voice] = fixed.get(voice, sung_octave_shift(group, voice))
     return shifts
 
 
@@ -422,37 +537,27 @@ def harmony_notes(composition: Composition, timeline: Timeline, settings: dict,
     """The harmony voices of :func:`harmony_names` as SungNotes (the lead's notes in the
     ``harmony_sections``, re-pitched by :func:`ainur_cli.compose.vocal_harmony.harmony_pitches`
     in the song's key and chords; or the lead's notes at a written harmony's pitches, where
-    it sounds) and the octave shift of each voice that sings the lead,
-    which the harmony of its sections is sung with.
+    it sounds; on a vowel, :func:`vowel_syllables`) and the octave shift of each singing
+    voice, which the harmony it sings is sung with.
 
     :param lines: the lead's lines (:func:`_lead_lines`) when the caller has them already.
     :returns: (one list of SungNotes per harmony voice, {voice name: semitones it adds to the
-        notes of its sections}; ``([], {})`` without harmony).
+        notes it sings}; ``([], {})`` without harmony).
     """
     voices, shifts = _harmony_lines(composition, timeline, settings, lead, lines)
-    return _as_sung(voices), shifts
-
-
-def _as_sung(voices: list[list[tuple[Note, Any, int]]]) -> list[list]:
-    """Harmony voices of ``(lead Note, SungNote, pitch)`` as SungNotes at the harmony's
-    written pitches."""
-    from dataclasses import replace
-
-    return [[replace(s, midi_pitch=p) for _, s, p in line] for line in voices]
+    return [[h.sung for h in line] for line in voices], shifts
 
 
 def harmony_parts(composition: Composition, timeline: Timeline, settings: dict,
                   lead: str = "lead") -> tuple[Part, ...]:
-    """The harmony voices as parts for the MIDI export: the lead's own notes (beats, lengths,
-    velocities, lyrics) at the harmony's written pitches, one part per voice named
-    ``"harmony <interval>"`` (``"harmony written"``), on the lead's program and the lowest
-    MIDI channels no part uses (the lead's channel when none is free). ``()`` without
-    harmony.
+    """The harmony voices as parts for the MIDI export, one per voice named
+    ``"harmony <interval>"`` (``"harmony written"``): the lead's own notes (beats, lengths,
+    velocities, lyrics) at the harmony's pitches, or a vowel's notes (:func:`vowel_syllables`:
+    a written harmony's own), on the lead's program and the lowest MIDI channels no part
+    uses (the lead's channel when none is free). ``()`` without harmony.
 
     The pitches are the ones :func:`harmony_notes` sings (before the octave shift).
     """
-    from dataclasses import replace
-
     voices, _ = _harmony_lines(composition, timeline, settings, lead)
     if not any(voices):
         return ()
@@ -460,59 +565,72 @@ def harmony_parts(composition: Composition, timeline: Timeline, settings: dict,
     used = {p.channel for p in composition.parts} | {9}
     free = [c for c in range(16) if c not in used] + [part.channel] * len(voices)
     return tuple(
-        Part(f"harmony {interval}", part.program, False, free[k],
-             tuple(replace(n, pitch=p) for n, _, p in line))
+        Part(f"harmony {interval}", part.program, False, free[k], tuple(h.note for h in line))
         for k, (interval, line) in enumerate(zip(harmony_names(composition, settings), voices)))
 
 
 def _harmony_lines(composition: Composition, timeline: Timeline, settings: dict, lead: str,
-                   lines: list | None = None
-                   ) -> tuple[list[list[tuple[Note, Any, int]]], dict[str, int]]:
-    """Per harmony voice ``(lead Note, its SungNote, harmony pitch)`` for every lead note in
-    the ``harmony_sections`` (a written harmony: every lead note it sounds at), and each
-    singing voice's octave shift (:func:`voice_shifts`; ``([], {})`` without harmony);
-    ``lines`` are the lead's :func:`_lead_lines` (computed here when None)."""
+                   lines: list | None = None) -> tuple[list[list[HarmonyNote]], dict[str, int]]:
+    """The :func:`_harmony_pitched` notes of every harmony voice and each singing voice's
+    octave shift (:func:`voice_shifts`; ``([], {})`` without harmony); ``lines`` are the
+    lead's :func:`_lead_lines` (computed here when None)."""
     if not harmony_names(composition, settings):
         return [], {}
     if lines is None:
         lines = _lead_lines(composition, timeline, lead)
-    shifts = voice_shifts(composition, settings, lines)
-    return _harmony_pitched(composition, settings, lines, shifts), shifts
+    shifts = voice_shifts(composition, settings, lines, timeline)
+    return _harmony_pitched(composition, settings, lines, shifts, timeline), shifts
 
 
 def _harmony_pitched(composition: Composition, settings: dict, lines: list,
-                     shifts: dict[str, int]) -> list[list[tuple[Note, Any, int]]]:
-    """The harmony notes of :func:`_harmony_lines` given the lead voices' ``shifts``: a
-    line's harmony stays near the register of the voice that leads the line."""
+                     shifts: dict[str, int], timeline: Timeline) -> list[list[HarmonyNote]]:
+    """Per harmony voice the notes it sings: a written harmony's own notes on a vowel
+    (:func:`_written_vowels`); or the lead's notes where a written harmony sounds with them,
+    at its pitches; or the lead's notes in the ``harmony_sections`` at the style's
+    intervals, near the register of the voice that leads the line (given the lead voices'
+    ``shifts``); on a vowel where ``harmony_sings`` names one. Each note's voice is the
+    lead of its line (of its section: a written harmony's own notes)."""
     from ainur_cli.compose.harmony import ChordTrack
     from ainur_cli.compose.vocal_harmony import harmony_pitches
     from ainur_cli.key import parse_key
     from ainur_cli.voice.voices import get_voice
 
-    written = _written_harmony(composition)
-    if written:
-        return _written_pitched(lines, written, _written_count(written))
-    harmonised = _harmonised_lines(composition, settings, written)
-    if not harmonised:
-        return [[] for _ in settings["harmony"]]
     voice_of = line_voices(composition, settings)
     main = get_voice(settings["voice"]).name
-    voices: list[list] = [[] for _ in settings["harmony"]]
-    scale = parse_key(composition.metadata.get("key", "C major")).scale_pcs
-    track = ChordTrack(composition.chords) if composition.chords else None
-    for index, notes, sung in lines:
-        if index not in harmonised:
-            continue
-        voice = voice_of.get(index, (main,))[0]  # the line's lead sings its harmony
-        centre = get_voice(voice).centre_midi - shifts[voice]  # in written pitches
-        low, high = centre - HARMONY_RANGE_SEMITONES, centre + HARMONY_RANGE_SEMITONES
-        chords = [track.at(n.start_beat).pitch_classes if track else () for n in notes]
-        chosen: list[list[int]] = []
-        for k, interval in enumerate(settings["harmony"]):
-            chosen.append(harmony_pitches([n.pitch for n in notes], chords, scale, interval,
-                                          low, high, chosen))
-            voices[k] += list(zip(notes, sung, chosen[-1]))
-    return voices
+    written = _written_harmony(composition)
+    tracks = _written_tracks(composition)
+    if written or tracks:
+        voices = _written_pitched(lines, written, _written_count(composition))
+    else:
+        voices = [[] for _ in settings["harmony"]]
+        harmonised = _harmonised_lines(composition, settings, written)
+        scale = parse_key(composition.metadata.get("key", "C major")).scale_pcs
+        track = ChordTrack(composition.chords) if composition.chords else None
+        for index, notes, sung in lines:
+            if index not in harmonised:
+                continue
+            voice = voice_of.get(index, (main,))[0]  # the line's lead sings its harmony
+            centre = get_voice(voice).centre_midi - shifts[voice]  # in written pitches
+            low, high = centre - HARMONY_RANGE_SEMITONES, centre + HARMONY_RANGE_SEMITONES
+            chords = [track.at(n.start_beat).pitch_classes if track else () for n in notes]
+            chosen: list[list[int]] = []
+            for k, interval in enumerate(settings["harmony"]):
+                chosen.append(harmony_pitches([n.pitch for n in notes], chords, scale, interval,
+                                              low, high, chosen))
+                voices[k] += list(zip(notes, sung, chosen[-1]))
+    out = []
+    for k, line in enumerate(voices):
+        vowel = sings(settings, k)
+        if k < len(tracks) and tracks[k]:  # a written voice in its own rhythm
+            out.append(_written_vowels(tracks[k], vowel, settings, timeline))
+        elif vowel != WORDS:
+            out.append(vowel_syllables([(n.start_beat, n.start_beat + n.duration_beats, p,
+                                         n.velocity, voice_of.get(n.line_index, (main,))[0],
+                                         n.line_index) for n, _, p in line], vowel, timeline))
+        else:
+            out.append([HarmonyNote(replace(n, pitch=p), replace(s, midi_pitch=p),
+                                    voice_of.get(n.line_index, (main,))[0]) for n, s, p in line])
+    return out
 
 
 def song_octaves(composition: Composition, timeline: Timeline, settings: dict,
@@ -520,14 +638,15 @@ def song_octaves(composition: Composition, timeline: Timeline, settings: dict,
     """Every singing voice's octave placement in the song, in semitones
     (:func:`voice_shifts`): what a render of one section passes on as ``vocals.octaves`` so
     that it is sung where the whole song sings it."""
-    return voice_shifts(composition, settings, _lead_lines(composition, timeline, lead))
+    return voice_shifts(composition, settings, _lead_lines(composition, timeline, lead), timeline)
 
 
 def vocal_stems(composition: Composition, settings: dict, lead: str = "lead") -> dict[str, str]:
     """Stem name → the voice whose singing it holds: ``vocals`` for the voice that sings the
-    first lyric line, ``vocals-<voice>`` for every other voice that sings (a lead line, or
-    the harmony as ``harmony_voice``), in the order they first sing. One voice: ``{"vocals":
-    its name}``. Each voice's harmony lines and doubles are in its own stem."""
+    first lyric line, ``vocals-<voice>`` for every other voice that sings (a lead line, the
+    harmony as ``harmony_voice``, or a written harmony's vowels as a section's voice), in the
+    order they first sing (harmony singers after the leads). One voice: ``{"vocals": its
+    name}``. Each voice's harmony lines and doubles are in its own stem."""
     from ainur_cli.voice.voices import get_voice
 
     default = get_voice(settings["voice"]).name
@@ -538,9 +657,13 @@ def vocal_stems(composition: Composition, settings: dict, lead: str = "lead") ->
     except KeyError:
         indices = []
     singers = list(dict.fromkeys(v for i in indices for v in voice_of.get(i, (default,))))
-    if settings["harmony_voice"] is not None and \
-            _harmonised_lines(composition, settings, _written_harmony(composition)) & set(indices):
+    tracks = [n for track in _written_tracks(composition) for n in track]
+    if settings["harmony_voice"] is not None and (tracks or _harmonised_lines(
+            composition, settings, _written_harmony(composition)) & set(indices)):
         singers.append(get_voice(settings["harmony_voice"]).name)
+    elif tracks:  # a written harmony's vowels: each section's lead sings them
+        singers += [voices_for_section(settings, name, kind)[0]
+                    for *_, name, kind in sorted(tracks, key=lambda n: n[0])]
     singers = list(dict.fromkeys(singers)) or [default]
     return {VOCALS if k == 0 else SINGER_PREFIX + voice: voice for k, voice in enumerate(singers)}
 
@@ -576,7 +699,7 @@ def _render_vocals(composition: Composition, timeline: Timeline, settings: dict,
     lines = _lead_lines(composition, timeline, "lead")  # syllabified once for lead and harmony
     voice_of = line_voices(composition, settings)
     default = get_voice(settings["voice"]).name
-    shifts = voice_shifts(composition, settings, lines)
+    shifts = voice_shifts(composition, settings, lines, timeline)
     notes = [s for _, _, sung in lines for s in sung]
     out = None
     for (voice, place), group in _placed_groups(notes, voice_of, default).items() or [
@@ -589,17 +712,19 @@ def _render_vocals(composition: Composition, timeline: Timeline, settings: dict,
         if place:
             y *= (DUET_GAIN * _sides((-DUET_PAN, DUET_PAN)[place - 1]))[:, np.newaxis]
         out = y if out is None else out + y
-    voices = _as_sung(_harmony_pitched(composition, settings, lines, shifts))
+    voices = _harmony_pitched(composition, settings, lines, shifts, timeline)
     gain = 10.0 ** (settings["harmony_gain_db"] / 20.0)
-    leads = {index: v[:1] for index, v in voice_of.items()}
-    if settings["harmony_voice"] is not None and voices:
-        # Another singer sings every harmony line, in its own octave placement (one for the
-        # whole song, so two lines keep their interval; see voice_shifts).
-        default = get_voice(settings["harmony_voice"]).name
-        leads = {index: (default,) for index in leads}
+    # Another singer (harmony_voice) sings every harmony line, in its own octave placement
+    # (one for the whole song, so two lines keep their interval; see voice_shifts).
+    other = settings["harmony_voice"] and get_voice(settings["harmony_voice"]).name
     for k, line in enumerate(voices):
         sides = _sides(0.0 if len(voices) == 1 else (-HARMONY_PAN, HARMONY_PAN)[k])
-        for voice, group in _by_voice(line, leads, default).items():
+        if sings(settings, k) == "mm":
+            sides = sides * np.float32(10.0 ** (HUM_GAIN_DB / 20.0))
+        groups: dict[str, list] = {}
+        for h in line:
+            groups.setdefault(other or h.voice, []).append(h.sung)
+        for voice, group in groups.items():
             if singer is not None and voice != singer:
                 continue
             y = sing(group, sample_rate=timeline.sample_rate, total_samples=total_samples,

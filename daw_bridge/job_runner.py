@@ -264,16 +264,12 @@ def _section_style(style, plan, sec):
     notes could place it an octave away), and with a duet's ``section_voices`` the voices
     that sing ``sec`` as its voice, or its two voices as its only ``section_voices`` entry
     (every other key dropped: a null value drops a preset's too)."""
-    from ainur_cli.compose import compose_song
-    from ainur_cli.spec_lyrics import lyric_file_lines
+    from ainur_cli.compose.song import compose_plan
     from ainur_cli.vocals import (section_key, song_octaves, vocal_settings, voices_for_section,
                                   wants_vocals)
 
     settings = vocal_settings(plan.style.vocals)
-    spec = plan.spec
-    composition = compose_song(key=spec.key, seed=spec.seed, style=plan.style,
-                               timeline=plan.timeline, sections=plan.sections,
-                               spec_file=spec.file, lyric_lines=lyric_file_lines(spec.source))
+    composition = compose_plan(plan)
     if not wants_vocals(settings, composition):
         return style
     vocals = dict((style or {}).get("vocals") or {})

@@ -59,7 +59,8 @@ def session_melody(sections: Sequence) -> list[tuple[float, float, int]]:
 
 def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, sections: Sequence,
                  spec_file: str | None = None,
-                 lyric_lines: Mapping[tuple[int, int], int] | None = None) -> Composition:
+                 lyric_lines: Mapping[tuple[int, int], int] | None = None,
+                 harmony_voices: Sequence = ()) -> Composition:
     """Compose every part of ``style`` over ``sections`` (consecutive, covering the timeline).
 
     :param sections: placed sections (``SectionPlan``-like: index, name, kind, start_bar, bars,
@@ -67,6 +68,10 @@ def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, secti
     :param spec_file: named in errors about lyrics that cannot be sung.
     :param lyric_lines: where each lyric line is written in ``spec_file``
         (:class:`~ainur_cli.compose.melody.MelodyComposer`), so that those errors name the line.
+    :param harmony_voices: a written harmony sung in its own rhythm
+        (:attr:`ainur_cli.spec.MelodySpec.harmony_voices`: per voice ``(start_beat,
+        end_beat, pitch, velocity)`` notes), kept in ``metadata["harmony_voices"]`` with
+        each note's section (index, name, type) appended.
     :returns: parts in the style's order (drums on channel 9), chords, and ``metadata`` with
         ``warnings`` (lines sung in sixteenths...), ``lines`` (one entry per lyric line: section,
         text, syllables, start/end beat, grid), ``hook_sections`` and ``key`` (its name).
@@ -122,4 +127,26 @@ def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, secti
         "key": key.name,
         "seed": seed,
     }
+    if any(harmony_voices):
+        metadata["harmony_voices"] = [[[float(a), float(b), int(p), int(v), *_section_of(sections, a)]
+                                       for a, b, p, v in voice] for voice in harmony_voices]
     return Composition(tuple(parts), chords.chords, metadata)
+
+
+def compose_plan(plan) -> Composition:
+    """:func:`compose_song` of a :class:`ainur_cli.plan.RenderPlan`: its spec's key and seed
+    (the key resolved), its style, timeline and sections, the spec file's lyric lines for
+    errors and its melody's written harmony in its own rhythm (if any)."""
+    from ainur_cli.spec_lyrics import lyric_file_lines
+
+    spec = plan.spec
+    return compose_song(key=spec.key, seed=spec.seed, style=plan.style, timeline=plan.timeline,
+                        sections=plan.sections, spec_file=spec.file,
+                        lyric_lines=lyric_file_lines(spec.source),
+                        harmony_voices=spec.melody.harmony_voices if spec.melody else ())
+
+
+def _section_of(sections: Sequence, beat: float) -> tuple[int, str, str]:
+    """``(index, name, type)`` of the section ``beat`` falls in (the last at the song's end)."""
+    s = next((s for s in sections if beat < s.end_beat - EPS), sections[-1])
+    return s.index, s.name, s.kind
