@@ -70,6 +70,12 @@ def resolve_song(spec: SongSpec, *, presets_dirs: Sequence[str | Path] = ()) -> 
 
         spec = with_melody(spec, build_timeline(spec, spec.output.sample_rate),
                            own_rhythm=own_rhythm_voices(voice))
+    else:
+        for s in spec.sections:
+            if s.harmony_lyrics:
+                log.warning("section %r: its harmony_lyrics are not sung: the song has no "
+                            "written harmony (melody: {file, harmony_track}, --harmony-track, "
+                            "a DAW project's harmony track)", s.name)
     if spec.key is None:
         spec = replace(spec, key=_key_of_given_melody(spec) or style.key)
     check_length(spec)
@@ -120,6 +126,8 @@ def spec_hash(spec: SongSpec, preset: LoadedPreset) -> str:
     }
     if spec.melody is not None and spec.melody.harmony_voices:  # a harmony in its own rhythm
         data["harmony_voices"] = spec.melody.harmony_voices
+    if spec.melody is not None and spec.melody.harmony_lines:  # a harmony with its own words
+        data["harmony_lines"] = spec.melody.harmony_lines
     text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -129,6 +137,8 @@ def _section_key(section) -> dict:
     two DAW sessions whose lyrics differ only in timing (``LyricText.key``) hash differently."""
     d = asdict(section)
     d["lyrics"] = [line.key() if hasattr(line, "key") else line for line in section.lyrics]
+    if not d["harmony_lyrics"]:
+        del d["harmony_lyrics"]  # as hashed before sections had them
     return d
 
 

@@ -34,7 +34,13 @@ with the lead's words and rhythm: each given melody note carries the pitch each 
 sounds at its start (:func:`sounding_at`; :attr:`ainur_cli.spec_lyrics.ToplineNote.harmony`,
 None where the track rests), which :mod:`ainur_cli.vocals` sings in place of the style's
 composed intervals. Harmony notes at which no given melody note starts are not sung (a
-warning counts them).
+warning counts them). Sung on a vowel (``vocals.harmony_sings: ooh``, ``own_rhythm``), a
+harmony voice keeps its own notes instead (:attr:`ainur_cli.spec.MelodySpec.harmony_voices`).
+
+A section's ``harmony_lyrics`` are sung by every written harmony voice on its own notes in
+the section (:func:`_harmony_words`, by the lead's rules; those notes then sing nothing
+else): call and response, a counter-melody with words
+(:attr:`ainur_cli.spec.MelodySpec.harmony_lines`).
 """
 
 from __future__ import annotations
@@ -227,23 +233,8 @@ def with_melody(spec: "SongSpec", timeline: "Timeline",
             continue
         lines = [parse_line(ln) for ln in s.lyrics]
         counts = [len(ln.syllables) for ln in lines]
-        if sum(counts) == len(mine):
-            phrases, k = [], 0
-            for c in counts:
-                phrases.append(mine[k:k + c])
-                k += c
-        elif len(mine) < len(lines):
-            log.warning("section %r: %d lyric lines but only %d note(s) of %s: its "
-                        "lyrics are sung on a composed melody", s.name, len(lines), len(mine), what)
-            continue
-        else:
-            phrases = _phrases(mine, len(lines))
-        short = [(j, c, len(ph)) for j, (ph, c) in enumerate(zip(phrases, counts)) if len(ph) < c]
-        if short:
-            j, c, k = short[0]
-            log.warning("section %r, lyric line %d: %d syllables but %d note(s) in its phrase of "
-                        "%s: the section's lyrics are sung on a composed melody",
-                        s.name, j + 1, c, k, what)
+        phrases = _line_phrases(lines, mine, s.name, what)
+        if phrases is None:
             continue
         out = []
         for j, (ln, phrase, c) in enumerate(zip(lines, phrases, counts)):
@@ -266,6 +257,7 @@ def with_melody(spec: "SongSpec", timeline: "Timeline",
                         "its lines", s.name, what)
         sections[i] = replace(s, lyrics=tuple(out))
     voices = _harmony_voices(spec, offset, pin)
+    voices, worded = _harmony_words(spec.sections, voices, timeline)
     own = [k < len(own_rhythm) and own_rhythm[k] for k in range(len(voices))]
     if not all(own):  # the voices that sing the lead's words (the others hold no notes there)
         sections = _with_harmony(sections, [(what, [] if mine else notes) for (what, notes), mine
@@ -273,7 +265,103 @@ def with_melody(spec: "SongSpec", timeline: "Timeline",
     sung = tuple(_singable(notes, what, label, timeline) if mine else ()
                  for (what, notes), mine in zip(voices, own)) if any(own) else ()
     return replace(spec, sections=tuple(sections),
-                   melody=replace(spec.melody, applied=True, harmony_voices=sung))
+                   melody=replace(spec.melody, applied=True, harmony_voices=sung,
+                                  harmony_lines=worded if any(worded) else ()))
+
+
+def _line_phrases(lines: list, notes: list, section: str, what: str, kind: str = "lyric",
+                  instead: tuple[str, str] = ("its lyrics are sung on a composed melody",
+                                              "the section's lyrics are sung on a composed "
+                                              "melody")) -> list[list] | None:
+    """Each of the parsed lyric ``lines`` of ``section`` on its run of ``notes`` (in order):
+    a syllable per note when they are as many, else the notes split into a phrase per line
+    at the longest rests (a phrase's extra notes are melismas). None when they do not fit
+    (fewer notes than lines, or a line with more syllables than its phrase has notes): a
+    warning names the section (and line: ``kind`` line N) and says what happens ``instead``
+    (of the whole section, of the section for a line)."""
+    counts = [len(ln.syllables) for ln in lines]
+    if sum(counts) == len(notes):
+        phrases, k = [], 0
+        for c in counts:
+            phrases.append(notes[k:k + c])
+            k += c
+        return phrases
+    if len(notes) < len(lines):
+        log.warning("section %r: %d %s lines but only %d note(s) of %s: %s",
+                    section, len(lines), kind, len(notes), what, instead[0])
+        return None
+    phrases = _phrases(notes, len(lines))
+    short = [(j, c, len(ph)) for j, (ph, c) in enumerate(zip(phrases, counts)) if len(ph) < c]
+    if short:
+        j, c, k = short[0]
+        log.warning("section %r, %s line %d: %d syllables but %d note(s) in its phrase of %s: %s",
+                    section, kind, j + 1, c, k, what, instead[1])
+        return None
+    return phrases
+
+
+def _harmony_words(sections: Sequence, voices: list, timeline: "Timeline") -> tuple[list, tuple]:
+    """The sections' ``harmony_lyrics`` on the written harmony ``voices``' own notes in them
+    (each voice sings them on its notes, by the lead's rules: :func:`_line_phrases`).
+
+    :returns: the voices without the notes that sing those words, and per voice its worded
+        lines ``(section index, line text, ((start_beat, end_beat, pitch, velocity,
+        continues), ...))`` (``continues``: a melisma note of the syllable before); a
+        warning names a section whose harmony lyrics find no notes or do not fit them (its
+        notes are then sung as the rest of the track)."""
+    from ainur_cli.compose.lyrics import parse_line
+    from ainur_cli.voice.score import MIN_NOTE_S, melisma_counts
+
+    if not any(s.harmony_lyrics for s in sections):
+        return voices, tuple(() for _ in voices)
+    if not voices:
+        for s in sections:
+            if s.harmony_lyrics:
+                log.warning("section %r: its harmony_lyrics are not sung: the melody has no "
+                            "harmony track (melody.harmony_track, --harmony-track, a DAW "
+                            "project's harmony track)", s.name)
+        return voices, ()
+    out_voices, worded = [], []
+    for what, notes in voices:
+        lines, used, bar = [], set(), 0
+        for i, s in enumerate(sections):
+            start, stop = timeline.bar_to_beat(bar), timeline.bar_to_beat(bar + s.bars)
+            bar += s.bars
+            if not s.harmony_lyrics:
+                continue
+            inside = [n for n in notes if start <= n[0] < stop]
+            end = float(timeline.total_beats)
+            mine = [(a, min(b, end), p, v) for a, b, p, v in inside
+                    if timeline.beat_to_seconds(min(b, end)) - timeline.beat_to_seconds(a)
+                    >= MIN_NOTE_S]
+            if not mine:
+                log.warning("section %r: %s has no notes in it: its harmony_lyrics are not "
+                            "sung", s.name, what)
+                continue
+            parsed = [parse_line(t) for t in s.harmony_lyrics]
+            phrases = _line_phrases(parsed, mine, s.name, what, "harmony lyric",
+                                    ("its harmony lyrics are not sung, its notes are sung as "
+                                     "the rest of the track",) * 2)
+            if phrases is None:
+                continue
+            used.update(id(n) for n in inside)
+            if len(mine) < len(inside):
+                log.warning("section %r: %d note(s) of %s are shorter than %d ms (grace notes): "
+                            "not sung", s.name, len(inside) - len(mine), what,
+                            round(MIN_NOTE_S * 1000))
+            for text, ln, phrase in zip(s.harmony_lyrics, parsed, phrases):
+                if not ln.syllables:
+                    log.warning("section %r: the harmony lyric %r has nothing to sing: not "
+                                "sung", s.name, text)
+                    continue
+                sung, k = [], 0
+                for count in melisma_counts(len(ln.syllables), len(phrase)):
+                    sung += [(*n, m > 0) for m, n in enumerate(phrase[k:k + count])]
+                    k += count
+                lines.append((i, text, tuple(sung)))
+        out_voices.append((what, [n for n in notes if id(n) not in used]))
+        worded.append(tuple(lines))
+    return out_voices, tuple(worded)
 
 
 def _singable(notes: list, what: str, label: str, timeline: "Timeline") -> tuple:

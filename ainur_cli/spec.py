@@ -104,13 +104,16 @@ def section_kind(name: str) -> str:
 class SectionSpec:
     """One section as written: ``name``, ``kind``, ``bars`` >= 1, ``energy`` 0..1, lyric lines
     (pins such as ``@5.3`` stay in a line's text; a line from a DAW session is a
-    :class:`ainur_cli.spec_lyrics.LyricText` that carries its pins beside its words)."""
+    :class:`ainur_cli.spec_lyrics.LyricText` that carries its pins beside its words) and
+    ``harmony_lyrics``: the written harmony's own words in the section (lines, sung on the
+    harmony track's notes in it: :mod:`ainur_cli.melody_file`)."""
 
     name: str
     kind: str
     bars: int
     energy: float
     lyrics: tuple[str, ...] = ()
+    harmony_lyrics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,11 @@ class MelodySpec:
     #: end_beat, pitch, velocity)`` in song beats (floats; none for a voice that sings the
     #: lead's words), empty when no voice does; not a spec field
     harmony_voices: tuple = field(default=(), compare=False)
+    #: the sections' ``harmony_lyrics`` on the written harmony's notes, set by
+    #: :func:`ainur_cli.melody_file.with_melody`: per voice its lines ``(section index, text,
+    #: ((start_beat, end_beat, pitch, velocity, continues), ...))``, empty when none; not a
+    #: spec field
+    harmony_lines: tuple = field(default=(), compare=False)
 
     def resolved(self, spec_file: str | None) -> Path:
         """The file's path, relative to the spec file's folder when not absolute."""
@@ -213,7 +221,7 @@ MELODY_KEYS = ("file", "bar", "track", "harmony_track")
 MAX_HARMONY_TRACKS = 2  # written harmony voices (as the style's composed harmony)
 RESTYLE_KEYS = ("model", "models_dir", "strength", "steps", "cfg_scale", "negative_prompt",
                 "device", "prompts")
-SECTION_KEYS = ("name", "bars", "lyrics", "energy", "type")
+SECTION_KEYS = ("name", "bars", "lyrics", "energy", "type", "harmony_lyrics")
 OUTPUT_KEYS = ("dir", "sample_rate", "bit_depth", "format", "target_lufs", "true_peak_dbtp",
                "parts", "soundfont")
 
@@ -322,9 +330,39 @@ def _parse_sections(raw: dict, src: Source) -> list[SectionSpec]:
         if item.get("lyrics") is not None:
             lyrics = parse_lyrics_field(item["lyrics"], src, path + ("lyrics",), name, start_bar,
                                         bars)
-        out.append(SectionSpec(name, kind, bars, energy, lyrics))
+        backing = _harmony_lyrics(item.get("harmony_lyrics"), src, path + ("harmony_lyrics",))
+        out.append(SectionSpec(name, kind, bars, energy, lyrics, backing))
         start_bar += bars
     return out
+
+
+_PIN_TOKEN = re.compile(r"(?<!\S)@\d")
+_BACKING_MARKS = re.compile(r"[()\[\]]")
+
+
+def _harmony_lyrics(value: Any, src: Source, path: tuple) -> tuple[str, ...]:
+    """A section's ``harmony_lyrics``: a block (one line per line) or a list of lines → the
+    non-empty lines, without the parentheses and brackets backing vocals are written in
+    (``(hold on) (hold on)``). A pin is refused: the harmony track's notes place the words."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        items = [(ln, path) for ln in value.splitlines()]
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        items = [(ln, path + (k,)) for k, v in enumerate(value) for ln in v.splitlines()]
+    else:
+        raise src.error(path, "must be text (one line per line)", value,
+                        "a YAML block (harmony_lyrics: |) or a list of lines")
+    out = []
+    for line, at in items:
+        line = " ".join(_BACKING_MARKS.sub(" ", line).split())
+        if not line:
+            continue
+        if _PIN_TOKEN.search(line):
+            raise src.error(at, "cannot pin a harmony lyric: the harmony track's notes place "
+                            "its words", line, "lines without @bar.beat pins")
+        out.append(line)
+    return tuple(out)
 
 
 def _bar_field(item: dict, src: Source, path: tuple, total_bars: int) -> int:

@@ -285,6 +285,7 @@ class HarmonyNote:
     note: Note
     sung: Any
     voice: str
+    gain_db: float = 0.0  #: raised by this much (a hum: :data:`HUM_GAIN_DB`)
 
 
 def _written_harmony(composition: Composition) -> dict[int, dict[float, tuple]]:
@@ -303,11 +304,19 @@ def _written_tracks(composition: Composition) -> list[list]:
     return composition.metadata.get("harmony_voices", [])
 
 
+def _written_lines(composition: Composition) -> list[list]:
+    """The sections' ``harmony_lyrics`` as the written harmony voices sing them: per voice
+    its lines ``[section index, section name, section type, text, [[start_beat, end_beat,
+    pitch, velocity, continues], ...]]`` (:func:`ainur_cli.compose.song.compose_song`'s
+    ``harmony_lines``); empty without any."""
+    return composition.metadata.get("harmony_lines", [])
+
+
 def _written_count(composition: Composition) -> int:
-    """How many written harmony voices the composition holds (with the lead's syllables, or
-    in their own rhythm)."""
+    """How many written harmony voices the composition holds (with the lead's syllables, in
+    their own rhythm, or with their own words)."""
     written = _written_harmony(composition)
-    return max(len(_written_tracks(composition)),
+    return max(len(_written_tracks(composition)), len(_written_lines(composition)),
                max((len(p) for at in written.values() for p in at.values()), default=0))
 
 
@@ -386,8 +395,50 @@ def vowel_syllables(notes: list[tuple], vowel: str, timeline: Timeline) -> list[
         note = Note(a, b - a, p, v, vowel if new else "", (), -1)
         sung = SungNote(start, float(timeline.beat_to_seconds(b)) - start, p, vowel if new else "",
                         vowel, (), index, new, end_of_run)
-        result.append(HarmonyNote(note, sung, voice))
+        result.append(HarmonyNote(note, sung, voice, HUM_GAIN_DB if vowel == "mm" else 0.0))
     return result
+
+
+def _worded(lines: list, settings: dict, timeline: Timeline, first_index: int
+            ) -> list[HarmonyNote]:
+    """A written harmony voice's lines with its own words (one voice of
+    :func:`_written_lines`) as HarmonyNotes: each syllable on its notes (a melisma where a
+    note continues the one before), sung by its section's lead voice; the lines get the
+    phrase indices ``first_index``, ``first_index + 1``, ... (after the lead's lines)."""
+    from ainur_cli.compose.melody import lyric_texts
+    from ainur_cli.voice import notes_for_line
+
+    out = []
+    for j, (_, name, kind, text, notes) in enumerate(lines):
+        line = parse_lyrics([text])[0]
+        starts = [float(timeline.beat_to_seconds(a)) for a, *_ in notes]
+        ends = [float(timeline.beat_to_seconds(b)) for _, b, *_ in notes]
+        sung = notes_for_line(line, starts, [e - s for s, e in zip(starts, ends)],
+                              [p for _, _, p, *_ in notes], first_index + j,
+                              [c for *_, c in notes])
+        syllables = iter(lyric_texts(line.words))
+        voice = voices_for_section(settings, name, kind)[0]
+        for (a, b, p, v, continues), s in zip(notes, sung):
+            note = Note(a, b - a, p, v, "" if continues else next(syllables), s.phones, -1)
+            out.append(HarmonyNote(note, s, voice))
+    return out
+
+
+def _clear_of(notes: list[HarmonyNote], own: list[HarmonyNote]) -> list[HarmonyNote]:
+    """``notes`` without the syllables (a note and its melisma notes) that sound while a note
+    of ``own`` does (a lead syllable's harmony pitch held into a section where the voice
+    sings its own words): one voice sings one note at a time."""
+    spans = [(h.note.start_beat, h.note.start_beat + h.note.duration_beats) for h in own]
+    syllables: list[list[HarmonyNote]] = []
+    for h in notes:
+        if h.note.lyric != "" or not syllables:
+            syllables.append([h])
+        else:
+            syllables[-1].append(h)
+    return [h for syllable in syllables
+            if not any(h.note.start_beat < b and a < h.note.start_beat + h.note.duration_beats
+                       for h in syllable for a, b in spans)
+            for h in syllable]
 
 
 def _written_vowels(track: list, vowel: str, settings: dict, timeline: Timeline
@@ -519,7 +570,8 @@ def voice_shifts(composition: Composition, settings: dict, lines: list,
         return shifts
     singer = settings["harmony_voice"]
     singer = None if singer is None else get_voice(singer).name
-    if singer in shifts or (singer is None and not _written_tracks(composition)):
+    if singer in shifts or (singer is None and not _written_tracks(composition)
+                            and not _written_lines(composition)):
         return shifts  # the harmony is sung by voices that sing the lead
     groups: dict[str, list] = {}
     for line in _harmony_pitched(composition, settings, lines, shifts, timeline):
@@ -598,8 +650,8 @@ def _harmony_pitched(composition: Composition, settings: dict, lines: list,
     voice_of = line_voices(composition, settings)
     main = get_voice(settings["voice"]).name
     written = _written_harmony(composition)
-    tracks = _written_tracks(composition)
-    if written or tracks:
+    tracks, worded = _written_tracks(composition), _written_lines(composition)
+    if written or tracks or worded:
         voices = _written_pitched(lines, written, _written_count(composition))
     else:
         voices = [[] for _ in settings["harmony"]]
@@ -619,17 +671,23 @@ def _harmony_pitched(composition: Composition, settings: dict, lines: list,
                                               low, high, chosen))
                 voices[k] += list(zip(notes, sung, chosen[-1]))
     out = []
+    first = 1 + max((i for i, *_ in lines), default=-1)  # own words: phrase indices after the lead's
     for k, line in enumerate(voices):
         vowel = sings(settings, k)
         if k < len(tracks) and tracks[k]:  # a written voice in its own rhythm
-            out.append(_written_vowels(tracks[k], vowel, settings, timeline))
+            notes = _written_vowels(tracks[k], vowel, settings, timeline)
         elif vowel != WORDS:
-            out.append(vowel_syllables([(n.start_beat, n.start_beat + n.duration_beats, p,
-                                         n.velocity, voice_of.get(n.line_index, (main,))[0],
-                                         n.line_index) for n, _, p in line], vowel, timeline))
+            notes = vowel_syllables([(n.start_beat, n.start_beat + n.duration_beats, p,
+                                      n.velocity, voice_of.get(n.line_index, (main,))[0],
+                                      n.line_index) for n, _, p in line], vowel, timeline)
         else:
-            out.append([HarmonyNote(replace(n, pitch=p), replace(s, midi_pitch=p),
-                                    voice_of.get(n.line_index, (main,))[0]) for n, s, p in line])
+            notes = [HarmonyNote(replace(n, pitch=p), replace(s, midi_pitch=p),
+                                 voice_of.get(n.line_index, (main,))[0]) for n, s, p in line]
+        if k < len(worded) and worded[k]:  # the sections' harmony lyrics, on its own notes
+            own = _worded(worded[k], settings, timeline, first)
+            notes = sorted(_clear_of(notes, own) + own, key=lambda h: h.note.start_beat)
+            first += len(worded[k])
+        out.append(notes)
     return out
 
 
@@ -657,13 +715,15 @@ def vocal_stems(composition: Composition, settings: dict, lead: str = "lead") ->
     except KeyError:
         indices = []
     singers = list(dict.fromkeys(v for i in indices for v in voice_of.get(i, (default,))))
-    tracks = [n for track in _written_tracks(composition) for n in track]
-    if settings["harmony_voice"] is not None and (tracks or _harmonised_lines(
+    # a written harmony's own notes (vowels, own words): [start beat, section name, type]
+    own = [[n[0], *n[-2:]] for track in _written_tracks(composition) for n in track] + \
+        [[notes[0][0], name, kind] for voice in _written_lines(composition)
+         for _, name, kind, _, notes in voice]
+    if settings["harmony_voice"] is not None and (own or _harmonised_lines(
             composition, settings, _written_harmony(composition)) & set(indices)):
         singers.append(get_voice(settings["harmony_voice"]).name)
-    elif tracks:  # a written harmony's vowels: each section's lead sings them
-        singers += [voices_for_section(settings, name, kind)[0]
-                    for *_, name, kind in sorted(tracks, key=lambda n: n[0])]
+    elif own:  # each section's lead sings them
+        singers += [voices_for_section(settings, name, kind)[0] for _, name, kind in sorted(own)]
     singers = list(dict.fromkeys(singers)) or [default]
     return {VOCALS if k == 0 else SINGER_PREFIX + voice: voice for k, voice in enumerate(singers)}
 
@@ -719,17 +779,17 @@ def _render_vocals(composition: Composition, timeline: Timeline, settings: dict,
     other = settings["harmony_voice"] and get_voice(settings["harmony_voice"]).name
     for k, line in enumerate(voices):
         sides = _sides(0.0 if len(voices) == 1 else (-HARMONY_PAN, HARMONY_PAN)[k])
-        if sings(settings, k) == "mm":
-            sides = sides * np.float32(10.0 ** (HUM_GAIN_DB / 20.0))
-        groups: dict[str, list] = {}
+        groups: dict[tuple[str, float], list] = {}  # by singer, and a hum's gain apart
         for h in line:
-            groups.setdefault(other or h.voice, []).append(h.sung)
-        for voice, group in groups.items():
+            groups.setdefault((other or h.voice, h.gain_db), []).append(h.sung)
+        for (voice, gain_db), group in groups.items():
             if singer is not None and voice != singer:
                 continue
             y = sing(group, sample_rate=timeline.sample_rate, total_samples=total_samples,
                      voice=voice, seed=seed_for(seed, "harmony", k), octave_shift=shifts[voice],
                      breaths=False, workers=workers)
+            if gain_db:
+                y *= np.float32(10.0 ** (gain_db / 20.0))
             y = (gain * sides)[:, np.newaxis].astype(np.float32) * y
             if out is None:
                 out = y

@@ -1,7 +1,8 @@
 """Benchmark: backing vocals on a vowel (``vocals.harmony_sings``), measured on the dry stem of
 the voice that sings them.
 
-For each vowel it renders a spec's written harmony track in its own rhythm (default:
+For each vowel it renders a spec's written harmony track in its own rhythm, every note of it
+on the vowel (the sections' ``harmony_lyrics`` left out; default:
 examples/own-melody/backing.yaml, whose alto sings an "Oohs" track alone in its stem) and
 prints, over the sung notes (each from its start to its end, the octave placement applied):
 
@@ -74,7 +75,8 @@ def main() -> None:
     for vowel in args.vowels.split(","):
         spec = load_spec(args.spec)
         vocals = dict((spec.style or {}).get("vocals") or {})
-        spec = replace(spec, style={**spec.style, "vocals": {**vocals, "harmony_sings": vowel}})
+        spec = replace(spec, style={**spec.style, "vocals": {**vocals, "harmony_sings": vowel}},
+                       sections=tuple(replace(s, harmony_lyrics=()) for s in spec.sections))
         plan = resolve_song(spec).plan
         comp = compose_plan(plan)
         settings = vocal_settings(plan.style.vocals)

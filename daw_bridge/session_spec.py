@@ -25,7 +25,7 @@ Rules (README "From a DAW-exported MIDI file"):
   the session's vocal notes, a line keeps them (:attr:`LyricText.topline
   <ainur_cli.spec_lyrics.LyricText>`) and the melody composer sings those notes.
 * **The spec** supplies style (preset, ``style:``), title, key, seed, output and restyle, and
-  per section (by name) energy, type and lyrics; its tempo and time signature are used only
+  per section (by name) energy, type, lyrics and ``harmony_lyrics``; its tempo and time signature are used only
   when the session has none. CLI flags win over everything. Without a key from the spec or
   the session, the key is left to :func:`ainur_cli.api.resolve_song`, which estimates it
   from the session's vocal notes when the lines carry them.
@@ -310,7 +310,7 @@ def song_from_facts(
                             "markers that could give the section's length",
                             allowed="an integer >= 1 and <= 256, or markers in the session")
         for s in base.sections:
-            sections_raw.append({"name": s.name, "bars": s.bars, "type": s.kind,
+            sections_raw.append({**_section_raw(s.name, s.bars, base_sections), "type": s.kind,
                                  "energy": s.energy})
         notes.append("the session has no markers: the spec's sections are used from bar 1")
     else:
@@ -469,12 +469,15 @@ def _topline(line: TimedLine) -> tuple[ToplineWord, ...]:
 
 
 def _section_raw(name: str, bars: int, base_sections: Mapping[str, Any]) -> dict[str, Any]:
-    """A raw section; type and energy from the spec's section of the same name, if any."""
+    """A raw section; type, energy and harmony lyrics from the spec's section of the same
+    name, if any."""
     out: dict[str, Any] = {"name": name, "bars": bars, "type": section_type(name)}
     prior = base_sections.get(normalize_name(name))
     if prior is not None:
         out["type"] = prior.kind
         out["energy"] = prior.energy
+        if prior.harmony_lyrics:
+            out["harmony_lyrics"] = list(prior.harmony_lyrics)
     return out
 
 

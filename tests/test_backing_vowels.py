@@ -214,8 +214,8 @@ def test_a_hum_is_as_loud_as_an_ooh(tmp_path):
 
 def test_the_example_sings_every_note_of_its_oohs_track():
     """examples/own-melody/backing.yaml: every note of backing.mid's "Oohs" track (read from
-    backing.csv) is sung, from song bar 3 (beat 8), by the alto into its own stem; three
-    syllables (the tied A and the outro after the rest sung again)."""
+    backing.csv) is sung, from song bar 3 (beat 8), by the alto into its own stem: "ooh"
+    twice in the verse (the tied A sung again), the outro's own word "home" slurred."""
     example = Path(__file__).resolve().parent.parent / "examples" / "own-melody"
     ppq, oohs = 96, []
     for line in (example / "backing.csv").read_text().splitlines():
@@ -226,5 +226,5 @@ def test_the_example_sings_every_note_of_its_oohs_track():
     settings = vocal_settings(plan.style.vocals)
     (part,) = harmony_parts(comp, plan.timeline, settings)
     assert [(n.start_beat, n.pitch) for n in part.notes] == oohs
-    assert [n.lyric for n in part.notes] == ["ooh", "", "ooh", "", "ooh", ""]
+    assert [n.lyric for n in part.notes] == ["ooh", "", "ooh", "", "home", ""]
     assert vocal_stems(comp, settings) == {"vocals": "tenor", "vocals-alto": "alto"}

@@ -395,7 +395,7 @@ class MelodyComposer:
         ctx = self.ctx
         notes: list[Note] = []
         rng = rng_for(ctx.seed, "melisma", line.text.lower(), round(b - a, 4))
-        texts = _lyric_texts(line.words)
+        texts = lyric_texts(line.words)
         for k, (t, d, p, sy) in enumerate(zip(onsets, lengths, pitches, syl)):
             vel = velocity(ctx.style.lead.velocity, s.energy, 1.0 if sy.stress == 1 else 0.88)
             if k == n - 1 and d >= 2.0 - EPS and rng.random() < 0.6:
@@ -438,7 +438,7 @@ class MelodyComposer:
             return None, "its words do not pair with the session's lyric events", []
         notes: list[Note] = []
         harmony: list[list] = []
-        texts = _lyric_texts(line.words)
+        texts = lyric_texts(line.words)
         k = 0
         for tw, m in zip(line.topline, counts):
             mine, lyrics, k = syl[k:k + m], texts[k:k + m], k + m
@@ -653,7 +653,7 @@ def _min_note_s() -> float:
     return MIN_NOTE_S
 
 
-def _lyric_texts(words) -> list[str]:
+def lyric_texts(words) -> list[str]:
     """Each syllable's lyric as a note carries it (:attr:`Note.lyric`): its text, with ``-``
     when the word goes on (``Walk-`` ``ing``)."""
     return [sy.text + ("" if k == len(w.syllables) - 1 else "-")

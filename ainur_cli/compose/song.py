@@ -60,7 +60,7 @@ def session_melody(sections: Sequence) -> list[tuple[float, float, int]]:
 def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, sections: Sequence,
                  spec_file: str | None = None,
                  lyric_lines: Mapping[tuple[int, int], int] | None = None,
-                 harmony_voices: Sequence = ()) -> Composition:
+                 harmony_voices: Sequence = (), harmony_lines: Sequence = ()) -> Composition:
     """Compose every part of ``style`` over ``sections`` (consecutive, covering the timeline).
 
     :param sections: placed sections (``SectionPlan``-like: index, name, kind, start_bar, bars,
@@ -72,6 +72,10 @@ def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, secti
         (:attr:`ainur_cli.spec.MelodySpec.harmony_voices`: per voice ``(start_beat,
         end_beat, pitch, velocity)`` notes), kept in ``metadata["harmony_voices"]`` with
         each note's section (index, name, type) appended.
+    :param harmony_lines: the written harmony's own words
+        (:attr:`ainur_cli.spec.MelodySpec.harmony_lines`: per voice ``(section index, text,
+        notes)`` lines), kept in ``metadata["harmony_lines"]`` as ``[section index, name,
+        type, text, [[start_beat, end_beat, pitch, velocity, continues], ...]]`` per line.
     :returns: parts in the style's order (drums on channel 9), chords, and ``metadata`` with
         ``warnings`` (lines sung in sixteenths...), ``lines`` (one entry per lyric line: section,
         text, syllables, start/end beat, grid), ``hook_sections`` and ``key`` (its name).
@@ -130,20 +134,26 @@ def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, secti
     if any(harmony_voices):
         metadata["harmony_voices"] = [[[float(a), float(b), int(p), int(v), *_section_of(sections, a)]
                                        for a, b, p, v in voice] for voice in harmony_voices]
+    if any(harmony_lines):
+        metadata["harmony_lines"] = [
+            [[i, sections[i].name, sections[i].kind, text,
+              [[float(a), float(b), int(p), int(v), bool(c)] for a, b, p, v, c in notes]]
+             for i, text, notes in voice] for voice in harmony_lines]
     return Composition(tuple(parts), chords.chords, metadata)
 
 
 def compose_plan(plan) -> Composition:
     """:func:`compose_song` of a :class:`ainur_cli.plan.RenderPlan`: its spec's key and seed
     (the key resolved), its style, timeline and sections, the spec file's lyric lines for
-    errors and its melody's written harmony in its own rhythm (if any)."""
+    errors and its melody's written harmony in its own rhythm and words (if any)."""
     from ainur_cli.spec_lyrics import lyric_file_lines
 
     spec = plan.spec
     return compose_song(key=spec.key, seed=spec.seed, style=plan.style, timeline=plan.timeline,
                         sections=plan.sections, spec_file=spec.file,
                         lyric_lines=lyric_file_lines(spec.source),
-                        harmony_voices=spec.melody.harmony_voices if spec.melody else ())
+                        harmony_voices=spec.melody.harmony_voices if spec.melody else (),
+                        harmony_lines=spec.melody.harmony_lines if spec.melody else ())
 
 
 def _section_of(sections: Sequence, beat: float) -> tuple[int, str, str]:
