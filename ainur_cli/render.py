@@ -434,6 +434,7 @@ def _manifest(resolved: ResolvedSong, files, midi, root: Path, sf_path: Path, co
                    "harmony_gain_db": float(voice["harmony_gain_db"]),
                    "harmony_voice": voice["harmony_voice"],
                    "harmony_sings": voices_as_written(voice["harmony_sings"]),
+                   "harmony_rhythm": voice["harmony_rhythm"],
                    "line_end_beats": float(voice["line_end_beats"]),
                    "section_end_beats": float(voice["section_end_beats"]),
                    "section_voices": {k: voices_as_written(v) for k, v in voice["section_voices"]},

@@ -14,6 +14,7 @@ vocals:
   harmony_voice: alto          # who sings the harmony (default: each section's lead voice)
   harmony_sings: words         # or ooh, ah, oh, mm: backing vocals on a vowel (or hummed);
                                # a list of two: each harmony voice's ([words, ooh])
+  harmony_rhythm: lead         # or chords: a composed harmony holds the chords' tones (pads)
   line_end_beats: 2.5          # the longest a lyric line's last note is held (beats)
   section_end_beats: 2.5       # the same for a section's last line (default: line_end_beats)
   section_voices: {Verse 2: alto, Chorus 2: [tenor, alto]}   # who sings which section
@@ -40,7 +41,13 @@ and is sung wherever it was written (:func:`harmony_names`).
 or hummed (``mm``), as backing vocals do (:func:`vowel_syllables`): a written harmony then in
 its own rhythm, every note of it wherever it sounds (not only with the lead's syllables);
 a composed one on the lead's rhythm. A list gives each harmony voice its own (the first
-``harmony_track``'s or interval's first; a voice past its end sings its last). A note is a new syllable after a rest or on the pitch
+``harmony_track``'s or interval's first; a voice past its end sings its last).
+
+``harmony_rhythm: chords`` (a vowel only) makes a composed harmony backing pads instead
+(:func:`_chord_pads`): through each of the ``harmony_sections`` (lyrics or not) each
+harmony voice holds a tone of the chord sounding, one note per chord, moving to the nearest
+tone of the next chord (an ``-above`` voice starting above the register's centre, a
+``-below`` one under it), a breath at the end of every :data:`PAD_PHRASE_BARS` bars. A note is a new syllable after a rest or on the pitch
 of the note before (a repeated note is sung again); legato to another pitch it is slurred.
 
 The vocal chain (EQ, de-esser, compression, reverb, delay) is
@@ -73,9 +80,15 @@ HARMONY_CHOICES = ("none", *INTERVALS)
 HARMONY_SINGS = ("words", "ooh", "ah", "oh", "mm")
 WORDS = HARMONY_SINGS[0]
 #: a hum (``mm``) comes out about this much quieter than a sung vowel of the same voice and
-#: notes (bench/backing_bench.py: -33.8 against -22.4 dBFS RMS for ``ooh``): it is raised by
-#: it, so that ``harmony_gain_db`` sets the same level whatever the harmony sings
+#: notes (bench/backing_bench.py: -28.8 against -17.4 dBFS RMS for ``ooh``, dry): it is
+#: raised by it, so that ``harmony_gain_db`` sets the same level whatever the harmony sings
 HUM_GAIN_DB = 11.0
+HARMONY_RHYTHMS = ("lead", "chords")
+PAD_PHRASE_BARS = 4       # chord pads breathe at the end of every this many bars of a section
+PAD_BREATH_BEATS = 0.5    # ... this long before the next phrase
+PAD_REACH_SEMITONES = 9   # a pad voice's tones stay within this of the register's centre
+PAD_START_SEMITONES = 4   # its first tone is the chord's nearest to this above (below) the centre
+PAD_VELOCITY = 80
 #: a rest of more than this (beats) between two harmony notes sung on a vowel starts a new
 #: syllable; less is legato (a 32nd note: the gap a played-in legato line leaves)
 LEGATO_GAP_BEATS = 1 / 8
@@ -92,7 +105,8 @@ def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
     """Validate a style's ``vocals:`` block → ``{enabled, voice, double, harmony (tuple of
     interval names, empty for none), harmony_sections (tuple of section types),
     harmony_gain_db, harmony_voice (None: each section's lead), harmony_sings (a tuple of
-    one or two of :data:`HARMONY_SINGS`: see :func:`sings`), line_end_beats,
+    one or two of :data:`HARMONY_SINGS`: see :func:`sings`), harmony_rhythm (one of
+    :data:`HARMONY_RHYTHMS`), line_end_beats,
     section_end_beats, section_voices (``(key as written, (voice, ...))`` pairs), octaves
     (``(voice name, semitones)`` pairs: fixed octave placements)}``
     (``line_end_beats``: the longest a
@@ -105,11 +119,17 @@ def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
     raw = dict(raw or {})
     p = ("vocals",)
     check_keys(raw, ("enabled", "voice", "double", "harmony", "harmony_sections",
-                     "harmony_gain_db", "harmony_voice", "harmony_sings", "line_end_beats",
-                     "section_end_beats", "section_voices", "octaves"), src, p)
+                     "harmony_gain_db", "harmony_voice", "harmony_sings", "harmony_rhythm",
+                     "line_end_beats", "section_end_beats", "section_voices", "octaves"), src, p)
     for key in ("line_end_beats", "section_end_beats"):  # checked here, defaults below
         get_number(raw, key, src, p, default=None, lo=0.25, hi=8)
     line_end, section_end = line_end_holds(raw)
+    sung = _harmony_sings(raw, src)
+    rhythm = get_str(raw, "harmony_rhythm", src, p, default="lead", choices=HARMONY_RHYTHMS)
+    if rhythm == "chords" and WORDS in sung:
+        raise src.error(p + ("harmony_rhythm",), "holds the chords' tones, which have no words: "
+                        "it needs harmony_sings on a vowel", rhythm,
+                        "harmony_sings: ooh, ah, oh or mm with it (or harmony_rhythm: lead)")
     kinds = get_str_list(raw, "harmony_sections", src, p, default=["chorus"],
                          choices=SECTION_KINDS, min_len=1, max_len=len(SECTION_KINDS))
     return {
@@ -122,7 +142,8 @@ def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
         "harmony_gain_db": get_number(raw, "harmony_gain_db", src, p, default=-6.0, lo=-40, hi=6),
         "harmony_voice": get_str(raw, "harmony_voice", src, p, default=None,
                                  choices=tuple(available_voices())),
-        "harmony_sings": _harmony_sings(raw, src),
+        "harmony_sings": sung,
+        "harmony_rhythm": rhythm,
         "line_end_beats": line_end,
         "section_end_beats": section_end,
         "section_voices": _section_voices(raw, src),
@@ -424,6 +445,69 @@ def _worded(lines: list, settings: dict, timeline: Timeline, first_index: int
     return out
 
 
+def _pad_sections(composition: Composition, settings: dict) -> list[list]:
+    """The sections chord pads sing in (``harmony_rhythm: chords`` with composed harmony and
+    no written one): ``[index, name, type, start_beat, end_beat]`` of each of the
+    ``harmony_sections``; empty otherwise."""
+    if settings["harmony_rhythm"] != "chords" or not settings["harmony"] or \
+            _written_count(composition):
+        return []
+    return [s for s in composition.metadata.get("sections", [])
+            if s[2] in settings["harmony_sections"]]
+
+
+def _chord_pads(composition: Composition, settings: dict, shifts: dict[str, int],
+                timeline: Timeline) -> list[list[tuple]]:
+    """Chord pads: per harmony voice (one per ``harmony`` interval) its notes ``(start_beat,
+    end_beat, pitch, velocity, voice, section index)`` through the :func:`_pad_sections`: a
+    note per chord sounding (cut at the section's edges), on a tone of that chord within
+    :data:`PAD_REACH_SEMITONES` of the register's centre of the section's voice (in written
+    pitches, given the lead voices' ``shifts``), the nearest to the voice's tone before (the
+    first: to :data:`PAD_START_SEMITONES` above the centre for an ``-above`` interval, below
+    for ``-below``), never the tone another voice holds; each :data:`PAD_PHRASE_BARS` bars
+    of the section end :data:`PAD_BREATH_BEATS` early (a breath). A tone the next chord
+    keeps is held on (one note)."""
+    from ainur_cli.voice.voices import get_voice
+
+    voices: list[list[tuple]] = [[] for _ in settings["harmony"]]
+    chords = sorted(composition.chords, key=lambda c: c.start_beat)
+    for index, name, kind, a, b in _pad_sections(composition, settings):
+        voice = voices_for_section(settings, name, kind)[0]
+        singer = get_voice(settings["harmony_voice"] or voice).name
+        centre = get_voice(singer).centre_midi - shifts.get(singer, 0)
+        first_bar = timeline.beat_to_bar(a)[0]
+        cuts = {float(timeline.bar_to_beat(bar)) for bar in
+                range(first_bar + PAD_PHRASE_BARS, timeline.beat_to_bar(b)[0] + 1, PAD_PHRASE_BARS)}
+        cuts = sorted(c for c in cuts if a < c < b) + [b]
+        previous: list[int | None] = [None] * len(voices)
+        for phrase_start, phrase_end in zip([a, *cuts[:-1]], cuts):
+            spans = [(max(c.start_beat, phrase_start), min(c.start_beat + c.duration_beats,
+                                                           phrase_end), c.pitch_classes)
+                     for c in chords if c.start_beat < phrase_end
+                     and c.start_beat + c.duration_beats > phrase_start]
+            for n, (s, e, pcs) in enumerate(spans):
+                if n == len(spans) - 1 and e - s > 2 * PAD_BREATH_BEATS:
+                    e -= PAD_BREATH_BEATS
+                taken: list[int] = []
+                for k, interval in enumerate(settings["harmony"]):
+                    up = 1 if interval.endswith("above") else -1
+                    want = previous[k] if previous[k] is not None else centre + up * PAD_START_SEMITONES
+                    tones = [p for p in range(centre - PAD_REACH_SEMITONES,
+                                              centre + PAD_REACH_SEMITONES + 1)
+                             if p % 12 in pcs and p not in taken]
+                    if not tones:
+                        continue
+                    pitch = min(tones, key=lambda p: (abs(p - want), -up * p))
+                    taken.append(pitch)
+                    previous[k] = pitch
+                    last = voices[k][-1] if voices[k] else None
+                    if last and last[1] == s and last[2] == pitch:  # a common tone: held on
+                        voices[k][-1] = (last[0], e, *last[2:])
+                    else:
+                        voices[k].append((s, e, pitch, PAD_VELOCITY, voice, index))
+    return voices
+
+
 def _clear_of(notes: list[HarmonyNote], own: list[HarmonyNote]) -> list[HarmonyNote]:
     """``notes`` without the syllables (a note and its melisma notes) that sound while a note
     of ``own`` does (a lead syllable's harmony pitch held into a section where the voice
@@ -571,7 +655,8 @@ def voice_shifts(composition: Composition, settings: dict, lines: list,
     singer = settings["harmony_voice"]
     singer = None if singer is None else get_voice(singer).name
     if singer in shifts or (singer is None and not _written_tracks(composition)
-                            and not _written_lines(composition)):
+                            and not _written_lines(composition)
+                            and not _pad_sections(composition, settings)):
         return shifts  # the harmony is sung by voices that sing the lead
     groups: dict[str, list] = {}
     for line in _harmony_pitched(composition, settings, lines, shifts, timeline):
@@ -651,6 +736,9 @@ def _harmony_pitched(composition: Composition, settings: dict, lines: list,
     main = get_voice(settings["voice"]).name
     written = _written_harmony(composition)
     tracks, worded = _written_tracks(composition), _written_lines(composition)
+    if _pad_sections(composition, settings):
+        return [vowel_syllables(pads, sings(settings, k), timeline) for k, pads in
+                enumerate(_chord_pads(composition, settings, shifts, timeline))]
     if written or tracks or worded:
         voices = _written_pitched(lines, written, _written_count(composition))
     else:
@@ -715,10 +803,12 @@ def vocal_stems(composition: Composition, settings: dict, lead: str = "lead") ->
     except KeyError:
         indices = []
     singers = list(dict.fromkeys(v for i in indices for v in voice_of.get(i, (default,))))
-    # a written harmony's own notes (vowels, own words): [start beat, section name, type]
+    # notes of the harmony's own (a written harmony's vowels and words, chord pads):
+    # [start beat, section name, type]
     own = [[n[0], *n[-2:]] for track in _written_tracks(composition) for n in track] + \
         [[notes[0][0], name, kind] for voice in _written_lines(composition)
-         for _, name, kind, _, notes in voice]
+         for _, name, kind, _, notes in voice] + \
+        [[a, name, kind] for _, name, kind, a, _ in _pad_sections(composition, settings)]
     if settings["harmony_voice"] is not None and (own or _harmonised_lines(
             composition, settings, _written_harmony(composition)) & set(indices)):
         singers.append(get_voice(settings["harmony_voice"]).name)

@@ -137,6 +137,7 @@ def test_manifest_lists_the_file_and_the_vocal_settings(harmony_render):
     assert m["vocals"] == {"enabled": True, "voice": "default", "double": False,
                            "harmony": list(VOICES), "harmony_sections": ["chorus"],
                            "harmony_gain_db": -4.5, "harmony_voice": None, "harmony_sings": "words",
+                           "harmony_rhythm": "lead",
                            "line_end_beats": 0.5,
                            "section_end_beats": 2.5,  # pop's phrasing, merged with the song's
                            "section_voices": {}, "sung_by": {"Verse 1": "tenor", "Chorus": "tenor"},

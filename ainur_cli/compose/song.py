@@ -78,7 +78,8 @@ def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, secti
         type, text, [[start_beat, end_beat, pitch, velocity, continues], ...]]`` per line.
     :returns: parts in the style's order (drums on channel 9), chords, and ``metadata`` with
         ``warnings`` (lines sung in sixteenths...), ``lines`` (one entry per lyric line: section,
-        text, syllables, start/end beat, grid), ``hook_sections`` and ``key`` (its name).
+        text, syllables, start/end beat, grid), ``hook_sections``, ``key`` (its name) and
+        ``sections`` (``[index, name, type, start_beat, end_beat]`` each).
     :raises SpecError: a lyric line with nothing singable, or too long for its section.
     """
     sections = tuple(sections)
@@ -130,6 +131,8 @@ def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, secti
         "home_tonic_pc": home_tonic(style.key, key),
         "key": key.name,
         "seed": seed,
+        "sections": [[s.index, s.name, s.kind, float(s.start_beat), float(s.end_beat)]
+                     for s in sections],
     }
     if any(harmony_voices):
         metadata["harmony_voices"] = [[[float(a), float(b), int(p), int(v), *_section_of(sections, a)]

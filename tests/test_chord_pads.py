@@ -1,0 +1,133 @@
+"""Chord pads (``vocals: {harmony_rhythm: chords, harmony_sings: ooh}``): a composed harmony
+that holds the tones of the song's chords through the harmony sections, on a vowel. The
+checks are against the composition's own chord track and sections (what the band plays),
+and the sung pitch is measured on the rendered audio (pyworld harvest)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ainur_cli.vocals import (PAD_BREATH_BEATS, PAD_PHRASE_BARS, PAD_REACH_SEMITONES,
+                              harmony_names, harmony_notes, harmony_parts, render_vocals,
+                              vocal_settings, vocal_stems)
+from tests.conftest import note_pitch_errors_cents
+from tests.test_backing_vowels import _compose
+from tests.test_melody_file import WIDE, refused
+
+SONG = """\
+title: Pads
+preset: pop
+seed: 5
+tempo_bpm: 110
+style:
+  vocals: {vocals}
+sections:
+  - name: Verse
+    bars: 4
+    lyrics: |
+      Headlights on the empty road
+      Counting every mile we know
+  - name: Chorus
+    bars: 6
+    lyrics: |
+      We are running through the midnight
+      Never looking back tonight
+  - name: Outro
+    bars: 2
+"""
+PADS = ("{harmony: [third-above, third-below], harmony_rhythm: chords, harmony_sings: ooh, "
+        "harmony_sections: [chorus, outro], harmony_voice: alto}")
+
+
+def _spec(tmp_path: Path, vocals: str = PADS) -> Path:
+    path = tmp_path / "song.yaml"
+    path.write_text(SONG.format(vocals=vocals))
+    return path
+
+
+def test_the_pads_hold_the_chords_tones_through_the_harmony_sections(tmp_path):
+    plan, comp = _compose(_spec(tmp_path))
+    settings = vocal_settings(plan.style.vocals)
+    assert harmony_names(comp, settings) == ("third-above", "third-below")
+    above, below = harmony_parts(comp, plan.timeline, settings)
+    tl = plan.timeline
+    chorus, outro = plan.sections[1], plan.sections[2]
+    start, end = float(chorus.start_beat), float(outro.end_beat)
+    # phrases: the chorus' first 4 bars, its last 2, the outro (each section's own)
+    cuts = {float(tl.bar_to_beat(chorus.start_bar + PAD_PHRASE_BARS)), float(outro.start_beat)}
+    for part in (above, below):
+        notes = part.notes
+        assert notes and {n.lyric for n in notes} == {"ooh", ""}
+        assert notes[0].start_beat == start and notes[0].lyric == "ooh"
+        for n in notes:
+            a, b = n.start_beat, n.start_beat + n.duration_beats
+            assert start <= a < b <= end  # the chorus and the outro (no lyrics) only
+            for c in comp.chords:  # a tone of every chord it sounds over
+                if c.start_beat < b and c.start_beat + c.duration_beats > a:
+                    assert n.pitch % 12 in c.pitch_classes, (n, c)
+        # legato through each phrase, a breath before each phrase's end (a new "ooh" after)
+        for x, y in zip(notes, notes[1:]):
+            gap = y.start_beat - (x.start_beat + x.duration_beats)
+            if y.start_beat in cuts:
+                assert gap == PAD_BREATH_BEATS and y.lyric == "ooh"
+            else:
+                assert gap == 0 and (y.lyric == "") == (y.pitch != x.pitch)
+        assert notes[-1].start_beat + notes[-1].duration_beats == end - PAD_BREATH_BEATS
+    # the voices never sing the same pitch at once; above stays above
+    for x in above.notes:
+        for y in below.notes:
+            if x.start_beat < y.start_beat + y.duration_beats and y.start_beat < x.start_beat + x.duration_beats:
+                assert x.pitch > y.pitch
+    pitches = [n.pitch for n in above.notes + below.notes]
+    assert max(pitches) - min(pitches) <= 2 * PAD_REACH_SEMITONES
+    assert vocal_stems(comp, settings) == {"vocals": "tenor", "vocals-alto": "alto"}
+
+
+def test_the_rendered_pads_sing_their_pitches(tmp_path):
+    vocals = PADS.replace("[third-above, third-below]", "third-above")
+    plan, comp = _compose(_spec(tmp_path, vocals))
+    settings = vocal_settings(plan.style.vocals)
+    alto = render_vocals(comp, plan.timeline, settings, seed=5, workers=1,
+                         total_samples=plan.total_samples, singer="alto")
+    (line,), shifts = harmony_notes(comp, plan.timeline, settings)
+    errors = note_pitch_errors_cents(alto[0], plan.sample_rate, line, shifts["alto"],
+                                     f0_ceil=1000.0)
+    assert len(errors) >= 3 and all(abs(e) < 50 for e in errors), errors
+    verse_end = int(float(plan.timeline.beat_to_seconds(plan.sections[1].start_beat))
+                    * plan.sample_rate) - 4410
+    assert abs(alto[:, :verse_end]).max() == 0.0  # not in the verse
+
+
+def test_a_written_harmony_is_sung_instead_of_pads(tmp_path):
+    from tests.test_backing_vowels import _spec as clip_spec
+
+    plan, comp = _compose(clip_spec(tmp_path, "{harmony: third-above, harmony_rhythm: chords, "
+                                              "harmony_sings: ooh}"))
+    assert harmony_names(comp, vocal_settings(plan.style.vocals)) == ("written",)
+
+
+def test_render_records_the_rhythm_in_the_manifest(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "ainur_cli", "render", str(_spec(tmp_path)),
+                           "--out", str(out)], capture_output=True, text=True, timeout=300,
+                          env=WIDE)
+    assert proc.returncode == 0, proc.stderr
+    vocals = json.loads((out / "manifest.json").read_text())["vocals"]
+    assert (vocals["harmony_rhythm"], vocals["harmony_sings"]) == ("chords", "ooh")
+
+
+@pytest.mark.parametrize("vocals, message", [
+    ("{harmony: third-above, harmony_rhythm: chords}",
+     "song.yaml:6: vocals.harmony_rhythm: holds the chords' tones, which have no words: it "
+     "needs harmony_sings on a vowel (got 'chords'; allowed: harmony_sings: ooh, ah, oh or mm "
+     "with it (or harmony_rhythm: lead))"),
+    ("{harmony_rhythm: bars}", "song.yaml:6: vocals.harmony_rhythm: is not a known value (got "
+                               "'bars'; allowed: one of lead, chords)"),
+])
+def test_bad_harmony_rhythm_is_one_line_exit_2(tmp_path, vocals, message):
+    assert message in refused(_spec(tmp_path, vocals), tmp_path)
