@@ -38,17 +38,17 @@ sounds at each given melody note, see :mod:`ainur_cli.melody_file`) replaces tho
 and is sung wherever it was written (:func:`harmony_names`).
 
 ``harmony_sings`` other than ``words`` sings the harmony on a vowel (``ooh``, ``ah``, ``oh``)
-or hummed (``mm``), as backing vocals do (:func:`vowel_syllables`): a written harmony then in
-its own rhythm, every note of it wherever it sounds (not only with the lead's syllables);
-a composed one on the lead's rhythm. A list gives each harmony voice its own (the first
-``harmony_track``'s or interval's first; a voice past its end sings its last).
+or hummed (``mm``), as backing vocals do (:func:`ainur_cli.vocal_backing.vowel_syllables`): a
+written harmony then in its own rhythm, every note of it wherever it sounds (not only with
+the lead's syllables); a composed one on the lead's rhythm. A list gives each harmony voice
+its own (the first ``harmony_track``'s or interval's first; a voice past its end sings its
+last). A section's ``harmony_lyrics`` are sung by a written harmony on its own notes there
+(:func:`ainur_cli.vocal_backing.worded_notes`).
 
 ``harmony_rhythm: chords`` (a vowel only) makes a composed harmony backing pads instead
-(:func:`_chord_pads`): through each of the ``harmony_sections`` (lyrics or not) each
-harmony voice holds a tone of the chord sounding, one note per chord, moving to the nearest
-tone of the next chord (an ``-above`` voice starting above the register's centre, a
-``-below`` one under it), a breath at the end of every :data:`PAD_PHRASE_BARS` bars. A note is a new syllable after a rest or on the pitch
-of the note before (a repeated note is sung again); legato to another pitch it is slurred.
+(:func:`ainur_cli.vocal_backing.chord_pads`): through each of the ``harmony_sections``
+(lyrics or not) each harmony voice holds a tone of the chord sounding, moving to the
+nearest tone of the next chord, a breath every few bars.
 
 The vocal chain (EQ, de-esser, compression, reverb, delay) is
 :data:`ainur_cli.mix.settings.DEFAULT_VOCAL_CHAIN` with the fields of the preset's
@@ -59,7 +59,7 @@ mastered with the others (linked).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -73,25 +73,15 @@ from ainur_cli.source import (Source, check_keys, expect_mapping, get_bool, get_
                               get_str_list)
 from ainur_cli.spec import SECTION_KINDS, section_kind
 from ainur_cli.timeline import Timeline
+from ainur_cli.vocal_backing import (HarmonyNote, chord_pads, clear_of, vowel_syllables,
+                                     worded_notes)
 
 VOCALS = VOCALS_PART
 HARMONY_CHOICES = ("none", *INTERVALS)
 #: ``harmony_sings``: the lead's words, or a vowel (or a hum) every harmony syllable sings
 HARMONY_SINGS = ("words", "ooh", "ah", "oh", "mm")
 WORDS = HARMONY_SINGS[0]
-#: a hum (``mm``) comes out about this much quieter than a sung vowel of the same voice and
-#: notes (bench/backing_bench.py: -28.8 against -17.4 dBFS RMS for ``ooh``, dry): it is
-#: raised by it, so that ``harmony_gain_db`` sets the same level whatever the harmony sings
-HUM_GAIN_DB = 11.0
 HARMONY_RHYTHMS = ("lead", "chords")
-PAD_PHRASE_BARS = 4       # chord pads breathe at the end of every this many bars of a section
-PAD_BREATH_BEATS = 0.5    # ... this long before the next phrase
-PAD_REACH_SEMITONES = 9   # a pad voice's tones stay within this of the register's centre
-PAD_START_SEMITONES = 4   # its first tone is the chord's nearest to this above (below) the centre
-PAD_VELOCITY = 80
-#: a rest of more than this (beats) between two harmony notes sung on a vowel starts a new
-#: syllable; less is legato (a 32nd note: the gap a played-in legato line leaves)
-LEGATO_GAP_BEATS = 1 / 8
 MAX_HARMONY_VOICES = 2
 HARMONY_RANGE_SEMITONES = 12   # a harmony voice stays within this of the voice's register centre
 HARMONY_PAN = 0.35             # two harmony voices: this far left and right (0 centre, 1 hard)
@@ -296,19 +286,6 @@ def _line_kinds(composition: Composition) -> dict[int, str]:
             for m in composition.metadata.get("lines", [])}
 
 
-@dataclass(frozen=True)
-class HarmonyNote:
-    """A note a harmony voice sings: ``note`` (beats, at the harmony's pitch, with its lyric:
-    the lead's syllable or the vowel; "" slurs on), ``sung`` (the same as the
-    :class:`ainur_cli.voice.SungNote` the voice takes, seconds) and ``voice``: who sings it
-    where the style names no ``harmony_voice`` (the lead of its line, or of its section)."""
-
-    note: Note
-    sung: Any
-    voice: str
-    gain_db: float = 0.0  #: raised by this much (a hum: :data:`HUM_GAIN_DB`)
-
-
 def _written_harmony(composition: Composition) -> dict[int, dict[float, tuple]]:
     """Lyric line index → {start beat of a lead note: the pitch each written harmony voice
     sings with it, None where it rests} (the melody file's or DAW track's harmony,
@@ -388,63 +365,6 @@ def _written_pitched(lines: list, written: dict[int, dict[float, tuple]], count:
     return voices
 
 
-def vowel_syllables(notes: list[tuple], vowel: str, timeline: Timeline) -> list[HarmonyNote]:
-    """One harmony voice's notes sung on ``vowel`` (``ooh``; ``mm`` hums).
-
-    :param notes: ``(start_beat, end_beat, pitch, velocity, voice, line index)`` in time
-        order, one voice (no overlaps); the line index only groups the notes into phrases.
-    :returns: a note per given note: a new syllable at the first note, after a rest of more
-        than :data:`LEGATO_GAP_BEATS`, on the pitch of the note before (a repeated note is
-        sung again) or where another voice sings; else it slurs on from the note before
-        (lyric ``""``, the syllable's voice and line, the note before held up to it).
-    """
-    from ainur_cli.voice import SungNote
-
-    out: list[list] = []  # [start, end, pitch, velocity, voice, index, new syllable]
-    for a, b, p, v, voice, index in notes:
-        a, b = float(a), float(b)
-        prev = out[-1] if out else None
-        if prev is None or a - prev[1] > LEGATO_GAP_BEATS or p == prev[2] or voice != prev[4]:
-            out.append([a, b, p, v, voice, index, True])
-        else:
-            prev[1] = max(prev[1], a)
-            out.append([a, b, p, v, prev[4], prev[5], False])
-    result = []
-    for k, (a, b, p, v, voice, index, new) in enumerate(out):
-        start = float(timeline.beat_to_seconds(a))
-        end_of_run = k + 1 == len(out) or out[k + 1][6]
-        note = Note(a, b - a, p, v, vowel if new else "", (), -1)
-        sung = SungNote(start, float(timeline.beat_to_seconds(b)) - start, p, vowel if new else "",
-                        vowel, (), index, new, end_of_run)
-        result.append(HarmonyNote(note, sung, voice, HUM_GAIN_DB if vowel == "mm" else 0.0))
-    return result
-
-
-def _worded(lines: list, settings: dict, timeline: Timeline, first_index: int
-            ) -> list[HarmonyNote]:
-    """A written harmony voice's lines with its own words (one voice of
-    :func:`_written_lines`) as HarmonyNotes: each syllable on its notes (a melisma where a
-    note continues the one before), sung by its section's lead voice; the lines get the
-    phrase indices ``first_index``, ``first_index + 1``, ... (after the lead's lines)."""
-    from ainur_cli.compose.melody import lyric_texts
-    from ainur_cli.voice import notes_for_line
-
-    out = []
-    for j, (_, name, kind, text, notes) in enumerate(lines):
-        line = parse_lyrics([text])[0]
-        starts = [float(timeline.beat_to_seconds(a)) for a, *_ in notes]
-        ends = [float(timeline.beat_to_seconds(b)) for _, b, *_ in notes]
-        sung = notes_for_line(line, starts, [e - s for s, e in zip(starts, ends)],
-                              [p for _, _, p, *_ in notes], first_index + j,
-                              [c for *_, c in notes])
-        syllables = iter(lyric_texts(line.words))
-        voice = voices_for_section(settings, name, kind)[0]
-        for (a, b, p, v, continues), s in zip(notes, sung):
-            note = Note(a, b - a, p, v, "" if continues else next(syllables), s.phones, -1)
-            out.append(HarmonyNote(note, s, voice))
-    return out
-
-
 def _pad_sections(composition: Composition, settings: dict) -> list[list]:
     """The sections chord pads sing in (``harmony_rhythm: chords`` with composed harmony and
     no written one): ``[index, name, type, start_beat, end_beat]`` of each of the
@@ -454,75 +374,6 @@ def _pad_sections(composition: Composition, settings: dict) -> list[list]:
         return []
     return [s for s in composition.metadata.get("sections", [])
             if s[2] in settings["harmony_sections"]]
-
-
-def _chord_pads(composition: Composition, settings: dict, shifts: dict[str, int],
-                timeline: Timeline) -> list[list[tuple]]:
-    """Chord pads: per harmony voice (one per ``harmony`` interval) its notes ``(start_beat,
-    end_beat, pitch, velocity, voice, section index)`` through the :func:`_pad_sections`: a
-    note per chord sounding (cut at the section's edges), on a tone of that chord within
-    :data:`PAD_REACH_SEMITONES` of the register's centre of the section's voice (in written
-    pitches, given the lead voices' ``shifts``), the nearest to the voice's tone before (the
-    first: to :data:`PAD_START_SEMITONES` above the centre for an ``-above`` interval, below
-    for ``-below``), never the tone another voice holds; each :data:`PAD_PHRASE_BARS` bars
-    of the section end :data:`PAD_BREATH_BEATS` early (a breath). A tone the next chord
-    keeps is held on (one note)."""
-    from ainur_cli.voice.voices import get_voice
-
-    voices: list[list[tuple]] = [[] for _ in settings["harmony"]]
-    chords = sorted(composition.chords, key=lambda c: c.start_beat)
-    for index, name, kind, a, b in _pad_sections(composition, settings):
-        voice = voices_for_section(settings, name, kind)[0]
-        singer = get_voice(settings["harmony_voice"] or voice).name
-        centre = get_voice(singer).centre_midi - shifts.get(singer, 0)
-        first_bar = timeline.beat_to_bar(a)[0]
-        cuts = {float(timeline.bar_to_beat(bar)) for bar in
-                range(first_bar + PAD_PHRASE_BARS, timeline.beat_to_bar(b)[0] + 1, PAD_PHRASE_BARS)}
-        cuts = sorted(c for c in cuts if a < c < b) + [b]
-        previous: list[int | None] = [None] * len(voices)
-        for phrase_start, phrase_end in zip([a, *cuts[:-1]], cuts):
-            spans = [(max(c.start_beat, phrase_start), min(c.start_beat + c.duration_beats,
-                                                           phrase_end), c.pitch_classes)
-                     for c in chords if c.start_beat < phrase_end
-                     and c.start_beat + c.duration_beats > phrase_start]
-            for n, (s, e, pcs) in enumerate(spans):
-                if n == len(spans) - 1 and e - s > 2 * PAD_BREATH_BEATS:
-                    e -= PAD_BREATH_BEATS
-                taken: list[int] = []
-                for k, interval in enumerate(settings["harmony"]):
-                    up = 1 if interval.endswith("above") else -1
-                    want = previous[k] if previous[k] is not None else centre + up * PAD_START_SEMITONES
-                    tones = [p for p in range(centre - PAD_REACH_SEMITONES,
-                                              centre + PAD_REACH_SEMITONES + 1)
-                             if p % 12 in pcs and p not in taken]
-                    if not tones:
-                        continue
-                    pitch = min(tones, key=lambda p: (abs(p - want), -up * p))
-                    taken.append(pitch)
-                    previous[k] = pitch
-                    last = voices[k][-1] if voices[k] else None
-                    if last and last[1] == s and last[2] == pitch:  # a common tone: held on
-                        voices[k][-1] = (last[0], e, *last[2:])
-                    else:
-                        voices[k].append((s, e, pitch, PAD_VELOCITY, voice, index))
-    return voices
-
-
-def _clear_of(notes: list[HarmonyNote], own: list[HarmonyNote]) -> list[HarmonyNote]:
-    """``notes`` without the syllables (a note and its melisma notes) that sound while a note
-    of ``own`` does (a lead syllable's harmony pitch held into a section where the voice
-    sings its own words): one voice sings one note at a time."""
-    spans = [(h.note.start_beat, h.note.start_beat + h.note.duration_beats) for h in own]
-    syllables: list[list[HarmonyNote]] = []
-    for h in notes:
-        if h.note.lyric != "" or not syllables:
-            syllables.append([h])
-        else:
-            syllables[-1].append(h)
-    return [h for syllable in syllables
-            if not any(h.note.start_beat < b and a < h.note.start_beat + h.note.duration_beats
-                       for h in syllable for a, b in spans)
-            for h in syllable]
 
 
 def _written_vowels(track: list, vowel: str, settings: dict, timeline: Timeline
@@ -737,8 +588,15 @@ def _harmony_pitched(composition: Composition, settings: dict, lines: list,
     written = _written_harmony(composition)
     tracks, worded = _written_tracks(composition), _written_lines(composition)
     if _pad_sections(composition, settings):
-        return [vowel_syllables(pads, sings(settings, k), timeline) for k, pads in
-                enumerate(_chord_pads(composition, settings, shifts, timeline))]
+        def centre_of(name: str, kind: str) -> tuple[str, int]:
+            voice = voices_for_section(settings, name, kind)[0]
+            singer = get_voice(settings["harmony_voice"] or voice).name
+            return voice, get_voice(singer).centre_midi - shifts.get(singer, 0)
+
+        pads = chord_pads(_pad_sections(composition, settings), list(composition.chords),
+                          settings["harmony"], centre_of, timeline)
+        return [vowel_syllables(notes, sings(settings, k), timeline)
+                for k, notes in enumerate(pads)]
     if written or tracks or worded:
         voices = _written_pitched(lines, written, _written_count(composition))
     else:
@@ -772,8 +630,9 @@ def _harmony_pitched(composition: Composition, settings: dict, lines: list,
             notes = [HarmonyNote(replace(n, pitch=p), replace(s, midi_pitch=p),
                                  voice_of.get(n.line_index, (main,))[0]) for n, s, p in line]
         if k < len(worded) and worded[k]:  # the sections' harmony lyrics, on its own notes
-            own = _worded(worded[k], settings, timeline, first)
-            notes = sorted(_clear_of(notes, own) + own, key=lambda h: h.note.start_beat)
+            own = worded_notes(worded[k], lambda name, kind: voices_for_section(
+                settings, name, kind)[0], timeline, first)
+            notes = sorted(clear_of(notes, own) + own, key=lambda h: h.note.start_beat)
             first += len(worded[k])
         out.append(notes)
     return out

@@ -19,8 +19,9 @@ import pytest
 from ainur_cli.api import resolve_song
 from ainur_cli.compose.song import compose_plan
 from ainur_cli.spec import load_spec
-from ainur_cli.vocals import (LEGATO_GAP_BEATS, harmony_names, harmony_notes, harmony_parts,
-                              render_vocals, vocal_settings, vocal_stems)
+from ainur_cli.vocal_backing import LEGATO_GAP_BEATS
+from ainur_cli.vocals import (harmony_names, harmony_notes, harmony_parts, render_vocals,
+                              vocal_settings, vocal_stems)
 from tests.conftest import midi_note_ons, note_pitch_errors_cents
 from tests.test_melody_file import SPEC, WIDE, refused
 

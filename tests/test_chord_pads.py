@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ainur_cli.vocals import (PAD_BREATH_BEATS, PAD_PHRASE_BARS, PAD_REACH_SEMITONES,
-                              harmony_names, harmony_notes, harmony_parts, render_vocals,
+from ainur_cli.vocal_backing import PAD_BREATH_BEATS, PAD_PHRASE_BARS, PAD_REACH_SEMITONES
+from ainur_cli.vocals import (harmony_names, harmony_notes, harmony_parts, render_vocals,
                               vocal_settings, vocal_stems)
 from tests.conftest import note_pitch_errors_cents
 from tests.test_backing_vowels import _compose

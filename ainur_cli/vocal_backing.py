@@ -1,0 +1,171 @@
+"""Backing vocals that are not the lead's syllables: a harmony voice's notes sung on a vowel
+(:func:`vowel_syllables`), with its own words (:func:`worded_notes`), or composed as chord
+pads (:func:`chord_pads`), as :class:`HarmonyNote` s, the harmony's form in
+:mod:`ainur_cli.vocals` (which reads the style and the composition and sings them).
+
+On a vowel a note is a new syllable after a rest of more than :data:`LEGATO_GAP_BEATS`, on
+the pitch of the note before (a repeated note is sung again) or where another voice takes
+over; legato to another pitch it slurs on. Positions are song beats; the sung notes are
+:class:`ainur_cli.voice.SungNote` s in song seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ainur_cli.compose.lyrics import parse_lyrics
+from ainur_cli.compose.types import Note
+from ainur_cli.timeline import Timeline
+
+#: a rest of more than this (beats) between two harmony notes sung on a vowel starts a new
+#: syllable; less is legato (a 32nd note: the gap a played-in legato line leaves)
+LEGATO_GAP_BEATS = 1 / 8
+#: a hum (``mm``) comes out about this much quieter than a sung vowel of the same voice and
+#: notes (bench/backing_bench.py: -28.8 against -17.4 dBFS RMS for ``ooh``, dry): it is
+#: raised by it, so that ``harmony_gain_db`` sets the same level whatever the harmony sings
+HUM_GAIN_DB = 11.0
+PAD_PHRASE_BARS = 4       # chord pads breathe at the end of every this many bars of a section
+PAD_BREATH_BEATS = 0.5    # ... this long before the next phrase
+PAD_REACH_SEMITONES = 9   # a pad voice's tones stay within this of the register's centre
+PAD_START_SEMITONES = 4   # its first tone is the chord's nearest to this above (below) the centre
+PAD_VELOCITY = 80
+
+
+@dataclass(frozen=True)
+class HarmonyNote:
+    """A note a harmony voice sings: ``note`` (beats, at the harmony's pitch, with its lyric:
+    the lead's syllable or the vowel; "" slurs on), ``sung`` (the same as the
+    :class:`ainur_cli.voice.SungNote` the voice takes, seconds) and ``voice``: who sings it
+    where the style names no ``harmony_voice`` (the lead of its line, or of its section)."""
+
+    note: Note
+    sung: Any
+    voice: str
+    gain_db: float = 0.0  #: raised by this much (a hum: :data:`HUM_GAIN_DB`)
+
+
+def vowel_syllables(notes: list[tuple], vowel: str, timeline: Timeline) -> list[HarmonyNote]:
+    """One harmony voice's notes sung on ``vowel`` (``ooh``; ``mm`` hums).
+
+    :param notes: ``(start_beat, end_beat, pitch, velocity, voice, line index)`` in time
+        order, one voice (no overlaps); the line index only groups the notes into phrases.
+    :returns: a note per given note: a new syllable at the first note, after a rest of more
+        than :data:`LEGATO_GAP_BEATS`, on the pitch of the note before (a repeated note is
+        sung again) or where another voice sings; else it slurs on from the note before
+        (lyric ``""``, the syllable's voice and line, the note before held up to it).
+    """
+    from ainur_cli.voice import SungNote
+
+    out: list[list] = []  # [start, end, pitch, velocity, voice, index, new syllable]
+    for a, b, p, v, voice, index in notes:
+        a, b = float(a), float(b)
+        prev = out[-1] if out else None
+        if prev is None or a - prev[1] > LEGATO_GAP_BEATS or p == prev[2] or voice != prev[4]:
+            out.append([a, b, p, v, voice, index, True])
+        else:
+            prev[1] = max(prev[1], a)
+            out.append([a, b, p, v, prev[4], prev[5], False])
+    result = []
+    for k, (a, b, p, v, voice, index, new) in enumerate(out):
+        start = float(timeline.beat_to_seconds(a))
+        end_of_run = k + 1 == len(out) or out[k + 1][6]
+        note = Note(a, b - a, p, v, vowel if new else "", (), -1)
+        sung = SungNote(start, float(timeline.beat_to_seconds(b)) - start, p, vowel if new else "",
+                        vowel, (), index, new, end_of_run)
+        result.append(HarmonyNote(note, sung, voice, HUM_GAIN_DB if vowel == "mm" else 0.0))
+    return result
+
+
+def worded_notes(lines: list, voice_of: Callable[[str, str], str], timeline: Timeline,
+                 first_index: int) -> list[HarmonyNote]:
+    """A written harmony voice's lines with its own words (``[section index, section name,
+    section type, text, [[start_beat, end_beat, pitch, velocity, continues], ...]]`` each)
+    as HarmonyNotes: each syllable on its notes (a melisma where a note continues the one
+    before), sung by ``voice_of(section name, section type)``; the lines get the phrase
+    indices ``first_index``, ``first_index + 1``, ... (after the lead's lines)."""
+    from ainur_cli.compose.melody import lyric_texts
+    from ainur_cli.voice import notes_for_line
+
+    out = []
+    for j, (_, name, kind, text, notes) in enumerate(lines):
+        line = parse_lyrics([text])[0]
+        starts = [float(timeline.beat_to_seconds(a)) for a, *_ in notes]
+        ends = [float(timeline.beat_to_seconds(b)) for _, b, *_ in notes]
+        sung = notes_for_line(line, starts, [e - s for s, e in zip(starts, ends)],
+                              [p for _, _, p, *_ in notes], first_index + j,
+                              [c for *_, c in notes])
+        syllables = iter(lyric_texts(line.words))
+        voice = voice_of(name, kind)
+        for (a, b, p, v, continues), s in zip(notes, sung):
+            note = Note(a, b - a, p, v, "" if continues else next(syllables), s.phones, -1)
+            out.append(HarmonyNote(note, s, voice))
+    return out
+
+
+def chord_pads(sections: list, chords: list, intervals: tuple[str, ...],
+               centre_of: Callable[[str, str], tuple[str, int]], timeline: Timeline
+               ) -> list[list[tuple]]:
+    """Chord pads: per harmony voice (one per interval name of ``intervals``) its notes
+    ``(start_beat, end_beat, pitch, velocity, voice, section index)`` through ``sections``
+    (``[index, name, type, start_beat, end_beat]`` each): a note per chord of ``chords``
+    (:class:`~ainur_cli.compose.types.ChordEvent`) sounding, cut at the section's edges, on
+    a tone of that chord within :data:`PAD_REACH_SEMITONES` of the register's centre
+    (``centre_of(section name, section type)`` → (the section's voice, that centre in
+    written pitches)), the nearest to the voice's tone before (the first: to
+    :data:`PAD_START_SEMITONES` above the centre for an ``-above`` interval, below for
+    ``-below``), never the tone another voice holds; each :data:`PAD_PHRASE_BARS` bars of
+    the section end :data:`PAD_BREATH_BEATS` early (a breath). A tone the next chord keeps
+    is held on (one note)."""
+    voices: list[list[tuple]] = [[] for _ in intervals]
+    chords = sorted(chords, key=lambda c: c.start_beat)
+    for index, name, kind, a, b in sections:
+        voice, centre = centre_of(name, kind)
+        first_bar = timeline.beat_to_bar(a)[0]
+        cuts = {float(timeline.bar_to_beat(bar)) for bar in
+                range(first_bar + PAD_PHRASE_BARS, timeline.beat_to_bar(b)[0] + 1, PAD_PHRASE_BARS)}
+        cuts = sorted(c for c in cuts if a < c < b) + [b]
+        previous: list[int | None] = [None] * len(voices)
+        for phrase_start, phrase_end in zip([a, *cuts[:-1]], cuts):
+            spans = [(max(c.start_beat, phrase_start), min(c.start_beat + c.duration_beats,
+                                                           phrase_end), c.pitch_classes)
+                     for c in chords if c.start_beat < phrase_end
+                     and c.start_beat + c.duration_beats > phrase_start]
+            for n, (s, e, pcs) in enumerate(spans):
+                if n == len(spans) - 1 and e - s > 2 * PAD_BREATH_BEATS:
+                    e -= PAD_BREATH_BEATS
+                taken: list[int] = []
+                for k, interval in enumerate(intervals):
+                    up = 1 if interval.endswith("above") else -1
+                    want = previous[k] if previous[k] is not None else centre + up * PAD_START_SEMITONES
+                    tones = [p for p in range(centre - PAD_REACH_SEMITONES,
+                                              centre + PAD_REACH_SEMITONES + 1)
+                             if p % 12 in pcs and p not in taken]
+                    if not tones:
+                        continue
+                    pitch = min(tones, key=lambda p: (abs(p - want), -up * p))
+                    taken.append(pitch)
+                    previous[k] = pitch
+                    last = voices[k][-1] if voices[k] else None
+                    if last and last[1] == s and last[2] == pitch:  # a common tone: held on
+                        voices[k][-1] = (last[0], e, *last[2:])
+                    else:
+                        voices[k].append((s, e, pitch, PAD_VELOCITY, voice, index))
+    return voices
+
+
+def clear_of(notes: list[HarmonyNote], own: list[HarmonyNote]) -> list[HarmonyNote]:
+    """``notes`` without the syllables (a note and its melisma notes) that sound while a note
+    of ``own`` does (a lead syllable's harmony pitch held into a section where the voice
+    sings its own words): one voice sings one note at a time."""
+    spans = [(h.note.start_beat, h.note.start_beat + h.note.duration_beats) for h in own]
+    syllables: list[list[HarmonyNote]] = []
+    for h in notes:
+        if h.note.lyric != "" or not syllables:
+            syllables.append([h])
+        else:
+            syllables[-1].append(h)
+    return [h for syllable in syllables
+            if not any(h.note.start_beat < b and a < h.note.start_beat + h.note.duration_beats
+                       for h in syllable for a, b in spans)
+            for h in syllable]
