@@ -121,6 +121,9 @@ class SessionFacts:
     harmony_source: str | None = None
     #: the DAW's project file when known: a lyrics file beside it gives the sections' lyrics
     project_file: str | None = None
+    #: a MIDI file's lyric events on other tracks than the sung one's (a backing part's own
+    #: words): ``(1-based track, event)``, the events without notes, sorted by beat
+    other_lyrics: tuple[tuple[int, LyricEvent], ...] = ()
     _starts_s: tuple = field(default=(), init=False, repr=False, compare=False)
     _tempo_beats: tuple = field(default=(), init=False, repr=False, compare=False)
 

@@ -256,6 +256,9 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
                                             for a, b, p, v in sung_on.get(k, ())))
          for k, (tick, text) in enumerate(lyric_pairs)),
         key=lambda e: e.beat)
+    lead = _lead_lyrics(lyrics, [])[1]
+    others = sorted(((ti + 1, LyricEvent(beat(tick), text)) for ti, tick, text in lyrics
+                     if ti != lead), key=lambda x: (x[1].beat, x[0]))
     return SessionFacts(
         daw="midi", origin=name,
         tempo=clean_tempo([TempoPoint(beat(t), bpm) for t, bpm in tempo]),
@@ -264,6 +267,7 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
         length_beats=beat(end_tick) if end_tick else None,
         title=title or path.stem, key=key, smpte_offset_s=smpte, notes=tuple(notes),
         tempo_known=bool(tempo), meter_known=bool(meters), resolution_beats=Fraction(1, ppq),
+        other_lyrics=tuple(others),
     )
 
 
@@ -303,8 +307,9 @@ def _lead_lyrics(lyrics: list[tuple[int, int, str]],
     if len(by_track) > 1:
         others = sorted(t + 1 for t in by_track if t != lead)
         notes.append(f"{len(by_track)} tracks carry lyrics: track {lead + 1} "
-                     f"({len(by_track[lead])} events) is sung, track(s) "
-                     f"{', '.join(map(str, others))} are ignored")
+                     f"({len(by_track[lead])} events) is the lead's, track(s) "
+                     f"{', '.join(map(str, others))} not (a harmony track's own words with "
+                     f"--harmony-track)")
     return by_track[lead], lead
 
 
@@ -453,13 +458,16 @@ def spec_from_midi(
     has them in the session; lines that sit on their own notes already keep them.
     ``harmony_track`` (1-based, ``--harmony-track``): a written harmony, sung with the lead's
     words on that track's pitches (``melody.harmony_track`` of a spec), whether the lead's
-    notes are the lyric events' or ``vocal_track``'s.
+    notes are the lyric events' or ``vocal_track``'s; where another track's lyric events sit
+    on its notes (a backing part's own words), they are its ``harmony_lyrics`` in each
+    section the spec gives none (:func:`_harmony_lyrics`).
 
     :raises SpecError: on an unreadable file or a session that cannot make a song.
     """
     from daw_bridge.project_vocal import song_from_project
 
-    song = song_from_project(read_midi_facts(midi_path), Path(midi_path), spec_path=spec_path,
+    facts = read_midi_facts(midi_path)
+    song = song_from_project(facts, Path(midi_path), spec_path=spec_path,
                              preset=preset, lyrics_file=lyrics_file, overrides=overrides,
                              find_lyrics=find_lyrics)
     if vocal_track is None and harmony_track is None:
@@ -475,5 +483,61 @@ def spec_from_midi(
         fields["harmony_tracks"] = (int(harmony_track),)
     origin = "--vocal-track" if harmony_track is None else (
         "--harmony-track" if vocal_track is None else "--vocal-track/--harmony-track")
-    return replace(song, spec=session_track_melody(song.spec, song.start_beat, origin,
+    song = replace(song, spec=session_track_melody(song.spec, song.start_beat, origin,
                                                    str(Path(midi_path).resolve()), **fields))
+    return song if harmony_track is None else _harmony_lyrics(song, facts, Path(midi_path),
+                                                              int(harmony_track))
+
+
+def _harmony_lyrics(song, facts: SessionFacts, path: Path, track: int):
+    """``song`` with the lyric events of another track than the lead's that sit on the
+    harmony ``track``'s notes (at least :data:`VOCAL_NOTES_SHARE` of them within 1/32 beat
+    of a note start; the track with the most such) as its sections' ``harmony_lyrics``, in
+    the sections the spec gives none; a note says so. Unchanged without such events (or
+    when the track does not exist: :func:`ainur_cli.melody_file.with_melody` refuses it)."""
+    import bisect
+    from dataclasses import replace
+
+    from ainur_cli.plan import build_timeline
+    from daw_bridge.lyrics import assign_lyrics
+
+    if not facts.other_lyrics:
+        return song
+    mid = _load(path)
+    if track > len(mid.tracks):
+        return song
+    onsets = sorted(Fraction(n[0], mid.ticks_per_beat) for (t, ch), group in
+                    played_notes(mid.tracks).items() if t == track - 1 and ch != DRUM_CHANNEL
+                    for n in group)
+    tol = Fraction(1, 32)
+    by_track: dict[int, list[LyricEvent]] = {}
+    for t, e in facts.other_lyrics:
+        by_track.setdefault(t, []).append(e)
+    best, best_hits = None, 0
+    for t, events in sorted(by_track.items()):
+        worded = [e for e in events if e.text.strip(_MARKS)]
+        hits = sum(1 for e in worded
+                   if (i := bisect.bisect_left(onsets, e.beat - tol)) < len(onsets)
+                   and onsets[i] <= e.beat + tol)
+        if worded and hits >= VOCAL_NOTES_SHARE * len(worded) and hits > best_hits:
+            best, best_hits = t, hits
+    if best is None:
+        return song
+    spec = song.spec
+    timeline = build_timeline(spec, spec.output.sample_rate)
+    spans, bar = [], 0
+    for s in spec.sections:
+        spans.append((song.start_beat + timeline.bar_to_beat(bar),
+                      song.start_beat + timeline.bar_to_beat(bar + s.bars)))
+        bar += s.bars
+    lines = assign_lyrics(by_track[best], spans)
+    sections = [s if s.harmony_lyrics or not mine else
+                replace(s, harmony_lyrics=tuple(ln.text for ln in mine))
+                for s, mine in zip(spec.sections, lines)]
+    given = [s.name for s, new in zip(spec.sections, sections) if new is not s]
+    if not given:
+        return song
+    note = (f"the lyric events of track {best} sit on the harmony track {track}'s notes: they "
+            f"are its words in " + ", ".join(repr(n) for n in given))
+    return replace(song, spec=replace(spec, sections=tuple(sections)),
+                   info=(*song.info, note))

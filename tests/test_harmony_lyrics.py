@@ -162,16 +162,16 @@ def test_a_section_rendered_alone_sings_the_same_words(tmp_path):
 TWO_VOICES = Path(__file__).resolve().parent / "data" / "midi" / "lilypond_two_voices.mid"
 
 
-def test_from_midi_the_backing_voice_sings_its_own_words_from_the_spec(tmp_path):
+def test_from_midi_the_specs_harmony_lyrics_win_over_the_files(tmp_path):
     """lilypond_two_voices.mid with ``--harmony-track 4`` (the backing voice: e2 f | g1 |
-    c2 b | c1) and a spec whose Verse and Chorus (the file's markers) give the backing
-    voice's words ("Ooh ah ooh", "ah ooh ah", as the .ly's backing lyrics): one syllable on
-    each of its notes, the lead's lyric events sung by the lead."""
+    c2 b | c1, its own lyric events "Ooh ah ooh ah ooh ah"): a spec whose Chorus (a marker
+    of the file) gives it "yeah yeah yeah" sings those there, one syllable on each of its
+    notes; the Verse, without harmony lyrics in the spec, sings the file's."""
     import mido
 
     spec = tmp_path / "song.yaml"
-    spec.write_text("title: t\npreset: pop\nsections:\n  - name: Verse\n    harmony_lyrics: Ooh "
-                    "ah ooh\n  - name: Chorus\n    harmony_lyrics: ah ooh ah\n")
+    spec.write_text("title: t\npreset: pop\nsections:\n  - name: Chorus\n    harmony_lyrics: "
+                    "yeah yeah yeah\n")
     out = tmp_path / "out"
     proc = subprocess.run([sys.executable, "-m", "ainur_cli", "render", "--from-midi",
                            str(TWO_VOICES), str(spec), "--harmony-track", "4", "--parts",
@@ -184,7 +184,7 @@ def test_from_midi_the_backing_voice_sings_its_own_words_from_the_spec(tmp_path)
         tick += msg.time
         if msg.type == "lyrics":
             events.append((tick / harmony.ticks_per_beat, msg.text.strip()))
-    assert events == [(0, "Ooh"), (2, "ah"), (4, "ooh"), (8, "ah"), (10, "ooh"), (12, "ah")]
+    assert events == [(0, "Ooh"), (2, "ah"), (4, "ooh"), (8, "yeah"), (10, "yeah"), (12, "yeah")]
 
 
 def test_the_parentheses_backing_vocals_are_written_in_are_dropped(tmp_path):

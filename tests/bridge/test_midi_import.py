@@ -219,7 +219,10 @@ def test_lyrics_of_several_tracks_the_lead_is_sung():
     facts = read_midi_facts(TWO_VOICES)
     assert [e.text for e in facts.lyrics][:3] == ["Hel", "lo", "my"]
     assert not any(e.text == "Ooh" for e in facts.lyrics)
-    assert any("track 3 (9 events) is sung, track(s) 5 are ignored" in n for n in facts.notes)
+    assert any("track 3 (9 events) is the lead's, track(s) 5 not (a harmony track's own "
+               "words with --harmony-track)" in n for n in facts.notes)
+    assert [(t, e.beat, e.text.strip()) for t, e in facts.other_lyrics] == [
+        (5, 0, "Ooh"), (5, 2, "ah"), (5, 4, "ooh"), (5, 8, "ah"), (5, 10, "ooh"), (5, 12, "ah")]
     song = spec_from_midi(TWO_VOICES, preset="pop")  # no End marker: the file's end
     assert [(s.name, s.bars) for s in song.spec.sections] == [("Verse", 2), ("Chorus", 2)]
 
