@@ -34,7 +34,8 @@ import io
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Mapping
+from collections import Counter
+from typing import Any, Iterable, Mapping
 
 from ainur_cli.errors import SpecError
 from ainur_cli.melody_file import DRUM_CHANNEL, one_voice, played_notes
@@ -256,7 +257,7 @@ def read_midi_facts(path: Path | str) -> SessionFacts:
                                             for a, b, p, v in sung_on.get(k, ())))
          for k, (tick, text) in enumerate(lyric_pairs)),
         key=lambda e: e.beat)
-    lead = _lead_lyrics(lyrics, [])[1]
+    lead = lead_lyric_track(t for t, _, _ in lyrics)
     others = sorted(((ti + 1, LyricEvent(beat(tick), text)) for ti, tick, text in lyrics
                      if ti != lead), key=lambda x: (x[1].beat, x[0]))
     return SessionFacts(
@@ -293,6 +294,13 @@ def lyrics_on_notes(lyrics: list[tuple[int, int, str]], played: dict[tuple[int, 
     return (pairs, *_vocal_notes(pairs, track, played, ppq, notes, name))
 
 
+def lead_lyric_track(tracks: Iterable[int]) -> int | None:
+    """The lead vocal's track among the tracks of the lyric events (one per event): the one
+    with the most events (of as many, the first); None without events."""
+    counts = Counter(tracks)
+    return max(counts, key=lambda t: (counts[t], -t)) if counts else None
+
+
 def _lead_lyrics(lyrics: list[tuple[int, int, str]],
                  notes: list[str]) -> tuple[list[tuple[int, str]], int | None]:
     """The lyric events of one track and that track (None without lyrics): the one with the
@@ -303,7 +311,7 @@ def _lead_lyrics(lyrics: list[tuple[int, int, str]],
         by_track.setdefault(track, []).append((tick, text))
     if not by_track:
         return [], None
-    lead = max(by_track, key=lambda t: (len(by_track[t]), -t))
+    lead = lead_lyric_track(t for t, _, _ in lyrics)
     if len(by_track) > 1:
         others = sorted(t + 1 for t in by_track if t != lead)
         notes.append(f"{len(by_track)} tracks carry lyrics: track {lead + 1} "
@@ -491,53 +499,17 @@ def spec_from_midi(
 
 def _harmony_lyrics(song, facts: SessionFacts, path: Path, track: int):
     """``song`` with the lyric events of another track than the lead's that sit on the
-    harmony ``track``'s notes (at least :data:`VOCAL_NOTES_SHARE` of them within 1/32 beat
-    of a note start; the track with the most such) as its sections' ``harmony_lyrics``, in
-    the sections the spec gives none; a note says so. Unchanged without such events (or
-    when the track does not exist: :func:`ainur_cli.melody_file.with_melody` refuses it)."""
-    import bisect
-    from dataclasses import replace
-
-    from ainur_cli.plan import build_timeline
-    from daw_bridge.lyrics import assign_lyrics
+    harmony ``track``'s notes as its sections' ``harmony_lyrics``
+    (:func:`daw_bridge.session_spec.with_harmony_words`); unchanged when the track does not
+    exist (:func:`ainur_cli.melody_file.with_melody` refuses it)."""
+    from daw_bridge.session_spec import with_harmony_words
 
     if not facts.other_lyrics:
         return song
     mid = _load(path)
     if track > len(mid.tracks):
         return song
-    onsets = sorted(Fraction(n[0], mid.ticks_per_beat) for (t, ch), group in
-                    played_notes(mid.tracks).items() if t == track - 1 and ch != DRUM_CHANNEL
-                    for n in group)
-    tol = Fraction(1, 32)
-    by_track: dict[int, list[LyricEvent]] = {}
-    for t, e in facts.other_lyrics:
-        by_track.setdefault(t, []).append(e)
-    best, best_hits = None, 0
-    for t, events in sorted(by_track.items()):
-        worded = [e for e in events if e.text.strip(_MARKS)]
-        hits = sum(1 for e in worded
-                   if (i := bisect.bisect_left(onsets, e.beat - tol)) < len(onsets)
-                   and onsets[i] <= e.beat + tol)
-        if worded and hits >= VOCAL_NOTES_SHARE * len(worded) and hits > best_hits:
-            best, best_hits = t, hits
-    if best is None:
-        return song
-    spec = song.spec
-    timeline = build_timeline(spec, spec.output.sample_rate)
-    spans, bar = [], 0
-    for s in spec.sections:
-        spans.append((song.start_beat + timeline.bar_to_beat(bar),
-                      song.start_beat + timeline.bar_to_beat(bar + s.bars)))
-        bar += s.bars
-    lines = assign_lyrics(by_track[best], spans)
-    sections = [s if s.harmony_lyrics or not mine else
-                replace(s, harmony_lyrics=tuple(ln.text for ln in mine))
-                for s, mine in zip(spec.sections, lines)]
-    given = [s.name for s, new in zip(spec.sections, sections) if new is not s]
-    if not given:
-        return song
-    note = (f"the lyric events of track {best} sit on the harmony track {track}'s notes: they "
-            f"are its words in " + ", ".join(repr(n) for n in given))
-    return replace(song, spec=replace(spec, sections=tuple(sections)),
-                   info=(*song.info, note))
+    onsets = [Fraction(n[0], mid.ticks_per_beat) for (t, ch), group in
+              played_notes(mid.tracks).items() if t == track - 1 and ch != DRUM_CHANNEL
+              for n in group]
+    return with_harmony_words(song, facts.other_lyrics, onsets, f"the harmony track {track}")

@@ -341,9 +341,18 @@ class ReaperAdapter(DawAdapter):
                 n = int(decimal(t[1], "NTRACK"))
         notes = list(facts.notes)
         played = parse_export_notes(text)
-        lyrics, lead = self._lyrics_on_notes(self._track_lyrics(n, facts.meters), played, notes)
+        track_lyrics = self._track_lyrics(n, facts.meters)
+        lyrics, lead = self._lyrics_on_notes(track_lyrics, played, notes)
+        others: tuple = ()
+        if lead is not None:  # the lead's events sit on notes: the other tracks' are not its
+            from daw_bridge.midi_import import lead_lyric_track
+
+            main = lead_lyric_track(t for t, _ in track_lyrics)
+            others = tuple(sorted(((t + 1, e) for t, e in track_lyrics if t != main),
+                                  key=lambda x: (x[1].beat, x[0])))
         facts = SessionFacts(facts.daw, facts.origin, facts.tempo, facts.meters, facts.markers,
-                             lyrics, facts.length_beats, facts.track_names, notes=tuple(notes))
+                             lyrics, facts.length_beats, facts.track_names, notes=tuple(notes),
+                             other_lyrics=others)
         return self._with_harmony(facts, played, lead)
 
     def _with_harmony(self, facts: SessionFacts, played: dict, lead: int | None) -> SessionFacts:

@@ -52,7 +52,7 @@ from ainur_cli.spec import (
     section_kind,
 )
 
-from daw_bridge.facts import Marker, MeterPoint, SessionFacts
+from daw_bridge.facts import LyricEvent, Marker, MeterPoint, SessionFacts
 from daw_bridge.session_bars import (
     Bar,
     bar_beat_text,
@@ -378,9 +378,61 @@ def song_from_facts(
         if harmony:
             info.append(f"a harmony voice sings the lead's words on the notes of "
                         f"{harmony[0][0]} ({len(facts.harmony_notes)} notes)")
-    return SessionSong(spec, song_start, song_bars[-1].end_beat, start_s, tuple(notes),
+    song = SessionSong(spec, song_start, song_bars[-1].end_beat, start_s, tuple(notes),
                        start_bar + 1, tuple(info), tuple(timed), tuple(sources),
                        str(lyrics_file) if lyrics_file is not None else None)
+    if harmony and facts.other_lyrics:  # the harmony track's own words (REAPER's lyrics)
+        song = with_harmony_words(song, facts.other_lyrics,
+                                  [a for a, *_ in facts.harmony_notes], harmony[0][0])
+    return song
+
+
+def with_harmony_words(song: SessionSong, other_lyrics: Sequence[tuple[int, LyricEvent]],
+                       onsets: Sequence[Fraction], what: str) -> SessionSong:
+    """``song`` with a backing part's own words (``other_lyrics``: ``(track, event)`` lyric
+    events of other tracks than the lead's, session beats) as the ``harmony_lyrics`` of the
+    sections the spec gives none: the events of the track that sits on the harmony's note
+    ``onsets`` (session beats; at least half its worded events within 1/32 beat of one; of
+    several such, the one with the most), made into lines as the lead's events are
+    (:func:`daw_bridge.lyrics.assign_lyrics`); ``what`` names the harmony in the info note.
+    Unchanged without such a track."""
+    import bisect
+
+    from ainur_cli.plan import build_timeline
+    from daw_bridge.midi_import import VOCAL_NOTES_SHARE
+
+    onsets = sorted(onsets)
+    tol = Fraction(1, 32)
+    by_track: dict[int, list[LyricEvent]] = {}
+    for track, e in other_lyrics:
+        by_track.setdefault(track, []).append(e)
+    best, best_hits = None, 0
+    for track, events in sorted(by_track.items()):
+        worded = [e for e in events if e.text.strip(" /\\\r\n")]
+        hits = sum(1 for e in worded
+                   if (i := bisect.bisect_left(onsets, e.beat - tol)) < len(onsets)
+                   and onsets[i] <= e.beat + tol)
+        if worded and hits >= VOCAL_NOTES_SHARE * len(worded) and hits > best_hits:
+            best, best_hits = track, hits
+    if best is None:
+        return song
+    spec = song.spec
+    timeline = build_timeline(spec, spec.output.sample_rate)
+    spans, bar = [], 0
+    for s in spec.sections:
+        spans.append((song.start_beat + timeline.bar_to_beat(bar),
+                      song.start_beat + timeline.bar_to_beat(bar + s.bars)))
+        bar += s.bars
+    lines = assign_lyrics(sorted(by_track[best], key=lambda e: e.beat), spans)
+    sections = [s if s.harmony_lyrics or not mine else
+                replace(s, harmony_lyrics=tuple(ln.text for ln in mine))
+                for s, mine in zip(spec.sections, lines)]
+    given = [s.name for s, new in zip(spec.sections, sections) if new is not s]
+    if not given:
+        return song
+    return replace(song, spec=replace(spec, sections=tuple(sections)), info=(
+        *song.info, f"the lyric events of track {best} sit on {what}'s notes: they are its "
+                    f"words in " + ", ".join(repr(n) for n in given)))
 
 
 def session_track_melody(spec: SongSpec, song_start: Fraction, origin: str, path: str,

@@ -387,3 +387,42 @@ def test_a_backing_vox_track_is_the_written_harmony(importer, tmp_path):
     (part,) = harmony_parts(comp, plan.timeline, vocal_settings(plan.style.vocals))
     assert [(n.start_beat, n.pitch) for n in part.notes] == \
         [(0, 67), (1, 67), (2, 64), (3, 64), (4, 67), (16, 71), (17, 71), (20, 72), (21, 72)]
+
+
+@pytest.mark.parametrize("importer", ["lua", "python"])
+def test_a_backing_vox_track_with_its_own_lyrics_sings_them(importer, tmp_path):
+    """The "Backing Vox" track of the test above with lyric events of its own on its notes
+    ("ooh ah ooh" in the verse, "yeah yeah" in the chorus): they are its words, each sung on
+    its own note (sections' ``harmony_lyrics``), not the lead's words at its pitches."""
+    from ainur_cli.api import resolve_song
+    from ainur_cli.compose.song import compose_plan
+    from ainur_cli.vocals import harmony_parts, vocal_settings
+    from tests.bridge.sim_reaper import MidiItem, MidiNote
+
+    if importer == "lua" and lua_missing():
+        pytest.skip(f"cannot run the real REAPER Lua importer: {lua_missing()}")
+    q = Fraction
+    project = vocal_project()
+    project.tracks.append(RTrack("Backing Vox", lyrics=[
+        (q(0), "ooh"), (q(2), "ah"), (q(4), "ooh"), (q(16), "yeah"), (q(20), "yeah")], midi=[
+        MidiItem(0.0, 4.0, [MidiNote(q(0), q(2), 67, 80), MidiNote(q(2), q(4), 64, 80),
+                            MidiNote(q(4), q(6), 67, 80)]),
+        MidiItem(8.0, 4.0, [MidiNote(q(0), q(2), 71, 80), MidiNote(q(4), q(6), 72, 80)])]))
+    s = ReaperSim(project, feedback_port=free_port(), importer=importer)
+    with s:
+        cid = s.register_script()
+        facts = adapter_for(s, command_id=cid, job_dir=tmp_path / "jobs").read_session()
+        assert s.lua_errors == []
+    assert [e.text for e in facts.lyrics] == ["Hold", "on", "to", "me", "Sing", "it", "loud",
+                                              "now"]
+    assert [(t, e.beat, e.text) for t, e in facts.other_lyrics] == [
+        (3, 0, "ooh"), (3, 2, "ah"), (3, 4, "ooh"), (3, 16, "yeah"), (3, 20, "yeah")]
+    song = song_from_facts(facts, preset="pop")
+    # lines as the lead's events make them (a 4-beat gap starts a new line)
+    assert [s.harmony_lyrics for s in song.spec.sections] == [("ooh ah ooh",), ("yeah", "yeah")]
+    assert any("the lyric events of track 3 sit on the REAPER track 'Backing Vox''s notes"
+               in n for n in song.info)
+    plan = resolve_song(song.spec).plan
+    (part,) = harmony_parts(compose_plan(plan), plan.timeline, vocal_settings(plan.style.vocals))
+    assert [(n.start_beat, n.pitch, n.lyric) for n in part.notes] == [
+        (0, 67, "ooh"), (2, 64, "ah"), (4, 67, "ooh"), (16, 71, "yeah"), (20, 72, "yeah")]
