@@ -92,6 +92,18 @@ def midi_note_ons(path: Path) -> list[tuple[float, int]]:
     return ons
 
 
+def csv_note_ons(path: Path, track: int, offset_beats: float, ppq: int = 96
+                 ) -> list[tuple[float, int]]:
+    """``(song beat, MIDI note)`` of the note-ons of ``track`` in a midicsv CSV file (ticks /
+    ``ppq`` + ``offset_beats``: where the clip's beat 0 falls in the song), read as text."""
+    ons = []
+    for line in path.read_text().splitlines():
+        parts = [x.strip() for x in line.split(",")]
+        if parts[0] == str(track) and parts[2] == "Note_on_c" and parts[5] != "0":
+            ons.append((int(parts[1]) / ppq + offset_beats, int(parts[4])))
+    return ons
+
+
 def note_pitch_errors_cents(voice, sample_rate: int, notes, shift: int, *,
                             min_duration_s: float = 0.2, f0_ceil: float = 700.0) -> list[float]:
     """Per sung note of ``notes`` (SungNotes) of ``min_duration_s`` or more, the median error
@@ -114,17 +126,22 @@ def note_pitch_errors_cents(voice, sample_rate: int, notes, shift: int, *,
     return errors
 
 
-def harmony_render(tmp_path: Path, source_flag: str, source: Path, *flags: str) -> Path:
-    """``ainur render SOURCE_FLAG SOURCE --preset pop --seed 4 --parts lead,vocals`` (44.1 kHz,
-    plus ``flags``) into ``tmp_path/render``, which must succeed; returns that folder."""
+def rendered(tmp_path: Path, *args: str, folder: str = "out") -> Path:
+    """``ainur render ARGS --out tmp_path/FOLDER`` (a wide terminal), which must succeed;
+    returns that folder."""
     import os
     import sys
 
-    out = tmp_path / "render"
-    proc = subprocess.run(
-        [sys.executable, "-m", "ainur_cli", "render", source_flag, str(source), "--preset", "pop",
-         "--seed", "4", "--parts", "lead,vocals", "--sample-rate", "44100", *flags,
-         "--out", str(out)], capture_output=True, text=True, timeout=300,
-        env={**os.environ, "COLUMNS": "1000"})
+    out = tmp_path / folder
+    proc = subprocess.run([sys.executable, "-m", "ainur_cli", "render", *map(str, args),
+                           "--out", str(out)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "COLUMNS": "1000"})
     assert proc.returncode == 0, proc.stderr
     return out
+
+
+def harmony_render(tmp_path: Path, source_flag: str, source: Path, *flags: str) -> Path:
+    """``ainur render SOURCE_FLAG SOURCE --preset pop --seed 4 --parts lead,vocals`` (44.1 kHz,
+    plus ``flags``) into ``tmp_path/render``, which must succeed; returns that folder."""
+    return rendered(tmp_path, source_flag, source, "--preset", "pop", "--seed", "4", "--parts",
+                    "lead,vocals", "--sample-rate", "44100", *flags, folder="render")

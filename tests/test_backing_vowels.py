@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +20,8 @@ from ainur_cli.spec import load_spec
 from ainur_cli.vocal_backing import LEGATO_GAP_BEATS
 from ainur_cli.vocals import (harmony_names, harmony_notes, harmony_parts, render_vocals,
                               vocal_settings, vocal_stems)
-from tests.conftest import midi_note_ons, note_pitch_errors_cents
-from tests.test_melody_file import SPEC, WIDE, refused
+from tests.conftest import csv_note_ons, midi_note_ons, note_pitch_errors_cents, rendered
+from tests.test_melody_file import SPEC, refused
 
 CLIP = Path(__file__).resolve().parent / "data" / "midi" / "csvmidi_backing_clip.mid"
 # The CSV's "Oohs" track (ticks / 96, the clip at song bar 1) as sung on "ooh": a whole bar
@@ -167,11 +165,7 @@ def test_a_section_rendered_alone_sings_the_same_oohs(tmp_path, caplog):
 def test_render_writes_the_oohs_midi_and_manifest(tmp_path):
     import mido
 
-    out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "ainur_cli", "render", str(_spec(tmp_path)),
-                           "--out", str(out)], capture_output=True, text=True, timeout=300,
-                          env=WIDE)
-    assert proc.returncode == 0, proc.stderr
+    out = rendered(tmp_path, _spec(tmp_path))
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["vocals"]["harmony"] == ["written"]
     assert manifest["vocals"]["harmony_sings"] == "ooh"
@@ -218,11 +212,7 @@ def test_the_example_sings_every_note_of_its_oohs_track():
     backing.csv) is sung, from song bar 3 (beat 8), by the alto into its own stem: "ooh"
     twice in the verse (the tied A sung again), the outro's own word "home" slurred."""
     example = Path(__file__).resolve().parent.parent / "examples" / "own-melody"
-    ppq, oohs = 96, []
-    for line in (example / "backing.csv").read_text().splitlines():
-        parts = [x.strip() for x in line.split(",")]
-        if parts[0] == "2" and parts[2] == "Note_on_c":
-            oohs.append((int(parts[1]) / ppq + 8, int(parts[4])))
+    oohs = csv_note_ons(example / "backing.csv", 2, 8)
     plan, comp = _compose(example / "backing.yaml")
     settings = vocal_settings(plan.style.vocals)
     (part,) = harmony_parts(comp, plan.timeline, settings)

@@ -6,8 +6,6 @@ and the sung pitch is measured on the rendered audio (pyworld harvest)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,9 +13,9 @@ import pytest
 from ainur_cli.vocal_backing import PAD_BREATH_BEATS, PAD_PHRASE_BARS, PAD_REACH_SEMITONES
 from ainur_cli.vocals import (harmony_names, harmony_notes, harmony_parts, render_vocals,
                               vocal_settings, vocal_stems)
-from tests.conftest import note_pitch_errors_cents
+from tests.conftest import note_pitch_errors_cents, rendered
 from tests.test_backing_vowels import _compose
-from tests.test_melody_file import WIDE, refused
+from tests.test_melody_file import refused
 
 SONG = """\
 title: Pads
@@ -112,11 +110,7 @@ def test_a_written_harmony_is_sung_instead_of_pads(tmp_path):
 
 
 def test_render_records_the_rhythm_in_the_manifest(tmp_path):
-    out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "ainur_cli", "render", str(_spec(tmp_path)),
-                           "--out", str(out)], capture_output=True, text=True, timeout=300,
-                          env=WIDE)
-    assert proc.returncode == 0, proc.stderr
+    out = rendered(tmp_path, _spec(tmp_path))
     vocals = json.loads((out / "manifest.json").read_text())["vocals"]
     assert (vocals["harmony_rhythm"], vocals["harmony_sings"]) == ("chords", "ooh")
 

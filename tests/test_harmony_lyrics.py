@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,41 +14,22 @@ import pytest
 
 from ainur_cli.vocals import (harmony_names, harmony_notes, harmony_parts, render_vocals,
                               vocal_settings, vocal_stems)
-from tests.conftest import note_pitch_errors_cents
+from tests.conftest import note_pitch_errors_cents, rendered
 from tests.test_backing_vowels import CLIP, EXPECTED as OOHS, _compose
-from tests.test_melody_file import WIDE, refused
+from tests.test_melody_file import SPEC, refused
 from tests.test_written_harmony import EXPECTED as WORDS
 
-SONG = """\
-title: Clip Song
-preset: pop
-tempo_bpm: 100
-seed: 3
-melody: {melody}
-style:
-  vocals: {style}
-sections:
-  - name: Intro
-    bars: 1
-  - name: Verse
-    bars: 2
-    lyrics: |
-      Holding on to yesterday
-      Never let it go
-  - name: Chorus
-    bars: 2
-    lyrics: |
-      Sing it loud tonight
-    harmony_lyrics: {backing}
-"""
 
 
 def _spec(tmp_path: Path, backing: str = "'(hold on)'", track: int = 4,
           style: str = "{harmony_voice: alto}", melody: str | None = None) -> Path:
+    """test_melody_file's song (seed 3) on the backing clip, the chorus with ``backing`` as
+    its harmony lyrics and the ``vocals`` ``style``."""
     shutil.copy(CLIP, tmp_path / "clip.mid")
     path = tmp_path / "song.yaml"
     melody = melody or f"{{file: clip.mid, bar: 1, track: 2, harmony_track: {track}}}"
-    path.write_text(SONG.format(melody=melody, style=style, backing=backing))
+    path.write_text(SPEC.format(melody=melody, key="seed: 3\n")  # its chorus is the last section
+                    + f"    harmony_lyrics: {backing}\nstyle:\n  vocals: {style}\n")
     return path
 
 
@@ -134,9 +113,9 @@ def test_harmony_lyrics_without_a_harmony_track_are_a_warning(tmp_path, caplog, 
 
 
 @pytest.mark.parametrize("backing, message", [
-    ("'@4.1 hold on'", "song.yaml:20: sections[2].harmony_lyrics: cannot pin a harmony lyric: "
+    ("'@4.1 hold on'", "song.yaml:18: sections[2].harmony_lyrics: cannot pin a harmony lyric: "
                        "the harmony track's notes place its words (got '@4.1 hold on'"),
-    ("{hold: on}", "song.yaml:20: sections[2].harmony_lyrics: must be text (one line per line)"),
+    ("{hold: on}", "song.yaml:18: sections[2].harmony_lyrics: must be text (one line per line)"),
 ])
 def test_bad_harmony_lyrics_are_one_line_exit_2_and_write_nothing(tmp_path, backing, message):
     assert message in refused(_spec(tmp_path, backing), tmp_path)
@@ -172,12 +151,8 @@ def test_from_midi_the_specs_harmony_lyrics_win_over_the_files(tmp_path):
     spec = tmp_path / "song.yaml"
     spec.write_text("title: t\npreset: pop\nsections:\n  - name: Chorus\n    harmony_lyrics: "
                     "yeah yeah yeah\n")
-    out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "ainur_cli", "render", "--from-midi",
-                           str(TWO_VOICES), str(spec), "--harmony-track", "4", "--parts",
-                           "lead,vocals", "--out", str(out)],
-                          capture_output=True, text=True, timeout=300, env=WIDE)
-    assert proc.returncode == 0, proc.stderr
+    out = rendered(tmp_path, "--from-midi", TWO_VOICES, spec, "--harmony-track", "4", "--parts",
+                   "lead,vocals")
     harmony = mido.MidiFile(str(out / "midi" / "vocals_harmony.mid"))
     events, tick = [], 0
     for msg in harmony.tracks[1]:

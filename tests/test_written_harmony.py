@@ -19,7 +19,7 @@ from ainur_cli.compose.song import compose_song
 from ainur_cli.spec import load_spec
 from ainur_cli.vocals import (harmony_names, harmony_notes, harmony_parts, render_vocals,
                               vocal_settings, vocal_stems)
-from tests.conftest import midi_note_ons, note_pitch_errors_cents
+from tests.conftest import csv_note_ons, midi_note_ons, note_pitch_errors_cents, rendered
 from tests.test_melody_file import SPEC, WIDE, _compose, refused
 
 CLIP = Path(__file__).resolve().parent / "data" / "midi" / "csvmidi_harmony_clip.mid"
@@ -162,12 +162,8 @@ def test_from_midi_a_harmony_track_with_its_own_lyric_events_sings_them(tmp_path
     they are its words, sung on its own notes, not the lead's words at its pitches."""
     import mido
 
-    out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "ainur_cli", "render", "--from-midi",
-                           str(TWO_VOICES), "--preset", "pop", "--harmony-track", "4",
-                           "--parts", "lead,vocals", "--out", str(out)],
-                          capture_output=True, text=True, timeout=300, env=WIDE)
-    assert proc.returncode == 0, proc.stderr
+    out = rendered(tmp_path, "--from-midi", TWO_VOICES, "--preset", "pop", "--harmony-track",
+                   "4", "--parts", "lead,vocals")
     mid = mido.MidiFile(str(out / "midi" / "vocals_harmony.mid"))
     words = [m.text.strip() for trk in mid.tracks for m in trk if m.type == "lyrics"]
     assert midi_note_ons(out / "midi" / "vocals_harmony.mid") == [
@@ -223,11 +219,7 @@ def test_the_example_sings_its_harmony():
     vocals.csv) is sung, from song bar 3 (beat 8), each under its lead syllable and with
     the lead's rhythm, by the alto into its own stem."""
     example = Path(__file__).resolve().parent.parent / "examples" / "own-melody"
-    ppq, harmony = 96, []
-    for line in (example / "vocals.csv").read_text().splitlines():
-        parts = [x.strip() for x in line.split(",")]
-        if parts[0] == "2" and parts[2] == "Note_on_c":
-            harmony.append((int(parts[1]) / ppq + 8, int(parts[4])))
+    harmony = csv_note_ons(example / "vocals.csv", 2, 8)
     plan, comp = _compose(example / "harmony.yaml")
     settings = vocal_settings(plan.style.vocals)
     (part,) = harmony_parts(comp, plan.timeline, settings)

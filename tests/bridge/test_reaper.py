@@ -345,6 +345,18 @@ def test_read_with_script_puts_the_lyrics_on_the_vocal_tracks_notes(importer, tm
     assert given == [(0, 64), (1, 62), (2, 60), (3, 62), (4, 64), (16, 67), (17, 69), (20, 67), (21, 69)]
 
 
+def backing_vox(lyrics=()) -> "RTrack":
+    """A "Backing Vox" track for vocal_project(): two MIDI items (67 64 67 in the verse's
+    first bar, 71 and 72 at the chorus), with ``lyrics`` (``(beat, text)``) of its own."""
+    from tests.bridge.sim_reaper import MidiItem, MidiNote
+
+    q = Fraction
+    return RTrack("Backing Vox", lyrics=list(lyrics), midi=[
+        MidiItem(0.0, 4.0, [MidiNote(q(0), q(2), 67, 80), MidiNote(q(2), q(4), 64, 80),
+                            MidiNote(q(4), q(6), 67, 80)]),
+        MidiItem(8.0, 4.0, [MidiNote(q(0), q(2), 71, 80), MidiNote(q(4), q(6), 72, 80)])])
+
+
 @pytest.mark.parametrize("importer", ["lua", "python"])
 def test_a_backing_vox_track_is_the_written_harmony(importer, tmp_path):
     """A "Backing Vox" track (named like a harmony) beside the vocal project: its notes are
@@ -354,16 +366,11 @@ def test_a_backing_vox_track_is_the_written_harmony(importer, tmp_path):
     from ainur_cli.api import resolve_song
     from ainur_cli.compose.song import compose_song
     from ainur_cli.vocals import harmony_parts, vocal_settings
-    from tests.bridge.sim_reaper import MidiItem, MidiNote
 
     if importer == "lua" and lua_missing():
         pytest.skip(f"cannot run the real REAPER Lua importer: {lua_missing()}")
-    q = Fraction
     project = vocal_project()
-    project.tracks.append(RTrack("Backing Vox", midi=[
-        MidiItem(0.0, 4.0, [MidiNote(q(0), q(2), 67, 80), MidiNote(q(2), q(4), 64, 80),
-                            MidiNote(q(4), q(6), 67, 80)]),
-        MidiItem(8.0, 4.0, [MidiNote(q(0), q(2), 71, 80), MidiNote(q(4), q(6), 72, 80)])]))
+    project.tracks.append(backing_vox())
     s = ReaperSim(project, feedback_port=free_port(), importer=importer)
     with s:
         cid = s.register_script()
@@ -397,17 +404,13 @@ def test_a_backing_vox_track_with_its_own_lyrics_sings_them(importer, tmp_path):
     from ainur_cli.api import resolve_song
     from ainur_cli.compose.song import compose_plan
     from ainur_cli.vocals import harmony_parts, vocal_settings
-    from tests.bridge.sim_reaper import MidiItem, MidiNote
 
     if importer == "lua" and lua_missing():
         pytest.skip(f"cannot run the real REAPER Lua importer: {lua_missing()}")
     q = Fraction
     project = vocal_project()
-    project.tracks.append(RTrack("Backing Vox", lyrics=[
-        (q(0), "ooh"), (q(2), "ah"), (q(4), "ooh"), (q(16), "yeah"), (q(20), "yeah")], midi=[
-        MidiItem(0.0, 4.0, [MidiNote(q(0), q(2), 67, 80), MidiNote(q(2), q(4), 64, 80),
-                            MidiNote(q(4), q(6), 67, 80)]),
-        MidiItem(8.0, 4.0, [MidiNote(q(0), q(2), 71, 80), MidiNote(q(4), q(6), 72, 80)])]))
+    project.tracks.append(backing_vox([(q(0), "ooh"), (q(2), "ah"), (q(4), "ooh"),
+                                       (q(16), "yeah"), (q(20), "yeah")]))
     s = ReaperSim(project, feedback_port=free_port(), importer=importer)
     with s:
         cid = s.register_script()
