@@ -14,7 +14,8 @@ vocals:
   harmony_voice: alto          # who sings the harmony (default: each section's lead voice)
   harmony_sings: words         # or ooh, ah, oh, mm: backing vocals on a vowel (or hummed);
                                # a list of two: each harmony voice's ([words, ooh])
-  harmony_rhythm: lead         # or chords: a composed harmony holds the chords' tones (pads)
+  harmony_rhythm: lead         # or chords: a composed harmony holds the chords' tones (pads);
+                               # or echo: it answers each line with the line's last word
   line_end_beats: 2.5          # the longest a lyric line's last note is held (beats)
   section_end_beats: 2.5       # the same for a section's last line (default: line_end_beats)
   section_voices: {Verse 2: alto, Chorus 2: [tenor, alto]}   # who sings which section
@@ -48,7 +49,9 @@ last). A section's ``harmony_lyrics`` are sung by a written harmony on its own n
 ``harmony_rhythm: chords`` (a vowel only) makes a composed harmony backing pads instead
 (:func:`ainur_cli.vocal_backing.chord_pads`): through each of the ``harmony_sections``
 (lyrics or not) each harmony voice holds a tone of the chord sounding, moving to the
-nearest tone of the next chord, a breath every few bars.
+nearest tone of the next chord, a breath every few bars. ``harmony_rhythm: echo`` makes it
+answer each lead line of the ``harmony_sections`` with the line's last word, in the rest
+after it (:func:`_echoes`).
 
 The vocal chain (EQ, de-esser, compression, reverb, delay) is
 :data:`ainur_cli.mix.settings.DEFAULT_VOCAL_CHAIN` with the fields of the preset's
@@ -81,7 +84,9 @@ HARMONY_CHOICES = ("none", *INTERVALS)
 #: ``harmony_sings``: the lead's words, or a vowel (or a hum) every harmony syllable sings
 HARMONY_SINGS = ("words", "ooh", "ah", "oh", "mm")
 WORDS = HARMONY_SINGS[0]
-HARMONY_RHYTHMS = ("lead", "chords")
+HARMONY_RHYTHMS = ("lead", "chords", "echo")
+ECHO_GAP_BEATS = 0.5      # an echo starts on the first beat at least this long after its line
+ECHO_BREATH_BEATS = 0.25  # ... and ends at least this long before the next line starts
 MAX_HARMONY_VOICES = 2
 HARMONY_RANGE_SEMITONES = 12   # a harmony voice stays within this of the voice's register centre
 HARMONY_PAN = 0.35             # two harmony voices: this far left and right (0 centre, 1 hard)
@@ -116,7 +121,7 @@ def vocal_settings(raw: Mapping[str, Any], src: Source | None = None) -> dict:
     line_end, section_end = line_end_holds(raw)
     sung = _harmony_sings(raw, src)
     rhythm = get_str(raw, "harmony_rhythm", src, p, default="lead", choices=HARMONY_RHYTHMS)
-    if rhythm == "chords" and WORDS in sung:
+    if rhythm == "chords" and WORDS in sung:  # (an echo may sing words or a vowel)
         raise src.error(p + ("harmony_rhythm",), "holds the chords' tones, which have no words: "
                         "it needs harmony_sings on a vowel", rhythm,
                         "harmony_sings: ooh, ah, oh or mm with it (or harmony_rhythm: lead)")
@@ -570,6 +575,70 @@ def _harmony_lines(composition: Composition, timeline: Timeline, settings: dict,
     return _harmony_pitched(composition, settings, lines, shifts, timeline), shifts
 
 
+def _echoes(composition: Composition, settings: dict, lines: list, shifts: dict[str, int],
+            timeline: Timeline) -> list[list[HarmonyNote]]:
+    """``harmony_rhythm: echo``: per harmony voice (one per ``harmony`` interval) the last
+    word of each lead line of the ``harmony_sections`` sung again in the rest after the line:
+    its notes' rhythm and lengths, moved to start on the first beat at least
+    :data:`ECHO_GAP_BEATS` after the line's last note ends, at the voice's interval from the
+    lead's pitches in the chords sounding *then* (as a composed harmony line, near the
+    register of the line's voice), on the word (or ``harmony_sings``' vowel). A line whose
+    echo would not end :data:`ECHO_BREATH_BEATS` before the next line (or the song's end)
+    starts has none. Each echo is a phrase of its own."""
+    import math
+
+    from ainur_cli.compose.harmony import ChordTrack
+    from ainur_cli.compose.vocal_harmony import harmony_pitches
+    from ainur_cli.key import parse_key
+    from ainur_cli.voice import notes_for_line
+    from ainur_cli.voice.voices import get_voice
+
+    harmonised = _harmonised_lines(composition, settings, {})
+    voice_of = line_voices(composition, settings)
+    main = get_voice(settings["voice"]).name
+    scale = parse_key(composition.metadata.get("key", "C major")).scale_pcs
+    track = ChordTrack(composition.chords) if composition.chords else None
+    song_end = float(timeline.total_beats)
+    firsts = [float(notes[0].start_beat) for _, notes, _ in lines]
+    index = 1 + max((i for i, *_ in lines), default=-1)  # phrase indices after the lead's
+    voices: list[list] = [[] for _ in settings["harmony"]]
+    for j, (line, notes, sung) in enumerate(lines):
+        if line not in harmonised:
+            continue
+        w = max(i for i, s in enumerate(sung) if s.is_word_start and not s.is_melisma)
+        word, end = notes[w:], float(notes[-1].start_beat + notes[-1].duration_beats)
+        shift = math.ceil(end + ECHO_GAP_BEATS - 1e-9) - float(word[0].start_beat)
+        limit = firsts[j + 1] if j + 1 < len(lines) else song_end
+        if end + shift > limit - ECHO_BREATH_BEATS + 1e-9:
+            continue
+        voice = voice_of.get(line, (main,))[0]
+        centre = get_voice(voice).centre_midi - shifts[voice]  # in written pitches
+        chords = [track.at(n.start_beat + shift).pitch_classes if track else () for n in word]
+        starts = [float(timeline.beat_to_seconds(n.start_beat + shift)) for n in word]
+        ends = [float(timeline.beat_to_seconds(n.start_beat + n.duration_beats + shift))
+                for n in word]
+        chosen: list[list[int]] = []
+        for k, interval in enumerate(settings["harmony"]):
+            chosen.append(harmony_pitches([n.pitch for n in word], chords, scale, interval,
+                                          centre - HARMONY_RANGE_SEMITONES,
+                                          centre + HARMONY_RANGE_SEMITONES, chosen))
+            vowel = sings(settings, k)
+            if vowel != WORDS:
+                voices[k] += vowel_syllables(
+                    [(n.start_beat + shift, n.start_beat + n.duration_beats + shift, p,
+                      n.velocity, voice, index) for n, p in zip(word, chosen[-1])], vowel,
+                    timeline)
+                continue
+            again = notes_for_line(parse_lyrics([sung[w].word])[0], starts,
+                                   [b - a for a, b in zip(starts, ends)], chosen[-1], index,
+                                   [n.lyric == "" for n in word])
+            voices[k] += [HarmonyNote(replace(n, start_beat=n.start_beat + shift, pitch=p,
+                                              line_index=-1), s, voice)
+                          for n, s, p in zip(word, again, chosen[-1])]
+        index += 1
+    return voices
+
+
 def _harmony_pitched(composition: Composition, settings: dict, lines: list,
                      shifts: dict[str, int], timeline: Timeline) -> list[list[HarmonyNote]]:
     """Per harmony voice the notes it sings: a written harmony's own notes on a vowel
@@ -599,6 +668,8 @@ def _harmony_pitched(composition: Composition, settings: dict, lines: list,
                 for k, notes in enumerate(pads)]
     if written or tracks or worded:
         voices = _written_pitched(lines, written, _written_count(composition))
+    elif settings["harmony_rhythm"] == "echo":
+        return _echoes(composition, settings, lines, shifts, timeline)
     else:
         voices = [[] for _ in settings["harmony"]]
         harmonised = _harmonised_lines(composition, settings, written)

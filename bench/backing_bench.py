@@ -5,7 +5,8 @@ For each vowel it renders a spec's written harmony track in its own rhythm, ever
 on the vowel (the sections' ``harmony_lyrics`` left out; default:
 examples/own-melody/backing.yaml, whose alto sings an "Oohs" track alone in its stem), and
 a spec's chord pads (``harmony_rhythm: chords``; default bench/vocals_pads.yaml: two
-voices), each harmony voice sung alone as its render sings it, and prints, over the sung
+voices) and echoes (``harmony_rhythm: echo``; bench/vocals_echo.yaml: two voices), each
+harmony voice sung alone as its render sings it, and prints, over the sung
 notes (each from its start to its end, the octave placement applied; clicks and the
 outside peak: the worst voice's):
 
@@ -19,11 +20,13 @@ outside peak: the worst voice's):
 * clicks: second-difference spikes per second (vocals_bench's meter);
 * held-vowel motion: cepstral envelope change in the middle of notes >= 0.4 s (dB per 10 ms;
   vocals_bench's meter: a frozen vowel reads near 0);
-* silence: the peak outside the notes (from 0.3 s after a note's end to its next start);
+* silence: the peak outside the notes (more than 0.3 s before a note's start or after its
+  end);
 * speed: CPU seconds to sing the harmony singer alone (one process), and the RTF that makes
   of the song.
 
 Run:  .venv/bin/python bench/backing_bench.py [--spec SPEC] [--vowels ooh,ah,oh,mm] [--pads SPEC]
+      [--echo SPEC]
 """
 
 from __future__ import annotations
@@ -42,9 +45,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 
 def outside_peak(y: np.ndarray, sr: int, notes: list) -> float:
-    """Peak |sample| of ``y`` away from the notes: before the first, between a note's end
-    plus 0.3 s (the release and reverb-free tail) and the next note's start, after the last."""
-    edges = [0.0] + [x for n in notes for x in (n.start_s, n.end_s + 0.3)] + [len(y) / sr]
+    """Peak |sample| of ``y`` away from the notes: more than 0.3 s before a note's start (a
+    word's first consonants come before it) and after its end (its release)."""
+    edges = [0.0] + [x for n in notes for x in (n.start_s - 0.3, n.end_s + 0.3)] + [len(y) / sr]
     peak = 0.0
     for a, b in zip(edges[::2], edges[1::2]):
         seg = y[int(a * sr):max(int(a * sr), int(b * sr))]
@@ -89,12 +92,13 @@ def measure(label: str, spec) -> None:
                      float(np.mean(spans ** 2)), clicks_per_s(y, sr),
                      held_vowel_motion(y, sr, sung), outside_peak(y, sr, sung)))
     errors = np.concatenate(errors)
+    motion = [r[5] for r in rows if not np.isnan(r[5])]  # none: no note >= 0.4 s
     notes, syllables, seconds = (sum(r[i] for r in rows) for i in range(3))
     print(f"{label:12s} {notes:5d} {syllables:9d} "
           f"{np.median(np.abs(errors)):8.1f} {100 * np.mean(np.abs(errors) <= 50):8.1f} "
           f"{np.median(np.abs(centres)):6.1f} {100 * errors.size / (seconds / 0.005):8.1f} "
           f"{10 * np.log10(np.mean([r[3] for r in rows]) + 1e-24):8.1f} "
-          f"{max(r[4] for r in rows):8.2f} {np.nanmean([r[5] for r in rows]):9.2f} "
+          f"{max(r[4] for r in rows):8.2f} {np.mean(motion) if motion else float('nan'):9.2f} "
           f"{max(r[6] for r in rows):8.1e} {cpu:6.2f} {song_s / cpu:6.0f}")
 
 
@@ -104,6 +108,8 @@ def main() -> None:
     ap.add_argument("--vowels", default="ooh,ah,oh,mm")
     ap.add_argument("--pads", default=str(ROOT / "bench" / "vocals_pads.yaml"),
                     help="a spec with chord pads (harmony_rhythm: chords); '' for none")
+    ap.add_argument("--echo", default=str(ROOT / "bench" / "vocals_echo.yaml"),
+                    help="a spec with echoes (harmony_rhythm: echo); '' for none")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
 
@@ -123,6 +129,8 @@ def main() -> None:
         measure(f"{vowel} (track)", spec)
     if args.pads:
         measure("pads (ooh)", load_spec(args.pads))
+    if args.echo:
+        measure("echo (words)", load_spec(args.echo))
 
 
 if __name__ == "__main__":

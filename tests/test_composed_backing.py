@@ -1,7 +1,9 @@
-"""Chord pads (``vocals: {harmony_rhythm: chords, harmony_sings: ooh}``): a composed harmony
-that holds the tones of the song's chords through the harmony sections, on a vowel. The
-checks are against the composition's own chord track and sections (what the band plays),
-and the sung pitch is measured on the rendered audio (pyworld harvest)."""
+"""Composed backing vocals: chord pads (``vocals: {harmony_rhythm: chords, harmony_sings:
+ooh}``), a composed harmony that holds the tones of the song's chords through the harmony
+sections on a vowel, and echoes (``harmony_rhythm: echo``), each line's last word sung again
+in the rest after it. The checks are against the composition's own chord track, sections
+and lead notes (what the band plays and the lead sings), and the sung pitch is measured on
+the rendered audio (pyworld harvest)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ainur_cli.vocal_backing import PAD_BREATH_BEATS, PAD_PHRASE_BARS, PAD_REACH_SEMITONES
+from ainur_cli.vocals import ECHO_BREATH_BEATS, ECHO_GAP_BEATS
 from ainur_cli.vocals import (harmony_names, harmony_notes, harmony_parts, render_vocals,
                               vocal_settings, vocal_stems)
 from tests.conftest import note_pitch_errors_cents, rendered
@@ -121,7 +124,94 @@ def test_render_records_the_rhythm_in_the_manifest(tmp_path):
      "needs harmony_sings on a vowel (got 'chords'; allowed: harmony_sings: ooh, ah, oh or mm "
      "with it (or harmony_rhythm: lead))"),
     ("{harmony_rhythm: bars}", "song.yaml:6: vocals.harmony_rhythm: is not a known value (got "
-                               "'bars'; allowed: one of lead, chords)"),
+                               "'bars'; allowed: one of lead, chords, echo)"),
 ])
 def test_bad_harmony_rhythm_is_one_line_exit_2(tmp_path, vocals, message):
     assert message in refused(_spec(tmp_path, vocals), tmp_path)
+
+
+ECHO = "{harmony: [third-above, sixth-below], harmony_rhythm: echo, harmony_voice: alto%s}"
+ECHO_SONG = SONG.replace("""      Never looking back tonight
+""", """      Never looking back tonight
+      Hold me closer
+      Till the morning light
+""")
+
+
+def _lead_lines(comp) -> list[list]:
+    """The lead's lyric notes per line, in order."""
+    lines: dict[int, list] = {}
+    for n in comp.part("lead").notes:
+        if n.lyric is not None and n.line_index >= 0:
+            lines.setdefault(n.line_index, []).append(n)
+    return [lines[k] for k in sorted(lines)]
+
+
+def test_the_echo_answers_each_chorus_line_with_its_last_word(tmp_path):
+    path = tmp_path / "song.yaml"
+    path.write_text(ECHO_SONG.format(vocals=ECHO % ""))
+    plan, comp = _compose(path)
+    settings = vocal_settings(plan.style.vocals)
+    above, below = harmony_parts(comp, plan.timeline, settings)
+    chorus = plan.sections[1]
+    lines = _lead_lines(comp)
+    answered = 0
+    for j, line in enumerate(lines):
+        if not float(chorus.start_beat) <= line[0].start_beat < float(chorus.end_beat):
+            continue  # the verse's lines are not answered
+        starts = [i for i, n in enumerate(line) if n.lyric and (i == 0 or not line[i - 1].lyric
+                                                               or not line[i - 1].lyric.endswith("-"))]
+        word = line[starts[-1]:]
+        end = word[-1].start_beat + word[-1].duration_beats
+        first = int(end + ECHO_GAP_BEATS) + (0 if (end + ECHO_GAP_BEATS) % 1 == 0 else 1)
+        after = lines[j + 1][0].start_beat if j + 1 < len(lines) else float(plan.timeline.total_beats)
+        echo = [n for n in above.notes if end < n.start_beat < after]
+        fits = first + (end - word[0].start_beat) <= after - ECHO_BREATH_BEATS
+        assert bool(echo) == fits, (j, echo)
+        if not echo:
+            continue
+        answered += 1
+        assert echo[0].start_beat == first
+        shift = first - word[0].start_beat
+        assert [(n.start_beat - shift, n.duration_beats, n.lyric) for n in echo] == \
+            [(n.start_beat, n.duration_beats, n.lyric) for n in word]
+        low = [n for n in below.notes if end < n.start_beat < after]
+        for lead, hi, lo in zip(word, echo, low):
+            assert hi.pitch > lead.pitch > lo.pitch  # a third above, a sixth below
+    assert answered >= 3
+    assert not [n for n in above.notes if n.start_beat < float(chorus.start_beat)]
+
+
+def test_the_rendered_echo_sings_its_pitches_in_the_leads_rests(tmp_path):
+    path = tmp_path / "song.yaml"
+    path.write_text(ECHO_SONG.format(vocals=(ECHO % "").replace("[third-above, sixth-below]",
+                                                               "third-above")))
+    plan, comp = _compose(path)
+    settings = vocal_settings(plan.style.vocals)
+    alto = render_vocals(comp, plan.timeline, settings, seed=5, workers=1,
+                         total_samples=plan.total_samples, singer="alto")
+    (line,), shifts = harmony_notes(comp, plan.timeline, settings)
+    errors = note_pitch_errors_cents(alto[0], plan.sample_rate, line, shifts["alto"],
+                                     f0_ceil=1000.0)
+    assert len(errors) >= 3 and all(abs(e) < 50 for e in errors), errors
+    sr, tl = plan.sample_rate, plan.timeline
+    first = _lead_lines(comp)[2]  # the chorus' first line: no echo sings over it
+    a = int(float(tl.beat_to_seconds(first[0].start_beat)) * sr)
+    b = int(float(tl.beat_to_seconds(first[-1].start_beat)) * sr)
+    assert abs(alto[:, a:b]).max() == 0.0
+
+
+def test_an_echo_on_a_vowel(tmp_path):
+    path = tmp_path / "song.yaml"
+    path.write_text(ECHO_SONG.format(vocals=ECHO % ", harmony_sings: ooh"))
+    plan, comp = _compose(path)
+    (path.parent / "words").mkdir()
+    words_path = path.parent / "words" / "song.yaml"
+    words_path.write_text(ECHO_SONG.format(vocals=ECHO % ""))
+    _, words_comp = _compose(words_path)
+    above, _ = harmony_parts(comp, plan.timeline, vocal_settings(plan.style.vocals))
+    worded, _ = harmony_parts(words_comp, plan.timeline, vocal_settings(
+        {**plan.style.vocals, "harmony_sings": "words"}))
+    assert [(n.start_beat, n.pitch) for n in above.notes] == \
+        [(n.start_beat, n.pitch) for n in worded.notes]
+    assert {n.lyric for n in above.notes} <= {"ooh", ""} and above.notes[0].lyric == "ooh"
