@@ -89,9 +89,9 @@ def test_the_pads_hold_the_chords_tones_through_the_harmony_sections(tmp_path):
     assert vocal_stems(comp, settings) == {"vocals": "tenor", "vocals-alto": "alto"}
 
 
-def test_the_rendered_pads_sing_their_pitches(tmp_path):
-    vocals = PADS.replace("[third-above, third-below]", "third-above")
-    plan, comp = _compose(_spec(tmp_path, vocals))
+def _alto_in_tune(plan, comp):
+    """The alto's stem (the one harmony voice) of ``comp``, after checking that each of its
+    notes of 0.2 s or more (3 at least) is sung within 50 cents of its pitch."""
     settings = vocal_settings(plan.style.vocals)
     alto = render_vocals(comp, plan.timeline, settings, seed=5, workers=1,
                          total_samples=plan.total_samples, singer="alto")
@@ -99,6 +99,13 @@ def test_the_rendered_pads_sing_their_pitches(tmp_path):
     errors = note_pitch_errors_cents(alto[0], plan.sample_rate, line, shifts["alto"],
                                      f0_ceil=1000.0)
     assert len(errors) >= 3 and all(abs(e) < 50 for e in errors), errors
+    return alto
+
+
+def test_the_rendered_pads_sing_their_pitches(tmp_path):
+    vocals = PADS.replace("[third-above, third-below]", "third-above")
+    plan, comp = _compose(_spec(tmp_path, vocals))
+    alto = _alto_in_tune(plan, comp)
     verse_end = int(float(plan.timeline.beat_to_seconds(plan.sections[1].start_beat))
                     * plan.sample_rate) - 4410
     assert abs(alto[:, :verse_end]).max() == 0.0  # not in the verse
@@ -187,13 +194,7 @@ def test_the_rendered_echo_sings_its_pitches_in_the_leads_rests(tmp_path):
     path.write_text(ECHO_SONG.format(vocals=(ECHO % "").replace("[third-above, sixth-below]",
                                                                "third-above")))
     plan, comp = _compose(path)
-    settings = vocal_settings(plan.style.vocals)
-    alto = render_vocals(comp, plan.timeline, settings, seed=5, workers=1,
-                         total_samples=plan.total_samples, singer="alto")
-    (line,), shifts = harmony_notes(comp, plan.timeline, settings)
-    errors = note_pitch_errors_cents(alto[0], plan.sample_rate, line, shifts["alto"],
-                                     f0_ceil=1000.0)
-    assert len(errors) >= 3 and all(abs(e) < 50 for e in errors), errors
+    alto = _alto_in_tune(plan, comp)
     sr, tl = plan.sample_rate, plan.timeline
     first = _lead_lines(comp)[2]  # the chorus' first line: no echo sings over it
     a = int(float(tl.beat_to_seconds(first[0].start_beat)) * sr)
