@@ -216,3 +216,21 @@ def test_an_echo_on_a_vowel(tmp_path):
     assert [(n.start_beat, n.pitch) for n in above.notes] == \
         [(n.start_beat, n.pitch) for n in worded.notes]
     assert {n.lyric for n in above.notes} <= {"ooh", ""} and above.notes[0].lyric == "ooh"
+
+
+def test_the_example_sings_pads_in_its_choruses_bridge_and_outro():
+    """examples/backing.yaml: two pad voices (the alto's stem) on "ooh" through the sections
+    of the types it names, none in the verses, the intro or the pre-chorus."""
+    example = Path(__file__).resolve().parent.parent / "examples" / "backing.yaml"
+    plan, comp = _compose(example)
+    settings = vocal_settings(plan.style.vocals)
+    parts = harmony_parts(comp, plan.timeline, settings)
+    assert len(parts) == 2
+    spans = [(float(s.start_beat), float(s.end_beat)) for s in plan.sections
+             if s.kind in ("chorus", "bridge", "outro")]
+    for part in parts:
+        assert {n.lyric for n in part.notes} == {"ooh", ""}
+        assert all(any(a <= n.start_beat < b for a, b in spans) for n in part.notes)
+        for a, b in spans:  # each of those sections has its pads
+            assert any(a <= n.start_beat < b for n in part.notes)
+    assert vocal_stems(comp, settings) == {"vocals": "tenor", "vocals-alto": "alto"}
