@@ -171,6 +171,7 @@ def with_melody(spec: "SongSpec", timeline: "Timeline",
         :attr:`~ainur_cli.spec.MelodySpec.harmony_voices` (those inside the song and long
         enough to sing) instead of onto the lead's notes."""
     from ainur_cli.compose.lyrics import parse_line
+    from ainur_cli.plan import place_sections
     from ainur_cli.spec_lyrics import LyricPin, LyricText, ToplineNote, ToplineWord
     from ainur_cli.voice.score import MAX_MIDI, MIN_MIDI, MIN_NOTE_S, melisma_counts
 
@@ -198,8 +199,7 @@ def with_melody(spec: "SongSpec", timeline: "Timeline",
     if late:
         log.warning("%s: %d note(s) of %s start after the song's end: not sung",
                     label, late, what)
-    sung = [n for n in notes if n[0] >= end or n[0] < 0
-            or timeline.beat_to_seconds(min(n[1], end)) - timeline.beat_to_seconds(n[0]) >= MIN_NOTE_S]
+    sung = [n for n in notes if n[0] >= end or n[0] < 0 or _lasts(timeline, n[0], n[1])]
     if len(sung) < len(notes):
         log.warning("%s: %d note(s) of %s are shorter than %d ms (grace notes): "
                     "not sung", label, len(notes) - len(sung), what, round(MIN_NOTE_S * 1000))
@@ -215,10 +215,8 @@ def with_melody(spec: "SongSpec", timeline: "Timeline",
                         f"voice's range", f"MIDI {p}", f"MIDI {MIN_MIDI}..{MAX_MIDI} (E1..C7)")
 
     sections = list(spec.sections)
-    bar = 0
-    for i, s in enumerate(spec.sections):
-        start, stop = timeline.bar_to_beat(bar), timeline.bar_to_beat(bar + s.bars)
-        bar += s.bars
+    spans = [(p.start_beat, p.end_beat) for p in place_sections(spec, timeline)]
+    for i, (s, (start, stop)) in enumerate(zip(spec.sections, spans)):
         mine = [n for n in notes if start <= n[0] < stop]
         if s.lyrics and all(getattr(ln, "topline", ()) for ln in s.lyrics):
             continue  # a DAW session's lines on their own notes already
@@ -257,7 +255,7 @@ def with_melody(spec: "SongSpec", timeline: "Timeline",
                         "its lines", s.name, what)
         sections[i] = replace(s, lyrics=tuple(out))
     voices = _harmony_voices(spec, offset, pin)
-    voices, worded = _harmony_words(spec.sections, voices, timeline)
+    voices, worded = _harmony_words(spec.sections, spans, voices, timeline)
     own = [k < len(own_rhythm) and own_rhythm[k] for k in range(len(voices))]
     if not all(own):  # the voices that sing the lead's words (the others hold no notes there)
         sections = _with_harmony(sections, [(what, [] if mine else notes) for (what, notes), mine
@@ -300,9 +298,11 @@ def _line_phrases(lines: list, notes: list, section: str, what: str, kind: str =
     return phrases
 
 
-def _harmony_words(sections: Sequence, voices: list, timeline: "Timeline") -> tuple[list, tuple]:
+def _harmony_words(sections: Sequence, spans: Sequence, voices: list, timeline: "Timeline"
+                   ) -> tuple[list, tuple]:
     """The sections' ``harmony_lyrics`` on the written harmony ``voices``' own notes in them
-    (each voice sings them on its notes, by the lead's rules: :func:`_line_phrases`).
+    (each voice sings them on its notes, by the lead's rules: :func:`_line_phrases`);
+    ``spans``: each section's ``(start_beat, end_beat)``.
 
     :returns: the voices without the notes that sing those words, and per voice its worded
         lines ``(section index, line text, ((start_beat, end_beat, pitch, velocity,
@@ -312,6 +312,7 @@ def _harmony_words(sections: Sequence, voices: list, timeline: "Timeline") -> tu
     from ainur_cli.compose.lyrics import parse_line
     from ainur_cli.voice.score import MIN_NOTE_S, melisma_counts
 
+    end = float(timeline.total_beats)
     if not any(s.harmony_lyrics for s in sections):
         return voices, tuple(() for _ in voices)
     if not voices:
@@ -323,17 +324,12 @@ def _harmony_words(sections: Sequence, voices: list, timeline: "Timeline") -> tu
         return voices, ()
     out_voices, worded = [], []
     for what, notes in voices:
-        lines, used, bar = [], set(), 0
-        for i, s in enumerate(sections):
-            start, stop = timeline.bar_to_beat(bar), timeline.bar_to_beat(bar + s.bars)
-            bar += s.bars
+        lines, used = [], set()
+        for i, (s, (start, stop)) in enumerate(zip(sections, spans)):
             if not s.harmony_lyrics:
                 continue
             inside = [n for n in notes if start <= n[0] < stop]
-            end = float(timeline.total_beats)
-            mine = [(a, min(b, end), p, v) for a, b, p, v in inside
-                    if timeline.beat_to_seconds(min(b, end)) - timeline.beat_to_seconds(a)
-                    >= MIN_NOTE_S]
+            mine = [(a, min(b, end), p, v) for a, b, p, v in inside if _lasts(timeline, a, b)]
             if not mine:
                 log.warning("section %r: %s has no notes in it: its harmony_lyrics are not "
                             "sung", s.name, what)
@@ -364,6 +360,15 @@ def _harmony_words(sections: Sequence, voices: list, timeline: "Timeline") -> tu
     return out_voices, tuple(worded)
 
 
+def _lasts(timeline: "Timeline", start_beat, end_beat) -> bool:
+    """Whether a note from ``start_beat`` to ``end_beat`` (song beats; cut at the song's end)
+    lasts the voice's shortest note (:data:`ainur_cli.voice.score.MIN_NOTE_S`) or more."""
+    from ainur_cli.voice.score import MIN_NOTE_S
+
+    end = min(end_beat, timeline.total_beats)
+    return timeline.beat_to_seconds(end) - timeline.beat_to_seconds(start_beat) >= MIN_NOTE_S
+
+
 def _singable(notes: list, what: str, label: str, timeline: "Timeline") -> tuple:
     """A written harmony voice's notes (song beats) that are sung in their own rhythm: those
     starting inside the song (ended at its end) and lasting the voice's shortest note or
@@ -376,8 +381,7 @@ def _singable(notes: list, what: str, label: str, timeline: "Timeline") -> tuple
     late = sum(1 for a, *_ in notes if a >= end)
     if late:
         log.warning("%s: %d note(s) of %s start after the song's end: not sung", label, late, what)
-    sung = tuple(n for n in kept if timeline.beat_to_seconds(n[1])
-                 - timeline.beat_to_seconds(n[0]) >= MIN_NOTE_S)
+    sung = tuple(n for n in kept if _lasts(timeline, n[0], n[1]))
     if len(sung) < len(kept):
         log.warning("%s: %d note(s) of %s are shorter than %d ms (grace notes): not sung",
                     label, len(kept) - len(sung), what, round(MIN_NOTE_S * 1000))

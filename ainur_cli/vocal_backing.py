@@ -77,18 +77,18 @@ def vowel_syllables(notes: list[tuple], vowel: str, timeline: Timeline) -> list[
     return result
 
 
-def worded_notes(lines: list, voice_of: Callable[[str, str], str], timeline: Timeline,
+def worded_notes(lines: list, voice_of: Callable[[int], str], timeline: Timeline,
                  first_index: int) -> list[HarmonyNote]:
-    """A written harmony voice's lines with its own words (``[section index, section name,
-    section type, text, [[start_beat, end_beat, pitch, velocity, continues], ...]]`` each)
-    as HarmonyNotes: each syllable on its notes (a melisma where a note continues the one
-    before), sung by ``voice_of(section name, section type)``; the lines get the phrase
-    indices ``first_index``, ``first_index + 1``, ... (after the lead's lines)."""
+    """A written harmony voice's lines with its own words (``[section index, text,
+    [[start_beat, end_beat, pitch, velocity, continues], ...]]`` each) as HarmonyNotes: each
+    syllable on its notes (a melisma where a note continues the one before), sung by
+    ``voice_of(section index)``; the lines get the phrase indices ``first_index``,
+    ``first_index + 1``, ... (after the lead's lines)."""
     from ainur_cli.compose.melody import lyric_texts
     from ainur_cli.voice import notes_for_line
 
     out = []
-    for j, (_, name, kind, text, notes) in enumerate(lines):
+    for j, (section, text, notes) in enumerate(lines):
         line = parse_lyrics([text])[0]
         starts = [float(timeline.beat_to_seconds(a)) for a, *_ in notes]
         ends = [float(timeline.beat_to_seconds(b)) for _, b, *_ in notes]
@@ -96,7 +96,7 @@ def worded_notes(lines: list, voice_of: Callable[[str, str], str], timeline: Tim
                               [p for _, _, p, *_ in notes], first_index + j,
                               [c for *_, c in notes])
         syllables = iter(lyric_texts(line.words))
-        voice = voice_of(name, kind)
+        voice = voice_of(section)
         for (a, b, p, v, continues), s in zip(notes, sung):
             note = Note(a, b - a, p, v, "" if continues else next(syllables), s.phones, -1)
             out.append(HarmonyNote(note, s, voice))

@@ -301,17 +301,17 @@ def _written_harmony(composition: Composition) -> dict[int, dict[float, tuple]]:
 
 def _written_tracks(composition: Composition) -> list[list]:
     """A written harmony's voices sung in their own rhythm (``harmony_sings`` a vowel): per
-    written voice its notes ``[start_beat, end_beat, pitch, velocity, section index, section
-    name, section type]`` (:func:`ainur_cli.compose.song.compose_song`'s ``harmony_voices``;
-    none for a voice that sings the lead's words); empty without one."""
+    written voice its notes ``[start_beat, end_beat, pitch, velocity, section index]``
+    (:func:`ainur_cli.compose.song.compose_song`'s ``harmony_voices``; none for a voice that
+    sings the lead's words); empty without one."""
     return composition.metadata.get("harmony_voices", [])
 
 
 def _written_lines(composition: Composition) -> list[list]:
     """The sections' ``harmony_lyrics`` as the written harmony voices sing them: per voice
-    its lines ``[section index, section name, section type, text, [[start_beat, end_beat,
-    pitch, velocity, continues], ...]]`` (:func:`ainur_cli.compose.song.compose_song`'s
-    ``harmony_lines``); empty without any."""
+    its lines ``[section index, text, [[start_beat, end_beat, pitch, velocity, continues],
+    ...]]`` (:func:`ainur_cli.compose.song.compose_song`'s ``harmony_lines``); empty
+    without any."""
     return composition.metadata.get("harmony_lines", [])
 
 
@@ -381,12 +381,19 @@ def _pad_sections(composition: Composition, settings: dict) -> list[list]:
             if s[2] in settings["harmony_sections"]]
 
 
-def _written_vowels(track: list, vowel: str, settings: dict, timeline: Timeline
-                    ) -> list[HarmonyNote]:
+def _section_lead(composition: Composition, settings: dict, index: int) -> str:
+    """The voice that leads the composition's section ``index`` (:func:`voices_for_section`
+    of its name and type, ``metadata["sections"]``)."""
+    _, name, kind, *_ = composition.metadata["sections"][index]
+    return voices_for_section(settings, name, kind)[0]
+
+
+def _written_vowels(composition: Composition, track: list, vowel: str, settings: dict,
+                    timeline: Timeline) -> list[HarmonyNote]:
     """A written harmony voice's own notes (one voice of :func:`_written_tracks`) on
-    ``vowel``, each note sung by its section's lead voice (:func:`voices_for_section`)."""
-    return vowel_syllables([(a, b, p, v, voices_for_section(settings, name, kind)[0], index)
-                            for a, b, p, v, index, name, kind in track], vowel, timeline)
+    ``vowel``, each note sung by its section's lead voice (:func:`_section_lead`)."""
+    return vowel_syllables([(a, b, p, v, _section_lead(composition, settings, index), index)
+                            for a, b, p, v, index in track], vowel, timeline)
 
 
 def _placed_groups(notes: list, voice_of: dict, default: str) -> dict[tuple[str, int], list]:
@@ -588,7 +595,6 @@ def _echoes(composition: Composition, settings: dict, lines: list, shifts: dict[
     import math
 
     from ainur_cli.compose.harmony import ChordTrack
-    from ainur_cli.compose.vocal_harmony import harmony_pitches
     from ainur_cli.key import parse_key
     from ainur_cli.voice import notes_for_line
     from ainur_cli.voice.voices import get_voice
@@ -612,31 +618,45 @@ def _echoes(composition: Composition, settings: dict, lines: list, shifts: dict[
         if end + shift > limit - ECHO_BREATH_BEATS + 1e-9:
             continue
         voice = voice_of.get(line, (main,))[0]
-        centre = get_voice(voice).centre_midi - shifts[voice]  # in written pitches
         chords = [track.at(n.start_beat + shift).pitch_classes if track else () for n in word]
         starts = [float(timeline.beat_to_seconds(n.start_beat + shift)) for n in word]
         ends = [float(timeline.beat_to_seconds(n.start_beat + n.duration_beats + shift))
                 for n in word]
-        chosen: list[list[int]] = []
-        for k, interval in enumerate(settings["harmony"]):
-            chosen.append(harmony_pitches([n.pitch for n in word], chords, scale, interval,
-                                          centre - HARMONY_RANGE_SEMITONES,
-                                          centre + HARMONY_RANGE_SEMITONES, chosen))
+        chosen = _interval_pitches(settings, [n.pitch for n in word], chords, scale,
+                                   get_voice(voice).centre_midi - shifts[voice])
+        for k, pitches in enumerate(chosen):
             vowel = sings(settings, k)
             if vowel != WORDS:
                 voices[k] += vowel_syllables(
                     [(n.start_beat + shift, n.start_beat + n.duration_beats + shift, p,
-                      n.velocity, voice, index) for n, p in zip(word, chosen[-1])], vowel,
+                      n.velocity, voice, index) for n, p in zip(word, pitches)], vowel,
                     timeline)
                 continue
             again = notes_for_line(parse_lyrics([sung[w].word])[0], starts,
-                                   [b - a for a, b in zip(starts, ends)], chosen[-1], index,
+                                   [b - a for a, b in zip(starts, ends)], pitches, index,
                                    [n.lyric == "" for n in word])
             voices[k] += [HarmonyNote(replace(n, start_beat=n.start_beat + shift, pitch=p,
                                               line_index=-1), s, voice)
-                          for n, s, p in zip(word, again, chosen[-1])]
+                          for n, s, p in zip(word, again, pitches)]
         index += 1
     return voices
+
+
+def _interval_pitches(settings: dict, lead: list[int], chords: list, scale: tuple,
+                      centre: int) -> list[list[int]]:
+    """Per ``harmony`` interval its pitches against the ``lead``'s (one per note; ``chords``:
+    the pitch classes sounding at each, ``scale``: the key's) within
+    :data:`HARMONY_RANGE_SEMITONES` of ``centre`` (the register centre of the voice that
+    leads, in written pitches), never doubling an interval chosen before it
+    (:func:`ainur_cli.compose.vocal_harmony.harmony_pitches`)."""
+    from ainur_cli.compose.vocal_harmony import harmony_pitches
+
+    chosen: list[list[int]] = []
+    for interval in settings["harmony"]:
+        chosen.append(harmony_pitches(lead, chords, scale, interval,
+                                      centre - HARMONY_RANGE_SEMITONES,
+                                      centre + HARMONY_RANGE_SEMITONES, chosen))
+    return chosen
 
 
 def _harmony_pitched(composition: Composition, settings: dict, lines: list,
@@ -648,7 +668,6 @@ def _harmony_pitched(composition: Composition, settings: dict, lines: list,
     ``shifts``); on a vowel where ``harmony_sings`` names one. Each note's voice is the
     lead of its line (of its section: a written harmony's own notes)."""
     from ainur_cli.compose.harmony import ChordTrack
-    from ainur_cli.compose.vocal_harmony import harmony_pitches
     from ainur_cli.key import parse_key
     from ainur_cli.voice.voices import get_voice
 
@@ -656,13 +675,14 @@ def _harmony_pitched(composition: Composition, settings: dict, lines: list,
     main = get_voice(settings["voice"]).name
     written = _written_harmony(composition)
     tracks, worded = _written_tracks(composition), _written_lines(composition)
-    if _pad_sections(composition, settings):
+    pad_sections = _pad_sections(composition, settings)
+    if pad_sections:
         def centre_of(name: str, kind: str) -> tuple[str, int]:
             voice = voices_for_section(settings, name, kind)[0]
             singer = get_voice(settings["harmony_voice"] or voice).name
             return voice, get_voice(singer).centre_midi - shifts.get(singer, 0)
 
-        pads = chord_pads(_pad_sections(composition, settings), list(composition.chords),
+        pads = chord_pads(pad_sections, list(composition.chords),
                           settings["harmony"], centre_of, timeline)
         return [vowel_syllables(notes, sings(settings, k), timeline)
                 for k, notes in enumerate(pads)]
@@ -679,20 +699,17 @@ def _harmony_pitched(composition: Composition, settings: dict, lines: list,
             if index not in harmonised:
                 continue
             voice = voice_of.get(index, (main,))[0]  # the line's lead sings its harmony
-            centre = get_voice(voice).centre_midi - shifts[voice]  # in written pitches
-            low, high = centre - HARMONY_RANGE_SEMITONES, centre + HARMONY_RANGE_SEMITONES
             chords = [track.at(n.start_beat).pitch_classes if track else () for n in notes]
-            chosen: list[list[int]] = []
-            for k, interval in enumerate(settings["harmony"]):
-                chosen.append(harmony_pitches([n.pitch for n in notes], chords, scale, interval,
-                                              low, high, chosen))
-                voices[k] += list(zip(notes, sung, chosen[-1]))
+            chosen = _interval_pitches(settings, [n.pitch for n in notes], chords, scale,
+                                       get_voice(voice).centre_midi - shifts[voice])
+            for k, pitches in enumerate(chosen):
+                voices[k] += list(zip(notes, sung, pitches))
     out = []
     first = 1 + max((i for i, *_ in lines), default=-1)  # own words: phrase indices after the lead's
     for k, line in enumerate(voices):
         vowel = sings(settings, k)
         if k < len(tracks) and tracks[k]:  # a written voice in its own rhythm
-            notes = _written_vowels(tracks[k], vowel, settings, timeline)
+            notes = _written_vowels(composition, tracks[k], vowel, settings, timeline)
         elif vowel != WORDS:
             notes = vowel_syllables([(n.start_beat, n.start_beat + n.duration_beats, p,
                                       n.velocity, voice_of.get(n.line_index, (main,))[0],
@@ -701,8 +718,8 @@ def _harmony_pitched(composition: Composition, settings: dict, lines: list,
             notes = [HarmonyNote(replace(n, pitch=p), replace(s, midi_pitch=p),
                                  voice_of.get(n.line_index, (main,))[0]) for n, s, p in line]
         if k < len(worded) and worded[k]:  # the sections' harmony lyrics, on its own notes
-            own = worded_notes(worded[k], lambda name, kind: voices_for_section(
-                settings, name, kind)[0], timeline, first)
+            own = worded_notes(worded[k], lambda index: _section_lead(
+                composition, settings, index), timeline, first)
             notes = sorted(clear_of(notes, own) + own, key=lambda h: h.note.start_beat)
             first += len(worded[k])
         out.append(notes)
@@ -734,16 +751,16 @@ def vocal_stems(composition: Composition, settings: dict, lead: str = "lead") ->
         indices = []
     singers = list(dict.fromkeys(v for i in indices for v in voice_of.get(i, (default,))))
     # notes of the harmony's own (a written harmony's vowels and words, chord pads):
-    # [start beat, section name, type]
-    own = [[n[0], *n[-2:]] for track in _written_tracks(composition) for n in track] + \
-        [[notes[0][0], name, kind] for voice in _written_lines(composition)
-         for _, name, kind, _, notes in voice] + \
-        [[a, name, kind] for _, name, kind, a, _ in _pad_sections(composition, settings)]
+    # (start beat, section index)
+    own = [(n[0], n[4]) for track in _written_tracks(composition) for n in track] + \
+        [(notes[0][0], index) for voice in _written_lines(composition)
+         for index, _, notes in voice] + \
+        [(a, index) for index, _, _, a, _ in _pad_sections(composition, settings)]
     if settings["harmony_voice"] is not None and (own or _harmonised_lines(
             composition, settings, _written_harmony(composition)) & set(indices)):
         singers.append(get_voice(settings["harmony_voice"]).name)
     elif own:  # each section's lead sings them
-        singers += [voices_for_section(settings, name, kind)[0] for _, name, kind in sorted(own)]
+        singers += [_section_lead(composition, settings, index) for _, index in sorted(own)]
     singers = list(dict.fromkeys(singers)) or [default]
     return {VOCALS if k == 0 else SINGER_PREFIX + voice: voice for k, voice in enumerate(singers)}
 

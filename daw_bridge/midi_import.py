@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from collections import Counter
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from ainur_cli.errors import SpecError
 from ainur_cli.melody_file import DRUM_CHANNEL, one_voice, played_notes
@@ -294,6 +294,36 @@ def lyrics_on_notes(lyrics: list[tuple[int, int, str]], played: dict[tuple[int, 
     return (pairs, *_vocal_notes(pairs, track, played, ppq, notes, name))
 
 
+def count_near(times: Sequence, onsets: Sequence, tol) -> int:
+    """How many of ``times`` lie within ``tol`` of one of ``onsets`` (ticks or beats)."""
+    import bisect
+
+    onsets = sorted(onsets)
+    count = 0
+    for t in times:
+        i = bisect.bisect_left(onsets, t - tol)
+        count += i < len(onsets) and onsets[i] <= t + tol
+    return count
+
+
+def lyric_track_on(onsets: Sequence[Fraction], lyrics: Sequence[tuple[int, LyricEvent]]
+                   ) -> int | None:
+    """The track of ``lyrics`` (``(track, event)``, beats) whose events sit on the note
+    ``onsets`` (beats): at least :data:`VOCAL_NOTES_SHARE` of its worded events within 1/32
+    beat of one (as the lead's lyrics find its notes); of several, the one with the most.
+    None when no track does."""
+    by_track: dict[int, list[Fraction]] = {}
+    for track, e in lyrics:
+        if e.text.strip(_MARKS):
+            by_track.setdefault(track, []).append(e.beat)
+    best, best_hits = None, 0
+    for track, beats in sorted(by_track.items()):
+        hits = count_near(beats, onsets, Fraction(1, 32))
+        if hits >= VOCAL_NOTES_SHARE * len(beats) and hits > best_hits:
+            best, best_hits = track, hits
+    return best
+
+
 def lead_lyric_track(tracks: Iterable[int]) -> int | None:
     """The lead vocal's track among the tracks of the lyric events (one per event): the one
     with the most events (of as many, the first); None without events."""
@@ -342,12 +372,7 @@ def _vocal_notes(pairs: list[tuple[int, str]], lyric_track: int | None,
     ticks = [t for _, t in worded]
 
     def hits(group: list[list[int]]) -> int:
-        onsets = sorted(n[0] for n in group)
-        count = 0
-        for t in ticks:
-            i = bisect.bisect_left(onsets, t - tol)
-            count += i < len(onsets) and onsets[i] <= t + tol
-        return count
+        return count_near(ticks, [n[0] for n in group], tol)
 
     # most lyrics on its notes; then most of its notes with a lyric (a piano that plays on
     # every syllable too has many notes without one); then the lyrics' own track

@@ -392,38 +392,20 @@ def with_harmony_words(song: SessionSong, other_lyrics: Sequence[tuple[int, Lyri
     """``song`` with a backing part's own words (``other_lyrics``: ``(track, event)`` lyric
     events of other tracks than the lead's, session beats) as the ``harmony_lyrics`` of the
     sections the spec gives none: the events of the track that sits on the harmony's note
-    ``onsets`` (session beats; at least half its worded events within 1/32 beat of one; of
-    several such, the one with the most), made into lines as the lead's events are
-    (:func:`daw_bridge.lyrics.assign_lyrics`); ``what`` names the harmony in the info note.
-    Unchanged without such a track."""
-    import bisect
+    ``onsets`` (session beats; :func:`daw_bridge.midi_import.lyric_track_on`), made into
+    lines as the lead's events are (:func:`daw_bridge.lyrics.assign_lyrics`); ``what`` names
+    the harmony in the info note. Unchanged without such a track."""
+    from ainur_cli.plan import build_timeline, place_sections
+    from daw_bridge.midi_import import lyric_track_on
 
-    from ainur_cli.plan import build_timeline
-    from daw_bridge.midi_import import VOCAL_NOTES_SHARE
-
-    onsets = sorted(onsets)
-    tol = Fraction(1, 32)
-    by_track: dict[int, list[LyricEvent]] = {}
-    for track, e in other_lyrics:
-        by_track.setdefault(track, []).append(e)
-    best, best_hits = None, 0
-    for track, events in sorted(by_track.items()):
-        worded = [e for e in events if e.text.strip(" /\\\r\n")]
-        hits = sum(1 for e in worded
-                   if (i := bisect.bisect_left(onsets, e.beat - tol)) < len(onsets)
-                   and onsets[i] <= e.beat + tol)
-        if worded and hits >= VOCAL_NOTES_SHARE * len(worded) and hits > best_hits:
-            best, best_hits = track, hits
+    best = lyric_track_on(onsets, other_lyrics)
     if best is None:
         return song
     spec = song.spec
-    timeline = build_timeline(spec, spec.output.sample_rate)
-    spans, bar = [], 0
-    for s in spec.sections:
-        spans.append((song.start_beat + timeline.bar_to_beat(bar),
-                      song.start_beat + timeline.bar_to_beat(bar + s.bars)))
-        bar += s.bars
-    lines = assign_lyrics(sorted(by_track[best], key=lambda e: e.beat), spans)
+    spans = [(song.start_beat + p.start_beat, song.start_beat + p.end_beat)
+             for p in place_sections(spec, build_timeline(spec, spec.output.sample_rate))]
+    lines = assign_lyrics(sorted((e for t, e in other_lyrics if t == best), key=lambda e: e.beat),
+                          spans)
     sections = [s if s.harmony_lyrics or not mine else
                 replace(s, harmony_lyrics=tuple(ln.text for ln in mine))
                 for s, mine in zip(spec.sections, lines)]

@@ -71,11 +71,11 @@ def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, secti
     :param harmony_voices: a written harmony sung in its own rhythm
         (:attr:`ainur_cli.spec.MelodySpec.harmony_voices`: per voice ``(start_beat,
         end_beat, pitch, velocity)`` notes), kept in ``metadata["harmony_voices"]`` with
-        each note's section (index, name, type) appended.
+        each note's section index appended.
     :param harmony_lines: the written harmony's own words
         (:attr:`ainur_cli.spec.MelodySpec.harmony_lines`: per voice ``(section index, text,
-        notes)`` lines), kept in ``metadata["harmony_lines"]`` as ``[section index, name,
-        type, text, [[start_beat, end_beat, pitch, velocity, continues], ...]]`` per line.
+        notes)`` lines), kept in ``metadata["harmony_lines"]`` as ``[section index, text,
+        [[start_beat, end_beat, pitch, velocity, continues], ...]]`` per line.
     :returns: parts in the style's order (drums on channel 9), chords, and ``metadata`` with
         ``warnings`` (lines sung in sixteenths...), ``lines`` (one entry per lyric line: section,
         text, syllables, start/end beat, grid), ``hook_sections``, ``key`` (its name) and
@@ -135,12 +135,11 @@ def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, secti
                      for s in sections],
     }
     if any(harmony_voices):
-        metadata["harmony_voices"] = [[[float(a), float(b), int(p), int(v), *_section_of(sections, a)]
+        metadata["harmony_voices"] = [[[float(a), float(b), int(p), int(v), _section_of(sections, a)]
                                        for a, b, p, v in voice] for voice in harmony_voices]
     if any(harmony_lines):
         metadata["harmony_lines"] = [
-            [[i, sections[i].name, sections[i].kind, text,
-              [[float(a), float(b), int(p), int(v), bool(c)] for a, b, p, v, c in notes]]
+            [[i, text, [[float(a), float(b), int(p), int(v), bool(c)] for a, b, p, v, c in notes]]
              for i, text, notes in voice] for voice in harmony_lines]
     return Composition(tuple(parts), chords.chords, metadata)
 
@@ -159,7 +158,6 @@ def compose_plan(plan) -> Composition:
                         harmony_lines=spec.melody.harmony_lines if spec.melody else ())
 
 
-def _section_of(sections: Sequence, beat: float) -> tuple[int, str, str]:
-    """``(index, name, type)`` of the section ``beat`` falls in (the last at the song's end)."""
-    s = next((s for s in sections if beat < s.end_beat - EPS), sections[-1])
-    return s.index, s.name, s.kind
+def _section_of(sections: Sequence, beat: float) -> int:
+    """The index of the section ``beat`` falls in (the last at the song's end)."""
+    return next((s for s in sections if beat < s.end_beat - EPS), sections[-1]).index
