@@ -30,6 +30,13 @@ PAD_BREATH_BEATS = 0.5    # ... this long before the next phrase
 PAD_REACH_SEMITONES = 9   # a pad voice's tones stay within this of the register's centre
 PAD_START_SEMITONES = 4   # its first tone is the chord's nearest to this above (below) the centre
 PAD_VELOCITY = 80
+#: costs of a pad voicing (:func:`pad_voicing`), in semitones of voice movement: a chord's
+#: third not sung, its seventh not sung by two voices, a voice on the lead's pitch through
+#: the whole chord (in proportion to the time it does), a semitone against the lead
+PAD_MISSING_THIRD = 3.0
+PAD_MISSING_SEVENTH = 1.5
+PAD_UNISON = 16.0
+PAD_SEMITONE_CLASH = 2.0
 
 
 @dataclass(frozen=True)
@@ -104,23 +111,26 @@ def worded_notes(lines: list, voice_of: Callable[[int], str], timeline: Timeline
 
 
 def chord_pads(sections: list, chords: list, intervals: tuple[str, ...],
-               centre_of: Callable[[str, str], tuple[str, int]], timeline: Timeline
-               ) -> list[list[tuple]]:
+               centre_of: Callable[[str, str], tuple[str, int, int]], timeline: Timeline,
+               lead: list[tuple[float, float, int]] = ()) -> list[list[tuple]]:
     """Chord pads: per harmony voice (one per interval name of ``intervals``) its notes
     ``(start_beat, end_beat, pitch, velocity, voice, section index)`` through ``sections``
     (``[index, name, type, start_beat, end_beat]`` each): a note per chord of ``chords``
     (:class:`~ainur_cli.compose.types.ChordEvent`) sounding, cut at the section's edges, on
     a tone of that chord within :data:`PAD_REACH_SEMITONES` of the register's centre
     (``centre_of(section name, section type)`` → (the section's voice, that centre in
-    written pitches)), the nearest to the voice's tone before (the first: to
-    :data:`PAD_START_SEMITONES` above the centre for an ``-above`` interval, below for
-    ``-below``), never the tone another voice holds; each :data:`PAD_PHRASE_BARS` bars of
-    the section end :data:`PAD_BREATH_BEATS` early (a breath). A tone the next chord keeps
-    is held on (one note)."""
+    written pitches, the semitones the singer adds to them)); the voices' tones are chosen
+    together (:func:`pad_voicing`): near the tones before (the first: :data:`PAD_START_SEMITONES`
+    above the centre for an ``-above`` interval, below for ``-below``), the chord's third
+    (and seventh) sung, not in unison with the ``lead`` (``(start_beat, end_beat, sounding
+    pitch)`` of each lead note), an ``-above`` voice over a ``-below`` one, never two on one
+    tone. Each :data:`PAD_PHRASE_BARS` bars of the section end :data:`PAD_BREATH_BEATS`
+    early (a breath). A tone the next chord keeps is held on (one note)."""
     voices: list[list[tuple]] = [[] for _ in intervals]
+    ups = [1 if interval.endswith("above") else -1 for interval in intervals]
     chords = sorted(chords, key=lambda c: c.start_beat)
     for index, name, kind, a, b in sections:
-        voice, centre = centre_of(name, kind)
+        voice, centre, shift = centre_of(name, kind)
         first_bar = timeline.beat_to_bar(a)[0]
         cuts = {float(timeline.bar_to_beat(bar)) for bar in
                 range(first_bar + PAD_PHRASE_BARS, timeline.beat_to_bar(b)[0] + 1, PAD_PHRASE_BARS)}
@@ -128,23 +138,20 @@ def chord_pads(sections: list, chords: list, intervals: tuple[str, ...],
         previous: list[int | None] = [None] * len(voices)
         for phrase_start, phrase_end in zip([a, *cuts[:-1]], cuts):
             spans = [(max(c.start_beat, phrase_start), min(c.start_beat + c.duration_beats,
-                                                           phrase_end), c.pitch_classes)
+                                                           phrase_end), c)
                      for c in chords if c.start_beat < phrase_end
                      and c.start_beat + c.duration_beats > phrase_start]
-            for n, (s, e, pcs) in enumerate(spans):
+            for n, (s, e, chord) in enumerate(spans):
                 if n == len(spans) - 1 and e - s > 2 * PAD_BREATH_BEATS:
                     e -= PAD_BREATH_BEATS
-                taken: list[int] = []
-                for k, interval in enumerate(intervals):
-                    up = 1 if interval.endswith("above") else -1
-                    want = previous[k] if previous[k] is not None else centre + up * PAD_START_SEMITONES
-                    tones = [p for p in range(centre - PAD_REACH_SEMITONES,
-                                              centre + PAD_REACH_SEMITONES + 1)
-                             if p % 12 in pcs and p not in taken]
-                    if not tones:
+                wants = [p if p is not None else centre + up * PAD_START_SEMITONES
+                         for p, up in zip(previous, ups)]
+                sounding = [(max(la, s), min(lb, e), lp - shift) for la, lb, lp in lead
+                            if la < e and lb > s]
+                pitches = pad_voicing(chord, wants, ups, centre, sounding, e - s)
+                for k, pitch in enumerate(pitches):
+                    if pitch is None:
                         continue
-                    pitch = min(tones, key=lambda p: (abs(p - want), -up * p))
-                    taken.append(pitch)
                     previous[k] = pitch
                     last = voices[k][-1] if voices[k] else None
                     if last and last[1] == s and last[2] == pitch:  # a common tone: held on
@@ -152,6 +159,50 @@ def chord_pads(sections: list, chords: list, intervals: tuple[str, ...],
                     else:
                         voices[k].append((s, e, pitch, PAD_VELOCITY, voice, index))
     return voices
+
+
+def pad_voicing(chord: Any, wants: list[int], ups: list[int], centre: int,
+                lead: list[tuple[float, float, int]], length_beats: float
+                ) -> tuple[int | None, ...]:
+    """The pad voices' tones for one chord span (:func:`chord_pads`): of the chord's tones
+    within :data:`PAD_REACH_SEMITONES` of ``centre``, one per voice (None where none is
+    left), together the cheapest in: a semitone per semitone moved from ``wants`` (each
+    voice's tone before); :data:`PAD_MISSING_THIRD` without the chord's third (a triad on
+    root and fifth is hollow), :data:`PAD_MISSING_SEVENTH` without its seventh when two
+    voices sing (3rd and 7th: the guide tones); :data:`PAD_UNISON` times the share of the
+    span each voice sings the lead's pitch (``lead``: ``(start_beat, end_beat, pitch)`` in
+    the pads' written pitches, ``length_beats`` the span's length) and
+    :data:`PAD_SEMITONE_CLASH` for a semitone against it; a voice of ``ups`` +1 (an
+    ``-above`` interval) at or under one of -1 is not taken. Ties: the ``-above`` voices
+    higher, the ``-below`` ones lower."""
+    from itertools import product
+
+    pcs, root = chord.pitch_classes, chord.root_pc
+    third = next((pc for pc in pcs if (pc - root) % 12 in (3, 4)), None)
+    seventh = next((pc for pc in pcs if (pc - root) % 12 in (10, 11)), None)
+    tones = [p for p in range(centre - PAD_REACH_SEMITONES, centre + PAD_REACH_SEMITONES + 1)
+             if p % 12 in pcs]
+    best, best_key = tuple([None] * len(wants)), None
+    for combo in product(tones, repeat=len(wants)):
+        if len(set(combo)) < len(combo) or any(
+                x <= y for x, ux in zip(combo, ups) for y, uy in zip(combo, ups) if ux > uy):
+            continue
+        cost = float(sum(abs(p - w) for p, w in zip(combo, wants)))
+        held = {p % 12 for p in combo}
+        cost += PAD_MISSING_THIRD * (third is not None and third not in held)
+        cost += PAD_MISSING_SEVENTH * (len(combo) > 1 and seventh is not None
+                                       and seventh not in held)
+        for p in combo:
+            for a, b, q in lead:
+                share = (b - a) / length_beats
+                cost += share * (PAD_UNISON * (p == q) + PAD_SEMITONE_CLASH * (abs(p - q) == 1))
+        key = (round(cost, 9), tuple(-u * p for p, u in zip(combo, ups)))
+        if best_key is None or key < best_key:
+            best, best_key = combo, key
+    if best_key is None and tones:  # fewer tones than voices: the first voices only
+        return tuple(sorted(tones, key=lambda p: abs(p - wants[0]))[:1]) + \
+            tuple([None] * (len(wants) - 1))
+    return best
 
 
 def clear_of(notes: list[HarmonyNote], own: list[HarmonyNote]) -> list[HarmonyNote]:

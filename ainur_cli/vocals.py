@@ -48,8 +48,9 @@ last). A section's ``harmony_lyrics`` are sung by a written harmony on its own n
 
 ``harmony_rhythm: chords`` (a vowel only) makes a composed harmony backing pads instead
 (:func:`ainur_cli.vocal_backing.chord_pads`): through each of the ``harmony_sections``
-(lyrics or not) each harmony voice holds a tone of the chord sounding, moving to the
-nearest tone of the next chord, a breath every few bars. ``harmony_rhythm: echo`` makes it
+(lyrics or not) each harmony voice holds a tone of the chord sounding, the voices' tones
+chosen together (near their last, the chord's third and seventh sung, off the lead's
+pitch: :func:`ainur_cli.vocal_backing.pad_voicing`), a breath every few bars. ``harmony_rhythm: echo`` makes it
 answer each lead line of the ``harmony_sections`` with the line's last word, in the rest
 after it (:func:`_echoes`).
 
@@ -677,13 +678,17 @@ def _harmony_pitched(composition: Composition, settings: dict, lines: list,
     tracks, worded = _written_tracks(composition), _written_lines(composition)
     pad_sections = _pad_sections(composition, settings)
     if pad_sections:
-        def centre_of(name: str, kind: str) -> tuple[str, int]:
+        def centre_of(name: str, kind: str) -> tuple[str, int, int]:
             voice = voices_for_section(settings, name, kind)[0]
             singer = get_voice(settings["harmony_voice"] or voice).name
-            return voice, get_voice(singer).centre_midi - shifts.get(singer, 0)
+            shift = shifts.get(singer, 0)
+            return voice, get_voice(singer).centre_midi - shift, shift
 
+        sounding = [(n.start_beat, n.start_beat + n.duration_beats, n.pitch + shifts.get(v, 0))
+                    for index, notes, _ in lines for n in notes
+                    for v in voice_of.get(index, (main,))]
         pads = chord_pads(pad_sections, list(composition.chords),
-                          settings["harmony"], centre_of, timeline)
+                          settings["harmony"], centre_of, timeline, sounding)
         return [vowel_syllables(notes, sings(settings, k), timeline)
                 for k, notes in enumerate(pads)]
     if written or tracks or worded:

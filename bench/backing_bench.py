@@ -25,8 +25,16 @@ outside peak: the worst voice's):
 * speed: CPU seconds to sing the harmony singer alone (one process), and the RTF that makes
   of the song.
 
+Then the chord pads' voicing (no audio; ``--voicing``, default examples/backing.yaml, set by
+every shipped preset with its own key, tempo and meter, seeds ``--voicing-seeds``): the
+share of the pads' sung time in unison with the lead (each in its octave placement; and
+against lead notes of a beat or more), a semitone from it, the chords with a third whose
+third a pad sings, the seventh chords whose seventh one sings (two voices), the chords the
+pads sing on root and fifth only, and the pads' steps from chord to chord (mean, largest;
+semitones).
+
 Run:  .venv/bin/python bench/backing_bench.py [--spec SPEC] [--vowels ooh,ah,oh,mm] [--pads SPEC]
-      [--echo SPEC]
+      [--echo SPEC] [--voicing SPEC] [--voicing-seeds 1,2]
 """
 
 from __future__ import annotations
@@ -102,6 +110,80 @@ def measure(label: str, spec) -> None:
           f"{max(r[6] for r in rows):8.1e} {cpu:6.2f} {song_s / cpu:6.0f}")
 
 
+def voicing(path: str, seeds: list[int]) -> None:
+    """Print the chord pads' voicing figures (see the module docstring) of the spec at
+    ``path`` set by each shipped preset (its own key, tempo and meter) with each seed."""
+    from dataclasses import replace
+
+    from ainur_cli.api import resolve_song
+    from ainur_cli.compose.song import compose_plan
+    from ainur_cli.presets import list_presets
+    from ainur_cli.spec import load_spec
+    from ainur_cli.vocals import harmony_notes, harmony_parts, line_voices, vocal_settings
+    from ainur_cli.voice.voices import get_voice
+
+    total = unison = unison_held = semitone = 0.0
+    thirds, sevenths, hollow, padded, steps = [0, 0], [0, 0], 0, 0, []
+    runs = 0
+    for preset in sorted(list_presets()):
+        for seed in seeds:
+            spec = replace(load_spec(path), preset=preset, seed=seed, key=None, tempo_map=None,
+                           meters=None)
+            plan = resolve_song(spec).plan
+            comp = compose_plan(plan)
+            settings = vocal_settings(plan.style.vocals)
+            parts = harmony_parts(comp, plan.timeline, settings)
+            if not parts:
+                continue
+            runs += 1
+            _, shifts = harmony_notes(comp, plan.timeline, settings)
+            singer = get_voice(settings["harmony_voice"] or settings["voice"]).name
+            voice_of = line_voices(comp, settings)
+            main_voice = get_voice(settings["voice"]).name
+            lead = [(n.start_beat, n.start_beat + n.duration_beats, n.pitch + shifts.get(v, 0))
+                    for n in comp.part("lead").notes if n.lyric is not None
+                    for v in voice_of.get(n.line_index, (main_voice,))]
+            for part in parts:
+                notes = [(n.start_beat, n.start_beat + n.duration_beats,
+                          n.pitch + shifts[singer]) for n in part.notes]
+                for a, b, p in notes:
+                    total += b - a
+                    for la, lb, q in lead:
+                        overlap = min(b, lb) - max(a, la)
+                        if overlap > 0 and p == q:
+                            unison += overlap
+                            unison_held += overlap * (lb - la >= 1)
+                        elif overlap > 0 and abs(p - q) == 1:
+                            semitone += overlap
+                steps += [abs(y[2] - x[2]) for x, y in zip(notes, notes[1:]) if y[0] == x[1]]
+            for c in comp.chords:
+                a, b = c.start_beat, c.start_beat + c.duration_beats
+                held = {n.pitch % 12 for part in parts for n in part.notes
+                        if n.start_beat < b and a < n.start_beat + n.duration_beats}
+                if not held:
+                    continue
+                padded += 1
+                third = [pc for pc in c.pitch_classes if (pc - c.root_pc) % 12 in (3, 4)]
+                seventh = [pc for pc in c.pitch_classes if (pc - c.root_pc) % 12 in (10, 11)]
+                if third:
+                    thirds[0] += third[0] in held
+                    thirds[1] += 1
+                if seventh and len(parts) > 1:
+                    sevenths[0] += seventh[0] in held
+                    sevenths[1] += 1
+                hollow += held <= {c.root_pc, (c.root_pc + 7) % 12}
+    print(f"\nchord pads' voicing: {path}, {runs} runs (every preset x seeds {seeds}), "
+          f"{total:.0f} beats of pads")
+    print(f"  unison with the lead {100 * unison / total:.2f} % of the pads' time (against "
+          f"lead notes of a beat or more {100 * unison_held / total:.2f} %), a semitone from "
+          f"it {100 * semitone / total:.2f} %")
+    print(f"  chords with a third: its third sung {thirds[0]} / {thirds[1]} "
+          f"({100 * thirds[0] / max(1, thirds[1]):.1f} %); seventh chords: their seventh "
+          f"{sevenths[0]} / {sevenths[1]}; root and fifth only {hollow} of {padded} chords")
+    print(f"  steps from chord to chord: mean {np.mean(steps):.2f}, largest {max(steps)} "
+          f"semitones")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--spec", default=str(ROOT / "examples" / "own-melody" / "backing.yaml"))
@@ -110,6 +192,9 @@ def main() -> None:
                     help="a spec with chord pads (harmony_rhythm: chords); '' for none")
     ap.add_argument("--echo", default=str(ROOT / "bench" / "vocals_echo.yaml"),
                     help="a spec with echoes (harmony_rhythm: echo); '' for none")
+    ap.add_argument("--voicing", default=str(ROOT / "examples" / "backing.yaml"),
+                    help="a spec with chord pads for the voicing figures; '' for none")
+    ap.add_argument("--voicing-seeds", default="1,2")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
 
@@ -121,7 +206,7 @@ def main() -> None:
     print(f"{'what':12s} {'notes':>5s} {'syllables':>9s} {'median ¢':>8s} {'<=50¢ %':>8s} "
           f"{'note ¢':>6s} {'voiced %':>8s} {'RMS dBFS':>8s} {'clicks/s':>8s} {'motion dB':>9s} "
           f"{'outside':>8s} {'CPU-s':>6s} {'RTF':>6s}")
-    for vowel in args.vowels.split(","):
+    for vowel in filter(None, args.vowels.split(",")):
         spec = load_spec(args.spec)
         vocals = dict((spec.style or {}).get("vocals") or {})
         spec = replace(spec, style={**spec.style, "vocals": {**vocals, "harmony_sings": vowel}},
@@ -131,6 +216,8 @@ def main() -> None:
         measure("pads (ooh)", load_spec(args.pads))
     if args.echo:
         measure("echo (words)", load_spec(args.echo))
+    if args.voicing:
+        voicing(args.voicing, [int(x) for x in args.voicing_seeds.split(",")])
 
 
 if __name__ == "__main__":

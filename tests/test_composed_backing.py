@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from ainur_cli.vocal_backing import PAD_BREATH_BEATS, PAD_PHRASE_BARS, PAD_REACH_SEMITONES
+from ainur_cli.compose.types import ChordEvent
+from ainur_cli.vocal_backing import (PAD_BREATH_BEATS, PAD_PHRASE_BARS, PAD_REACH_SEMITONES,
+                                     pad_voicing)
 from ainur_cli.vocals import ECHO_BREATH_BEATS, ECHO_GAP_BEATS
 from ainur_cli.vocals import (harmony_names, harmony_notes, harmony_parts, render_vocals,
                               vocal_settings, vocal_stems)
@@ -87,6 +89,62 @@ def test_the_pads_hold_the_chords_tones_through_the_harmony_sections(tmp_path):
     pitches = [n.pitch for n in above.notes + below.notes]
     assert max(pitches) - min(pitches) <= 2 * PAD_REACH_SEMITONES
     assert vocal_stems(comp, settings) == {"vocals": "tenor", "vocals-alto": "alto"}
+
+
+def test_the_pads_keep_off_the_leads_pitch_and_sing_the_chords_third(tmp_path):
+    """This song's pads (seed 5) never sound the lead's pitch while it sings (the lead by the
+    tenor, the pads by the alto, each in its octave placement) and sing the third of 6 of
+    its 8 chords with a third (the nearest tones before: 4, and four unisons)."""
+    plan, comp = _compose(_spec(tmp_path))
+    settings = vocal_settings(plan.style.vocals)
+    voices, shifts = harmony_notes(comp, plan.timeline, settings)
+    lead = [n for n in comp.part("lead").notes if n.lyric is not None]
+    tl = plan.timeline
+    for line in voices:
+        for s in line:
+            for n in lead:
+                a, b = float(tl.beat_to_seconds(n.start_beat)), \
+                    float(tl.beat_to_seconds(n.start_beat + n.duration_beats))
+                if a < s.start_s + s.duration_s and s.start_s < b:
+                    assert s.midi_pitch + shifts["alto"] != n.pitch + shifts["tenor"], (s, n)
+    parts = harmony_parts(comp, plan.timeline, settings)
+    thirds = []
+    for c in comp.chords:
+        held = {n.pitch % 12 for part in parts for n in part.notes
+                if n.start_beat < c.start_beat + c.duration_beats
+                and c.start_beat < n.start_beat + n.duration_beats}
+        third = [pc for pc in c.pitch_classes if (pc - c.root_pc) % 12 in (3, 4)]
+        if held and third:
+            thirds.append(third[0] in held)
+    assert len(thirds) == 8 and sum(thirds) == 6, thirds
+
+
+C_MAJOR = ChordEvent(0.0, 4.0, 0, (0, 4, 7), "C")
+G7 = ChordEvent(0.0, 4.0, 7, (7, 11, 2, 5), "G7")
+
+
+@pytest.mark.parametrize("chord, wants, lead, expected", [
+    # from G and D: the nearest tones are G and C (root and fifth); E (the third) instead
+    (C_MAJOR, [67, 62], [], (67, 64)),
+    # the lead holds G through the chord: the upper voice leaves it, the third stays
+    (C_MAJOR, [67, 64], [(0.0, 4.0, 67)], (72, 64)),
+    # ... for half of it: still off it (half the cost of a unison is more than a leap of 5)
+    (C_MAJOR, [67, 64], [(2.0, 4.0, 67)], (72, 64)),
+    # a dominant seventh: its third and seventh (B and F, the guide tones)
+    (G7, [72, 66], [], (71, 65)),
+    # one voice: the third, a semitone down from where it was (F, not in the chord)
+    (C_MAJOR, [65], [], (64,)),
+])
+def test_a_pad_voicing_sings_the_chords_third_and_keeps_off_the_lead(chord, wants, lead,
+                                                                    expected):
+    ups = [1, -1][:len(wants)]
+    assert pad_voicing(chord, wants, ups, 64, lead, 4.0) == expected
+
+
+def test_a_pad_voicing_keeps_the_upper_voice_above_the_lower():
+    # wanting to cross (the above voice at E, the below one at G): they do not
+    pitches = pad_voicing(C_MAJOR, [64, 67], [1, -1], 64, [], 4.0)
+    assert pitches[0] > pitches[1] and {p % 12 for p in pitches} <= {0, 4, 7}
 
 
 def _alto_in_tune(plan, comp):
