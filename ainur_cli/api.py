@@ -70,12 +70,7 @@ def resolve_song(spec: SongSpec, *, presets_dirs: Sequence[str | Path] = ()) -> 
 
         spec = with_melody(spec, build_timeline(spec, spec.output.sample_rate),
                            own_rhythm=own_rhythm_voices(voice))
-    else:
-        for s in spec.sections:
-            if s.harmony_lyrics:
-                log.warning("section %r: its harmony_lyrics are not sung: the song has no "
-                            "written harmony (melody: {file, harmony_track}, --harmony-track, "
-                            "a DAW project's harmony track)", s.name)
+    _warn_unanswered(spec, voice)
     if spec.key is None:
         spec = replace(spec, key=_key_of_given_melody(spec) or style.key)
     check_length(spec)
@@ -97,6 +92,26 @@ def resolve_song(spec: SongSpec, *, presets_dirs: Sequence[str | Path] = ()) -> 
     check_section_voices(voice, [s.name for s in plan.sections], voice_src)
     return ResolvedSong(plan, preset, spec_hash(spec, preset))
 
+
+
+def _warn_unanswered(spec: SongSpec, voice: dict) -> None:
+    """Warn about each section whose ``harmony_lyrics`` nobody sings: no written harmony
+    (the melody's harmony track, a DAW project's) and no composed harmony that answers the
+    lead with them (``vocals.harmony`` with ``harmony_rhythm`` lead or echo)."""
+    from ainur_cli.vocals import answers_sung
+
+    if spec.melody is not None and spec.melody.written_harmony or answers_sung(voice):
+        return
+    if not voice["harmony"]:
+        why = ("the song has no harmony to sing them: neither a written harmony track "
+               "(melody.harmony_track, --harmony-track, a DAW project's harmony track) nor "
+               "vocals.harmony (whose voices answer the lead with them)")
+    else:  # harmony_rhythm: chords
+        why = ("its chord pads (vocals.harmony_rhythm: chords) hold through the lead's "
+               "rests; harmony_rhythm lead or echo answers the lead with them")
+    for s in spec.sections:
+        if s.harmony_lyrics:
+            log.warning("section %r: its harmony_lyrics are not sung: %s", s.name, why)
 
 
 def _key_of_given_melody(spec: SongSpec) -> Key | None:

@@ -315,12 +315,7 @@ def _harmony_words(sections: Sequence, spans: Sequence, voices: list, timeline: 
     end = float(timeline.total_beats)
     if not any(s.harmony_lyrics for s in sections):
         return voices, tuple(() for _ in voices)
-    if not voices:
-        for s in sections:
-            if s.harmony_lyrics:
-                log.warning("section %r: its harmony_lyrics are not sung: the melody has no "
-                            "harmony track (melody.harmony_track, --harmony-track, a DAW "
-                            "project's harmony track)", s.name)
+    if not voices:  # the composed harmony's answers (ainur_cli.api warns where there are none)
         return voices, ()
     out_voices, worded = [], []
     for what, notes in voices:

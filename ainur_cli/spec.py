@@ -105,8 +105,9 @@ class SectionSpec:
     """One section as written: ``name``, ``kind``, ``bars`` >= 1, ``energy`` 0..1, lyric lines
     (pins such as ``@5.3`` stay in a line's text; a line from a DAW session is a
     :class:`ainur_cli.spec_lyrics.LyricText` that carries its pins beside its words) and
-    ``harmony_lyrics``: the written harmony's own words in the section (lines, sung on the
-    harmony track's notes in it: :mod:`ainur_cli.melody_file`)."""
+    ``harmony_lyrics``: the backing singers' own words in the section (lines, sung on the
+    written harmony track's notes in it: :mod:`ainur_cli.melody_file`; without one, by the
+    composed harmony in the lead's rests: :func:`ainur_cli.vocals.answer_notes`)."""
 
     name: str
     kind: str
@@ -177,6 +178,13 @@ class MelodySpec:
     #: ((start_beat, end_beat, pitch, velocity, continues), ...))``, empty when none; not a
     #: spec field
     harmony_lines: tuple = field(default=(), compare=False)
+
+    @property
+    def written_harmony(self) -> bool:
+        """Whether it has a written harmony (``harmony_tracks`` or a DAW project's harmony
+        track): the sections' ``harmony_lyrics`` are then its words, else the composed
+        harmony's answers."""
+        return bool(self.harmony_tracks or self.harmony_notes)
 
     def resolved(self, spec_file: str | None) -> Path:
         """The file's path, relative to the spec file's folder when not absolute."""
@@ -359,8 +367,9 @@ def _harmony_lyrics(value: Any, src: Source, path: tuple) -> tuple[str, ...]:
         if not line:
             continue
         if _PIN_TOKEN.search(line):
-            raise src.error(at, "cannot pin a harmony lyric: the harmony track's notes place "
-                            "its words", line, "lines without @bar.beat pins")
+            raise src.error(at, "cannot pin a harmony lyric: the harmony track's notes (or "
+                            "the lead's rests) place its words", line,
+                            "lines without @bar.beat pins")
         out.append(line)
     return tuple(out)
 

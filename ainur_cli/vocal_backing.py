@@ -1,6 +1,7 @@
 """Backing vocals that are not the lead's syllables: a harmony voice's notes sung on a vowel
-(:func:`vowel_syllables`), with its own words (:func:`worded_notes`), or composed as chord
-pads (:func:`chord_pads`), as :class:`HarmonyNote` s, the harmony's form in
+(:func:`vowel_syllables`), with its own words (:func:`worded_notes`; composed answers in
+the lead's rests: :func:`answer_rhythms`), or composed as chord pads (:func:`chord_pads`,
+voiced by :func:`pad_voicing`), as :class:`HarmonyNote` s, the harmony's form in
 :mod:`ainur_cli.vocals` (which reads the style and the composition and sings them).
 
 On a vowel a note is a new syllable after a rest of more than :data:`LEGATO_GAP_BEATS`, on
@@ -30,6 +31,11 @@ PAD_BREATH_BEATS = 0.5    # ... this long before the next phrase
 PAD_REACH_SEMITONES = 9   # a pad voice's tones stay within this of the register's centre
 PAD_START_SEMITONES = 4   # its first tone is the chord's nearest to this above (below) the centre
 PAD_VELOCITY = 80
+ANSWER_GAP_BEATS = 0.5     # an answer starts on the first beat at least this long after its line
+ANSWER_BREATH_BEATS = 0.25  # ... and ends at least this long before the next line starts
+#: an answer sings a syllable per eighth note, else per sixteenth ...
+ANSWER_STEPS_BEATS = (0.5, 0.25)
+ANSWER_HOLD_BEATS = 1.5    # ... and holds its last syllable up to this long (beats)
 #: costs of a pad voicing (:func:`pad_voicing`), in semitones of voice movement: a chord's
 #: third not sung, its seventh not sung by two voices, a voice on the lead's pitch through
 #: the whole chord (in proportion to the time it does), a semitone against the lead
@@ -203,6 +209,48 @@ def pad_voicing(chord: Any, wants: list[int], ups: list[int], centre: int,
         return tuple(sorted(tones, key=lambda p: abs(p - wants[0]))[:1]) + \
             tuple([None] * (len(wants) - 1))
     return best
+
+
+def answer_rhythms(lines: list[tuple[int, str, float, float]], answers: dict[int, list[str]],
+                   sections: list, song_end_beat: float) -> tuple[list[list], list[str]]:
+    """Where the composed harmony answers the lead with a section's ``harmony_lyrics``:
+    after each lead line of a section of ``answers`` (section index → its lines; line
+    ``j`` of them after the section's ``j``-th lead line, cycling: one line answers every
+    lead line), from the first beat at least :data:`ANSWER_GAP_BEATS` after the line's last
+    note ends, a syllable per eighth note (sixteenths where eighths do not fit), the last
+    held up to :data:`ANSWER_HOLD_BEATS`, all ending :data:`ANSWER_BREATH_BEATS` before the
+    next line (or the song's end).
+
+    :param lines: the lead's lines in time order: ``(line index, text, first note's start
+        beat, last note's end beat)``; ``sections``: ``[index, name, type, start_beat,
+        end_beat]`` each (a line is its first note's section's).
+    :returns: the answers ``[section index, line index, text, [[start_beat, end_beat], ...]]``
+        (a span per syllable) and a warning for each answer that does not fit (not sung).
+    """
+    import math
+
+    placed, warnings, count = [], [], {}
+    for j, (line, words, first, end) in enumerate(lines):
+        section = next((s for s in sections if s[3] <= first < s[4]), None)
+        if section is None or section[0] not in answers:
+            continue
+        texts = answers[section[0]]
+        text = texts[count.get(section[0], 0) % len(texts)]
+        count[section[0]] = count.get(section[0], 0) + 1
+        syllables = len(parse_lyrics([text])[0].syllables)
+        start = float(math.ceil(end + ANSWER_GAP_BEATS - 1e-9))
+        room = (lines[j + 1][2] if j + 1 < len(lines) else song_end_beat) \
+            - ANSWER_BREATH_BEATS - start
+        step = next((x for x in ANSWER_STEPS_BEATS if syllables * x <= room + 1e-9), None)
+        if not syllables or step is None:
+            warnings.append(f"section {section[1]!r}: the harmony lyric {text!r} does not fit "
+                            f"in the rest after the line {words!r} ({syllables} syllables, "
+                            f"{max(room, 0.0):.2f} beats from beat {start + 1:g}): not sung")
+            continue
+        onsets = [start + k * step for k in range(syllables)]
+        ends = onsets[1:] + [onsets[-1] + min(ANSWER_HOLD_BEATS, start + room - onsets[-1])]
+        placed.append([section[0], line, text, [[a, b] for a, b in zip(onsets, ends)]])
+    return placed, warnings
 
 
 def clear_of(notes: list[HarmonyNote], own: list[HarmonyNote]) -> list[HarmonyNote]:

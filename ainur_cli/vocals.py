@@ -52,7 +52,9 @@ last). A section's ``harmony_lyrics`` are sung by a written harmony on its own n
 chosen together (near their last, the chord's third and seventh sung, off the lead's
 pitch: :func:`ainur_cli.vocal_backing.pad_voicing`), a breath every few bars. ``harmony_rhythm: echo`` makes it
 answer each lead line of the ``harmony_sections`` with the line's last word, in the rest
-after it (:func:`_echoes`).
+after it (:func:`_echoes`). Without a written harmony, a section's ``harmony_lyrics`` are
+sung by the composed harmony (``lead`` or ``echo`` rhythm) as answers in the lead's rests
+(:func:`answer_notes`; placed by :func:`ainur_cli.vocal_backing.answer_rhythms`).
 
 The vocal chain (EQ, de-esser, compression, reverb, delay) is
 :data:`ainur_cli.mix.settings.DEFAULT_VOCAL_CHAIN` with the fields of the preset's
@@ -584,7 +586,7 @@ def _harmony_lines(composition: Composition, timeline: Timeline, settings: dict,
 
 
 def _echoes(composition: Composition, settings: dict, lines: list, shifts: dict[str, int],
-            timeline: Timeline) -> list[list[HarmonyNote]]:
+            timeline: Timeline, skip: set[int] = frozenset()) -> list[list[HarmonyNote]]:
     """``harmony_rhythm: echo``: per harmony voice (one per ``harmony`` interval) the last
     word of each lead line of the ``harmony_sections`` sung again in the rest after the line:
     its notes' rhythm and lengths, moved to start on the first beat at least
@@ -592,7 +594,8 @@ def _echoes(composition: Composition, settings: dict, lines: list, shifts: dict[
     lead's pitches in the chords sounding *then* (as a composed harmony line, near the
     register of the line's voice), on the word (or ``harmony_sings``' vowel). A line whose
     echo would not end :data:`ECHO_BREATH_BEATS` before the next line (or the song's end)
-    starts has none. Each echo is a phrase of its own."""
+    starts has none, and so has a line of ``skip`` (a section that answers with its own
+    words: :func:`answer_notes`). Each echo is a phrase of its own."""
     import math
 
     from ainur_cli.compose.harmony import ChordTrack
@@ -610,7 +613,7 @@ def _echoes(composition: Composition, settings: dict, lines: list, shifts: dict[
     index = 1 + max((i for i, *_ in lines), default=-1)  # phrase indices after the lead's
     voices: list[list] = [[] for _ in settings["harmony"]]
     for j, (line, notes, sung) in enumerate(lines):
-        if line not in harmonised:
+        if line not in harmonised or line in skip:
             continue
         w = max(i for i, s in enumerate(sung) if s.is_word_start and not s.is_melisma)
         word, end = notes[w:], float(notes[-1].start_beat + notes[-1].duration_beats)
@@ -641,6 +644,57 @@ def _echoes(composition: Composition, settings: dict, lines: list, shifts: dict[
                           for n, s, p in zip(word, again, pitches)]
         index += 1
     return voices
+
+
+def answers_sung(settings: dict) -> bool:
+    """Whether the composed harmony sings the sections' ``harmony_lyrics`` as answers in the
+    lead's rests (where no written harmony sings them): it has voices (``harmony``) and
+    they are not chord pads (which hold through the rests)."""
+    return bool(settings["harmony"]) and settings["harmony_rhythm"] != "chords"
+
+
+def answer_notes(composition: Composition, settings: dict, lines: list, shifts: dict[str, int],
+                 timeline: Timeline) -> tuple[list[list], set[int]]:
+    """The composed harmony's answers (``metadata["harmony_answers"]``, placed in the lead's
+    rests by :func:`ainur_cli.vocal_backing.answer_rhythms`) pitched: the tune is the lead
+    line's last syllables' pitches (as many as the answer has syllables; the line's first
+    repeated before them where it has fewer), each harmony voice at its interval from them
+    in the chords sounding then (near the register of the line's voice), at the velocity of
+    the line's last note.
+
+    :returns: per harmony voice its answers as :func:`ainur_cli.vocal_backing.worded_notes`
+        takes them (``[section index, text, [[start_beat, end_beat, pitch, velocity,
+        False], ...]]``), and the indices of the lead lines in sections that answer (sung
+        or not: no echo there)."""
+    from ainur_cli.compose.harmony import ChordTrack
+    from ainur_cli.key import parse_key
+    from ainur_cli.voice.voices import get_voice
+
+    voices: list[list] = [[] for _ in settings["harmony"]]
+    answers = composition.metadata.get("harmony_answers", [])
+    if not answers or not answers_sung(settings):
+        return voices, set()
+    answering = {i for i, *_ in answers}
+    sections = composition.metadata.get("sections", [])
+    covered = {line for line, notes, _ in lines
+               if any(s[0] in answering and s[3] <= notes[0].start_beat < s[4] for s in sections)}
+    voice_of = line_voices(composition, settings)
+    main = get_voice(settings["voice"]).name
+    scale = parse_key(composition.metadata.get("key", "C major")).scale_pcs
+    track = ChordTrack(composition.chords) if composition.chords else None
+    notes_of = {line: notes for line, notes, _ in lines}
+    for section, line, text, spans in answers:
+        notes = notes_of[line]
+        tune = [n.pitch for n in notes if n.lyric]
+        tune = ([tune[0]] * len(spans) + tune)[-len(spans):]
+        voice = voice_of.get(line, (main,))[0]
+        chords = [track.at(a).pitch_classes if track else () for a, _ in spans]
+        chosen = _interval_pitches(settings, tune, chords, scale,
+                                   get_voice(voice).centre_midi - shifts[voice])
+        for k, pitches in enumerate(chosen):
+            voices[k].append([section, text, [[a, b, p, notes[-1].velocity, False]
+                                              for (a, b), p in zip(spans, pitches)]])
+    return voices, covered
 
 
 def _interval_pitches(settings: dict, lead: list[int], chords: list, scale: tuple,
@@ -691,10 +745,14 @@ def _harmony_pitched(composition: Composition, settings: dict, lines: list,
                           settings["harmony"], centre_of, timeline, sounding)
         return [vowel_syllables(notes, sings(settings, k), timeline)
                 for k, notes in enumerate(pads)]
+    answers, covered = answer_notes(composition, settings, lines, shifts, timeline)
+    first = 1 + max((i for i, *_ in lines), default=-1)  # own words: phrase indices after the lead's
     if written or tracks or worded:
         voices = _written_pitched(lines, written, _written_count(composition))
     elif settings["harmony_rhythm"] == "echo":
-        return _echoes(composition, settings, lines, shifts, timeline)
+        echoes = _echoes(composition, settings, lines, shifts, timeline, covered)
+        first = 1 + max((h.sung.line_index for line in echoes for h in line), default=first - 1)
+        return _with_answers(echoes, answers, composition, settings, timeline, first)
     else:
         voices = [[] for _ in settings["harmony"]]
         harmonised = _harmonised_lines(composition, settings, written)
@@ -710,7 +768,6 @@ def _harmony_pitched(composition: Composition, settings: dict, lines: list,
             for k, pitches in enumerate(chosen):
                 voices[k] += list(zip(notes, sung, pitches))
     out = []
-    first = 1 + max((i for i, *_ in lines), default=-1)  # own words: phrase indices after the lead's
     for k, line in enumerate(voices):
         vowel = sings(settings, k)
         if k < len(tracks) and tracks[k]:  # a written voice in its own rhythm
@@ -727,6 +784,22 @@ def _harmony_pitched(composition: Composition, settings: dict, lines: list,
                 composition, settings, index), timeline, first)
             notes = sorted(clear_of(notes, own) + own, key=lambda h: h.note.start_beat)
             first += len(worded[k])
+        out.append(notes)
+    return _with_answers(out, answers, composition, settings, timeline, first)
+
+
+def _with_answers(voices: list[list[HarmonyNote]], answers: list[list], composition: Composition,
+                  settings: dict, timeline: Timeline, first: int) -> list[list[HarmonyNote]]:
+    """Each harmony voice's notes with its answers (:func:`answer_notes`) sung in among them,
+    each answer a phrase of its own (indices from ``first`` on), by its section's lead
+    voice (or ``harmony_voice``)."""
+    out = []
+    for k, notes in enumerate(voices):
+        mine = answers[k] if k < len(answers) else []
+        if mine:
+            notes = sorted(notes + worded_notes(mine, lambda index: _section_lead(
+                composition, settings, index), timeline, first), key=lambda h: h.note.start_beat)
+            first += len(mine)
         out.append(notes)
     return out
 
@@ -761,6 +834,9 @@ def vocal_stems(composition: Composition, settings: dict, lead: str = "lead") ->
         [(notes[0][0], index) for voice in _written_lines(composition)
          for index, _, notes in voice] + \
         [(a, index) for index, _, _, a, _ in _pad_sections(composition, settings)]
+    if answers_sung(settings):  # answers in the lead's rests
+        own += [(spans[0][0], index) for index, _, _, spans in
+                composition.metadata.get("harmony_answers", [])]
     if settings["harmony_voice"] is not None and (own or _harmonised_lines(
             composition, settings, _written_harmony(composition)) & set(indices)):
         singers.append(get_voice(settings["harmony_voice"]).name)

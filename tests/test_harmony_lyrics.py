@@ -94,27 +94,36 @@ def test_words_that_do_not_fit_the_notes_leave_them_to_the_rest_of_the_track(tmp
     assert [(n.start_beat, n.duration_beats, n.pitch, n.lyric) for n in part.notes] == OOHS
 
 
-@pytest.mark.parametrize("melody, message", [
-    ("{file: clip.mid, bar: 1, track: 2}", "section 'Chorus': its harmony_lyrics are not sung: "
-                                           "the melody has no harmony track"),
-    (None, "section 'Chorus': its harmony_lyrics are not sung: the song has no written "
-           "harmony"),
+NO_HARMONY = ("section 'Chorus': its harmony_lyrics are not sung: the song has no harmony to "
+              "sing them: neither a written harmony track (melody.harmony_track, "
+              "--harmony-track, a DAW project's harmony track) nor vocals.harmony (whose voices "
+              "answer the lead with them)")
+
+
+@pytest.mark.parametrize("melody, style, message", [
+    ("{file: clip.mid, bar: 1, track: 2}", "{harmony_voice: alto}", NO_HARMONY),
+    (None, "{harmony_voice: alto}", NO_HARMONY),
+    (None, "{harmony: third-above, harmony_rhythm: chords, harmony_sings: ooh}",
+     "section 'Chorus': its harmony_lyrics are not sung: its chord pads (vocals.harmony_rhythm: "
+     "chords) hold through the lead's rests; harmony_rhythm lead or echo answers the lead "
+     "with them"),
 ])
-def test_harmony_lyrics_without_a_harmony_track_are_a_warning(tmp_path, caplog, melody,
-                                                              message):
-    path = _spec(tmp_path, melody=melody or "{file: clip.mid, bar: 1, track: 2}")
+def test_harmony_lyrics_nobody_sings_are_a_warning(tmp_path, caplog, melody, style, message):
+    path = _spec(tmp_path, melody=melody or "{file: clip.mid, bar: 1, track: 2}", style=style)
     if melody is None:
         path.write_text(path.read_text().replace("melody: {file: clip.mid, bar: 1, track: 2}\n",
                                                  ""))
     with caplog.at_level(logging.WARNING):
         plan, comp = _compose(path)
     assert message in caplog.text
-    assert harmony_names(comp, vocal_settings(plan.style.vocals)) == ()
+    assert not [n for part in harmony_parts(comp, plan.timeline, vocal_settings(plan.style.vocals))
+                for n in part.notes if n.lyric in ("hold", "on")]
 
 
 @pytest.mark.parametrize("backing, message", [
     ("'@4.1 hold on'", "song.yaml:18: sections[2].harmony_lyrics: cannot pin a harmony lyric: "
-                       "the harmony track's notes place its words (got '@4.1 hold on'"),
+                       "the harmony track's notes (or the lead's rests) place its words (got "
+                       "'@4.1 hold on'"),
     ("{hold: on}", "song.yaml:18: sections[2].harmony_lyrics: must be text (one line per line)"),
 ])
 def test_bad_harmony_lyrics_are_one_line_exit_2_and_write_nothing(tmp_path, backing, message):

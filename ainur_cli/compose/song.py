@@ -60,7 +60,8 @@ def session_melody(sections: Sequence) -> list[tuple[float, float, int]]:
 def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, sections: Sequence,
                  spec_file: str | None = None,
                  lyric_lines: Mapping[tuple[int, int], int] | None = None,
-                 harmony_voices: Sequence = (), harmony_lines: Sequence = ()) -> Composition:
+                 harmony_voices: Sequence = (), harmony_lines: Sequence = (),
+                 harmony_answers: Sequence = ()) -> Composition:
     """Compose every part of ``style`` over ``sections`` (consecutive, covering the timeline).
 
     :param sections: placed sections (``SectionPlan``-like: index, name, kind, start_bar, bars,
@@ -76,6 +77,11 @@ def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, secti
         (:attr:`ainur_cli.spec.MelodySpec.harmony_lines`: per voice ``(section index, text,
         notes)`` lines), kept in ``metadata["harmony_lines"]`` as ``[section index, text,
         [[start_beat, end_beat, pitch, velocity, continues], ...]]`` per line.
+    :param harmony_answers: the sections' ``harmony_lyrics`` that the composed harmony sings
+        (``(section index, lines)`` each): answers in the lead's rests, placed by
+        :func:`ainur_cli.vocal_backing.answer_rhythms` into ``metadata["harmony_answers"]``
+        (those that do not fit: a warning in ``metadata["warnings"]``), pitched by
+        :func:`ainur_cli.vocals.answer_notes`.
     :returns: parts in the style's order (drums on channel 9), chords, and ``metadata`` with
         ``warnings`` (lines sung in sixteenths...), ``lines`` (one entry per lyric line: section,
         text, syllables, start/end beat, grid), ``hook_sections``, ``key`` (its name) and
@@ -141,21 +147,45 @@ def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, secti
         metadata["harmony_lines"] = [
             [[i, text, [[float(a), float(b), int(p), int(v), bool(c)] for a, b, p, v, c in notes]]
              for i, text, notes in voice] for voice in harmony_lines]
+    if harmony_answers:
+        from ainur_cli.vocal_backing import answer_rhythms
+
+        lead = next((p for p, ps in zip(parts, style.parts.values()) if ps.role == "melody"), None)
+        by_line: dict[int, list] = {}
+        for n in lead.notes if lead else ():
+            if n.lyric is not None and n.line_index >= 0:
+                by_line.setdefault(n.line_index, []).append(n)
+        texts = {m["line_index"]: m["text"] for m in melody.lines}
+        lines = [(i, texts.get(i, ""), float(by_line[i][0].start_beat),
+                  float(by_line[i][-1].start_beat + by_line[i][-1].duration_beats))
+                 for i in sorted(by_line, key=lambda i: by_line[i][0].start_beat)]
+        placed, warnings = answer_rhythms(lines, {i: list(t) for i, t in harmony_answers},
+                                          metadata["sections"], float(end))
+        metadata["warnings"] += warnings
+        metadata["harmony_answers"] = placed
     return Composition(tuple(parts), chords.chords, metadata)
 
 
 def compose_plan(plan) -> Composition:
     """:func:`compose_song` of a :class:`ainur_cli.plan.RenderPlan`: its spec's key and seed
     (the key resolved), its style, timeline and sections, the spec file's lyric lines for
-    errors and its melody's written harmony in its own rhythm and words (if any)."""
+    errors and its melody's written harmony in its own rhythm and words (if any), else its
+    sections' harmony lyrics as the composed harmony's answers."""
     from ainur_cli.spec_lyrics import lyric_file_lines
 
     spec = plan.spec
+    from ainur_cli.vocals import answers_sung, vocal_settings
+
+    answers = () if spec.melody and spec.melody.written_harmony or not answers_sung(
+        vocal_settings(plan.style.vocals)) else tuple(
+        (i, s.harmony_lyrics) for i, s in enumerate(spec.sections) if s.harmony_lyrics)
     return compose_song(key=spec.key, seed=spec.seed, style=plan.style, timeline=plan.timeline,
                         sections=plan.sections, spec_file=spec.file,
                         lyric_lines=lyric_file_lines(spec.source),
                         harmony_voices=spec.melody.harmony_voices if spec.melody else (),
-                        harmony_lines=spec.melody.harmony_lines if spec.melody else ())
+                        harmony_lines=spec.melody.harmony_lines if spec.melody else (),
+                        harmony_answers=answers)
+
 
 
 def _section_of(sections: Sequence, beat: float) -> int:
