@@ -35,7 +35,7 @@ ANSWER_GAP_BEATS = 0.5     # an answer starts on the first beat at least this lo
 ANSWER_BREATH_BEATS = 0.25  # ... and ends at least this long before the next line starts
 #: an answer sings a syllable per eighth note, else per sixteenth ...
 ANSWER_STEPS_BEATS = (0.5, 0.25)
-ANSWER_HOLD_BEATS = 1.5    # ... and holds its last syllable up to this long (beats)
+ANSWER_HOLD_BEATS = 0.5    # ... and holds its last syllable up to this long (beats; bench: WER)
 #: costs of a pad voicing (:func:`pad_voicing`), in semitones of voice movement: a chord's
 #: third not sung, its seventh not sung by two voices, a voice on the lead's pitch through
 #: the whole chord (in proportion to the time it does), a semitone against the lead
@@ -212,7 +212,8 @@ def pad_voicing(chord: Any, wants: list[int], ups: list[int], centre: int,
 
 
 def answer_rhythms(lines: list[tuple[int, str, float, float]], answers: dict[int, list[str]],
-                   sections: list, song_end_beat: float) -> tuple[list[list], list[str]]:
+                   sections: list, song_end_beat: float, where: Callable[[float], str]
+                   ) -> tuple[list[list], list[str]]:
     """Where the composed harmony answers the lead with a section's ``harmony_lyrics``:
     after each lead line of a section of ``answers`` (section index → its lines; line
     ``j`` of them after the section's ``j``-th lead line, cycling: one line answers every
@@ -223,7 +224,8 @@ def answer_rhythms(lines: list[tuple[int, str, float, float]], answers: dict[int
 
     :param lines: the lead's lines in time order: ``(line index, text, first note's start
         beat, last note's end beat)``; ``sections``: ``[index, name, type, start_beat,
-        end_beat]`` each (a line is its first note's section's).
+        end_beat]`` each (a line is its first note's section's); ``where(beat)`` names a
+        song beat in the warnings (its bar.beat pin, ``@5.3``).
     :returns: the answers ``[section index, line index, text, [[start_beat, end_beat], ...]]``
         (a span per syllable) and a warning for each answer that does not fit (not sung).
     """
@@ -244,8 +246,9 @@ def answer_rhythms(lines: list[tuple[int, str, float, float]], answers: dict[int
         step = next((x for x in ANSWER_STEPS_BEATS if syllables * x <= room + 1e-9), None)
         if not syllables or step is None:
             warnings.append(f"section {section[1]!r}: the harmony lyric {text!r} does not fit "
-                            f"in the rest after the line {words!r} ({syllables} syllables, "
-                            f"{max(room, 0.0):.2f} beats from beat {start + 1:g}): not sung")
+                            f"in the rest after the line {words!r} ({syllables} "
+                            f"syllable{'' if syllables == 1 else 's'} in {max(room, 0.0):.2f} "
+                            f"beats from {where(start)}, song bar.beat): not sung")
             continue
         onsets = [start + k * step for k in range(syllables)]
         ends = onsets[1:] + [onsets[-1] + min(ANSWER_HOLD_BEATS, start + room - onsets[-1])]

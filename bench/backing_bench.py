@@ -5,7 +5,9 @@ For each vowel it renders a spec's written harmony track in its own rhythm, ever
 on the vowel (the sections' ``harmony_lyrics`` left out; default:
 examples/own-melody/backing.yaml, whose alto sings an "Oohs" track alone in its stem), and
 a spec's chord pads (``harmony_rhythm: chords``; default bench/vocals_pads.yaml: two
-voices) and echoes (``harmony_rhythm: echo``; bench/vocals_echo.yaml: two voices), each
+voices), echoes (``harmony_rhythm: echo``; bench/vocals_echo.yaml: two voices) and answers
+(sections' ``harmony_lyrics`` sung by a composed harmony in the lead's rests, with its third
+above the lead in the choruses; examples/answers.yaml), each
 harmony voice sung alone as its render sings it, and prints, over the sung
 notes (each from its start to its end, the octave placement applied; clicks and the
 outside peak: the worst voice's):
@@ -34,7 +36,7 @@ pads sing on root and fifth only, and the pads' steps from chord to chord (mean,
 semitones).
 
 Run:  .venv/bin/python bench/backing_bench.py [--spec SPEC] [--vowels ooh,ah,oh,mm] [--pads SPEC]
-      [--echo SPEC] [--voicing SPEC] [--voicing-seeds 1,2]
+      [--echo SPEC] [--answers SPEC] [--voicing SPEC] [--voicing-seeds 1,2]
 """
 
 from __future__ import annotations
@@ -108,6 +110,69 @@ def measure(label: str, spec) -> None:
           f"{10 * np.log10(np.mean([r[3] for r in rows]) + 1e-24):8.1f} "
           f"{max(r[4] for r in rows):8.2f} {np.mean(motion) if motion else float('nan'):9.2f} "
           f"{max(r[6] for r in rows):8.1e} {cpu:6.2f} {song_s / cpu:6.0f}")
+
+
+def answers_wer(path: str, presets: list[str], seeds: list[int]) -> None:
+    """pocketsphinx's WER on the answers (sections' ``harmony_lyrics`` sung by the composed
+    harmony in the lead's rests) of the spec at ``path`` set by each of ``presets`` (its own
+    key, tempo and meter; ``[""]``: the spec's own) with each seed: the answers alone (the
+    first harmony voice's answer phrases, sung dry as its render sings them), one clip per
+    answer (0.4 s either side; vocals_bench's meter: a fresh decoder per clip, a -60 dBFS
+    noise floor); and the same words spoken by espeak en-us (175 wpm), a clip each."""
+    from collections import Counter
+    from dataclasses import replace
+
+    from ainur_cli.api import resolve_song
+    from ainur_cli.compose.seeds import seed_for
+    from ainur_cli.compose.song import compose_plan
+    from ainur_cli.spec import load_spec
+    from ainur_cli.vocals import harmony_notes, vocal_settings
+    from ainur_cli.voice import sing
+    from ainur_cli.voice.voices import get_voice
+    from vocals_bench import edit_distance, recognise, ref_words, spoken_baseline, to16k
+
+    edits = words = runs = 0
+    texts: Counter = Counter()
+    heard = []
+    for preset in presets:
+        for seed in seeds:
+            spec = load_spec(path)
+            if preset:
+                spec = replace(spec, preset=preset, key=None, tempo_map=None, meters=None)
+            plan = resolve_song(replace(spec, seed=seed)).plan
+            comp = compose_plan(plan)
+            settings = vocal_settings(plan.style.vocals)
+            lines, shifts = harmony_notes(comp, plan.timeline, settings)
+            answers = comp.metadata.get("harmony_answers", [])
+            if not lines or not answers:
+                continue
+            runs += 1
+            singer = get_voice(settings["harmony_voice"] or settings["voice"]).name
+            sr, tl = plan.sample_rate, plan.timeline
+            spans = [(float(tl.beat_to_seconds(x[0][0])), float(tl.beat_to_seconds(x[-1][1])))
+                     for *_, x in answers]
+            mine = [n for n in lines[0] if any(a - 1e-6 <= n.start_s < b for a, b in spans)]
+            y = sing(mine, sample_rate=sr, total_samples=plan.total_samples, voice=singer,
+                     seed=seed_for(plan.spec.seed, "harmony", 0), octave_shift=shifts[singer],
+                     breaths=False, workers=1)[0]
+            for (_, _, text, _), (a, b) in zip(answers, spans):
+                ref = ref_words(text)
+                hyp = recognise(to16k(y[int(max(a - 0.4, 0.0) * sr):int((b + 0.4) * sr)], sr))
+                edits += edit_distance(ref, hyp)
+                words += len(ref)
+                texts[text] += 1
+                if len(heard) < 12:
+                    heard.append(f"{text!r} -> {' '.join(hyp)!r}")
+    if not words:
+        print("\nanswers: none")
+        return
+    spoken = sum(n * spoken_baseline("en-us", 175, [t])["wer"] * len(ref_words(t))
+                 for t, n in texts.items()) / words
+    print(f"\nanswers' WER (pocketsphinx; {path}, {runs} runs, {sum(texts.values())} answers, "
+          f"{words} words): {edits / words:.3f}; the same words spoken by espeak en-us (175 "
+          f"wpm), a clip each: {spoken:.3f}")
+    for h in heard:
+        print(f"  {h}")
 
 
 def voicing(path: str, seeds: list[int]) -> None:
@@ -192,6 +257,12 @@ def main() -> None:
                     help="a spec with chord pads (harmony_rhythm: chords); '' for none")
     ap.add_argument("--echo", default=str(ROOT / "bench" / "vocals_echo.yaml"),
                     help="a spec with echoes (harmony_rhythm: echo); '' for none")
+    ap.add_argument("--answers", default=str(ROOT / "examples" / "answers.yaml"),
+                    help="a spec with answers (sections' harmony_lyrics, composed harmony); "
+                         "'' for none")
+    ap.add_argument("--answer-presets", default="",
+                    help="presets (comma-separated, or all) that set the answers' spec for "
+                         "their WER (with --voicing-seeds); '' (default): the spec's own")
     ap.add_argument("--voicing", default=str(ROOT / "examples" / "backing.yaml"),
                     help="a spec with chord pads for the voicing figures; '' for none")
     ap.add_argument("--voicing-seeds", default="1,2")
@@ -216,6 +287,14 @@ def main() -> None:
         measure("pads (ooh)", load_spec(args.pads))
     if args.echo:
         measure("echo (words)", load_spec(args.echo))
+    if args.answers:
+        measure("answers", load_spec(args.answers))
+    if args.answers:
+        from ainur_cli.presets import list_presets
+
+        answers_wer(args.answers, sorted(list_presets()) if args.answer_presets == "all"
+                    else args.answer_presets.split(","),
+                    [int(x) for x in args.voicing_seeds.split(",")])
     if args.voicing:
         voicing(args.voicing, [int(x) for x in args.voicing_seeds.split(",")])
 

@@ -76,6 +76,20 @@ def ffmpeg_ebur128(path: Path) -> dict:
     return out
 
 
+def midi_lyrics(path: Path, track: int = 1) -> list[tuple[float, str]]:
+    """``(beat, text)`` of every lyric event of track ``track`` (0-based) of the Standard MIDI
+    File at ``path`` (text stripped), read with mido."""
+    import mido
+
+    mid = mido.MidiFile(str(path))
+    events, tick = [], 0
+    for msg in mid.tracks[track]:
+        tick += msg.time
+        if msg.type == "lyrics":
+            events.append((tick / mid.ticks_per_beat, msg.text.strip()))
+    return events
+
+
 def midi_note_ons(path: Path) -> list[tuple[float, int]]:
     """``(beat, MIDI note)`` of every note-on in the Standard MIDI File at ``path`` (all
     tracks, in file order), read with mido."""

@@ -14,7 +14,7 @@ import pytest
 
 from ainur_cli.vocals import (harmony_names, harmony_notes, harmony_parts, render_vocals,
                               vocal_settings, vocal_stems)
-from tests.conftest import note_pitch_errors_cents, rendered
+from tests.conftest import midi_lyrics, note_pitch_errors_cents, rendered
 from tests.test_backing_vowels import CLIP, EXPECTED as OOHS, _compose
 from tests.test_melody_file import SPEC, refused
 from tests.test_written_harmony import EXPECTED as WORDS
@@ -155,19 +155,12 @@ def test_from_midi_the_specs_harmony_lyrics_win_over_the_files(tmp_path):
     c2 b | c1, its own lyric events "Ooh ah ooh ah ooh ah"): a spec whose Chorus (a marker
     of the file) gives it "yeah yeah yeah" sings those there, one syllable on each of its
     notes; the Verse, without harmony lyrics in the spec, sings the file's."""
-    import mido
-
     spec = tmp_path / "song.yaml"
     spec.write_text("title: t\npreset: pop\nsections:\n  - name: Chorus\n    harmony_lyrics: "
                     "yeah yeah yeah\n")
     out = rendered(tmp_path, "--from-midi", TWO_VOICES, spec, "--harmony-track", "4", "--parts",
                    "lead,vocals")
-    harmony = mido.MidiFile(str(out / "midi" / "vocals_harmony.mid"))
-    events, tick = [], 0
-    for msg in harmony.tracks[1]:
-        tick += msg.time
-        if msg.type == "lyrics":
-            events.append((tick / harmony.ticks_per_beat, msg.text.strip()))
+    events = midi_lyrics(out / "midi" / "vocals_harmony.mid")
     assert events == [(0, "Ooh"), (2, "ah"), (4, "ooh"), (8, "yeah"), (10, "yeah"), (12, "yeah")]
 
 

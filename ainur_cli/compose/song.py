@@ -148,6 +148,9 @@ def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, secti
             [[i, text, [[float(a), float(b), int(p), int(v), bool(c)] for a, b, p, v, c in notes]]
              for i, text, notes in voice] for voice in harmony_lines]
     if harmony_answers:
+        from fractions import Fraction
+
+        from ainur_cli.spec_lyrics import LyricPin
         from ainur_cli.vocal_backing import answer_rhythms
 
         lead = next((p for p, ps in zip(parts, style.parts.values()) if ps.role == "melody"), None)
@@ -159,8 +162,13 @@ def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, secti
         lines = [(i, texts.get(i, ""), float(by_line[i][0].start_beat),
                   float(by_line[i][-1].start_beat + by_line[i][-1].duration_beats))
                  for i in sorted(by_line, key=lambda i: by_line[i][0].start_beat)]
+        def where(beat: float) -> str:
+            bar, into = timeline.beat_to_bar(Fraction(beat).limit_denominator(960))
+            pin = LyricPin.in_bar(bar + 1, into, timeline.meter_at_bar(bar).denominator)
+            return pin.text()
+
         placed, warnings = answer_rhythms(lines, {i: list(t) for i, t in harmony_answers},
-                                          metadata["sections"], float(end))
+                                          metadata["sections"], float(end), where)
         metadata["warnings"] += warnings
         metadata["harmony_answers"] = placed
     return Composition(tuple(parts), chords.chords, metadata)
