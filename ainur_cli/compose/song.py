@@ -148,30 +148,40 @@ def compose_song(*, key: Key, seed: int, style: Style, timeline: Timeline, secti
             [[i, text, [[float(a), float(b), int(p), int(v), bool(c)] for a, b, p, v, c in notes]]
              for i, text, notes in voice] for voice in harmony_lines]
     if harmony_answers:
-        from fractions import Fraction
-
-        from ainur_cli.spec_lyrics import LyricPin
-        from ainur_cli.vocal_backing import answer_rhythms
-
-        lead = next((p for p, ps in zip(parts, style.parts.values()) if ps.role == "melody"), None)
-        by_line: dict[int, list] = {}
-        for n in lead.notes if lead else ():
-            if n.lyric is not None and n.line_index >= 0:
-                by_line.setdefault(n.line_index, []).append(n)
-        texts = {m["line_index"]: m["text"] for m in melody.lines}
-        lines = [(i, texts.get(i, ""), float(by_line[i][0].start_beat),
-                  float(by_line[i][-1].start_beat + by_line[i][-1].duration_beats))
-                 for i in sorted(by_line, key=lambda i: by_line[i][0].start_beat)]
-        def where(beat: float) -> str:
-            bar, into = timeline.beat_to_bar(Fraction(beat).limit_denominator(960))
-            pin = LyricPin.in_bar(bar + 1, into, timeline.meter_at_bar(bar).denominator)
-            return pin.text()
-
-        placed, warnings = answer_rhythms(lines, {i: list(t) for i, t in harmony_answers},
-                                          metadata["sections"], float(end), where)
+        placed, warnings = _placed_answers(parts, style, melody.lines, metadata["sections"],
+                                           timeline, harmony_answers, float(end))
         metadata["warnings"] += warnings
         metadata["harmony_answers"] = placed
     return Composition(tuple(parts), chords.chords, metadata)
+
+
+def _placed_answers(parts: list, style: Style, lines_meta: list, sections: list,
+                    timeline: Timeline, answers: Sequence, song_end_beat: float
+                    ) -> tuple[list, list[str]]:
+    """The sections' ``answers`` (``(section index, lines)``) placed in the rests of the lead
+    part's (the style's melody role's) final notes, by
+    :func:`ainur_cli.vocal_backing.answer_rhythms`; warnings name a bar.beat pin."""
+    from fractions import Fraction
+
+    from ainur_cli.spec_lyrics import LyricPin
+    from ainur_cli.vocal_backing import answer_rhythms
+
+    lead = next((p for p, ps in zip(parts, style.parts.values()) if ps.role == "melody"), None)
+    by_line: dict[int, list] = {}
+    for n in lead.notes if lead else ():
+        if n.lyric is not None and n.line_index >= 0:
+            by_line.setdefault(n.line_index, []).append(n)
+    texts = {m["line_index"]: m["text"] for m in lines_meta}
+    lines = [(i, texts.get(i, ""), float(by_line[i][0].start_beat),
+              float(by_line[i][-1].start_beat + by_line[i][-1].duration_beats))
+             for i in sorted(by_line, key=lambda i: by_line[i][0].start_beat)]
+
+    def where(beat: float) -> str:
+        bar, into = timeline.beat_to_bar(Fraction(beat).limit_denominator(960))
+        return LyricPin.in_bar(bar + 1, into, timeline.meter_at_bar(bar).denominator).text()
+
+    return answer_rhythms(lines, {i: list(t) for i, t in answers}, sections, song_end_beat,
+                          where)
 
 
 def compose_plan(plan) -> Composition:
@@ -180,10 +190,9 @@ def compose_plan(plan) -> Composition:
     errors and its melody's written harmony in its own rhythm and words (if any), else its
     sections' harmony lyrics as the composed harmony's answers."""
     from ainur_cli.spec_lyrics import lyric_file_lines
-
-    spec = plan.spec
     from ainur_cli.vocals import answers_sung, vocal_settings
 
+    spec = plan.spec
     answers = () if spec.melody and spec.melody.written_harmony or not answers_sung(
         vocal_settings(plan.style.vocals)) else tuple(
         (i, s.harmony_lyrics) for i, s in enumerate(spec.sections) if s.harmony_lyrics)
