@@ -173,7 +173,7 @@ def with_melody(spec: "SongSpec", timeline: "Timeline",
     from ainur_cli.compose.lyrics import parse_line
     from ainur_cli.plan import place_sections
     from ainur_cli.spec_lyrics import LyricPin, LyricText, ToplineNote, ToplineWord
-    from ainur_cli.voice.score import MAX_MIDI, MIN_MIDI, MIN_NOTE_S, melisma_counts
+    from ainur_cli.voice.score import MAX_MIDI, MIN_MIDI, melisma_counts
 
     if spec.melody is None or spec.melody.applied:
         return spec
@@ -195,15 +195,9 @@ def with_melody(spec: "SongSpec", timeline: "Timeline",
                             exclude=spec.melody.harmony_tracks)
     notes = [(a + offset, b + offset, p, v) for a, b, p, v in given]
     end = timeline.total_beats
-    late = sum(1 for a, *_ in notes if a >= end)
-    if late:
-        log.warning("%s: %d note(s) of %s start after the song's end: not sung",
-                    label, late, what)
     sung = [n for n in notes if n[0] >= end or n[0] < 0 or _lasts(timeline, n[0], n[1])]
-    if len(sung) < len(notes):
-        log.warning("%s: %d note(s) of %s are shorter than %d ms (grace notes): "
-                    "not sung", label, len(notes) - len(sung), what, round(MIN_NOTE_S * 1000))
-        notes = sung
+    _warn_unsung(label, what, sum(1 for a, *_ in notes if a >= end), len(notes) - len(sung))
+    notes = sung
 
     def pin(beat: Fraction) -> str:
         bar, into = timeline.beat_to_bar(beat)
@@ -369,18 +363,23 @@ def _singable(notes: list, what: str, label: str, timeline: "Timeline") -> tuple
     starting inside the song (ended at its end) and lasting the voice's shortest note or
     more; a warning counts those after the song's end and the short ones (a section
     rendered alone leaves the notes before it silently, as the lead's)."""
-    from ainur_cli.voice.score import MIN_NOTE_S
-
     end = float(timeline.total_beats)
     kept = [(a, min(b, end), p, v) for a, b, p, v in notes if 0 <= a < end]
-    late = sum(1 for a, *_ in notes if a >= end)
+    sung = tuple(n for n in kept if _lasts(timeline, n[0], n[1]))
+    _warn_unsung(label, what, sum(1 for a, *_ in notes if a >= end), len(kept) - len(sung))
+    return sung
+
+
+def _warn_unsung(label: str, what: str, late: int, short: int) -> None:
+    """Warn (``label``: what the warnings start with) about the ``late`` notes of ``what``
+    that start after the song's end and the ``short`` ones (grace notes), not sung."""
+    from ainur_cli.voice.score import MIN_NOTE_S
+
     if late:
         log.warning("%s: %d note(s) of %s start after the song's end: not sung", label, late, what)
-    sung = tuple(n for n in kept if _lasts(timeline, n[0], n[1]))
-    if len(sung) < len(kept):
+    if short:
         log.warning("%s: %d note(s) of %s are shorter than %d ms (grace notes): not sung",
-                    label, len(kept) - len(sung), what, round(MIN_NOTE_S * 1000))
-    return sung
+                    label, short, what, round(MIN_NOTE_S * 1000))
 
 
 def _harmony_voices(spec: "SongSpec", offset: Fraction, pin: Callable[[Fraction], str]

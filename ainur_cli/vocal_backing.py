@@ -31,8 +31,9 @@ PAD_BREATH_BEATS = 0.5    # ... this long before the next phrase
 PAD_REACH_SEMITONES = 9   # a pad voice's tones stay within this of the register's centre
 PAD_START_SEMITONES = 4   # its first tone is the chord's nearest to this above (below) the centre
 PAD_VELOCITY = 80
-ANSWER_GAP_BEATS = 0.5     # an answer starts on the first beat at least this long after its line
-ANSWER_BREATH_BEATS = 0.25  # ... and ends at least this long before the next line starts
+#: an echo or an answer starts on the first beat at least this long after its lead line ...
+RESPONSE_GAP_BEATS = 0.5
+RESPONSE_BREATH_BEATS = 0.25  # ... and ends at least this long before the next line starts
 #: an answer sings a syllable per eighth note, else per sixteenth ...
 ANSWER_STEPS_BEATS = (0.5, 0.25)
 ANSWER_HOLD_BEATS = 0.5    # ... and holds its last syllable up to this long (beats; bench: WER)
@@ -211,15 +212,25 @@ def pad_voicing(chord: Any, wants: list[int], ups: list[int], centre: int,
     return best
 
 
+def rest_after(end_beat: float, next_beat: float) -> tuple[float, float]:
+    """The rest after a lead line whose last note ends on ``end_beat``, the next line (or the
+    song's end) starting on ``next_beat``, as an echo or an answer sings in it: (its first
+    beat at least :data:`RESPONSE_GAP_BEATS` after the line, the last beat it may sound to:
+    :data:`RESPONSE_BREATH_BEATS` before ``next_beat``)."""
+    import math
+
+    return float(math.ceil(end_beat + RESPONSE_GAP_BEATS - 1e-9)), next_beat - RESPONSE_BREATH_BEATS
+
+
 def answer_rhythms(lines: list[tuple[int, str, float, float]], answers: dict[int, list[str]],
                    sections: list, song_end_beat: float, where: Callable[[float], str]
                    ) -> tuple[list[list], list[str]]:
     """Where the composed harmony answers the lead with a section's ``harmony_lyrics``:
     after each lead line of a section of ``answers`` (section index → its lines; line
     ``j`` of them after the section's ``j``-th lead line, cycling: one line answers every
-    lead line), from the first beat at least :data:`ANSWER_GAP_BEATS` after the line's last
+    lead line), from the first beat at least :data:`RESPONSE_GAP_BEATS` after the line's last
     note ends, a syllable per eighth note (sixteenths where eighths do not fit), the last
-    held up to :data:`ANSWER_HOLD_BEATS`, all ending :data:`ANSWER_BREATH_BEATS` before the
+    held up to :data:`ANSWER_HOLD_BEATS`, all ending :data:`RESPONSE_BREATH_BEATS` before the
     next line (or the song's end).
 
     :param lines: the lead's lines in time order: ``(line index, text, first note's start
@@ -229,8 +240,6 @@ def answer_rhythms(lines: list[tuple[int, str, float, float]], answers: dict[int
     :returns: the answers ``[section index, line index, text, [[start_beat, end_beat], ...]]``
         (a span per syllable) and a warning for each answer that does not fit (not sung).
     """
-    import math
-
     placed, warnings, count = [], [], {}
     for j, (line, words, first, end) in enumerate(lines):
         section = next((s for s in sections if s[3] <= first < s[4]), None)
@@ -240,9 +249,8 @@ def answer_rhythms(lines: list[tuple[int, str, float, float]], answers: dict[int
         text = texts[count.get(section[0], 0) % len(texts)]
         count[section[0]] = count.get(section[0], 0) + 1
         syllables = len(parse_lyrics([text])[0].syllables)
-        start = float(math.ceil(end + ANSWER_GAP_BEATS - 1e-9))
-        room = (lines[j + 1][2] if j + 1 < len(lines) else song_end_beat) \
-            - ANSWER_BREATH_BEATS - start
+        start, last = rest_after(end, lines[j + 1][2] if j + 1 < len(lines) else song_end_beat)
+        room = last - start
         step = next((x for x in ANSWER_STEPS_BEATS if syllables * x <= room + 1e-9), None)
         if not syllables or step is None:
             warnings.append(f"section {section[1]!r}: the harmony lyric {text!r} does not fit "

@@ -79,8 +79,8 @@ from ainur_cli.source import (Source, check_keys, expect_mapping, get_bool, get_
                               get_str_list)
 from ainur_cli.spec import SECTION_KINDS, section_kind
 from ainur_cli.timeline import Timeline
-from ainur_cli.vocal_backing import (HarmonyNote, chord_pads, clear_of, vowel_syllables,
-                                     worded_notes)
+from ainur_cli.vocal_backing import (HarmonyNote, chord_pads, clear_of, rest_after,
+                                     vowel_syllables, worded_notes)
 
 VOCALS = VOCALS_PART
 HARMONY_CHOICES = ("none", *INTERVALS)
@@ -88,8 +88,6 @@ HARMONY_CHOICES = ("none", *INTERVALS)
 HARMONY_SINGS = ("words", "ooh", "ah", "oh", "mm")
 WORDS = HARMONY_SINGS[0]
 HARMONY_RHYTHMS = ("lead", "chords", "echo")
-ECHO_GAP_BEATS = 0.5      # an echo starts on the first beat at least this long after its line
-ECHO_BREATH_BEATS = 0.25  # ... and ends at least this long before the next line starts
 MAX_HARMONY_VOICES = 2
 HARMONY_RANGE_SEMITONES = 12   # a harmony voice stays within this of the voice's register centre
 HARMONY_PAN = 0.35             # two harmony voices: this far left and right (0 centre, 1 hard)
@@ -589,25 +587,16 @@ def _echoes(composition: Composition, settings: dict, lines: list, shifts: dict[
             timeline: Timeline, skip: set[int] = frozenset()) -> list[list[HarmonyNote]]:
     """``harmony_rhythm: echo``: per harmony voice (one per ``harmony`` interval) the last
     word of each lead line of the ``harmony_sections`` sung again in the rest after the line:
-    its notes' rhythm and lengths, moved to start on the first beat at least
-    :data:`ECHO_GAP_BEATS` after the line's last note ends, at the voice's interval from the
+    its notes' rhythm and lengths, moved to start on the first beat of the rest after the
+    line (:func:`ainur_cli.vocal_backing.rest_after`), at the voice's interval from the
     lead's pitches in the chords sounding *then* (as a composed harmony line, near the
     register of the line's voice), on the word (or ``harmony_sings``' vowel). A line whose
-    echo would not end :data:`ECHO_BREATH_BEATS` before the next line (or the song's end)
-    starts has none, and so has a line of ``skip`` (a section that answers with its own
+    echo would not end within that rest has none, and so has a line of ``skip`` (a section that answers with its own
     words: :func:`answer_notes`). Each echo is a phrase of its own."""
-    import math
-
-    from ainur_cli.compose.harmony import ChordTrack
-    from ainur_cli.key import parse_key
     from ainur_cli.voice import notes_for_line
-    from ainur_cli.voice.voices import get_voice
 
     harmonised = _harmonised_lines(composition, settings, {})
-    voice_of = line_voices(composition, settings)
-    main = get_voice(settings["voice"]).name
-    scale = parse_key(composition.metadata.get("key", "C major")).scale_pcs
-    track = ChordTrack(composition.chords) if composition.chords else None
+    harmonise = _harmoniser(composition, settings, shifts)
     song_end = float(timeline.total_beats)
     firsts = [float(notes[0].start_beat) for _, notes, _ in lines]
     index = 1 + max((i for i, *_ in lines), default=-1)  # phrase indices after the lead's
@@ -617,17 +606,15 @@ def _echoes(composition: Composition, settings: dict, lines: list, shifts: dict[
             continue
         w = max(i for i, s in enumerate(sung) if s.is_word_start and not s.is_melisma)
         word, end = notes[w:], float(notes[-1].start_beat + notes[-1].duration_beats)
-        shift = math.ceil(end + ECHO_GAP_BEATS - 1e-9) - float(word[0].start_beat)
-        limit = firsts[j + 1] if j + 1 < len(lines) else song_end
-        if end + shift > limit - ECHO_BREATH_BEATS + 1e-9:
+        start, last = rest_after(end, firsts[j + 1] if j + 1 < len(lines) else song_end)
+        shift = start - float(word[0].start_beat)
+        if end + shift > last + 1e-9:
             continue
-        voice = voice_of.get(line, (main,))[0]
-        chords = [track.at(n.start_beat + shift).pitch_classes if track else () for n in word]
         starts = [float(timeline.beat_to_seconds(n.start_beat + shift)) for n in word]
         ends = [float(timeline.beat_to_seconds(n.start_beat + n.duration_beats + shift))
                 for n in word]
-        chosen = _interval_pitches(settings, [n.pitch for n in word], chords, scale,
-                                   get_voice(voice).centre_midi - shifts[voice])
+        voice, chosen = harmonise(line, [n.pitch for n in word],
+                                  [n.start_beat + shift for n in word])
         for k, pitches in enumerate(chosen):
             vowel = sings(settings, k)
             if vowel != WORDS:
@@ -666,10 +653,6 @@ def answer_notes(composition: Composition, settings: dict, lines: list, shifts: 
         takes them (``[section index, text, [[start_beat, end_beat, pitch, velocity,
         False], ...]]``), and the indices of the lead lines in sections that answer (sung
         or not: no echo there)."""
-    from ainur_cli.compose.harmony import ChordTrack
-    from ainur_cli.key import parse_key
-    from ainur_cli.voice.voices import get_voice
-
     voices: list[list] = [[] for _ in settings["harmony"]]
     answers = composition.metadata.get("harmony_answers", [])
     if not answers or not answers_sung(settings):
@@ -678,23 +661,41 @@ def answer_notes(composition: Composition, settings: dict, lines: list, shifts: 
     sections = composition.metadata.get("sections", [])
     covered = {line for line, notes, _ in lines
                if any(s[0] in answering and s[3] <= notes[0].start_beat < s[4] for s in sections)}
-    voice_of = line_voices(composition, settings)
-    main = get_voice(settings["voice"]).name
-    scale = parse_key(composition.metadata.get("key", "C major")).scale_pcs
-    track = ChordTrack(composition.chords) if composition.chords else None
+    harmonise = _harmoniser(composition, settings, shifts)
     notes_of = {line: notes for line, notes, _ in lines}
     for section, line, text, spans in answers:
         notes = notes_of[line]
         tune = [n.pitch for n in notes if n.lyric]
         tune = ([tune[0]] * len(spans) + tune)[-len(spans):]
-        voice = voice_of.get(line, (main,))[0]
-        chords = [track.at(a).pitch_classes if track else () for a, _ in spans]
-        chosen = _interval_pitches(settings, tune, chords, scale,
-                                   get_voice(voice).centre_midi - shifts[voice])
+        _, chosen = harmonise(line, tune, [a for a, _ in spans])
         for k, pitches in enumerate(chosen):
             voices[k].append([section, text, [[a, b, p, notes[-1].velocity, False]
                                               for (a, b), p in zip(spans, pitches)]])
     return voices, covered
+
+
+def _harmoniser(composition: Composition, settings: dict, shifts: dict[str, int]):
+    """``harmonise(line index, lead pitches, beats)`` → (the voice that leads the line, per
+    ``harmony`` interval its pitches against the lead's in the chords sounding at those
+    beats and the song's key, near that voice's register: :func:`_interval_pitches`): a
+    composed harmony line, an echo or an answer of the line, as its lead voice sings it
+    (given the lead voices' octave ``shifts``)."""
+    from ainur_cli.compose.harmony import ChordTrack
+    from ainur_cli.key import parse_key
+    from ainur_cli.voice.voices import get_voice
+
+    voice_of = line_voices(composition, settings)
+    main = get_voice(settings["voice"]).name
+    scale = parse_key(composition.metadata.get("key", "C major")).scale_pcs
+    track = ChordTrack(composition.chords) if composition.chords else None
+
+    def harmonise(line: int, pitches: list[int], beats: list) -> tuple[str, list[list[int]]]:
+        voice = voice_of.get(line, (main,))[0]  # the line's lead sings its harmony
+        chords = [track.at(b).pitch_classes if track else () for b in beats]
+        return voice, _interval_pitches(settings, pitches, chords, scale,
+                                        get_voice(voice).centre_midi - shifts[voice])
+
+    return harmonise
 
 
 def _interval_pitches(settings: dict, lead: list[int], chords: list, scale: tuple,
@@ -722,8 +723,6 @@ def _harmony_pitched(composition: Composition, settings: dict, lines: list,
     intervals, near the register of the voice that leads the line (given the lead voices'
     ``shifts``); on a vowel where ``harmony_sings`` names one. Each note's voice is the
     lead of its line (of its section: a written harmony's own notes)."""
-    from ainur_cli.compose.harmony import ChordTrack
-    from ainur_cli.key import parse_key
     from ainur_cli.voice.voices import get_voice
 
     voice_of = line_voices(composition, settings)
@@ -756,15 +755,11 @@ def _harmony_pitched(composition: Composition, settings: dict, lines: list,
     else:
         voices = [[] for _ in settings["harmony"]]
         harmonised = _harmonised_lines(composition, settings, written)
-        scale = parse_key(composition.metadata.get("key", "C major")).scale_pcs
-        track = ChordTrack(composition.chords) if composition.chords else None
+        harmonise = _harmoniser(composition, settings, shifts)
         for index, notes, sung in lines:
             if index not in harmonised:
                 continue
-            voice = voice_of.get(index, (main,))[0]  # the line's lead sings its harmony
-            chords = [track.at(n.start_beat).pitch_classes if track else () for n in notes]
-            chosen = _interval_pitches(settings, [n.pitch for n in notes], chords, scale,
-                                       get_voice(voice).centre_midi - shifts[voice])
+            _, chosen = harmonise(index, [n.pitch for n in notes], [n.start_beat for n in notes])
             for k, pitches in enumerate(chosen):
                 voices[k] += list(zip(notes, sung, pitches))
     out = []

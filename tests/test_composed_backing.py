@@ -14,8 +14,7 @@ import pytest
 
 from ainur_cli.compose.types import ChordEvent
 from ainur_cli.vocal_backing import (PAD_BREATH_BEATS, PAD_PHRASE_BARS, PAD_REACH_SEMITONES,
-                                     pad_voicing)
-from ainur_cli.vocals import ECHO_BREATH_BEATS, ECHO_GAP_BEATS
+                                     RESPONSE_BREATH_BEATS, RESPONSE_GAP_BEATS, pad_voicing)
 from ainur_cli.vocals import (harmony_names, harmony_notes, harmony_parts, render_vocals,
                               vocal_settings, vocal_stems)
 from tests.conftest import note_pitch_errors_cents, rendered
@@ -228,10 +227,10 @@ def test_the_echo_answers_each_chorus_line_with_its_last_word(tmp_path):
                                                                or not line[i - 1].lyric.endswith("-"))]
         word = line[starts[-1]:]
         end = word[-1].start_beat + word[-1].duration_beats
-        first = int(end + ECHO_GAP_BEATS) + (0 if (end + ECHO_GAP_BEATS) % 1 == 0 else 1)
+        first = int(end + RESPONSE_GAP_BEATS) + (0 if (end + RESPONSE_GAP_BEATS) % 1 == 0 else 1)
         after = lines[j + 1][0].start_beat if j + 1 < len(lines) else float(plan.timeline.total_beats)
         echo = [n for n in above.notes if end < n.start_beat < after]
-        fits = first + (end - word[0].start_beat) <= after - ECHO_BREATH_BEATS
+        fits = first + (end - word[0].start_beat) <= after - RESPONSE_BREATH_BEATS
         assert bool(echo) == fits, (j, echo)
         if not echo:
             continue

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from ainur_cli.compose.lyrics import parse_lyrics
 from ainur_cli.compose.melody import lyric_texts
-from ainur_cli.vocal_backing import ANSWER_BREATH_BEATS, ANSWER_GAP_BEATS, ANSWER_HOLD_BEATS
+from ainur_cli.vocal_backing import (ANSWER_HOLD_BEATS, RESPONSE_BREATH_BEATS,
+                                     RESPONSE_GAP_BEATS)
 from ainur_cli.vocals import harmony_parts, vocal_settings, vocal_stems
 from tests.conftest import midi_lyrics, rendered
 from tests.test_backing_vowels import _compose
@@ -55,12 +56,12 @@ def test_each_lead_line_is_answered_in_its_rest_with_the_sections_words(tmp_path
         limit = lines[j + 1][0].start_beat if j + 1 < len(lines) else end_of_song
         answer = [n for n in part.notes if end <= n.start_beat < limit]
         assert [n.lyric for n in answer] == _syllables(text), (j, answer)
-        start = math.ceil(end + ANSWER_GAP_BEATS)
-        step = 0.5 if len(answer) * 0.5 <= limit - ANSWER_BREATH_BEATS - start else 0.25
+        start = math.ceil(end + RESPONSE_GAP_BEATS)
+        step = 0.5 if len(answer) * 0.5 <= limit - RESPONSE_BREATH_BEATS - start else 0.25
         assert [n.start_beat for n in answer] == [start + k * step for k in range(len(answer))]
         last = answer[-1]
         assert last.start_beat + last.duration_beats == \
-            min(last.start_beat + ANSWER_HOLD_BEATS, limit - ANSWER_BREATH_BEATS)
+            min(last.start_beat + ANSWER_HOLD_BEATS, limit - RESPONSE_BREATH_BEATS)
         tune = [n.pitch for n in line if n.lyric][-len(answer):]
         for n, lead in zip(answer, tune):  # a third above the line's last pitches
             assert 3 <= n.pitch - lead <= 4 or n.pitch - lead in (2, 5), (n, lead)
